@@ -1,0 +1,63 @@
+//! `GET /api/health` (DOMAIN.md §2.1): 200 when the database answers, 503 envelope when not.
+
+use crate::request::{ApiRequest, ApiResponse, ok_json};
+use crate::routes::ROUTES;
+use crate::{ApiError, AppState};
+use exomaps_domain::persona::Persona;
+use serde::Serialize;
+use std::time::Duration;
+
+#[derive(Serialize)]
+struct DbStatus {
+    configured: bool,
+    connected: bool,
+    message: &'static str,
+    /// The driver's error text: only for admin and ops_engineer.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    detail: Option<String>,
+}
+
+#[derive(Serialize)]
+struct Health {
+    status: &'static str,
+    version: &'static str,
+    build: String,
+    persona: &'static str,
+    routes_count: usize,
+    db_status: DbStatus,
+}
+
+pub async fn health(state: AppState, req: ApiRequest) -> Result<ApiResponse, ApiError> {
+    let privileged = matches!(req.caller.persona, Persona::Admin | Persona::OpsEngineer);
+    let persona = req.caller.persona.key();
+    let db_status = match state.store_opt() {
+        None => DbStatus { configured: false, connected: false, message: "DB not configured", detail: None },
+        Some(store) => match tokio::time::timeout(Duration::from_secs(5), store.ping()).await {
+            Ok(Ok(())) => DbStatus { configured: true, connected: true, message: "Connected", detail: None },
+            Ok(Err(e)) => DbStatus {
+                configured: true,
+                connected: false,
+                message: "Database not available",
+                detail: privileged.then(|| e.to_string()),
+            },
+            Err(_) => DbStatus {
+                configured: true,
+                connected: false,
+                message: "Database not available",
+                detail: privileged.then(|| "ping timed out after 5 s".to_string()),
+            },
+        },
+    };
+    if !db_status.connected {
+        let db = serde_json::to_value(&db_status).unwrap_or_default();
+        return Err(ApiError::db_unavailable().with("db_status", db).with("persona", persona));
+    }
+    Ok(ok_json(&Health {
+        status: "ok",
+        version: env!("CARGO_PKG_VERSION"),
+        build: state.config().build.clone(),
+        persona,
+        routes_count: ROUTES.len(),
+        db_status,
+    }))
+}

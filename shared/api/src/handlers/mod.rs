@@ -1,0 +1,4 @@
+//! Route handlers: `async fn(AppState, ApiRequest) -> Result<ApiResponse, ApiError>`.
+pub mod health;
+pub mod persona;
+pub mod world;

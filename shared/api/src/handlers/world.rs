@@ -1,0 +1,200 @@
+//! `GET /api/world/systems`, `/xyz` and `/full` (DOMAIN.md §2.3–2.5): the systems of the
+//! active world build within scope, nearest first, paged with true totals.
+
+use crate::request::{ApiRequest, ApiResponse, ok_json};
+use crate::{ApiError, AppState};
+use exomaps_domain::persona::Persona;
+use exomaps_store::world::{SystemRow, WorldBuildRow};
+use http::{HeaderValue, StatusCode, header};
+use serde::Serialize;
+
+/// Paging of one listing: defaults and upper bounds per route.
+struct Paging {
+    limit: i64,
+    offset: i64,
+}
+
+fn paging(req: &ApiRequest, default_limit: i64, max_limit: i64) -> Result<Paging, ApiError> {
+    let limit = req.query_i64("limit")?.unwrap_or(default_limit);
+    let offset = req.query_i64("offset")?.unwrap_or(0);
+    if offset < 0 {
+        return Err(ApiError::bad_request("query parameter 'offset' must be >= 0"));
+    }
+    Ok(Paging { limit: limit.clamp(1, max_limit), offset })
+}
+
+#[derive(Serialize)]
+struct Envelope<T: Serialize> {
+    systems: Vec<T>,
+    /// Systems in scope in the active world build (not the page length).
+    total_count: i64,
+    returned: usize,
+    limit: i64,
+    offset: i64,
+    persona: &'static str,
+    world_build_id: Option<i64>,
+    scope_ly: Option<f64>,
+    source: &'static str,
+}
+
+fn source_of(row: &SystemRow) -> &'static str {
+    if row.distance_source == "curated" { "curated" } else { "observed" }
+}
+
+/// Loads a page from the active build (an empty page when nothing has been built yet).
+async fn page<T: Serialize>(
+    state: &AppState,
+    req: &ApiRequest,
+    default_limit: i64,
+    max_limit: i64,
+    map: impl Fn(SystemRow) -> T,
+) -> Result<(Envelope<T>, Option<WorldBuildRow>), ApiError> {
+    let p = paging(req, default_limit, max_limit)?;
+    let store = state.store()?;
+    let build = store.active_world_build().await?;
+    let (systems, total) = match &build {
+        Some(b) => {
+            let page = store.systems_in_scope(b.world_build_id, p.limit, p.offset).await?;
+            (page.systems.into_iter().map(map).collect::<Vec<_>>(), page.total)
+        }
+        None => (Vec::new(), 0),
+    };
+    Ok((
+        Envelope {
+            returned: systems.len(),
+            systems,
+            total_count: total,
+            limit: p.limit,
+            offset: p.offset,
+            persona: req.caller.persona.key(),
+            world_build_id: build.as_ref().map(|b| b.world_build_id),
+            scope_ly: build.as_ref().map(|b| b.scope_ly),
+            source: "database",
+        },
+        build,
+    ))
+}
+
+/// `confidence_bound` (the distance uncertainty in pc, `null` when unknown) is redacted —
+/// omitted — for observer_guest (DOMAIN.md §1.3).
+fn confidence_bound(req: &ApiRequest, row: &SystemRow) -> Option<Option<f64>> {
+    (req.caller.persona != Persona::ObserverGuest).then_some(row.uncertainty_pc)
+}
+
+#[derive(Serialize)]
+struct SystemSummary {
+    main_id: String,
+    distance_ly: f64,
+    source: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    confidence_bound: Option<Option<f64>>,
+}
+
+pub async fn systems(state: AppState, req: ApiRequest) -> Result<ApiResponse, ApiError> {
+    let (env, _) = page(&state, &req, 500, 5000, |r| SystemSummary {
+        source: source_of(&r),
+        confidence_bound: confidence_bound(&req, &r),
+        main_id: r.main_id,
+        distance_ly: r.distance_ly,
+    })
+    .await?;
+    Ok(ok_json(&env))
+}
+
+#[derive(Serialize)]
+struct SystemXyz {
+    main_id: String,
+    x_pc: f64,
+    y_pc: f64,
+    z_pc: f64,
+    distance_ly: f64,
+    distance_source: String,
+    source: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    confidence_bound: Option<Option<f64>>,
+}
+
+pub async fn systems_xyz(state: AppState, req: ApiRequest) -> Result<ApiResponse, ApiError> {
+    let (env, _) = page(&state, &req, 2000, 20000, |r| SystemXyz {
+        source: source_of(&r),
+        confidence_bound: confidence_bound(&req, &r),
+        x_pc: r.x_pc,
+        y_pc: r.y_pc,
+        z_pc: r.z_pc,
+        distance_ly: r.distance_ly,
+        main_id: r.main_id,
+        distance_source: r.distance_source,
+    })
+    .await?;
+    Ok(ok_json(&env))
+}
+
+#[derive(Serialize)]
+struct Companion {
+    name: String,
+    separation_au: f64,
+    bond_type: String,
+}
+
+#[derive(Serialize)]
+struct SystemFull {
+    main_id: String,
+    /// ICRS Cartesian, parsecs.
+    x: f64,
+    y: f64,
+    z: f64,
+    distance_ly: f64,
+    spectral_class: Option<String>,
+    spectral_type: Option<String>,
+    teff: Option<f64>,
+    luminosity: Option<f64>,
+    multiplicity: i16,
+    planet_count: i64,
+    observed_planet_count: i64,
+    inferred_planet_count: i64,
+    confidence: &'static str,
+    companions: Vec<Companion>,
+    system_group: Option<String>,
+    group_hierarchy: Option<String>,
+}
+
+/// The map payload. Observed data only for now (planets and inference come with the
+/// pipeline). Cached by the world build: `ETag` changes when a new build is activated.
+pub async fn systems_full(state: AppState, req: ApiRequest) -> Result<ApiResponse, ApiError> {
+    let p = paging(&req, 20000, 20000)?;
+    let etag = match state.store()?.active_world_build().await? {
+        Some(b) => format!("\"wb-{}-{}-{}-{}\"", b.world_build_id, p.limit, p.offset, req.caller.persona.key()),
+        None => "\"wb-none\"".to_string(),
+    };
+    if req.header("if-none-match") == Some(etag.as_str()) {
+        let mut res = http::Response::new(bytes::Bytes::new());
+        *res.status_mut() = StatusCode::NOT_MODIFIED;
+        res.headers_mut().insert(header::ETAG, HeaderValue::from_str(&etag).map_err(|_| ApiError::internal())?);
+        return Ok(res);
+    }
+    let (env, _) = page(&state, &req, 20000, 20000, |r| SystemFull {
+        confidence: source_of(&r),
+        main_id: r.main_id,
+        x: r.x_pc,
+        y: r.y_pc,
+        z: r.z_pc,
+        distance_ly: r.distance_ly,
+        spectral_class: r.spectral_class,
+        spectral_type: r.spectral_type,
+        teff: None,
+        luminosity: None,
+        multiplicity: r.multiplicity,
+        planet_count: 0,
+        observed_planet_count: 0,
+        inferred_planet_count: 0,
+        companions: Vec::new(),
+        system_group: None,
+        group_hierarchy: None,
+    })
+    .await?;
+    let mut res = ok_json(&env);
+    let h = res.headers_mut();
+    h.insert(header::ETAG, HeaderValue::from_str(&etag).map_err(|_| ApiError::internal())?);
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=60"));
+    Ok(res)
+}

@@ -1,0 +1,22 @@
+//! ExoMaps HTTP API: every route handler as a plain async function over
+//! `(AppState, ApiRequest) -> Result<ApiResponse, ApiError>`, the one route table, the one
+//! error envelope, and the Lambda adapter.
+//!
+//! Invariants: handlers never see a framework type (no axum, no lambda_http request) — the
+//! adapters (`lambda` here, `exomaps-local` for the gateway) translate at the edge, so a
+//! handler behaves identically in both. Handlers build no pools or clients: `AppState` is
+//! built once per process. No SQL here (the store owns it).
+
+pub mod auth;
+pub mod config;
+pub mod error;
+pub mod handlers;
+pub mod lambda;
+pub mod request;
+pub mod routes;
+pub mod state;
+
+pub use error::ApiError;
+pub use request::{ApiRequest, ApiResponse};
+pub use routes::{ROUTES, Route, dispatch};
+pub use state::AppState;

@@ -1,0 +1,69 @@
+//! The framework-neutral request and response every handler sees.
+
+use crate::auth::Caller;
+use crate::error::ApiError;
+use bytes::Bytes;
+use http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use std::collections::HashMap;
+
+pub type ApiResponse = http::Response<Bytes>;
+
+/// A request as both adapters deliver it: path parameters already matched, query parsed.
+#[derive(Debug, Clone)]
+pub struct ApiRequest {
+    pub method: Method,
+    pub headers: HeaderMap,
+    pub path_params: HashMap<String, String>,
+    pub query: HashMap<String, String>,
+    pub body: Bytes,
+    /// Who is calling, resolved by `dispatch` before the handler runs.
+    pub caller: Caller,
+}
+
+impl ApiRequest {
+    pub fn new(method: Method) -> ApiRequest {
+        ApiRequest {
+            method,
+            headers: HeaderMap::new(),
+            path_params: HashMap::new(),
+            query: HashMap::new(),
+            body: Bytes::new(),
+            caller: Caller::anonymous(),
+        }
+    }
+
+    pub fn with_query(mut self, key: &str, value: &str) -> ApiRequest {
+        self.query.insert(key.into(), value.into());
+        self
+    }
+
+    /// An optional integer query parameter; a malformed one is a 400, never a silent default.
+    pub fn query_i64(&self, key: &str) -> Result<Option<i64>, ApiError> {
+        match self.query.get(key) {
+            None => Ok(None),
+            Some(v) if v.trim().is_empty() => Ok(None),
+            Some(v) => v
+                .trim()
+                .parse::<i64>()
+                .map(Some)
+                .map_err(|_| ApiError::bad_request(format!("query parameter '{key}' must be an integer"))),
+        }
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+}
+
+/// A JSON response with the given status.
+pub fn json_response(status: StatusCode, value: &impl serde::Serialize) -> ApiResponse {
+    let body = serde_json::to_vec(value).unwrap_or_else(|_| b"{\"error\":\"internal\"}".to_vec());
+    let mut res = http::Response::new(Bytes::from(body));
+    *res.status_mut() = status;
+    res.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    res
+}
+
+pub fn ok_json(value: &impl serde::Serialize) -> ApiResponse {
+    json_response(StatusCode::OK, value)
+}

@@ -1,0 +1,3 @@
+//! Source catalogue rows, their ingest contracts and gates (DOMAIN.md §4).
+pub mod contract;
+pub mod simbad;

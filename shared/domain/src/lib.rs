@@ -1,0 +1,11 @@
+//! The ExoMaps domain: pure, deterministic computation.
+//!
+//! Invariants (stated as absences): no IO, no async, no SQL, no HTTP, no clocks, no global
+//! state. Every function here is a function of its arguments. Callers (pipeline, api) bring
+//! the bytes in and take the results out.
+
+pub mod catalogue;
+pub mod coords;
+pub mod names;
+pub mod persona;
+pub mod units;

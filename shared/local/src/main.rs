@@ -1,0 +1,123 @@
+//! `exomaps-local`: ExoMaps on one machine.
+//!
+//! ```text
+//! exomaps-local [up]        private PostgreSQL (unless DATABASE_URL), migrate, ingest the
+//!                           sources, serve every route on 127.0.0.1:5000 (EXOMAPS_PORT)
+//! exomaps-local serve       migrate and serve against DATABASE_URL
+//! exomaps-local ingest      run the pipeline once against DATABASE_URL and print the report
+//! exomaps-local pg-start D  start a private cluster in folder D; print its DATABASE_URL
+//! exomaps-local pg-stop D   stop the cluster in folder D
+//! exomaps-local routes      print the route table (function, method, path)
+//! ```
+
+use exomaps_api::config::Config;
+use exomaps_api::{AppState, ROUTES};
+use exomaps_local::pg::PrivateCluster;
+use exomaps_local::{gateway, sources};
+use exomaps_store::Store;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let cmd = args.first().map(String::as_str).unwrap_or("up");
+    let result = match cmd {
+        "up" | "serve" | "ingest" => {
+            exomaps_api::lambda::init_tracing(std::env::var("EXOMAPS_LOG_JSON").is_ok_and(|v| v == "1"));
+            tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()
+                .map_err(|e| e.to_string())
+                .and_then(|rt| rt.block_on(async_main(cmd)))
+        }
+        "pg-start" => pg_start(args.get(1)),
+        "pg-stop" => match args.get(1) {
+            Some(d) => PrivateCluster::stop_dir(&PathBuf::from(d)),
+            None => Err("usage: exomaps-local pg-stop DIR".into()),
+        },
+        "routes" => {
+            for r in ROUTES {
+                println!("{}\t{}\t{}", r.name, r.method, r.path);
+            }
+            Ok(())
+        }
+        "-h" | "--help" | "help" => {
+            println!("{}", include_str!("main.rs").lines().take(12).skip(2).map(|l| l.trim_start_matches("//! ")).collect::<Vec<_>>().join("\n"));
+            Ok(())
+        }
+        other => Err(format!("unknown command {other:?}; try `exomaps-local help`")),
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("exomaps-local: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn pg_start(dir: Option<&String>) -> Result<(), String> {
+    let dir = dir.ok_or("usage: exomaps-local pg-start DIR")?;
+    let cluster = PrivateCluster::create(&PathBuf::from(dir))?;
+    println!("DATABASE_URL={}", cluster.url("postgres"));
+    cluster.detach();
+    Ok(())
+}
+
+async fn async_main(cmd: &str) -> Result<(), String> {
+    let mut config = Config::from_env()?;
+    // `up` without DATABASE_URL: a private cluster in the project's data folder, stopped on exit.
+    let cluster = if config.database_url.is_none() && cmd == "up" {
+        let dir = sources::repo_root().join(".exomaps/pg");
+        let dir = std::path::absolute(&dir).unwrap_or(dir);
+        tracing::info!(dir = %dir.display(), "starting a private PostgreSQL cluster");
+        let c = tokio::task::spawn_blocking(move || PrivateCluster::create(&dir)).await.map_err(|e| e.to_string())??;
+        config.database_url = Some(c.url("postgres"));
+        Some(c)
+    } else {
+        None
+    };
+    let url = config.database_url.clone().ok_or("DATABASE_URL is not set")?;
+    let store = Store::connect_lazy(&url, &config.pool).map_err(|e| e.to_string())?;
+    store.migrate().await.map_err(|e| format!("migrations failed: {e}"))?;
+
+    if cmd == "up" || cmd == "ingest" {
+        let dir = sources::sources_dir();
+        let specs = sources::source_specs(&dir)?;
+        tracing::info!(dir = %dir.display(), files = specs.len(), "ingesting sources");
+        let report = exomaps_pipeline::run_pipeline(&store, "local", &specs, config.scope)
+            .await
+            .map_err(|e| format!("pipeline failed: {e}"))?;
+        println!("{}", serde_json::to_string_pretty(&report).unwrap_or_default());
+        if report.status == "fail" {
+            return Err(format!("run failed: {}", report.failure_reason.unwrap_or_default()));
+        }
+        if cmd == "ingest" {
+            return Ok(());
+        }
+    }
+
+    let port: u16 = match std::env::var("EXOMAPS_PORT") {
+        Ok(p) => p.parse().map_err(|_| format!("EXOMAPS_PORT={p:?} is not a port"))?,
+        Err(_) => 5000,
+    };
+    let host = std::env::var("EXOMAPS_HOST").unwrap_or_else(|_| "127.0.0.1".into());
+    let addr: SocketAddr = format!("{host}:{port}").parse().map_err(|e| format!("bad address: {e}"))?;
+    let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| format!("cannot listen on {addr}: {e}"))?;
+    let app = gateway::router(AppState::with_store(config, store));
+    tracing::info!("ExoMaps listening on http://{addr}");
+    axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await.map_err(|e| e.to_string())?;
+    tracing::info!("shut down");
+    drop(cluster);
+    Ok(())
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("SIGTERM handler");
+    tokio::select! {
+        _ = ctrl_c => {},
+        _ = term.recv() => {},
+    }
+}

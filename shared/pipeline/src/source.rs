@@ -1,0 +1,98 @@
+//! Where source bytes come from.
+
+use crate::PhaseError;
+use serde::{Deserialize, Serialize};
+use std::path::PathBuf;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "UPPERCASE")]
+pub enum Family {
+    Simbad,
+    Exoplanets,
+}
+
+impl Family {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Family::Simbad => "SIMBAD",
+            Family::Exoplanets => "EXOPLANETS",
+        }
+    }
+
+    /// The family a file belongs to by its name prefix (`SIMBAD*`, `EXOPLANETS*`).
+    pub fn from_file_name(name: &str) -> Option<Family> {
+        let upper = name.to_ascii_uppercase();
+        if upper.starts_with("SIMBAD") {
+            Some(Family::Simbad)
+        } else if upper.starts_with("EXOPLANETS") {
+            Some(Family::Exoplanets)
+        } else {
+            None
+        }
+    }
+}
+
+/// One source of a run: `{"family": "SIMBAD", "uri": "file:///…"}`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SourceSpec {
+    pub family: Family,
+    pub uri: String,
+}
+
+impl SourceSpec {
+    pub fn file(family: Family, path: impl Into<PathBuf>) -> SourceSpec {
+        let path: PathBuf = path.into();
+        let uri = url::Url::from_file_path(std::path::absolute(&path).unwrap_or(path.clone()))
+            .map(|u| u.to_string())
+            .unwrap_or_else(|_| format!("file://{}", path.display()));
+        SourceSpec { family, uri }
+    }
+
+    /// The file name, used as the source name in the manifest and quarantine.
+    pub fn source_name(&self) -> String {
+        let path = self.uri.split(['?', '#']).next().unwrap_or(&self.uri);
+        path.rsplit('/').next().unwrap_or(path).to_string()
+    }
+}
+
+/// Reads a source's bytes. `file://` URIs and plain paths are supported here; `s3://` arrives
+/// with the object-store adapter.
+pub async fn read_source(spec: &SourceSpec) -> Result<Vec<u8>, PhaseError> {
+    let path = if spec.uri.starts_with("file:") {
+        url::Url::parse(&spec.uri)
+            .ok()
+            .and_then(|u| u.to_file_path().ok())
+            .ok_or_else(|| PhaseError::Rejected(format!("not a valid file URI: {}", spec.uri)))?
+    } else if spec.uri.contains("://") {
+        return Err(PhaseError::Rejected(format!("unsupported source URI scheme: {}", spec.uri)));
+    } else {
+        PathBuf::from(&spec.uri)
+    };
+    tokio::fs::read(&path)
+        .await
+        .map_err(|e| PhaseError::Rejected(format!("cannot read source {}: {e}", path.display())))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn family_and_name_from_uri() {
+        assert_eq!(Family::from_file_name("SIMBAD_01.csv"), Some(Family::Simbad));
+        assert_eq!(Family::from_file_name("exoplanets_01x.csv"), Some(Family::Exoplanets));
+        assert_eq!(Family::from_file_name("notes.csv"), None);
+        let s = SourceSpec::file(Family::Simbad, "/data/src/SIMBAD_01.csv");
+        assert_eq!(s.uri, "file:///data/src/SIMBAD_01.csv");
+        assert_eq!(s.source_name(), "SIMBAD_01.csv");
+    }
+
+    #[tokio::test]
+    async fn unreadable_sources_are_rejected_with_a_reason() {
+        let missing = SourceSpec::file(Family::Simbad, "/nonexistent/SIMBAD_X.csv");
+        let err = read_source(&missing).await.unwrap_err();
+        assert!(err.to_string().contains("cannot read source"), "{err}");
+        let s3 = SourceSpec { family: Family::Simbad, uri: "ftp://x/y.csv".into() };
+        assert!(read_source(&s3).await.unwrap_err().to_string().contains("unsupported"));
+    }
+}

@@ -1,0 +1,178 @@
+//! Phase 01 writes: staging rows, quarantine, validation summary and manifest — one
+//! transaction per source file, staging and quarantine each in one COPY.
+
+use crate::copy::CopyBuf;
+use crate::{Result, Store};
+use exomaps_domain::catalogue::contract::GateStatus;
+use exomaps_domain::catalogue::simbad::SimbadBatch;
+use serde_json::{Map, Value, json};
+use uuid::Uuid;
+
+/// Provenance of one source file.
+#[derive(Debug, Clone)]
+pub struct SourceFileMeta {
+    pub family: &'static str,
+    pub source_name: String,
+    pub file_uri: String,
+    pub sha256: String,
+    pub bytes: u64,
+    pub contract_version: &'static str,
+}
+
+impl Store {
+    /// Writes one validated SIMBAD file. Re-running it for the same (run, source) first removes
+    /// what an interrupted earlier attempt may have left, so nothing is doubled.
+    pub async fn write_simbad_ingest(
+        &self,
+        run_id: Uuid,
+        meta: &SourceFileMeta,
+        batch: &SimbadBatch,
+        gate: GateStatus,
+    ) -> Result<()> {
+        let mut tx = self.pool().begin().await?;
+        for stmt in [
+            "DELETE FROM stg_data.stg_simbad_raw WHERE run_id = $1 AND source_name = $2",
+            "DELETE FROM stg_data.validation_quarantine WHERE run_id = $1 AND source_name = $2",
+            "DELETE FROM stg_data.validation_summary WHERE run_id = $1 AND source_name = $2",
+            "DELETE FROM stg_data.source_manifest WHERE run_id = $1 AND source_name = $2",
+        ] {
+            sqlx::query(stmt).bind(run_id).bind(&meta.source_name).execute(&mut *tx).await?;
+        }
+
+        let run = run_id.to_string();
+        let mut rows = CopyBuf::new();
+        for r in &batch.accepted {
+            rows.text(&run)
+                .text(&meta.source_name)
+                .display(r.line)
+                .display(r.sys_id)
+                .opt_text(r.sys_code.as_deref())
+                .text(&r.main_id)
+                .text(&r.main_id_raw)
+                .text_array(&r.ids)
+                .opt_text(r.otype_txt.as_deref())
+                .opt_text(r.otype_shortname.as_deref())
+                .opt_text(r.otype_longname.as_deref())
+                .text_array(&r.otypes)
+                .opt_text(r.spectral_type.as_deref())
+                .f64(Some(r.ra_deg))
+                .f64(Some(r.dec_deg))
+                .f64(r.dist_pc)
+                .display(r.multiplicity)
+                .text(&serde_json::to_string(&r.notes).unwrap_or_else(|_| "[]".into()));
+            rows.end_row();
+        }
+        let mut copy = (*tx)
+            .copy_in_raw(
+                "COPY stg_data.stg_simbad_raw (run_id, source_name, row_number, sys_id, sys_code, main_id,
+                 main_id_raw, ids, otype_txt, otype_shortname, otype_longname, otypes, spectral_type,
+                 ra_deg, dec_deg, dist_pc, multiplicity, notes) FROM STDIN",
+            )
+            .await?;
+        copy.send(rows.into_bytes()).await?;
+        copy.finish().await?;
+
+        let mut q = CopyBuf::new();
+        let mut records = 0usize;
+        for row in &batch.quarantined {
+            let raw: Map<String, Value> =
+                row.raw.iter().map(|(k, v)| (k.clone(), Value::String(v.clone()))).collect();
+            let raw = Value::Object(raw).to_string();
+            for issue in &row.issues {
+                records += 1;
+                q.text(&run)
+                    .text(&meta.source_name)
+                    .display(row.line)
+                    .text(issue.code.as_str())
+                    .text(&issue.column)
+                    .text(&issue.detail)
+                    .text(&raw);
+                q.end_row();
+            }
+        }
+        let mut copy = (*tx)
+            .copy_in_raw(
+                "COPY stg_data.validation_quarantine (run_id, source_name, row_number, error_code, column_name,
+                 error_detail, raw_record) FROM STDIN",
+            )
+            .await?;
+        copy.send(q.into_bytes()).await?;
+        copy.finish().await?;
+
+        let issue_counts: Map<String, Value> =
+            batch.issue_counts().into_iter().map(|(k, v)| (k.as_str().to_string(), json!(v))).collect();
+        let note_counts: Map<String, Value> =
+            batch.note_counts().into_iter().map(|(k, v)| (k.as_str().to_string(), json!(v))).collect();
+        let warning_count: usize = batch.note_counts().values().sum();
+        let details = json!({
+            "duplicate_rows": batch.duplicate_rows,
+            "error_rows": batch.quarantined.len(),
+            "error_records": records,
+            "issue_counts": issue_counts,
+            "note_counts": note_counts,
+        });
+        sqlx::query(
+            "INSERT INTO stg_data.validation_summary (run_id, source_name, total_rows, accepted_rows,
+                 quarantined_rows, warning_count, fail_count, gate_status, details)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        )
+        .bind(run_id)
+        .bind(&meta.source_name)
+        .bind(batch.total_rows as i32)
+        .bind(batch.accepted.len() as i32)
+        .bind(batch.quarantined.len() as i32)
+        .bind(warning_count as i32)
+        .bind(records as i32)
+        .bind(gate.as_str())
+        .bind(&details)
+        .execute(&mut *tx)
+        .await?;
+
+        sqlx::query(
+            "INSERT INTO stg_data.source_manifest (run_id, source_family, source_name, file_uri,
+                 file_checksum_sha256, file_bytes, contract_version, row_count, accepted_rows,
+                 quarantined_rows, gate_status, metadata)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
+        )
+        .bind(run_id)
+        .bind(meta.family)
+        .bind(&meta.source_name)
+        .bind(&meta.file_uri)
+        .bind(&meta.sha256)
+        .bind(meta.bytes as i64)
+        .bind(meta.contract_version)
+        .bind(batch.total_rows as i32)
+        .bind(batch.accepted.len() as i32)
+        .bind(batch.quarantined.len() as i32)
+        .bind(gate.as_str())
+        .bind(json!({ "source_table": "stg_data.stg_simbad_raw" }))
+        .execute(&mut *tx)
+        .await?;
+
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Records a source file that failed as a whole (missing columns, unreadable): a manifest
+    /// row with gate `fail` and the reason, so the failure is visible next to the others.
+    pub async fn write_failed_source(&self, run_id: Uuid, meta: &SourceFileMeta, reason: &str) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO stg_data.source_manifest (run_id, source_family, source_name, file_uri,
+                 file_checksum_sha256, file_bytes, contract_version, row_count, accepted_rows,
+                 quarantined_rows, gate_status, metadata)
+             VALUES ($1, $2, $3, $4, $5, $6, $7, 0, 0, 0, 'fail', $8)
+             ON CONFLICT (run_id, source_name) DO UPDATE SET gate_status = 'fail', metadata = EXCLUDED.metadata",
+        )
+        .bind(run_id)
+        .bind(meta.family)
+        .bind(&meta.source_name)
+        .bind(&meta.file_uri)
+        .bind(&meta.sha256)
+        .bind(meta.bytes as i64)
+        .bind(meta.contract_version)
+        .bind(json!({ "error": reason }))
+        .execute(self.pool())
+        .await?;
+        Ok(())
+    }
+}

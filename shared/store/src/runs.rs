@@ -1,0 +1,149 @@
+//! Pipeline runs and their phases.
+
+use crate::{Result, Store};
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use uuid::Uuid;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RunStatus {
+    Queued,
+    Running,
+    Pass,
+    Warn,
+    Fail,
+}
+
+impl RunStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RunStatus::Queued => "queued",
+            RunStatus::Running => "running",
+            RunStatus::Pass => "pass",
+            RunStatus::Warn => "warn",
+            RunStatus::Fail => "fail",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct RunRow {
+    pub run_id: Uuid,
+    pub run_name: String,
+    pub status: String,
+    pub started_at: DateTime<Utc>,
+    pub finished_at: Option<DateTime<Utc>>,
+    pub failure_reason: Option<String>,
+    pub notes: Option<String>,
+}
+
+/// What a phase found when it tried to start: the idempotency check on (run_id, phase).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PhaseStart {
+    /// The phase is ours to run now.
+    Started,
+    /// The phase already completed for this run: a redelivery, nothing to do.
+    AlreadyDone,
+}
+
+impl Store {
+    /// Creates a run (idempotent on `run_id`).
+    pub async fn create_run(&self, run_id: Uuid, run_name: &str, seed: Option<i64>) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO stg_data.ingest_runs (run_id, run_name, status, seed) VALUES ($1, $2, 'running', $3)
+             ON CONFLICT (run_id) DO NOTHING",
+        )
+        .bind(run_id)
+        .bind(run_name)
+        .bind(seed)
+        .execute(self.pool())
+        .await?;
+        Ok(())
+    }
+
+    pub async fn finish_run(&self, run_id: Uuid, status: RunStatus, failure_reason: Option<&str>) -> Result<()> {
+        sqlx::query(
+            "UPDATE stg_data.ingest_runs SET status = $2, failure_reason = $3, finished_at = now() WHERE run_id = $1",
+        )
+        .bind(run_id)
+        .bind(status.as_str())
+        .bind(failure_reason)
+        .execute(self.pool())
+        .await?;
+        Ok(())
+    }
+
+    pub async fn run(&self, run_id: Uuid) -> Result<Option<RunRow>> {
+        Ok(sqlx::query_as::<_, RunRow>(
+            "SELECT run_id, run_name, status, started_at, finished_at, failure_reason, notes
+             FROM stg_data.ingest_runs WHERE run_id = $1",
+        )
+        .bind(run_id)
+        .fetch_optional(self.pool())
+        .await?)
+    }
+
+    /// Marks a phase as started unless it already completed (redelivered message).
+    pub async fn start_phase(&self, run_id: Uuid, phase: &str) -> Result<PhaseStart> {
+        let status: Option<String> = sqlx::query_scalar(
+            "INSERT INTO stg_data.run_phases (run_id, phase, status) VALUES ($1, $2, 'running')
+             ON CONFLICT (run_id, phase) DO UPDATE
+                 SET status = CASE WHEN run_phases.status = 'done' THEN 'done' ELSE 'running' END,
+                     started_at = CASE WHEN run_phases.status = 'done' THEN run_phases.started_at ELSE now() END,
+                     error = NULL
+             RETURNING status",
+        )
+        .bind(run_id)
+        .bind(phase)
+        .fetch_optional(self.pool())
+        .await?;
+        Ok(if status.as_deref() == Some("done") { PhaseStart::AlreadyDone } else { PhaseStart::Started })
+    }
+
+    pub async fn finish_phase(
+        &self,
+        run_id: Uuid,
+        phase: &str,
+        ok: bool,
+        counts: &serde_json::Value,
+        error: Option<&str>,
+    ) -> Result<()> {
+        sqlx::query(
+            "UPDATE stg_data.run_phases SET status = $3, counts = $4, error = $5, finished_at = now()
+             WHERE run_id = $1 AND phase = $2",
+        )
+        .bind(run_id)
+        .bind(phase)
+        .bind(if ok { "done" } else { "failed" })
+        .bind(counts)
+        .bind(error)
+        .execute(self.pool())
+        .await?;
+        Ok(())
+    }
+
+    /// Gate thresholds for a source family, read from `pipeline_gate_config`.
+    pub async fn gate_config(&self, family: &str) -> Result<exomaps_domain::catalogue::contract::GateConfig> {
+        let rows: Vec<(String, f64)> = sqlx::query_as(
+            "SELECT gate_name, threshold_value FROM stg_data.pipeline_gate_config
+             WHERE source_family = $1 AND is_active",
+        )
+        .bind(family)
+        .fetch_all(self.pool())
+        .await?;
+        // A gate absent from the table (or inactive) never trips: a rate cannot exceed 1.
+        let mut cfg = exomaps_domain::catalogue::contract::GateConfig {
+            max_quarantine_rate: 1.0,
+            max_duplicate_rate: 1.0,
+        };
+        for (name, value) in rows {
+            match name.as_str() {
+                "max_quarantine_rate" => cfg.max_quarantine_rate = value,
+                "max_duplicate_rate" => cfg.max_duplicate_rate = value,
+                _ => {}
+            }
+        }
+        Ok(cfg)
+    }
+}

@@ -1,0 +1,88 @@
+//! Read side of the world: the active world build and its systems.
+
+use crate::{Result, Store};
+use chrono::{DateTime, Utc};
+use serde::Serialize;
+use uuid::Uuid;
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct WorldBuildRow {
+    pub world_build_id: i64,
+    pub run_id: Uuid,
+    pub status: String,
+    pub scope_ly: f64,
+    pub margin_ly: f64,
+    pub stars_count: i32,
+    pub in_scope_count: i32,
+    pub created_at: DateTime<Utc>,
+    pub activated_at: Option<DateTime<Utc>>,
+}
+
+/// One placed system of a world build, as the read API needs it.
+#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+pub struct SystemRow {
+    pub star_id: i64,
+    pub main_id: String,
+    pub x_pc: f64,
+    pub y_pc: f64,
+    pub z_pc: f64,
+    pub distance_pc: f64,
+    pub distance_ly: f64,
+    pub distance_source: String,
+    pub uncertainty_pc: Option<f64>,
+    pub spectral_type: Option<String>,
+    pub spectral_class: Option<String>,
+    pub multiplicity: i16,
+}
+
+/// A page of systems plus the total that matched.
+#[derive(Debug, Clone)]
+pub struct SystemsPage {
+    pub systems: Vec<SystemRow>,
+    pub total: i64,
+}
+
+impl Store {
+    pub async fn active_world_build(&self) -> Result<Option<WorldBuildRow>> {
+        Ok(sqlx::query_as::<_, WorldBuildRow>(
+            "SELECT world_build_id, run_id, status, scope_ly, margin_ly, stars_count, in_scope_count,
+                    created_at, activated_at
+             FROM dm_galaxy.world_builds WHERE status = 'active'",
+        )
+        .fetch_optional(self.pool())
+        .await?)
+    }
+
+    /// In-scope systems of a build, nearest first (ties by name, so pages are stable).
+    pub async fn systems_in_scope(&self, world_build_id: i64, limit: i64, offset: i64) -> Result<SystemsPage> {
+        let systems = sqlx::query_as::<_, SystemRow>(
+            "SELECT s.star_id, s.main_id, x.x_pc, x.y_pc, x.z_pc, x.distance_pc, x.distance_ly,
+                    x.distance_source, x.uncertainty_pc, s.spectral_type, s.spectral_class, s.multiplicity
+             FROM dm_galaxy.stars_xyz x JOIN dm_galaxy.stars s USING (star_id)
+             WHERE x.world_build_id = $1 AND x.in_scope
+             ORDER BY x.distance_pc, s.main_id
+             LIMIT $2 OFFSET $3",
+        )
+        .bind(world_build_id)
+        .bind(limit)
+        .bind(offset)
+        .fetch_all(self.pool())
+        .await?;
+        let total: i64 = sqlx::query_scalar(
+            "SELECT count(*) FROM dm_galaxy.stars_xyz WHERE world_build_id = $1 AND in_scope",
+        )
+        .bind(world_build_id)
+        .fetch_one(self.pool())
+        .await?;
+        Ok(SystemsPage { systems, total })
+    }
+}
+
+impl Store {
+    pub async fn world_build_id_of_run(&self, run_id: Uuid) -> Result<Option<i64>> {
+        Ok(sqlx::query_scalar("SELECT world_build_id FROM dm_galaxy.world_builds WHERE run_id = $1")
+            .bind(run_id)
+            .fetch_optional(self.pool())
+            .await?)
+    }
+}
