@@ -12,7 +12,11 @@ pub struct Caller {
 
 impl Caller {
     pub fn anonymous() -> Caller {
-        Caller { persona: Persona::ObserverGuest, allowed: vec![Persona::ObserverGuest], user: None }
+        Caller {
+            persona: Persona::ObserverGuest,
+            allowed: vec![Persona::ObserverGuest],
+            user: None,
+        }
     }
 }
 

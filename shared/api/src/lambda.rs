@@ -10,6 +10,7 @@ use http::header;
 use lambda_http::{Body, RequestExt, service_fn};
 
 pub type Error = lambda_http::Error;
+pub use lambda_http;
 
 /// Logs as JSON lines (CloudWatch) or human-readable text (local), filtered by `RUST_LOG`
 /// (default `info`). Safe to call twice.
@@ -18,7 +19,11 @@ pub fn init_tracing(json: bool) {
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let builder = tracing_subscriber::fmt().with_env_filter(filter);
     let _ = if json {
-        builder.json().with_current_span(false).without_time().try_init()
+        builder
+            .json()
+            .with_current_span(false)
+            .without_time()
+            .try_init()
     } else {
         builder.try_init()
     };
@@ -28,17 +33,26 @@ pub fn init_tracing(json: bool) {
 /// the first invocation; then the Lambda runtime loop serves requests with that state.
 pub fn run_route(name: &str) -> Result<(), Error> {
     init_tracing(true);
-    let route = routes::by_name(name).ok_or_else(|| format!("no route named {name:?} in the route table"))?;
+    let route = routes::by_name(name)
+        .ok_or_else(|| format!("no route named {name:?} in the route table"))?;
     let state = AppState::new(Config::from_env()?)?;
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
-    runtime.block_on(lambda_http::run(service_fn(move |req: lambda_http::Request| {
-        let state = state.clone();
-        async move { Ok::<_, Error>(handle(route, &state, req).await) }
-    })))
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(lambda_http::run(service_fn(
+        move |req: lambda_http::Request| {
+            let state = state.clone();
+            async move { Ok::<_, Error>(handle(route, &state, req).await) }
+        },
+    )))
 }
 
 /// One invocation: API Gateway event (as a `lambda_http::Request`) in, proxy response out.
-pub async fn handle(route: &Route, state: &AppState, req: lambda_http::Request) -> lambda_http::Response<Body> {
+pub async fn handle(
+    route: &Route,
+    state: &AppState,
+    req: lambda_http::Request,
+) -> lambda_http::Response<Body> {
     let api_req = from_lambda(req);
     into_lambda(routes::dispatch(route, state, api_req).await)
 }
@@ -50,10 +64,14 @@ fn from_lambda(req: lambda_http::Request) -> ApiRequest {
     let path = req.path_parameters();
     let mut out = ApiRequest::new(req.method().clone());
     for (k, v) in query.iter() {
-        out.query.entry(k.to_string()).or_insert_with(|| v.to_string());
+        out.query
+            .entry(k.to_string())
+            .or_insert_with(|| v.to_string());
     }
     for (k, v) in path.iter() {
-        out.path_params.entry(k.to_string()).or_insert_with(|| v.to_string());
+        out.path_params
+            .entry(k.to_string())
+            .or_insert_with(|| v.to_string());
     }
     let (parts, body) = req.into_parts();
     out.headers = parts.headers;

@@ -44,7 +44,8 @@ pub fn alias_key(raw: &str) -> String {
 
 fn strip_prefix_ignore_ascii_case<'a>(s: &'a str, prefix: &str) -> Option<&'a str> {
     let head = s.get(..prefix.len())?;
-    head.eq_ignore_ascii_case(prefix).then(|| &s[prefix.len()..])
+    head.eq_ignore_ascii_case(prefix)
+        .then(|| &s[prefix.len()..])
 }
 
 #[cfg(test)]
@@ -65,7 +66,12 @@ mod tests {
 
     #[test]
     fn normalise_is_idempotent_and_keeps_other_characters() {
-        for s in ["Wolf  359 ", "NAME Barnard's star", "WISE J072003.20\u{2212}084651.2", "é  ü"] {
+        for s in [
+            "Wolf  359 ",
+            "NAME Barnard's star",
+            "WISE J072003.20\u{2212}084651.2",
+            "é  ü",
+        ] {
             let once = normalise_id(s);
             assert_eq!(normalise_id(&once), once);
         }
@@ -101,7 +107,10 @@ mod tests {
 
     #[test]
     fn alias_key_normalises_before_stripping() {
-        assert_eq!(alias_key("  NAME   Proxima   Centauri "), "proxima centauri");
+        assert_eq!(
+            alias_key("  NAME   Proxima   Centauri "),
+            "proxima centauri"
+        );
         assert_eq!(alias_key("*\u{00A0}tau Cet"), "tau cet");
         assert_eq!(alias_key("name Proxima"), "proxima");
         assert_eq!(alias_key("v* V645 Cen"), "v645 cen");

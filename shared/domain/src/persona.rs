@@ -76,16 +76,26 @@ impl Persona {
 
     pub fn menus(self) -> &'static [&'static str] {
         match self {
-            Persona::Admin => {
-                &["System Health", "Run Pipeline", "Reference Rules", "User Modes", "Audit Logs"]
-            }
-            Persona::SimOwner => {
-                &["Scenario Config", "Simulation Controls", "Timeline", "KPI Dashboard"]
-            }
+            Persona::Admin => &[
+                "System Health",
+                "Run Pipeline",
+                "Reference Rules",
+                "User Modes",
+                "Audit Logs",
+            ],
+            Persona::SimOwner => &[
+                "Scenario Config",
+                "Simulation Controls",
+                "Timeline",
+                "KPI Dashboard",
+            ],
             Persona::GeneralUser => &["Overview", "Star Systems", "Reference Checks"],
-            Persona::DataCurator => {
-                &["Source Manifest", "Quarantine Queue", "Validation Summary", "Provenance"]
-            }
+            Persona::DataCurator => &[
+                "Source Manifest",
+                "Quarantine Queue",
+                "Validation Summary",
+                "Provenance",
+            ],
             Persona::ScienceAnalyst => {
                 &["Distance Rules", "Coordinate QA", "Inference Diagnostics"]
             }

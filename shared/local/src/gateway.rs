@@ -18,10 +18,12 @@ pub const MAX_BODY_BYTES: usize = 1 << 20;
 pub fn router(state: AppState) -> Router {
     let mut by_path: BTreeMap<&'static str, MethodRouter<AppState>> = BTreeMap::new();
     for route in ROUTES {
-        let filter = MethodFilter::try_from(route.method.clone()).expect("route methods are standard");
-        let handler = move |State(state): State<AppState>,
-                            params: Result<RawPathParams, RawPathParamsRejection>,
-                            req: Request| async move { serve(route, state, params, req).await };
+        let filter =
+            MethodFilter::try_from(route.method.clone()).expect("route methods are standard");
+        let handler =
+            move |State(state): State<AppState>,
+                  params: Result<RawPathParams, RawPathParamsRejection>,
+                  req: Request| async move { serve(route, state, params, req).await };
         let mr = by_path.remove(route.path).unwrap_or_default();
         by_path.insert(route.path, mr.on(filter, handler));
     }
@@ -46,7 +48,11 @@ async fn serve(
             }
         }
         Err(RawPathParamsRejection::MissingPathParams(_)) => {}
-        Err(_) => return to_axum(ApiError::bad_request("path parameter is not valid UTF-8").into_response()),
+        Err(_) => {
+            return to_axum(
+                ApiError::bad_request("path parameter is not valid UTF-8").into_response(),
+            );
+        }
     }
     if let Some(q) = req.uri().query() {
         let parsed: HashMap<String, String> = url_decode_pairs(q);
@@ -58,14 +64,23 @@ async fn serve(
         Ok(b) => b,
         Err(_) => {
             return to_axum(
-                ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", "request body exceeds 1 MiB")
-                    .into_response(),
+                ApiError::new(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "payload_too_large",
+                    "request body exceeds 1 MiB",
+                )
+                .into_response(),
             );
         }
     };
     let started = std::time::Instant::now();
     let res = dispatch(route, &state, api_req).await;
-    tracing::info!(route = route.name, status = res.status().as_u16(), micros = started.elapsed().as_micros() as u64, "request");
+    tracing::info!(
+        route = route.name,
+        status = res.status().as_u16(),
+        micros = started.elapsed().as_micros() as u64,
+        "request"
+    );
     to_axum(res)
 }
 
@@ -74,7 +89,8 @@ fn url_decode_pairs(q: &str) -> HashMap<String, String> {
     let mut out = HashMap::new();
     for pair in q.split('&').filter(|p| !p.is_empty()) {
         let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-        out.entry(percent_decode(k)).or_insert_with(|| percent_decode(v));
+        out.entry(percent_decode(k))
+            .or_insert_with(|| percent_decode(v));
     }
     out
 }
@@ -113,7 +129,14 @@ async fn not_found() -> Response {
 }
 
 async fn method_not_allowed() -> Response {
-    to_axum(ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "method not allowed on this route").into_response())
+    to_axum(
+        ApiError::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method_not_allowed",
+            "method not allowed on this route",
+        )
+        .into_response(),
+    )
 }
 
 #[cfg(test)]

@@ -1,14 +1,14 @@
-//! `exomaps-local`: ExoMaps on one machine.
-//!
-//! ```text
-//! exomaps-local [up]        private PostgreSQL (unless DATABASE_URL), migrate, ingest the
-//!                           sources, serve every route on 127.0.0.1:5000 (EXOMAPS_PORT)
-//! exomaps-local serve       migrate and serve against DATABASE_URL
-//! exomaps-local ingest      run the pipeline once against DATABASE_URL and print the report
-//! exomaps-local pg-start D  start a private cluster in folder D; print its DATABASE_URL
-//! exomaps-local pg-stop D   stop the cluster in folder D
-//! exomaps-local routes      print the route table (function, method, path)
-//! ```
+//! `exomaps-local`: ExoMaps on one machine. See `USAGE`.
+
+const USAGE: &str = "\
+exomaps-local [up]        private PostgreSQL in .exomaps/pg (EXOMAPS_DATA_DIR) unless
+                          DATABASE_URL is set, migrate, ingest the sources, serve every
+                          route on 127.0.0.1:5000 (EXOMAPS_HOST, EXOMAPS_PORT)
+exomaps-local serve       migrate and serve against DATABASE_URL
+exomaps-local ingest      run the pipeline once against DATABASE_URL and print the report
+exomaps-local pg-start D  start a private cluster in folder D; print its DATABASE_URL
+exomaps-local pg-stop D   stop the cluster in folder D
+exomaps-local routes      print the route table (function, method, path)";
 
 use exomaps_api::config::Config;
 use exomaps_api::{AppState, ROUTES};
@@ -24,7 +24,9 @@ fn main() -> ExitCode {
     let cmd = args.first().map(String::as_str).unwrap_or("up");
     let result = match cmd {
         "up" | "serve" | "ingest" => {
-            exomaps_api::lambda::init_tracing(std::env::var("EXOMAPS_LOG_JSON").is_ok_and(|v| v == "1"));
+            exomaps_api::lambda::init_tracing(
+                std::env::var("EXOMAPS_LOG_JSON").is_ok_and(|v| v == "1"),
+            );
             tokio::runtime::Builder::new_multi_thread()
                 .enable_all()
                 .build()
@@ -43,10 +45,12 @@ fn main() -> ExitCode {
             Ok(())
         }
         "-h" | "--help" | "help" => {
-            println!("{}", include_str!("main.rs").lines().take(12).skip(2).map(|l| l.trim_start_matches("//! ")).collect::<Vec<_>>().join("\n"));
+            println!("{USAGE}");
             Ok(())
         }
-        other => Err(format!("unknown command {other:?}; try `exomaps-local help`")),
+        other => Err(format!(
+            "unknown command {other:?}; try `exomaps-local help`"
+        )),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -69,18 +73,29 @@ async fn async_main(cmd: &str) -> Result<(), String> {
     let mut config = Config::from_env()?;
     // `up` without DATABASE_URL: a private cluster in the project's data folder, stopped on exit.
     let cluster = if config.database_url.is_none() && cmd == "up" {
-        let dir = sources::repo_root().join(".exomaps/pg");
+        let data = std::env::var_os("EXOMAPS_DATA_DIR").map(PathBuf::from);
+        let dir = data
+            .unwrap_or_else(|| sources::repo_root().join(".exomaps"))
+            .join("pg");
         let dir = std::path::absolute(&dir).unwrap_or(dir);
         tracing::info!(dir = %dir.display(), "starting a private PostgreSQL cluster");
-        let c = tokio::task::spawn_blocking(move || PrivateCluster::create(&dir)).await.map_err(|e| e.to_string())??;
+        let c = tokio::task::spawn_blocking(move || PrivateCluster::create(&dir))
+            .await
+            .map_err(|e| e.to_string())??;
         config.database_url = Some(c.url("postgres"));
         Some(c)
     } else {
         None
     };
-    let url = config.database_url.clone().ok_or("DATABASE_URL is not set")?;
+    let url = config
+        .database_url
+        .clone()
+        .ok_or("DATABASE_URL is not set")?;
     let store = Store::connect_lazy(&url, &config.pool).map_err(|e| e.to_string())?;
-    store.migrate().await.map_err(|e| format!("migrations failed: {e}"))?;
+    store
+        .migrate()
+        .await
+        .map_err(|e| format!("migrations failed: {e}"))?;
 
     if cmd == "up" || cmd == "ingest" {
         let dir = sources::sources_dir();
@@ -89,9 +104,15 @@ async fn async_main(cmd: &str) -> Result<(), String> {
         let report = exomaps_pipeline::run_pipeline(&store, "local", &specs, config.scope)
             .await
             .map_err(|e| format!("pipeline failed: {e}"))?;
-        println!("{}", serde_json::to_string_pretty(&report).unwrap_or_default());
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&report).unwrap_or_default()
+        );
         if report.status == "fail" {
-            return Err(format!("run failed: {}", report.failure_reason.unwrap_or_default()));
+            return Err(format!(
+                "run failed: {}",
+                report.failure_reason.unwrap_or_default()
+            ));
         }
         if cmd == "ingest" {
             return Ok(());
@@ -99,15 +120,24 @@ async fn async_main(cmd: &str) -> Result<(), String> {
     }
 
     let port: u16 = match std::env::var("EXOMAPS_PORT") {
-        Ok(p) => p.parse().map_err(|_| format!("EXOMAPS_PORT={p:?} is not a port"))?,
+        Ok(p) => p
+            .parse()
+            .map_err(|_| format!("EXOMAPS_PORT={p:?} is not a port"))?,
         Err(_) => 5000,
     };
     let host = std::env::var("EXOMAPS_HOST").unwrap_or_else(|_| "127.0.0.1".into());
-    let addr: SocketAddr = format!("{host}:{port}").parse().map_err(|e| format!("bad address: {e}"))?;
-    let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| format!("cannot listen on {addr}: {e}"))?;
+    let addr: SocketAddr = format!("{host}:{port}")
+        .parse()
+        .map_err(|e| format!("bad address: {e}"))?;
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
     let app = gateway::router(AppState::with_store(config, store));
     tracing::info!("ExoMaps listening on http://{addr}");
-    axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await.map_err(|e| e.to_string())?;
+    axum::serve(listener, app)
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .map_err(|e| e.to_string())?;
     tracing::info!("shut down");
     drop(cluster);
     Ok(())
@@ -115,7 +145,8 @@ async fn async_main(cmd: &str) -> Result<(), String> {
 
 async fn shutdown_signal() {
     let ctrl_c = tokio::signal::ctrl_c();
-    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("SIGTERM handler");
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
+        .expect("SIGTERM handler");
     tokio::select! {
         _ = ctrl_c => {},
         _ = term.recv() => {},

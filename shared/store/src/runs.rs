@@ -62,7 +62,12 @@ impl Store {
         Ok(())
     }
 
-    pub async fn finish_run(&self, run_id: Uuid, status: RunStatus, failure_reason: Option<&str>) -> Result<()> {
+    pub async fn finish_run(
+        &self,
+        run_id: Uuid,
+        status: RunStatus,
+        failure_reason: Option<&str>,
+    ) -> Result<()> {
         sqlx::query(
             "UPDATE stg_data.ingest_runs SET status = $2, failure_reason = $3, finished_at = now() WHERE run_id = $1",
         )
@@ -98,7 +103,11 @@ impl Store {
         .bind(phase)
         .fetch_optional(self.pool())
         .await?;
-        Ok(if status.as_deref() == Some("done") { PhaseStart::AlreadyDone } else { PhaseStart::Started })
+        Ok(if status.as_deref() == Some("done") {
+            PhaseStart::AlreadyDone
+        } else {
+            PhaseStart::Started
+        })
     }
 
     pub async fn finish_phase(
@@ -124,7 +133,10 @@ impl Store {
     }
 
     /// Gate thresholds for a source family, read from `pipeline_gate_config`.
-    pub async fn gate_config(&self, family: &str) -> Result<exomaps_domain::catalogue::contract::GateConfig> {
+    pub async fn gate_config(
+        &self,
+        family: &str,
+    ) -> Result<exomaps_domain::catalogue::contract::GateConfig> {
         let rows: Vec<(String, f64)> = sqlx::query_as(
             "SELECT gate_name, threshold_value FROM stg_data.pipeline_gate_config
              WHERE source_family = $1 AND is_active",

@@ -82,11 +82,12 @@ impl Store {
     /// half of one. Idempotent on `run_id`: an existing build of this run is returned as is.
     pub async fn write_world_build(&self, run_id: Uuid, build: &WorldBuildWrite) -> Result<i64> {
         let mut tx = self.pool().begin().await?;
-        if let Some(id) =
-            sqlx::query_scalar::<_, i64>("SELECT world_build_id FROM dm_galaxy.world_builds WHERE run_id = $1")
-                .bind(run_id)
-                .fetch_optional(&mut *tx)
-                .await?
+        if let Some(id) = sqlx::query_scalar::<_, i64>(
+            "SELECT world_build_id FROM dm_galaxy.world_builds WHERE run_id = $1",
+        )
+        .bind(run_id)
+        .fetch_optional(&mut *tx)
+        .await?
         {
             return Ok(id);
         }
@@ -164,7 +165,11 @@ impl Store {
                 .f64(Some(p.distance_ly))
                 .text(p.distance_source)
                 .f64(p.uncertainty_pc)
-                .text(if p.uncertainty_pc.is_some() { "known" } else { "unknown" })
+                .text(if p.uncertainty_pc.is_some() {
+                    "known"
+                } else {
+                    "unknown"
+                })
                 .display(p.in_scope)
                 .display(p.in_margin);
             rows.end_row();
@@ -178,9 +183,11 @@ impl Store {
         copy.send(rows.into_bytes()).await?;
         copy.finish().await?;
 
-        sqlx::query("UPDATE dm_galaxy.world_builds SET status = 'archived' WHERE status = 'active'")
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query(
+            "UPDATE dm_galaxy.world_builds SET status = 'archived' WHERE status = 'active'",
+        )
+        .execute(&mut *tx)
+        .await?;
         sqlx::query(
             "UPDATE dm_galaxy.world_builds SET status = 'active', activated_at = now() WHERE world_build_id = $1",
         )

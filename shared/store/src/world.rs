@@ -54,7 +54,12 @@ impl Store {
     }
 
     /// In-scope systems of a build, nearest first (ties by name, so pages are stable).
-    pub async fn systems_in_scope(&self, world_build_id: i64, limit: i64, offset: i64) -> Result<SystemsPage> {
+    pub async fn systems_in_scope(
+        &self,
+        world_build_id: i64,
+        limit: i64,
+        offset: i64,
+    ) -> Result<SystemsPage> {
         let systems = sqlx::query_as::<_, SystemRow>(
             "SELECT s.star_id, s.main_id, x.x_pc, x.y_pc, x.z_pc, x.distance_pc, x.distance_ly,
                     x.distance_source, x.uncertainty_pc, s.spectral_type, s.spectral_class, s.multiplicity
@@ -80,9 +85,11 @@ impl Store {
 
 impl Store {
     pub async fn world_build_id_of_run(&self, run_id: Uuid) -> Result<Option<i64>> {
-        Ok(sqlx::query_scalar("SELECT world_build_id FROM dm_galaxy.world_builds WHERE run_id = $1")
-            .bind(run_id)
-            .fetch_optional(self.pool())
-            .await?)
+        Ok(sqlx::query_scalar(
+            "SELECT world_build_id FROM dm_galaxy.world_builds WHERE run_id = $1",
+        )
+        .bind(run_id)
+        .fetch_optional(self.pool())
+        .await?)
     }
 }

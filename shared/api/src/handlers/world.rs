@@ -18,9 +18,14 @@ fn paging(req: &ApiRequest, default_limit: i64, max_limit: i64) -> Result<Paging
     let limit = req.query_i64("limit")?.unwrap_or(default_limit);
     let offset = req.query_i64("offset")?.unwrap_or(0);
     if offset < 0 {
-        return Err(ApiError::bad_request("query parameter 'offset' must be >= 0"));
+        return Err(ApiError::bad_request(
+            "query parameter 'offset' must be >= 0",
+        ));
     }
-    Ok(Paging { limit: limit.clamp(1, max_limit), offset })
+    Ok(Paging {
+        limit: limit.clamp(1, max_limit),
+        offset,
+    })
 }
 
 #[derive(Serialize)]
@@ -38,7 +43,11 @@ struct Envelope<T: Serialize> {
 }
 
 fn source_of(row: &SystemRow) -> &'static str {
-    if row.distance_source == "curated" { "curated" } else { "observed" }
+    if row.distance_source == "curated" {
+        "curated"
+    } else {
+        "observed"
+    }
 }
 
 /// Loads a page from the active build (an empty page when nothing has been built yet).
@@ -54,8 +63,13 @@ async fn page<T: Serialize>(
     let build = store.active_world_build().await?;
     let (systems, total) = match &build {
         Some(b) => {
-            let page = store.systems_in_scope(b.world_build_id, p.limit, p.offset).await?;
-            (page.systems.into_iter().map(map).collect::<Vec<_>>(), page.total)
+            let page = store
+                .systems_in_scope(b.world_build_id, p.limit, p.offset)
+                .await?;
+            (
+                page.systems.into_iter().map(map).collect::<Vec<_>>(),
+                page.total,
+            )
         }
         None => (Vec::new(), 0),
     };
@@ -163,13 +177,22 @@ struct SystemFull {
 pub async fn systems_full(state: AppState, req: ApiRequest) -> Result<ApiResponse, ApiError> {
     let p = paging(&req, 20000, 20000)?;
     let etag = match state.store()?.active_world_build().await? {
-        Some(b) => format!("\"wb-{}-{}-{}-{}\"", b.world_build_id, p.limit, p.offset, req.caller.persona.key()),
+        Some(b) => format!(
+            "\"wb-{}-{}-{}-{}\"",
+            b.world_build_id,
+            p.limit,
+            p.offset,
+            req.caller.persona.key()
+        ),
         None => "\"wb-none\"".to_string(),
     };
     if req.header("if-none-match") == Some(etag.as_str()) {
         let mut res = http::Response::new(bytes::Bytes::new());
         *res.status_mut() = StatusCode::NOT_MODIFIED;
-        res.headers_mut().insert(header::ETAG, HeaderValue::from_str(&etag).map_err(|_| ApiError::internal())?);
+        res.headers_mut().insert(
+            header::ETAG,
+            HeaderValue::from_str(&etag).map_err(|_| ApiError::internal())?,
+        );
         return Ok(res);
     }
     let (env, _) = page(&state, &req, 20000, 20000, |r| SystemFull {
@@ -194,7 +217,13 @@ pub async fn systems_full(state: AppState, req: ApiRequest) -> Result<ApiRespons
     .await?;
     let mut res = ok_json(&env);
     let h = res.headers_mut();
-    h.insert(header::ETAG, HeaderValue::from_str(&etag).map_err(|_| ApiError::internal())?);
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=60"));
+    h.insert(
+        header::ETAG,
+        HeaderValue::from_str(&etag).map_err(|_| ApiError::internal())?,
+    );
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("public, max-age=60"),
+    );
     Ok(res)
 }

@@ -32,12 +32,23 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 pub const CONTRACT_VERSION: &str = "simbad.v2";
 
 /// Columns (normalised names) a SIMBAD file must have; any missing → the file is refused.
-pub const REQUIRED_COLUMNS: [&str; 5] =
-    ["sys_id", "main_id", "average_of_ra", "average_of_dec", "average_of_dist"];
+pub const REQUIRED_COLUMNS: [&str; 5] = [
+    "sys_id",
+    "main_id",
+    "average_of_ra",
+    "average_of_dec",
+    "average_of_dist",
+];
 
 /// Optional columns the parser reads when present.
-pub const OPTIONAL_COLUMNS: [&str; 6] =
-    ["sys_code", "ids", "otype_txt", "otype_shortname", "otype_longname", "otypes"];
+pub const OPTIONAL_COLUMNS: [&str; 6] = [
+    "sys_code",
+    "ids",
+    "otype_txt",
+    "otype_shortname",
+    "otype_longname",
+    "otypes",
+];
 
 /// `otypes` tokens that mark a double/multiple system.
 pub const MULTIPLICITY_OTYPES: [&str; 6] = ["**", "SB*", "EB*", "El*", "bL*", "WU*"];
@@ -142,7 +153,12 @@ impl SimbadBatch {
 
     /// The file's gate under `cfg` ([`gate_status`] over this batch's counts).
     pub fn gate(&self, cfg: &GateConfig) -> GateStatus {
-        gate_status(cfg, self.total_rows, self.quarantined.len(), self.duplicate_rows)
+        gate_status(
+            cfg,
+            self.total_rows,
+            self.quarantined.len(),
+            self.duplicate_rows,
+        )
     }
 }
 
@@ -150,18 +166,29 @@ impl SimbadBatch {
 pub fn parse(bytes: &[u8]) -> Result<SimbadBatch, FileError> {
     // Strip the BOM before the CSV reader sees it, so a quoted first header still parses.
     let body = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    let mut reader = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(body);
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .from_reader(body);
 
     let mut record = csv::ByteRecord::new();
-    let has_header = reader.read_byte_record(&mut record).map_err(|e| csv_error(&e))?;
+    let has_header = reader
+        .read_byte_record(&mut record)
+        .map_err(|e| csv_error(&e))?;
     if !has_header {
         return Err(FileError::Empty);
     }
+    let mut lines = LineCounter::default();
     if record.len() > MAX_COLUMNS {
-        return Err(oversized_header(&record));
+        let line = record
+            .position()
+            .map_or(1, |p| lines.line_at(body, p.byte()));
+        return Err(oversized_header(&record, line));
     }
-    let header: Vec<String> =
-        record.iter().map(|f| normalise_header(&String::from_utf8_lossy(f))).collect();
+    let header: Vec<String> = record
+        .iter()
+        .map(|f| normalise_header(&String::from_utf8_lossy(f)))
+        .collect();
     if header.iter().all(String::is_empty) {
         return Err(FileError::Empty);
     }
@@ -174,7 +201,6 @@ pub fn parse(bytes: &[u8]) -> Result<SimbadBatch, FileError> {
         duplicate_rows: 0,
     };
     let mut seen: HashMap<(i64, String), u32> = HashMap::new();
-    let mut lines = LineCounter::default();
 
     loop {
         match reader.read_byte_record(&mut record) {
@@ -183,14 +209,23 @@ pub fn parse(bytes: &[u8]) -> Result<SimbadBatch, FileError> {
             Err(e) => return Err(csv_error(&e)),
         }
         batch.total_rows += 1;
-        let line = record.position().map_or(0, |p| lines.line_at(body, p.byte()));
+        let line = record
+            .position()
+            .map_or(0, |p| lines.line_at(body, p.byte()));
         match check_row(&record, &header, &cols, line, &mut seen) {
             Ok(rec) => batch.accepted.push(rec),
             Err(issues) => {
-                if issues.iter().any(|i| i.code == ReasonCode::DuplicateIdentity) {
+                if issues
+                    .iter()
+                    .any(|i| i.code == ReasonCode::DuplicateIdentity)
+                {
                     batch.duplicate_rows += 1;
                 }
-                batch.quarantined.push(QuarantinedRow { line, issues, raw: raw_cells(&record, &header) });
+                batch.quarantined.push(QuarantinedRow {
+                    line,
+                    issues,
+                    raw: raw_cells(&record, &header),
+                });
             }
         }
     }
@@ -199,7 +234,7 @@ pub fn parse(bytes: &[u8]) -> Result<SimbadBatch, FileError> {
 
 /// A header wider than [`MAX_COLUMNS`]: report the missing required columns if any (without
 /// materialising every name), else refuse the width.
-fn oversized_header(record: &csv::ByteRecord) -> FileError {
+fn oversized_header(record: &csv::ByteRecord, line: u32) -> FileError {
     let mut found = [false; REQUIRED_COLUMNS.len()];
     for field in record.iter() {
         let name = normalise_header(&String::from_utf8_lossy(field));
@@ -215,8 +250,11 @@ fn oversized_header(record: &csv::ByteRecord) -> FileError {
         .collect();
     if missing.is_empty() {
         FileError::Csv {
-            line: record.position().map_or(1, |p| p.line()),
-            message: format!("header has {} columns; at most {MAX_COLUMNS} supported", record.len()),
+            line: u64::from(line),
+            message: format!(
+                "header has {} columns; at most {MAX_COLUMNS} supported",
+                record.len()
+            ),
         }
     } else {
         FileError::MissingColumns(missing)
@@ -241,7 +279,10 @@ impl LineCounter {
             start += 1;
         }
         if start > self.offset {
-            self.newlines += body[self.offset..start].iter().filter(|&&b| b == b'\n').count();
+            self.newlines += body[self.offset..start]
+                .iter()
+                .filter(|&&b| b == b'\n')
+                .count();
             self.offset = start;
         }
         u32::try_from(self.newlines + 1).unwrap_or(u32::MAX)
@@ -249,7 +290,10 @@ impl LineCounter {
 }
 
 fn csv_error(e: &csv::Error) -> FileError {
-    FileError::Csv { line: e.position().map_or(0, |p| p.line()), message: e.to_string() }
+    FileError::Csv {
+        line: e.position().map_or(0, |p| p.line()),
+        message: e.to_string(),
+    }
 }
 
 /// Positions of the columns the contract reads (first occurrence of each name).
@@ -270,8 +314,11 @@ struct Columns {
 impl Columns {
     fn locate(header: &[String]) -> Result<Columns, FileError> {
         let find = |name: &str| header.iter().position(|h| h == name);
-        let missing: Vec<String> =
-            REQUIRED_COLUMNS.iter().filter(|c| find(c).is_none()).map(|c| c.to_string()).collect();
+        let missing: Vec<String> = REQUIRED_COLUMNS
+            .iter()
+            .filter(|c| find(c).is_none())
+            .map(|c| c.to_string())
+            .collect();
         if !missing.is_empty() {
             return Err(FileError::MissingColumns(missing));
         }
@@ -384,9 +431,27 @@ fn check_row(
     };
 
     // Coordinates and distance.
-    let ra = number(cell(cols.ra), "average_of_ra", true, RA_RANGE_DEG, &mut issues);
-    let dec = number(cell(cols.dec), "average_of_dec", true, DEC_RANGE_DEG, &mut issues);
-    let dist = number(cell(cols.dist), "average_of_dist", false, DIST_RANGE_PC, &mut issues);
+    let ra = number(
+        cell(cols.ra),
+        "average_of_ra",
+        true,
+        RA_RANGE_DEG,
+        &mut issues,
+    );
+    let dec = number(
+        cell(cols.dec),
+        "average_of_dec",
+        true,
+        DEC_RANGE_DEG,
+        &mut issues,
+    );
+    let dist = number(
+        cell(cols.dist),
+        "average_of_dist",
+        false,
+        DIST_RANGE_PC,
+        &mut issues,
+    );
 
     // Hand-appended rows (blank otype_txt) with an RA that reads like hours.
     let otype_txt = opt_cell(cols.otype_txt);
@@ -407,7 +472,10 @@ fn check_row(
             Entry::Occupied(first) => issues.push(RowIssue::new(
                 ReasonCode::DuplicateIdentity,
                 IDENTITY_COLUMN,
-                format!("(sys_id {sys_id}, main_id {main_id:?}) first seen on line {}", first.get()),
+                format!(
+                    "(sys_id {sys_id}, main_id {main_id:?}) first seen on line {}",
+                    first.get()
+                ),
             )),
             Entry::Vacant(slot) => {
                 slot.insert(line);
@@ -422,7 +490,11 @@ fn check_row(
     let (Some(sys_id), Some(main_id), Some(ra_deg), Some(dec_deg)) = (sys_id, main_id, ra, dec)
     else {
         // Unreachable by construction; report rather than panic.
-        return Err(vec![RowIssue::new(ReasonCode::MalformedRow, "*", "internal: incomplete row")]);
+        return Err(vec![RowIssue::new(
+            ReasonCode::MalformedRow,
+            "*",
+            "internal: incomplete row",
+        )]);
     };
 
     let mut notes = Vec::new();
@@ -447,7 +519,10 @@ fn check_row(
         notes.push(RowNote::new(
             NoteCode::SpectralTypeFromOtypes,
             "otypes",
-            format!("otype columns blank; otypes value {} taken as a spectral type", show(&spt)),
+            format!(
+                "otype columns blank; otypes value {} taken as a spectral type",
+                show(&spt)
+            ),
         ));
         (Vec::new(), Some(spt))
     } else {
@@ -469,8 +544,14 @@ fn check_row(
         ));
     }
 
-    let multiplicity =
-        if otypes.iter().any(|t| MULTIPLICITY_OTYPES.contains(&t.as_str())) { 2 } else { 1 };
+    let multiplicity = if otypes
+        .iter()
+        .any(|t| MULTIPLICITY_OTYPES.contains(&t.as_str()))
+    {
+        2
+    } else {
+        1
+    };
 
     Ok(SimbadRecord {
         line,
@@ -541,7 +622,10 @@ fn number(
 
 /// Split a `|`-separated cell into normalised, non-blank tokens.
 fn split_list(cell: &str) -> Vec<String> {
-    cell.split('|').map(normalise_id).filter(|t| !t.is_empty()).collect()
+    cell.split('|')
+        .map(normalise_id)
+        .filter(|t| !t.is_empty())
+        .collect()
 }
 
 fn non_blank(cell: &str) -> Option<String> {
@@ -570,13 +654,19 @@ fn raw_cells(record: &csv::ByteRecord, header: &[String]) -> Vec<(String, String
         .take(keep)
         .enumerate()
         .map(|(i, bytes)| {
-            let name = header.get(i).cloned().unwrap_or_else(|| format!("column_{}", i + 1));
+            let name = header
+                .get(i)
+                .cloned()
+                .unwrap_or_else(|| format!("column_{}", i + 1));
             (name, String::from_utf8_lossy(bytes).into_owned())
         })
         .collect();
     if record.len() > keep {
-        let rest: Vec<String> =
-            record.iter().skip(keep).map(|b| String::from_utf8_lossy(b).into_owned()).collect();
+        let rest: Vec<String> = record
+            .iter()
+            .skip(keep)
+            .map(|b| String::from_utf8_lossy(b).into_owned())
+            .collect();
         raw.push((format!("column_{}+", keep + 1), rest.join(",")));
     }
     raw
