@@ -87,13 +87,18 @@ pub fn by_name(name: &str) -> Option<&'static Route> {
 /// calls the handler, turns errors into the envelope and adds the standard headers.
 pub async fn dispatch(route: &Route, state: &AppState, mut req: ApiRequest) -> ApiResponse {
     req.caller = auth::resolve(&req.headers);
-    let mut res = match permit(route, &req.caller) {
+    let res = match permit(route, &req.caller) {
         Err(e) => e.into_response(),
         Ok(()) => match (route.handler)(state.clone(), req).await {
             Ok(res) => res,
             Err(e) => e.into_response(),
         },
     };
+    with_standard_headers(res)
+}
+
+/// Security headers on every response, and `no-store` unless the handler chose caching.
+pub fn with_standard_headers(mut res: ApiResponse) -> ApiResponse {
     let h = res.headers_mut();
     h.insert(
         header::X_CONTENT_TYPE_OPTIONS,

@@ -7,6 +7,7 @@ use axum::extract::rejection::RawPathParamsRejection;
 use axum::extract::{RawPathParams, Request, State};
 use axum::response::Response;
 use axum::routing::{MethodFilter, MethodRouter};
+use exomaps_api::routes::with_standard_headers;
 use exomaps_api::{ApiError, ApiRequest, AppState, ROUTES, Route, dispatch};
 use http::StatusCode;
 use std::collections::{BTreeMap, HashMap};
@@ -119,8 +120,9 @@ fn percent_decode(s: &str) -> String {
     String::from_utf8_lossy(&out).into_owned()
 }
 
+/// Every response leaves with the standard headers (idempotent for dispatched ones).
 fn to_axum(res: exomaps_api::ApiResponse) -> Response {
-    let (parts, body) = res.into_parts();
+    let (parts, body) = with_standard_headers(res).into_parts();
     Response::from_parts(parts, Body::from(body))
 }
 
