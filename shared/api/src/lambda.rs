@@ -35,16 +35,19 @@ pub fn run_route(name: &str) -> Result<(), Error> {
     init_tracing(true);
     let route = routes::by_name(name)
         .ok_or_else(|| format!("no route named {name:?} in the route table"))?;
-    let state = AppState::new(Config::from_env()?)?;
+    let config = Config::from_env()?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()?;
-    runtime.block_on(lambda_http::run(service_fn(
-        move |req: lambda_http::Request| {
+    runtime.block_on(async move {
+        // The pool needs the runtime's context, so the state is built inside it.
+        let state = AppState::new(config)?;
+        lambda_http::run(service_fn(move |req: lambda_http::Request| {
             let state = state.clone();
             async move { Ok::<_, Error>(handle(route, &state, req).await) }
-        },
-    )))
+        }))
+        .await
+    })
 }
 
 /// One invocation: API Gateway event (as a `lambda_http::Request`) in, proxy response out.
