@@ -16,14 +16,8 @@ use tokio::sync::{Mutex, mpsc};
 
 /// An API Gateway REST (v1) proxy event for `GET path?query`.
 fn rest_event(route_path: &str, query: &[(&str, &str)]) -> Value {
-    let q: serde_json::Map<String, Value> = query
-        .iter()
-        .map(|(k, v)| (k.to_string(), json!(v)))
-        .collect();
-    let mq: serde_json::Map<String, Value> = query
-        .iter()
-        .map(|(k, v)| (k.to_string(), json!([v])))
-        .collect();
+    let q: serde_json::Map<String, Value> = query.iter().map(|(k, v)| (k.to_string(), json!(v))).collect();
+    let mq: serde_json::Map<String, Value> = query.iter().map(|(k, v)| (k.to_string(), json!([v]))).collect();
     json!({
         "resource": route_path,
         "path": route_path,
@@ -48,19 +42,12 @@ fn rest_event(route_path: &str, query: &[(&str, &str)]) -> Value {
 async fn sample_state() -> (AppState, axum::Router, String) {
     let (store, url) = fresh_store().await;
     let spec = SourceSpec::file(Family::Simbad, sample_sources().join("SIMBAD_sample.csv"));
-    run_pipeline(&store, "lambda", &[spec], Scope::default())
-        .await
-        .unwrap();
-    (
-        AppState::with_store(Config::default(), store.clone()),
-        gateway(store),
-        url,
-    )
+    run_pipeline(&store, "lambda", &[spec], Scope::default()).await.unwrap();
+    (AppState::with_store(Config::default(), store.clone()), gateway(store), url)
 }
 
 fn body_json(body: &[u8]) -> Value {
-    serde_json::from_slice(body)
-        .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(body)))
+    serde_json::from_slice(body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(body)))
 }
 
 #[tokio::test]
@@ -69,31 +56,18 @@ async fn every_route_answers_through_its_lambda_entry_point_as_through_the_gatew
     for route in ROUTES {
         for query in [&[][..], &[("limit", "3")][..]] {
             let event = rest_event(route.path, query);
-            let req =
-                lambda_http::request::from_str(&event.to_string()).expect("a valid proxy event");
+            let req = lambda_http::request::from_str(&event.to_string()).expect("a valid proxy event");
             let res = handle(route, &state, req).await;
             let status = res.status();
             let lambda_body = body_json(res.body());
 
-            let uri = if query.is_empty() {
-                route.path.to_string()
-            } else {
-                format!("{}?limit=3", route.path)
-            };
+            let uri = if query.is_empty() { route.path.to_string() } else { format!("{}?limit=3", route.path) };
             let (gw_status, _, gw_body) = exomaps_tests::get(&router, &uri).await;
             assert_eq!(status, gw_status, "{} {uri}", route.name);
-            assert_eq!(
-                lambda_body, gw_body,
-                "{} {uri}: Lambda and gateway disagree",
-                route.name
-            );
+            assert_eq!(lambda_body, gw_body, "{} {uri}: Lambda and gateway disagree", route.name);
             assert_eq!(res.headers()["x-content-type-options"], "nosniff");
             if route.path.starts_with("/api/world/systems") && !query.is_empty() {
-                assert_eq!(
-                    lambda_body["returned"], 3,
-                    "{}: query parameters reach the handler",
-                    route.name
-                );
+                assert_eq!(lambda_body["returned"], 3, "{}: query parameters reach the handler", route.name);
             }
         }
     }
@@ -110,22 +84,13 @@ async fn next(State(rt): State<Runtime>) -> axum::response::Response {
     let event = rt.event.lock().await.take();
     match event {
         Some(event) => {
-            let deadline = std::time::SystemTime::now()
-                .duration_since(std::time::UNIX_EPOCH)
-                .unwrap()
-                .as_millis()
-                + 30_000;
+            let deadline =
+                std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() + 30_000;
             axum::response::Response::builder()
                 .header("lambda-runtime-aws-request-id", "req-1")
                 .header("lambda-runtime-deadline-ms", deadline.to_string())
-                .header(
-                    "lambda-runtime-invoked-function-arn",
-                    "arn:aws:lambda:us-east-1:123456789012:function:f",
-                )
-                .header(
-                    "lambda-runtime-trace-id",
-                    "Root=1-00000000-000000000000000000000000",
-                )
+                .header("lambda-runtime-invoked-function-arn", "arn:aws:lambda:us-east-1:123456789012:function:f")
+                .header("lambda-runtime-trace-id", "Root=1-00000000-000000000000000000000000")
                 .header("content-type", "application/json")
                 .body(axum::body::Body::from(event.to_string()))
                 .unwrap()
@@ -140,41 +105,24 @@ async fn answer(
     Path((id, kind)): Path<(String, String)>,
     body: axum::body::Bytes,
 ) -> http::StatusCode {
-    let _ = rt.answers.send((
-        format!("{id}/{kind}"),
-        serde_json::from_slice(&body).unwrap_or(Value::Null),
-    ));
+    let _ = rt.answers.send((format!("{id}/{kind}"), serde_json::from_slice(&body).unwrap_or(Value::Null)));
     http::StatusCode::ACCEPTED
 }
 
 async fn init_error(State(rt): State<Runtime>, body: axum::body::Bytes) -> http::StatusCode {
-    let _ = rt.answers.send((
-        "init/error".into(),
-        serde_json::from_slice(&body).unwrap_or(Value::Null),
-    ));
+    let _ = rt.answers.send(("init/error".into(), serde_json::from_slice(&body).unwrap_or(Value::Null)));
     http::StatusCode::ACCEPTED
 }
 
 #[tokio::test]
 async fn each_function_binary_serves_its_route_under_a_lambda_runtime_api() {
     let (_, router, url) = sample_state().await;
-    let bin_dir = std::path::Path::new(env!("CARGO_BIN_EXE_health"))
-        .parent()
-        .unwrap()
-        .to_path_buf();
+    let bin_dir = std::path::Path::new(env!("CARGO_BIN_EXE_health")).parent().unwrap().to_path_buf();
     for route in ROUTES {
         let exe = bin_dir.join(route.name);
-        assert!(
-            exe.exists(),
-            "no function binary for route {} ({})",
-            route.name,
-            exe.display()
-        );
+        assert!(exe.exists(), "no function binary for route {} ({})", route.name, exe.display());
         let (tx, mut rx) = mpsc::unbounded_channel();
-        let rt = Runtime {
-            event: Arc::new(Mutex::new(Some(rest_event(route.path, &[("limit", "2")])))),
-            answers: tx,
-        };
+        let rt = Runtime { event: Arc::new(Mutex::new(Some(rest_event(route.path, &[("limit", "2")])))), answers: tx };
         let app = axum::Router::new()
             .route("/2018-06-01/runtime/invocation/next", get(next))
             .route("/2018-06-01/runtime/invocation/{id}/{kind}", post(answer))
@@ -203,8 +151,7 @@ async fn each_function_binary_serves_its_route_under_a_lambda_runtime_api() {
         server.abort();
         assert_eq!(kind, "req-1/response", "{}: {reply}", route.name);
         let body = body_json(reply["body"].as_str().expect("a text body").as_bytes());
-        let (gw_status, _, gw_body) =
-            exomaps_tests::get(&router, &format!("{}?limit=2", route.path)).await;
+        let (gw_status, _, gw_body) = exomaps_tests::get(&router, &format!("{}?limit=2", route.path)).await;
         assert_eq!(reply["statusCode"], gw_status.as_u16(), "{}", route.name);
         assert_eq!(body, gw_body, "{}", route.name);
     }

@@ -22,17 +22,10 @@ pub fn admin_url() -> String {
 pub async fn fresh_store() -> (Store, String) {
     let admin = admin_url();
     let name = format!("exomaps_t_{}", uuid::Uuid::new_v4().simple());
-    let pool = sqlx::PgPool::connect(&admin)
-        .await
-        .expect("connect to the test PostgreSQL");
-    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}")))
-        .execute(&pool)
-        .await
-        .expect("create database");
+    let pool = sqlx::PgPool::connect(&admin).await.expect("connect to the test PostgreSQL");
+    sqlx::query(sqlx::AssertSqlSafe(format!("CREATE DATABASE {name}"))).execute(&pool).await.expect("create database");
     pool.close().await;
-    let (base, _) = admin
-        .rsplit_once('/')
-        .expect("DATABASE_URL has a database name");
+    let (base, _) = admin.rsplit_once('/').expect("DATABASE_URL has a database name");
     let url = format!("{base}/{name}");
     let store = Store::connect_lazy(&url, &Default::default()).expect("store");
     store.migrate().await.expect("migrate");
@@ -44,17 +37,12 @@ pub async fn fresh_store() -> (Store, String) {
 pub fn real_sources() -> Option<PathBuf> {
     let dir = std::env::var_os("EXOMAPS_SOURCES")
         .map(PathBuf::from)
-        .unwrap_or_else(|| {
-            PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/data/sources")
-        });
+        .unwrap_or_else(|| PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../shared/data/sources"));
     if dir.join("SIMBAD_01.csv").is_file() {
         return Some(dir);
     }
     if std::env::var("CI").is_ok_and(|v| v == "true") {
-        panic!(
-            "source CSVs not found in {} (set EXOMAPS_SOURCES)",
-            dir.display()
-        );
+        panic!("source CSVs not found in {} (set EXOMAPS_SOURCES)", dir.display());
     }
     eprintln!("skipping: source CSVs not found in {}", dir.display());
     None
@@ -71,33 +59,18 @@ pub fn gateway(store: Store) -> Router {
 
 /// A GET through the gateway router: status, headers and the JSON body (Null when empty).
 pub async fn get(router: &Router, uri: &str) -> (StatusCode, HeaderMap, serde_json::Value) {
-    request(
-        router,
-        Request::get(uri).body(axum::body::Body::empty()).unwrap(),
-    )
-    .await
+    request(router, Request::get(uri).body(axum::body::Body::empty()).unwrap()).await
 }
 
-pub async fn request(
-    router: &Router,
-    req: Request<axum::body::Body>,
-) -> (StatusCode, HeaderMap, serde_json::Value) {
-    let res = router
-        .clone()
-        .oneshot(req)
-        .await
-        .expect("router is infallible");
+pub async fn request(router: &Router, req: Request<axum::body::Body>) -> (StatusCode, HeaderMap, serde_json::Value) {
+    let res = router.clone().oneshot(req).await.expect("router is infallible");
     let (parts, body) = res.into_parts();
     let bytes = axum::body::to_bytes(body, usize::MAX).await.expect("body");
     let json = if bytes.is_empty() {
         serde_json::Value::Null
     } else {
-        serde_json::from_slice(&bytes).unwrap_or_else(|e| {
-            panic!(
-                "body is not JSON ({e}): {}",
-                String::from_utf8_lossy(&bytes)
-            )
-        })
+        serde_json::from_slice(&bytes)
+            .unwrap_or_else(|e| panic!("body is not JSON ({e}): {}", String::from_utf8_lossy(&bytes)))
     };
     (parts.status, parts.headers, json)
 }

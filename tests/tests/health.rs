@@ -18,10 +18,7 @@ async fn health_follows_the_database_down_and_back_up() {
     .await
     .unwrap()
     .expect("private cluster");
-    let settings = PoolSettings {
-        max_connections: 2,
-        acquire_timeout: Duration::from_millis(1500),
-    };
+    let settings = PoolSettings { max_connections: 2, acquire_timeout: Duration::from_millis(1500) };
     let store = Store::connect_lazy(&cluster.url("postgres"), &settings).unwrap();
     store.migrate().await.unwrap();
     let router = exomaps_local::gateway::router(AppState::with_store(Config::default(), store));
@@ -43,17 +40,10 @@ async fn health_follows_the_database_down_and_back_up() {
     assert_eq!(body["error"], "db_unavailable");
     assert!(body["message"].as_str().unwrap().contains("not available"));
     assert_eq!(body["db_status"]["connected"], false);
-    assert!(
-        body["db_status"].get("detail").is_none(),
-        "driver errors are not shown to observer_guest"
-    );
+    assert!(body["db_status"].get("detail").is_none(), "driver errors are not shown to observer_guest");
     // Data routes fail the same way, with the envelope and no driver text.
     let (status, _, body) = get(&router, "/api/world/systems/xyz").await;
-    assert_eq!(
-        (status.as_u16(), body["error"].as_str()),
-        (503, Some("db_unavailable")),
-        "{body}"
-    );
+    assert_eq!((status.as_u16(), body["error"].as_str()), (503, Some("db_unavailable")), "{body}");
 
     let cluster = tokio::task::spawn_blocking(move || {
         cluster.start().expect("restart");
@@ -62,10 +52,7 @@ async fn health_follows_the_database_down_and_back_up() {
     .await
     .unwrap();
     let (status, _, body) = get(&router, "/api/health").await;
-    assert_eq!(
-        status, 200,
-        "recovered without restarting the gateway: {body}"
-    );
+    assert_eq!(status, 200, "recovered without restarting the gateway: {body}");
     assert_eq!(body["db_status"]["connected"], true);
     drop(cluster);
     let _ = std::fs::remove_dir_all(dir);
@@ -78,17 +65,9 @@ async fn health_without_a_database_says_not_configured() {
     assert_eq!(status, 503);
     assert_eq!(body["db_status"]["configured"], false);
     let (status, headers, body) = get(&router, "/api/nope").await;
-    assert_eq!(
-        (status.as_u16(), body["error"].as_str()),
-        (404, Some("not_found"))
-    );
+    assert_eq!((status.as_u16(), body["error"].as_str()), (404, Some("not_found")));
     assert_eq!(headers["x-content-type-options"], "nosniff");
-    let req = http::Request::post("/api/health")
-        .body(axum::body::Body::empty())
-        .unwrap();
+    let req = http::Request::post("/api/health").body(axum::body::Body::empty()).unwrap();
     let (status, _, body) = exomaps_tests::request(&router, req).await;
-    assert_eq!(
-        (status.as_u16(), body["error"].as_str()),
-        (405, Some("method_not_allowed"))
-    );
+    assert_eq!((status.as_u16(), body["error"].as_str()), (405, Some("method_not_allowed")));
 }

@@ -29,10 +29,7 @@ const GOLDEN: &[(&str, [f64; 3], f64)] = &[
 ];
 
 fn by_name(systems: &[Value]) -> BTreeMap<String, &Value> {
-    systems
-        .iter()
-        .map(|s| (s["main_id"].as_str().unwrap().to_string(), s))
-        .collect()
+    systems.iter().map(|s| (s["main_id"].as_str().unwrap().to_string(), s)).collect()
 }
 
 #[tokio::test]
@@ -41,9 +38,7 @@ async fn simbad_01_is_quarantined_placed_and_served() {
     let (store, _) = fresh_store().await;
     let path = dir.join("SIMBAD_01.csv");
     let spec = SourceSpec::file(Family::Simbad, &path);
-    let report = run_pipeline(&store, "slice", &[spec], Scope::default())
-        .await
-        .expect("pipeline");
+    let report = run_pipeline(&store, "slice", &[spec], Scope::default()).await.expect("pipeline");
     assert_eq!(report.status, "pass", "{report:?}");
     let run_id = report.run_id;
 
@@ -59,11 +54,7 @@ async fn simbad_01_is_quarantined_placed_and_served() {
     .unwrap();
     assert_eq!(
         by_code,
-        vec![
-            ("OUT_OF_RANGE".into(), 2),
-            ("RA_LOOKS_LIKE_HOURS".into(), 1),
-            ("REQUIRED_NULL".into(), 2)
-        ]
+        vec![("OUT_OF_RANGE".into(), 2), ("RA_LOOKS_LIKE_HOURS".into(), 1), ("REQUIRED_NULL".into(), 2)]
     );
     let rows: Vec<(i32, String, Value)> = sqlx::query_as(
         "SELECT DISTINCT row_number, raw_record->>'main_id', raw_record FROM stg_data.validation_quarantine
@@ -74,15 +65,8 @@ async fn simbad_01_is_quarantined_placed_and_served() {
     .await
     .unwrap();
     let lines: Vec<i32> = rows.iter().map(|r| r.0).collect();
-    assert_eq!(
-        lines,
-        vec![2, 1582, 1583],
-        "quarantined file lines (header = line 1)"
-    );
-    assert_eq!(
-        rows[2].2["average_of_ra"], "-40.3",
-        "the raw row is kept as read"
-    );
+    assert_eq!(lines, vec![2, 1582, 1583], "quarantined file lines (header = line 1)");
+    assert_eq!(rows[2].2["average_of_ra"], "-40.3", "the raw row is kept as read");
 
     // Summary and manifest: counts, gate, and the file's real checksum.
     let (total, accepted, quarantined, gate): (i32, i32, i32, String) = sqlx::query_as(
@@ -93,21 +77,13 @@ async fn simbad_01_is_quarantined_placed_and_served() {
     .fetch_one(store.pool())
     .await
     .unwrap();
-    assert_eq!(
-        (total, accepted, quarantined, gate.as_str()),
-        (1582, 1579, 3, "pass")
-    );
-    let sha: String = sqlx::query_scalar(
-        "SELECT file_checksum_sha256 FROM stg_data.source_manifest WHERE run_id = $1",
-    )
-    .bind(run_id)
-    .fetch_one(store.pool())
-    .await
-    .unwrap();
-    let expected: String = Sha256::digest(std::fs::read(&path).unwrap())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
+    assert_eq!((total, accepted, quarantined, gate.as_str()), (1582, 1579, 3, "pass"));
+    let sha: String = sqlx::query_scalar("SELECT file_checksum_sha256 FROM stg_data.source_manifest WHERE run_id = $1")
+        .bind(run_id)
+        .fetch_one(store.pool())
+        .await
+        .unwrap();
+    let expected: String = Sha256::digest(std::fs::read(&path).unwrap()).iter().map(|b| format!("{b:02x}")).collect();
     assert_eq!(sha, expected);
 
     // Every accepted row is placed; Sol is added at the origin as a curated system.
@@ -130,10 +106,7 @@ async fn simbad_01_is_quarantined_placed_and_served() {
     let systems = body["systems"].as_array().unwrap();
     let named = by_name(systems);
     let sol = named["Sol"];
-    assert_eq!(
-        (sol["x_pc"].as_f64(), sol["distance_ly"].as_f64()),
-        (Some(0.0), Some(0.0))
-    );
+    assert_eq!((sol["x_pc"].as_f64(), sol["distance_ly"].as_f64()), (Some(0.0), Some(0.0)));
     assert_eq!(systems[0]["main_id"], "Sol", "nearest first");
     assert_eq!(systems[1]["main_id"], "V* V645 Cen");
     for (name, xyz, ly) in GOLDEN {
@@ -146,15 +119,9 @@ async fn simbad_01_is_quarantined_placed_and_served() {
         assert!((got - ly).abs() <= 1e-3, "{name} distance {got} ly vs {ly}");
     }
     for (name, ra, dec, d) in NAMED {
-        let s = named
-            .get(*name)
-            .unwrap_or_else(|| panic!("{name} missing from the map"));
+        let s = named.get(*name).unwrap_or_else(|| panic!("{name} missing from the map"));
         let (ra, dec) = (ra.to_radians(), dec.to_radians());
-        let want = [
-            d * dec.cos() * ra.cos(),
-            d * dec.cos() * ra.sin(),
-            d * dec.sin(),
-        ];
+        let want = [d * dec.cos() * ra.cos(), d * dec.cos() * ra.sin(), d * dec.sin()];
         for (axis, want) in ["x_pc", "y_pc", "z_pc"].iter().zip(want) {
             let got = s[*axis].as_f64().unwrap();
             assert!((got - want).abs() <= 5e-4, "{name} {axis}: {got} vs {want}");
@@ -170,10 +137,8 @@ async fn simbad_01_is_quarantined_placed_and_served() {
     // A redelivered transform changes nothing.
     let again = transform(&store, run_id, Scope::default()).await.unwrap();
     assert!(!again.executed);
-    let builds: i64 = sqlx::query_scalar("SELECT count(*) FROM dm_galaxy.world_builds")
-        .fetch_one(store.pool())
-        .await
-        .unwrap();
+    let builds: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM dm_galaxy.world_builds").fetch_one(store.pool()).await.unwrap();
     assert_eq!(builds, 1);
 }
 
@@ -182,42 +147,25 @@ async fn a_second_run_replaces_the_active_build_atomically() {
     let Some(dir) = real_sources() else { return };
     let (store, _) = fresh_store().await;
     let spec = SourceSpec::file(Family::Simbad, dir.join("SIMBAD_01.csv"));
-    let first = run_pipeline(&store, "a", std::slice::from_ref(&spec), Scope::default())
-        .await
-        .unwrap();
+    let first = run_pipeline(&store, "a", std::slice::from_ref(&spec), Scope::default()).await.unwrap();
     // A narrower scope: fewer systems in scope, and the API follows the new build.
-    let narrow = Scope {
-        scope_ly: 20.0,
-        margin_ly: 5.0,
-    };
+    let narrow = Scope { scope_ly: 20.0, margin_ly: 5.0 };
     let second = run_pipeline(&store, "b", &[spec], narrow).await.unwrap();
     assert_ne!(first.run_id, second.run_id);
     let t = second.transform.unwrap();
     assert_eq!(t.placed, 1579);
     assert!(t.in_scope > 0 && t.in_margin > 0 && t.beyond > 0, "{t:?}");
-    let statuses: Vec<(String,)> =
-        sqlx::query_as("SELECT status FROM dm_galaxy.world_builds ORDER BY world_build_id")
-            .fetch_all(store.pool())
-            .await
-            .unwrap();
+    let statuses: Vec<(String,)> = sqlx::query_as("SELECT status FROM dm_galaxy.world_builds ORDER BY world_build_id")
+        .fetch_all(store.pool())
+        .await
+        .unwrap();
     assert_eq!(statuses, vec![("archived".into(),), ("active".into(),)]);
     let router = gateway(store);
     let (_, _, body) = get(&router, "/api/world/systems?limit=5000").await;
-    assert_eq!(
-        body["total_count"].as_i64().unwrap() as usize,
-        t.in_scope + 1,
-        "in-scope stars + Sol"
-    );
-    let far = body["systems"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|s| s["distance_ly"].as_f64().unwrap())
-        .fold(0.0, f64::max);
-    assert!(
-        far <= 20.0,
-        "farthest served system {far} ly is beyond the 20 ly scope"
-    );
+    assert_eq!(body["total_count"].as_i64().unwrap() as usize, t.in_scope + 1, "in-scope stars + Sol");
+    let far =
+        body["systems"].as_array().unwrap().iter().map(|s| s["distance_ly"].as_f64().unwrap()).fold(0.0, f64::max);
+    assert!(far <= 20.0, "farthest served system {far} ly is beyond the 20 ly scope");
 }
 
 #[tokio::test]
@@ -227,59 +175,36 @@ async fn a_bad_file_fails_the_run_with_a_reason_and_no_build() {
     std::fs::create_dir_all(&dir).unwrap();
     let bad = dir.join("SIMBAD_bad.csv");
     std::fs::write(&bad, "sys_id,main_id,ra\n1,Foo,12\n").unwrap();
-    let report = run_pipeline(
-        &store,
-        "bad",
-        &[SourceSpec::file(Family::Simbad, &bad)],
-        Scope::default(),
-    )
-    .await
-    .unwrap();
+    let report =
+        run_pipeline(&store, "bad", &[SourceSpec::file(Family::Simbad, &bad)], Scope::default()).await.unwrap();
     assert_eq!(report.status, "fail");
     let reason = report.failure_reason.unwrap();
-    assert!(
-        reason.contains("average_of_dec") && reason.contains("SIMBAD_bad.csv"),
-        "{reason}"
-    );
+    assert!(reason.contains("average_of_dec") && reason.contains("SIMBAD_bad.csv"), "{reason}");
     let (status, failure): (String, Option<String>) =
         sqlx::query_as("SELECT status, failure_reason FROM stg_data.ingest_runs WHERE run_id = $1")
             .bind(report.run_id)
             .fetch_one(store.pool())
             .await
             .unwrap();
-    assert_eq!(
-        (status.as_str(), failure.as_deref()),
-        ("fail", Some(reason.as_str()))
-    );
-    let gate: String =
-        sqlx::query_scalar("SELECT gate_status FROM stg_data.source_manifest WHERE run_id = $1")
-            .bind(report.run_id)
-            .fetch_one(store.pool())
-            .await
-            .unwrap();
-    assert_eq!(gate, "fail");
-    let builds: i64 = sqlx::query_scalar("SELECT count(*) FROM dm_galaxy.world_builds")
+    assert_eq!((status.as_str(), failure.as_deref()), ("fail", Some(reason.as_str())));
+    let gate: String = sqlx::query_scalar("SELECT gate_status FROM stg_data.source_manifest WHERE run_id = $1")
+        .bind(report.run_id)
         .fetch_one(store.pool())
         .await
         .unwrap();
+    assert_eq!(gate, "fail");
+    let builds: i64 =
+        sqlx::query_scalar("SELECT count(*) FROM dm_galaxy.world_builds").fetch_one(store.pool()).await.unwrap();
     assert_eq!(builds, 0);
     let missing = run_pipeline(
         &store,
         "gone",
-        &[SourceSpec::file(
-            Family::Simbad,
-            dir.join("SIMBAD_none.csv"),
-        )],
+        &[SourceSpec::file(Family::Simbad, dir.join("SIMBAD_none.csv"))],
         Scope::default(),
     )
     .await
     .unwrap();
     assert_eq!(missing.status, "fail");
-    assert!(
-        missing
-            .failure_reason
-            .unwrap()
-            .contains("cannot read source")
-    );
+    assert!(missing.failure_reason.unwrap().contains("cannot read source"));
     std::fs::remove_dir_all(dir).unwrap();
 }

@@ -9,9 +9,7 @@ use exomaps_tests::{fresh_store, gateway, get, sample_sources};
 async fn sample_router() -> axum::Router {
     let (store, _) = fresh_store().await;
     let spec = SourceSpec::file(Family::Simbad, sample_sources().join("SIMBAD_sample.csv"));
-    let report = run_pipeline(&store, "sample", &[spec], Scope::default())
-        .await
-        .unwrap();
+    let report = run_pipeline(&store, "sample", &[spec], Scope::default()).await.unwrap();
     assert_eq!(report.status, "pass", "{report:?}");
     gateway(store)
 }
@@ -25,10 +23,7 @@ async fn persona_lists_the_caller_and_what_it_may_switch_to() {
     assert_eq!(body["current_persona"]["label"], "Observer Guest");
     assert_eq!(body["current_persona"]["menus"][0], "Public Overview");
     assert!(body["current_persona"].get("key").is_none());
-    assert_eq!(
-        body["available_personas"],
-        serde_json::json!([{"key": "observer_guest", "label": "Observer Guest"}])
-    );
+    assert_eq!(body["available_personas"], serde_json::json!([{"key": "observer_guest", "label": "Observer Guest"}]));
     assert_eq!(Persona::ALL.len(), 8);
 }
 
@@ -39,16 +34,8 @@ async fn systems_are_paged_nearest_first_with_true_totals() {
     assert_eq!(status, 200);
     let total = all["total_count"].as_i64().unwrap();
     assert!(total >= 10, "{all}");
-    let d: Vec<f64> = all["systems"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|s| s["distance_ly"].as_f64().unwrap())
-        .collect();
-    assert!(
-        d.windows(2).all(|w| w[0] <= w[1]),
-        "sorted by distance: {d:?}"
-    );
+    let d: Vec<f64> = all["systems"].as_array().unwrap().iter().map(|s| s["distance_ly"].as_f64().unwrap()).collect();
+    assert!(d.windows(2).all(|w| w[0] <= w[1]), "sorted by distance: {d:?}");
     assert_eq!(all["systems"][0]["main_id"], "Sol");
     assert_eq!(all["systems"][0]["source"], "curated");
 
@@ -59,21 +46,12 @@ async fn systems_are_paged_nearest_first_with_true_totals() {
     let (_, _, clamped) = get(&router, "/api/world/systems?limit=0").await;
     assert_eq!(clamped["limit"], 1);
 
-    for bad in [
-        "/api/world/systems?limit=ten",
-        "/api/world/systems/xyz?offset=-1",
-        "/api/world/systems/full?limit=1.5",
-    ] {
+    for bad in ["/api/world/systems?limit=ten", "/api/world/systems/xyz?offset=-1", "/api/world/systems/full?limit=1.5"]
+    {
         let (status, _, body) = get(&router, bad).await;
         assert_eq!(status, 400, "{bad}: {body}");
         assert_eq!(body["error"], "bad_request");
-        assert!(
-            body["message"]
-                .as_str()
-                .unwrap()
-                .contains("query parameter"),
-            "{body}"
-        );
+        assert!(body["message"].as_str().unwrap().contains("query parameter"), "{body}");
     }
 }
 
@@ -82,35 +60,16 @@ async fn full_payload_has_the_map_fields_and_an_etag() {
     let router = sample_router().await;
     let (status, headers, body) = get(&router, "/api/world/systems/full").await;
     assert_eq!(status, 200);
-    let sirius_b = body["systems"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|s| s["main_id"] == "* alf CMa B")
-        .expect("Sirius B");
-    for key in [
-        "x",
-        "y",
-        "z",
-        "distance_ly",
-        "spectral_class",
-        "multiplicity",
-        "planet_count",
-        "companions",
-        "confidence",
-    ] {
+    let sirius_b =
+        body["systems"].as_array().unwrap().iter().find(|s| s["main_id"] == "* alf CMa B").expect("Sirius B");
+    for key in
+        ["x", "y", "z", "distance_ly", "spectral_class", "multiplicity", "planet_count", "companions", "confidence"]
+    {
         assert!(sirius_b.get(key).is_some(), "{key} missing: {sirius_b}");
     }
-    assert_eq!(
-        sirius_b["spectral_class"], "D",
-        "white dwarf from its object type"
-    );
+    assert_eq!(sirius_b["spectral_class"], "D", "white dwarf from its object type");
     assert!(
-        body["systems"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .any(|s| s["spectral_class"].is_null()),
+        body["systems"].as_array().unwrap().iter().any(|s| s["spectral_class"].is_null()),
         "unknown class is null, not K"
     );
     let etag = headers["etag"].to_str().unwrap().to_string();

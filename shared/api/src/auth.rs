@@ -12,11 +12,7 @@ pub struct Caller {
 
 impl Caller {
     pub fn anonymous() -> Caller {
-        Caller {
-            persona: Persona::ObserverGuest,
-            allowed: vec![Persona::ObserverGuest],
-            user: None,
-        }
+        Caller { persona: Persona::ObserverGuest, allowed: vec![Persona::ObserverGuest], user: None }
     }
 }
 

@@ -18,27 +18,15 @@ pub struct Config {
 
 impl Default for Config {
     fn default() -> Self {
-        Config {
-            database_url: None,
-            pool: PoolSettings::default(),
-            scope: Scope::default(),
-            build: "dev".into(),
-        }
+        Config { database_url: None, pool: PoolSettings::default(), scope: Scope::default(), build: "dev".into() }
     }
 }
 
-fn parse<T: std::str::FromStr>(
-    get: &impl Fn(&str) -> Option<String>,
-    key: &str,
-) -> Result<Option<T>, String> {
+fn parse<T: std::str::FromStr>(get: &impl Fn(&str) -> Option<String>, key: &str) -> Result<Option<T>, String> {
     match get(key) {
         None => Ok(None),
         Some(v) if v.trim().is_empty() => Ok(None),
-        Some(v) => v
-            .trim()
-            .parse()
-            .map(Some)
-            .map_err(|_| format!("environment variable {key}={v:?} is not valid")),
+        Some(v) => v.trim().parse().map(Some).map_err(|_| format!("environment variable {key}={v:?} is not valid")),
     }
 }
 
@@ -49,10 +37,7 @@ impl Config {
 
     /// Same as `from_env`, over any lookup (tests pass a map).
     pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Config, String> {
-        let mut c = Config {
-            database_url: get("DATABASE_URL").filter(|v| !v.trim().is_empty()),
-            ..Config::default()
-        };
+        let mut c = Config { database_url: get("DATABASE_URL").filter(|v| !v.trim().is_empty()), ..Config::default() };
         if let Some(ms) = parse::<u64>(&get, "EXOMAPS_DB_ACQUIRE_TIMEOUT_MS")? {
             c.pool.acquire_timeout = Duration::from_millis(ms);
         }
@@ -84,10 +69,7 @@ mod tests {
     use std::collections::HashMap;
 
     fn cfg(pairs: &[(&str, &str)]) -> Result<Config, String> {
-        let m: HashMap<String, String> = pairs
-            .iter()
-            .map(|(k, v)| (k.to_string(), v.to_string()))
-            .collect();
+        let m: HashMap<String, String> = pairs.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect();
         Config::from_lookup(|k| m.get(k).cloned())
     }
 
@@ -96,11 +78,7 @@ mod tests {
         let c = cfg(&[]).unwrap();
         assert!(c.database_url.is_none());
         assert_eq!(c.scope.scope_ly, 100.0);
-        let c = cfg(&[
-            ("EXOMAPS_SCOPE_LY", "50"),
-            ("EXOMAPS_DB_ACQUIRE_TIMEOUT_MS", "250"),
-        ])
-        .unwrap();
+        let c = cfg(&[("EXOMAPS_SCOPE_LY", "50"), ("EXOMAPS_DB_ACQUIRE_TIMEOUT_MS", "250")]).unwrap();
         assert_eq!(c.scope.scope_ly, 50.0);
         assert_eq!(c.pool.acquire_timeout, Duration::from_millis(250));
     }
@@ -110,10 +88,6 @@ mod tests {
         let e = cfg(&[("EXOMAPS_SCOPE_LY", "far")]).unwrap_err();
         assert!(e.contains("EXOMAPS_SCOPE_LY"), "{e}");
         assert!(cfg(&[("EXOMAPS_SCOPE_LY", "-1")]).is_err());
-        assert!(
-            cfg(&[("EXOMAPS_DB_MAX_CONNECTIONS", "x")])
-                .unwrap_err()
-                .contains("EXOMAPS_DB_MAX_CONNECTIONS")
-        );
+        assert!(cfg(&[("EXOMAPS_DB_MAX_CONNECTIONS", "x")]).unwrap_err().contains("EXOMAPS_DB_MAX_CONNECTIONS"));
     }
 }

@@ -15,12 +15,7 @@ pub struct ApiError {
 
 impl ApiError {
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> ApiError {
-        ApiError {
-            status,
-            code,
-            message: message.into(),
-            details: Map::new(),
-        }
+        ApiError { status, code, message: message.into(), details: Map::new() }
     }
 
     pub fn bad_request(message: impl Into<String>) -> ApiError {
@@ -32,19 +27,11 @@ impl ApiError {
     }
 
     pub fn db_unavailable() -> ApiError {
-        ApiError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "db_unavailable",
-            "Database not available",
-        )
+        ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "db_unavailable", "Database not available")
     }
 
     pub fn internal() -> ApiError {
-        ApiError::new(
-            StatusCode::INTERNAL_SERVER_ERROR,
-            "internal",
-            "Internal error",
-        )
+        ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "Internal error")
     }
 
     pub fn with(mut self, key: &str, value: impl Into<Value>) -> ApiError {

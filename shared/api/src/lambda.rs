@@ -18,27 +18,16 @@ pub fn init_tracing(json: bool) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let builder = tracing_subscriber::fmt().with_env_filter(filter);
-    let _ = if json {
-        builder
-            .json()
-            .with_current_span(false)
-            .without_time()
-            .try_init()
-    } else {
-        builder.try_init()
-    };
+    let _ = if json { builder.json().with_current_span(false).without_time().try_init() } else { builder.try_init() };
 }
 
 /// The whole `main` of a route function: configuration and state are built once, before
 /// the first invocation; then the Lambda runtime loop serves requests with that state.
 pub fn run_route(name: &str) -> Result<(), Error> {
     init_tracing(true);
-    let route = routes::by_name(name)
-        .ok_or_else(|| format!("no route named {name:?} in the route table"))?;
+    let route = routes::by_name(name).ok_or_else(|| format!("no route named {name:?} in the route table"))?;
     let config = Config::from_env()?;
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()?;
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     runtime.block_on(async move {
         // The pool needs the runtime's context, so the state is built inside it.
         let state = AppState::new(config)?;
@@ -51,11 +40,7 @@ pub fn run_route(name: &str) -> Result<(), Error> {
 }
 
 /// One invocation: API Gateway event (as a `lambda_http::Request`) in, proxy response out.
-pub async fn handle(
-    route: &Route,
-    state: &AppState,
-    req: lambda_http::Request,
-) -> lambda_http::Response<Body> {
+pub async fn handle(route: &Route, state: &AppState, req: lambda_http::Request) -> lambda_http::Response<Body> {
     let api_req = from_lambda(req);
     into_lambda(routes::dispatch(route, state, api_req).await)
 }
@@ -67,14 +52,10 @@ fn from_lambda(req: lambda_http::Request) -> ApiRequest {
     let path = req.path_parameters();
     let mut out = ApiRequest::new(req.method().clone());
     for (k, v) in query.iter() {
-        out.query
-            .entry(k.to_string())
-            .or_insert_with(|| v.to_string());
+        out.query.entry(k.to_string()).or_insert_with(|| v.to_string());
     }
     for (k, v) in path.iter() {
-        out.path_params
-            .entry(k.to_string())
-            .or_insert_with(|| v.to_string());
+        out.path_params.entry(k.to_string()).or_insert_with(|| v.to_string());
     }
     let (parts, body) = req.into_parts();
     out.headers = parts.headers;

@@ -42,9 +42,11 @@ impl ApiRequest {
         match self.query.get(key) {
             None => Ok(None),
             Some(v) if v.trim().is_empty() => Ok(None),
-            Some(v) => v.trim().parse::<i64>().map(Some).map_err(|_| {
-                ApiError::bad_request(format!("query parameter '{key}' must be an integer"))
-            }),
+            Some(v) => v
+                .trim()
+                .parse::<i64>()
+                .map(Some)
+                .map_err(|_| ApiError::bad_request(format!("query parameter '{key}' must be an integer"))),
         }
     }
 
@@ -58,10 +60,7 @@ pub fn json_response(status: StatusCode, value: &impl serde::Serialize) -> ApiRe
     let body = serde_json::to_vec(value).unwrap_or_else(|_| b"{\"error\":\"internal\"}".to_vec());
     let mut res = http::Response::new(Bytes::from(body));
     *res.status_mut() = status;
-    res.headers_mut().insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
+    res.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
     res
 }
 

@@ -100,17 +100,10 @@ pub async fn dispatch(route: &Route, state: &AppState, mut req: ApiRequest) -> A
 /// Security headers on every response, and `no-store` unless the handler chose caching.
 pub fn with_standard_headers(mut res: ApiResponse) -> ApiResponse {
     let h = res.headers_mut();
-    h.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
-    h.insert(
-        header::REFERRER_POLICY,
-        HeaderValue::from_static("no-referrer"),
-    );
+    h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
+    h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
-    h.entry(header::CACHE_CONTROL)
-        .or_insert(HeaderValue::from_static("no-store"));
+    h.entry(header::CACHE_CONTROL).or_insert(HeaderValue::from_static("no-store"));
     res
 }
 
@@ -122,12 +115,7 @@ fn permit(route: &Route, caller: &Caller) -> Result<(), ApiError> {
     Err(ApiError::new(
         StatusCode::FORBIDDEN,
         "forbidden",
-        format!(
-            "{} {} is not available to persona {}",
-            route.method,
-            route.path,
-            caller.persona.key()
-        ),
+        format!("{} {} is not available to persona {}", route.method, route.path, caller.persona.key()),
     )
     .with("required_personas", required)
     .with("current_persona", caller.persona.key()))
@@ -144,19 +132,10 @@ mod tests {
         let mut paths = HashSet::new();
         for r in ROUTES {
             assert!(names.insert(r.name), "duplicate function name {}", r.name);
-            assert!(
-                paths.insert((r.method.clone(), r.path)),
-                "duplicate route {} {}",
-                r.method,
-                r.path
-            );
+            assert!(paths.insert((r.method.clone(), r.path)), "duplicate route {} {}", r.method, r.path);
             assert!(r.path.starts_with("/api/"), "{}", r.path);
             assert!(!r.allowed.is_empty(), "{} allows nobody", r.name);
-            assert!(
-                r.name.chars().all(|c| c.is_ascii_lowercase() || c == '-'),
-                "{}",
-                r.name
-            );
+            assert!(r.name.chars().all(|c| c.is_ascii_lowercase() || c == '-'), "{}", r.name);
         }
     }
 
@@ -172,10 +151,7 @@ mod tests {
         };
         let err = permit(&ADMIN_ONLY, &Caller::anonymous()).unwrap_err();
         assert_eq!(err.status, StatusCode::FORBIDDEN);
-        assert_eq!(
-            err.details["required_personas"],
-            serde_json::json!(["admin"])
-        );
+        assert_eq!(err.details["required_personas"], serde_json::json!(["admin"]));
         assert_eq!(err.details["current_persona"], "observer_guest");
     }
 }

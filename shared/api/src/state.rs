@@ -21,23 +21,14 @@ impl AppState {
     /// Builds the state: a lazy pool (no connection is made until a request needs one).
     pub fn new(config: Config) -> Result<AppState, String> {
         let store = match &config.database_url {
-            Some(url) => Some(
-                Store::connect_lazy(url, &config.pool).map_err(|e| format!("DATABASE_URL: {e}"))?,
-            ),
+            Some(url) => Some(Store::connect_lazy(url, &config.pool).map_err(|e| format!("DATABASE_URL: {e}"))?),
             None => None,
         };
-        Ok(AppState {
-            inner: Arc::new(Inner { config, store }),
-        })
+        Ok(AppState { inner: Arc::new(Inner { config, store }) })
     }
 
     pub fn with_store(config: Config, store: Store) -> AppState {
-        AppState {
-            inner: Arc::new(Inner {
-                config,
-                store: Some(store),
-            }),
-        }
+        AppState { inner: Arc::new(Inner { config, store: Some(store) }) }
     }
 
     pub fn config(&self) -> &Config {
@@ -46,10 +37,10 @@ impl AppState {
 
     /// The store, or a 503 when no database is configured.
     pub fn store(&self) -> Result<&Store, ApiError> {
-        self.inner.store.as_ref().ok_or_else(|| {
-            ApiError::db_unavailable()
-                .with("detail", "no database configured (DATABASE_URL is unset)")
-        })
+        self.inner
+            .store
+            .as_ref()
+            .ok_or_else(|| ApiError::db_unavailable().with("detail", "no database configured (DATABASE_URL is unset)"))
     }
 
     pub fn store_opt(&self) -> Option<&Store> {

@@ -15,20 +15,12 @@ pub struct Icrs {
 }
 
 impl Icrs {
-    pub const ORIGIN: Icrs = Icrs {
-        x_pc: 0.0,
-        y_pc: 0.0,
-        z_pc: 0.0,
-    };
+    pub const ORIGIN: Icrs = Icrs { x_pc: 0.0, y_pc: 0.0, z_pc: 0.0 };
 
     /// Position from right ascension and declination in degrees and a distance in parsecs.
     pub fn from_spherical(ra_deg: f64, dec_deg: f64, dist_pc: f64) -> Icrs {
         let (ra, dec) = (ra_deg.to_radians(), dec_deg.to_radians());
-        Icrs {
-            x_pc: dist_pc * dec.cos() * ra.cos(),
-            y_pc: dist_pc * dec.cos() * ra.sin(),
-            z_pc: dist_pc * dec.sin(),
-        }
+        Icrs { x_pc: dist_pc * dec.cos() * ra.cos(), y_pc: dist_pc * dec.cos() * ra.sin(), z_pc: dist_pc * dec.sin() }
     }
 
     pub fn distance_pc(&self) -> f64 {
@@ -41,11 +33,7 @@ impl Icrs {
 
     /// Distance to another position, in parsecs.
     pub fn distance_to_pc(&self, other: &Icrs) -> f64 {
-        let (dx, dy, dz) = (
-            self.x_pc - other.x_pc,
-            self.y_pc - other.y_pc,
-            self.z_pc - other.z_pc,
-        );
+        let (dx, dy, dz) = (self.x_pc - other.x_pc, self.y_pc - other.y_pc, self.z_pc - other.z_pc);
         (dx * dx + dy * dy + dz * dz).sqrt()
     }
 
@@ -53,11 +41,7 @@ impl Icrs {
     pub fn to_ra_dec(&self) -> (f64, f64) {
         let d = self.distance_pc();
         let ra = self.y_pc.atan2(self.x_pc).to_degrees().rem_euclid(360.0);
-        let dec = if d > 0.0 {
-            (self.z_pc / d).asin().to_degrees()
-        } else {
-            0.0
-        };
+        let dec = if d > 0.0 { (self.z_pc / d).asin().to_degrees() } else { 0.0 };
         (ra, dec)
     }
 
@@ -71,11 +55,7 @@ impl Icrs {
         ];
         let v = [self.x_pc, self.y_pc, self.z_pc];
         let row = |r: [f64; 3]| r[0] * v[0] + r[1] * v[1] + r[2] * v[2];
-        Galactic {
-            x_pc: row(M[0]),
-            y_pc: row(M[1]),
-            z_pc: row(M[2]),
-        }
+        Galactic { x_pc: row(M[0]), y_pc: row(M[1]), z_pc: row(M[2]) }
     }
 }
 
@@ -108,10 +88,7 @@ pub struct Scope {
 
 impl Default for Scope {
     fn default() -> Self {
-        Scope {
-            scope_ly: 100.0,
-            margin_ly: 10.0,
-        }
+        Scope { scope_ly: 100.0, margin_ly: 10.0 }
     }
 }
 
@@ -145,25 +122,13 @@ mod tests {
     fn golden_positions_from_the_brief() {
         // DOMAIN.md §10.3: Proxima, Barnard's star, ε Eri.
         let cases = [
-            (
-                (217.428938, -62.67949189, 1.3012),
-                (-0.4742, -0.3630, -1.1561),
-            ),
-            (
-                (269.4520825, 4.693364265, 1.8233),
-                (-0.0174, -1.8171, 0.1492),
-            ),
-            (
-                (53.23268735, -9.458258657, 3.2028),
-                (1.8910, 2.5308, -0.5263),
-            ),
+            ((217.428938, -62.67949189, 1.3012), (-0.4742, -0.3630, -1.1561)),
+            ((269.4520825, 4.693364265, 1.8233), (-0.0174, -1.8171, 0.1492)),
+            ((53.23268735, -9.458258657, 3.2028), (1.8910, 2.5308, -0.5263)),
         ];
         for ((ra, dec, d), (x, y, z)) in cases {
             let p = Icrs::from_spherical(ra, dec, d);
-            assert!(
-                close(p.x_pc, x, 1e-4) && close(p.y_pc, y, 1e-4) && close(p.z_pc, z, 1e-4),
-                "{p:?}"
-            );
+            assert!(close(p.x_pc, x, 1e-4) && close(p.y_pc, y, 1e-4) && close(p.z_pc, z, 1e-4), "{p:?}");
             assert!(close(p.distance_pc(), d, 1e-12));
         }
         let proxima = Icrs::from_spherical(217.428938, -62.67949189, 1.3012);
@@ -172,17 +137,9 @@ mod tests {
 
     #[test]
     fn inverse_recovers_ra_dec() {
-        for &(ra, dec) in &[
-            (0.0, 0.0),
-            (217.428938, -62.67949189),
-            (359.9, 89.0),
-            (90.0, -45.0),
-        ] {
+        for &(ra, dec) in &[(0.0, 0.0), (217.428938, -62.67949189), (359.9, 89.0), (90.0, -45.0)] {
             let (r, d) = Icrs::from_spherical(ra, dec, 3.0).to_ra_dec();
-            assert!(
-                close(r, ra, 1e-9) && close(d, dec, 1e-9),
-                "{ra},{dec} -> {r},{d}"
-            );
+            assert!(close(r, ra, 1e-9) && close(d, dec, 1e-9), "{ra},{dec} -> {r},{d}");
         }
     }
 
@@ -191,17 +148,10 @@ mod tests {
         // The galactic centre direction (l = 0, b = 0: RA 266.40510°, Dec −28.936175° J2000)
         // lies on the +X galactic axis.
         let g = Icrs::from_spherical(266.40510, -28.936175, 8000.0).to_galactic();
-        assert!(
-            g.x_pc > 7999.99 && g.y_pc.abs() < 0.05 && g.z_pc.abs() < 0.05,
-            "{g:?}"
-        ); // ~1″
+        assert!(g.x_pc > 7999.99 && g.y_pc.abs() < 0.05 && g.z_pc.abs() < 0.05, "{g:?}"); // ~1″
         let p = Icrs::from_spherical(12.0, 34.0, 5.0);
         let q = p.to_galactic();
-        assert!(close(
-            (q.x_pc.powi(2) + q.y_pc.powi(2) + q.z_pc.powi(2)).sqrt(),
-            5.0,
-            1e-8
-        ));
+        assert!(close((q.x_pc.powi(2) + q.y_pc.powi(2) + q.z_pc.powi(2)).sqrt(), 5.0, 1e-8));
     }
 
     #[test]

@@ -35,17 +35,13 @@ pub fn normalise_id(raw: &str) -> String {
 /// something follows it (`"NAME "` alone normalises to `"NAME"` and keys to `"name"`).
 pub fn alias_key(raw: &str) -> String {
     let norm = normalise_id(raw);
-    let rest = ALIAS_PREFIXES
-        .iter()
-        .find_map(|p| strip_prefix_ignore_ascii_case(&norm, p))
-        .unwrap_or(&norm);
+    let rest = ALIAS_PREFIXES.iter().find_map(|p| strip_prefix_ignore_ascii_case(&norm, p)).unwrap_or(&norm);
     rest.to_lowercase()
 }
 
 fn strip_prefix_ignore_ascii_case<'a>(s: &'a str, prefix: &str) -> Option<&'a str> {
     let head = s.get(..prefix.len())?;
-    head.eq_ignore_ascii_case(prefix)
-        .then(|| &s[prefix.len()..])
+    head.eq_ignore_ascii_case(prefix).then(|| &s[prefix.len()..])
 }
 
 #[cfg(test)]
@@ -66,12 +62,7 @@ mod tests {
 
     #[test]
     fn normalise_is_idempotent_and_keeps_other_characters() {
-        for s in [
-            "Wolf  359 ",
-            "NAME Barnard's star",
-            "WISE J072003.20\u{2212}084651.2",
-            "é  ü",
-        ] {
+        for s in ["Wolf  359 ", "NAME Barnard's star", "WISE J072003.20\u{2212}084651.2", "é  ü"] {
             let once = normalise_id(s);
             assert_eq!(normalise_id(&once), once);
         }
@@ -107,10 +98,7 @@ mod tests {
 
     #[test]
     fn alias_key_normalises_before_stripping() {
-        assert_eq!(
-            alias_key("  NAME   Proxima   Centauri "),
-            "proxima centauri"
-        );
+        assert_eq!(alias_key("  NAME   Proxima   Centauri "), "proxima centauri");
         assert_eq!(alias_key("*\u{00A0}tau Cet"), "tau cet");
         assert_eq!(alias_key("name Proxima"), "proxima");
         assert_eq!(alias_key("v* V645 Cen"), "v645 cen");

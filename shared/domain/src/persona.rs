@@ -65,9 +65,7 @@ impl Persona {
             Persona::SimOwner => "Owns scenarios, run controls and balancing.",
             Persona::GeneralUser => "Read-only exploration of systems, trends and maps.",
             Persona::DataCurator => "Source quality, quarantine review and provenance.",
-            Persona::ScienceAnalyst => {
-                "Checks astrophysical assumptions, coordinates and inference plausibility."
-            }
+            Persona::ScienceAnalyst => "Checks astrophysical assumptions, coordinates and inference plausibility.",
             Persona::OpsEngineer => "Jobs, infrastructure health, cost and deployments.",
             Persona::NarrativeDesigner => "Faction arcs, event framing and campaign presets.",
             Persona::ObserverGuest => "Minimal, public-safe demo view.",
@@ -76,29 +74,11 @@ impl Persona {
 
     pub fn menus(self) -> &'static [&'static str] {
         match self {
-            Persona::Admin => &[
-                "System Health",
-                "Run Pipeline",
-                "Reference Rules",
-                "User Modes",
-                "Audit Logs",
-            ],
-            Persona::SimOwner => &[
-                "Scenario Config",
-                "Simulation Controls",
-                "Timeline",
-                "KPI Dashboard",
-            ],
+            Persona::Admin => &["System Health", "Run Pipeline", "Reference Rules", "User Modes", "Audit Logs"],
+            Persona::SimOwner => &["Scenario Config", "Simulation Controls", "Timeline", "KPI Dashboard"],
             Persona::GeneralUser => &["Overview", "Star Systems", "Reference Checks"],
-            Persona::DataCurator => &[
-                "Source Manifest",
-                "Quarantine Queue",
-                "Validation Summary",
-                "Provenance",
-            ],
-            Persona::ScienceAnalyst => {
-                &["Distance Rules", "Coordinate QA", "Inference Diagnostics"]
-            }
+            Persona::DataCurator => &["Source Manifest", "Quarantine Queue", "Validation Summary", "Provenance"],
+            Persona::ScienceAnalyst => &["Distance Rules", "Coordinate QA", "Inference Diagnostics"],
             Persona::OpsEngineer => &["Run History", "Job Status", "Error Trends", "Cost Monitor"],
             Persona::NarrativeDesigner => &["Faction Context", "Event Seeds", "Campaign Presets"],
             Persona::ObserverGuest => &["Public Overview", "Latest Run Snapshot"],

@@ -20,10 +20,7 @@ fn sample() -> (Vec<u8>, SimbadBatch) {
 }
 
 fn star<'a>(b: &'a SimbadBatch, main_id: &str) -> &'a SimbadRecord {
-    b.accepted
-        .iter()
-        .find(|r| r.main_id == main_id)
-        .unwrap_or_else(|| panic!("{main_id} not accepted"))
+    b.accepted.iter().find(|r| r.main_id == main_id).unwrap_or_else(|| panic!("{main_id} not accepted"))
 }
 
 #[test]
@@ -32,8 +29,7 @@ fn sample_has_the_simbad_01_layout() {
     assert!(bytes.starts_with(HEADER.as_bytes()));
     assert!(!bytes.contains(&b'\r'));
     // Same header bytes as the real file, when it is available.
-    let real =
-        Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/sources/SIMBAD_01.csv");
+    let real = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/sources/SIMBAD_01.csv");
     if let Ok(real) = std::fs::read(real) {
         assert!(real.starts_with(HEADER.as_bytes()));
     }
@@ -47,46 +43,22 @@ fn sample_quarantine_is_exactly_as_designed() {
     let q: Vec<(u32, Vec<(ReasonCode, &str)>)> = b
         .quarantined
         .iter()
-        .map(|q| {
-            (
-                q.line,
-                q.issues
-                    .iter()
-                    .map(|i| (i.code, i.column.as_str()))
-                    .collect(),
-            )
-        })
+        .map(|q| (q.line, q.issues.iter().map(|i| (i.code, i.column.as_str())).collect()))
         .collect();
     assert_eq!(
         q,
         [
             // SOL: no coordinates.
-            (
-                2,
-                vec![
-                    (ReasonCode::RequiredNull, "average_of_ra"),
-                    (ReasonCode::RequiredNull, "average_of_dec")
-                ]
-            ),
+            (2, vec![(ReasonCode::RequiredNull, "average_of_ra"), (ReasonCode::RequiredNull, "average_of_dec")]),
             // Vega appended with RA in hours (18h 36m 56s).
             (19, vec![(ReasonCode::RaLooksLikeHours, "average_of_ra")]),
             // Kapteyn's Star appended with its proper motions (mas/yr) as RA/Dec.
-            (
-                20,
-                vec![
-                    (ReasonCode::OutOfRange, "average_of_ra"),
-                    (ReasonCode::OutOfRange, "average_of_dec")
-                ]
-            ),
+            (20, vec![(ReasonCode::OutOfRange, "average_of_ra"), (ReasonCode::OutOfRange, "average_of_dec")]),
         ]
     );
     assert_eq!(
         b.issue_counts(),
-        BTreeMap::from([
-            (ReasonCode::RequiredNull, 2),
-            (ReasonCode::OutOfRange, 2),
-            (ReasonCode::RaLooksLikeHours, 1)
-        ])
+        BTreeMap::from([(ReasonCode::RequiredNull, 2), (ReasonCode::OutOfRange, 2), (ReasonCode::RaLooksLikeHours, 1)])
     );
     assert_eq!(b.duplicate_rows, 0);
     assert_eq!(b.gate(&GateConfig::default()), GateStatus::Pass); // 3/19 < 20%
@@ -104,10 +76,7 @@ fn sample_quarantine_is_exactly_as_designed() {
 fn sample_rows_are_typed_and_repaired() {
     let (_, b) = sample();
     let proxima = star(&b, "V* V645 Cen");
-    assert_eq!(
-        (proxima.ra_deg, proxima.dec_deg, proxima.dist_pc),
-        (217.428938, -62.67949189, Some(1.3012))
-    );
+    assert_eq!((proxima.ra_deg, proxima.dec_deg, proxima.dist_pc), (217.428938, -62.67949189, Some(1.3012)));
     assert_eq!(proxima.sys_code.as_deref(), Some("ALCENT"));
     assert!(proxima.ids.iter().any(|i| i == "GJ 551"));
     let wolf = star(&b, "Wolf 359");
@@ -115,12 +84,7 @@ fn sample_rows_are_typed_and_repaired() {
     assert_eq!(wolf.notes[0].code, NoteCode::WhitespaceNormalised);
     let lacaille = star(&b, "HD 217987");
     assert!(lacaille.ids.iter().any(|i| i == "CD-36 15693"));
-    assert!(
-        lacaille
-            .notes
-            .iter()
-            .any(|n| n.code == NoteCode::NonAsciiNormalised)
-    );
+    assert!(lacaille.notes.iter().any(|n| n.code == NoteCode::NonAsciiNormalised));
     let luyten = star(&b, "Luyten's Star");
     assert_eq!(luyten.spectral_type.as_deref(), Some("M3.5V"));
     assert!(luyten.otypes.is_empty() && luyten.otype_txt.is_none());
@@ -129,23 +93,8 @@ fn sample_rows_are_typed_and_repaired() {
     assert!(cyg_a.ids.iter().any(|i| i == "WDS J21069+3845A,B")); // quoted cell with a comma
     assert_eq!(cyg_a.sys_code, star(&b, "* 61 Cyg B").sys_code);
 
-    let multiple: Vec<&str> = b
-        .accepted
-        .iter()
-        .filter(|r| r.multiplicity == 2)
-        .map(|r| r.main_id.as_str())
-        .collect();
-    assert_eq!(
-        multiple,
-        [
-            "V* V645 Cen",
-            "* alf CMa B",
-            "V* BL Cet",
-            "* 61 Cyg A",
-            "* 61 Cyg B",
-            "* alf CMi B"
-        ]
-    );
+    let multiple: Vec<&str> = b.accepted.iter().filter(|r| r.multiplicity == 2).map(|r| r.main_id.as_str()).collect();
+    assert_eq!(multiple, ["V* V645 Cen", "* alf CMa B", "V* BL Cet", "* 61 Cyg A", "* 61 Cyg B", "* alf CMi B"]);
 }
 
 #[test]
@@ -171,11 +120,6 @@ fn sample_distances_match_published_values() {
         assert!((d - ly).abs() <= tol, "{id}: {d} ly vs {ly}");
     }
     // Rows are ordered by distance, like the real list.
-    let dists: Vec<f64> = b
-        .accepted
-        .iter()
-        .filter(|r| r.otype_txt.is_some())
-        .map(|r| r.dist_pc.unwrap())
-        .collect();
+    let dists: Vec<f64> = b.accepted.iter().filter(|r| r.otype_txt.is_some()).map(|r| r.dist_pc.unwrap()).collect();
     assert!(dists.windows(2).all(|w| w[0] <= w[1] + 1e-3), "{dists:?}");
 }

@@ -83,11 +83,27 @@ fn main() {
     println!("{:<34} {:>6} {:>10} {:>10} {:>10} {:>9}", "route", "n", "median ms", "p95 ms", "bytes", "× health");
     let (base, base_bytes) = measure(port, "/api/health", n);
     let base_median = pct(&base, 0.5);
-    println!("{:<34} {:>6} {:>10.3} {:>10.3} {:>10} {:>9.2}", "/api/health (baseline)", n, base_median, pct(&base, 0.95), base_bytes, 1.0);
+    println!(
+        "{:<34} {:>6} {:>10.3} {:>10.3} {:>10} {:>9.2}",
+        "/api/health (baseline)",
+        n,
+        base_median,
+        pct(&base, 0.95),
+        base_bytes,
+        1.0
+    );
     for path in ["/api/world/systems", "/api/world/systems/xyz", "/api/world/systems/full"] {
         let (t, bytes) = measure(port, path, n);
         let median = pct(&t, 0.5);
-        println!("{:<34} {:>6} {:>10.3} {:>10.3} {:>10} {:>9.2}", path, n, median, pct(&t, 0.95), bytes, median / base_median);
+        println!(
+            "{:<34} {:>6} {:>10.3} {:>10.3} {:>10} {:>9.2}",
+            path,
+            n,
+            median,
+            pct(&t, 0.95),
+            bytes,
+            median / base_median
+        );
     }
     drop(rt);
     drop(cluster);

@@ -19,12 +19,10 @@ pub const MAX_BODY_BYTES: usize = 1 << 20;
 pub fn router(state: AppState) -> Router {
     let mut by_path: BTreeMap<&'static str, MethodRouter<AppState>> = BTreeMap::new();
     for route in ROUTES {
-        let filter =
-            MethodFilter::try_from(route.method.clone()).expect("route methods are standard");
-        let handler =
-            move |State(state): State<AppState>,
-                  params: Result<RawPathParams, RawPathParamsRejection>,
-                  req: Request| async move { serve(route, state, params, req).await };
+        let filter = MethodFilter::try_from(route.method.clone()).expect("route methods are standard");
+        let handler = move |State(state): State<AppState>,
+                            params: Result<RawPathParams, RawPathParamsRejection>,
+                            req: Request| async move { serve(route, state, params, req).await };
         let mr = by_path.remove(route.path).unwrap_or_default();
         by_path.insert(route.path, mr.on(filter, handler));
     }
@@ -50,9 +48,7 @@ async fn serve(
         }
         Err(RawPathParamsRejection::MissingPathParams(_)) => {}
         Err(_) => {
-            return to_axum(
-                ApiError::bad_request("path parameter is not valid UTF-8").into_response(),
-            );
+            return to_axum(ApiError::bad_request("path parameter is not valid UTF-8").into_response());
         }
     }
     if let Some(q) = req.uri().query() {
@@ -65,12 +61,8 @@ async fn serve(
         Ok(b) => b,
         Err(_) => {
             return to_axum(
-                ApiError::new(
-                    StatusCode::PAYLOAD_TOO_LARGE,
-                    "payload_too_large",
-                    "request body exceeds 1 MiB",
-                )
-                .into_response(),
+                ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", "request body exceeds 1 MiB")
+                    .into_response(),
             );
         }
     };
@@ -90,8 +82,7 @@ fn url_decode_pairs(q: &str) -> HashMap<String, String> {
     let mut out = HashMap::new();
     for pair in q.split('&').filter(|p| !p.is_empty()) {
         let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-        out.entry(percent_decode(k))
-            .or_insert_with(|| percent_decode(v));
+        out.entry(percent_decode(k)).or_insert_with(|| percent_decode(v));
     }
     out
 }
@@ -132,12 +123,8 @@ async fn not_found() -> Response {
 
 async fn method_not_allowed() -> Response {
     to_axum(
-        ApiError::new(
-            StatusCode::METHOD_NOT_ALLOWED,
-            "method_not_allowed",
-            "method not allowed on this route",
-        )
-        .into_response(),
+        ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "method not allowed on this route")
+            .into_response(),
     )
 }
 

@@ -24,9 +24,7 @@ fn main() -> ExitCode {
     let cmd = args.first().map(String::as_str).unwrap_or("up");
     let result = match cmd {
         "up" | "serve" | "ingest" => {
-            exomaps_api::lambda::init_tracing(
-                std::env::var("EXOMAPS_LOG_JSON").is_ok_and(|v| v == "1"),
-            );
+            exomaps_api::lambda::init_tracing(std::env::var("EXOMAPS_LOG_JSON").is_ok_and(|v| v == "1"));
             tokio::runtime::Builder::new_multi_thread()
                 .enable_all()
                 .build()
@@ -48,9 +46,7 @@ fn main() -> ExitCode {
             println!("{USAGE}");
             Ok(())
         }
-        other => Err(format!(
-            "unknown command {other:?}; try `exomaps-local help`"
-        )),
+        other => Err(format!("unknown command {other:?}; try `exomaps-local help`")),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,
@@ -74,28 +70,19 @@ async fn async_main(cmd: &str) -> Result<(), String> {
     // `up` without DATABASE_URL: a private cluster in the project's data folder, stopped on exit.
     let cluster = if config.database_url.is_none() && cmd == "up" {
         let data = std::env::var_os("EXOMAPS_DATA_DIR").map(PathBuf::from);
-        let dir = data
-            .unwrap_or_else(|| sources::repo_root().join(".exomaps"))
-            .join("pg");
+        let dir = data.unwrap_or_else(|| sources::repo_root().join(".exomaps")).join("pg");
         let dir = std::path::absolute(&dir).unwrap_or(dir);
         tracing::info!(dir = %dir.display(), "starting a private PostgreSQL cluster");
-        let c = tokio::task::spawn_blocking(move || PrivateCluster::create(&dir))
-            .await
-            .map_err(|e| e.to_string())??;
+        let c =
+            tokio::task::spawn_blocking(move || PrivateCluster::create(&dir)).await.map_err(|e| e.to_string())??;
         config.database_url = Some(c.url("postgres"));
         Some(c)
     } else {
         None
     };
-    let url = config
-        .database_url
-        .clone()
-        .ok_or("DATABASE_URL is not set")?;
+    let url = config.database_url.clone().ok_or("DATABASE_URL is not set")?;
     let store = Store::connect_lazy(&url, &config.pool).map_err(|e| e.to_string())?;
-    store
-        .migrate()
-        .await
-        .map_err(|e| format!("migrations failed: {e}"))?;
+    store.migrate().await.map_err(|e| format!("migrations failed: {e}"))?;
 
     if cmd == "up" || cmd == "ingest" {
         let dir = sources::sources_dir();
@@ -104,15 +91,9 @@ async fn async_main(cmd: &str) -> Result<(), String> {
         let report = exomaps_pipeline::run_pipeline(&store, "local", &specs, config.scope)
             .await
             .map_err(|e| format!("pipeline failed: {e}"))?;
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&report).unwrap_or_default()
-        );
+        println!("{}", serde_json::to_string_pretty(&report).unwrap_or_default());
         if report.status == "fail" {
-            return Err(format!(
-                "run failed: {}",
-                report.failure_reason.unwrap_or_default()
-            ));
+            return Err(format!("run failed: {}", report.failure_reason.unwrap_or_default()));
         }
         if cmd == "ingest" {
             return Ok(());
@@ -120,24 +101,15 @@ async fn async_main(cmd: &str) -> Result<(), String> {
     }
 
     let port: u16 = match std::env::var("EXOMAPS_PORT") {
-        Ok(p) => p
-            .parse()
-            .map_err(|_| format!("EXOMAPS_PORT={p:?} is not a port"))?,
+        Ok(p) => p.parse().map_err(|_| format!("EXOMAPS_PORT={p:?} is not a port"))?,
         Err(_) => 5000,
     };
     let host = std::env::var("EXOMAPS_HOST").unwrap_or_else(|_| "127.0.0.1".into());
-    let addr: SocketAddr = format!("{host}:{port}")
-        .parse()
-        .map_err(|e| format!("bad address: {e}"))?;
-    let listener = tokio::net::TcpListener::bind(addr)
-        .await
-        .map_err(|e| format!("cannot listen on {addr}: {e}"))?;
+    let addr: SocketAddr = format!("{host}:{port}").parse().map_err(|e| format!("bad address: {e}"))?;
+    let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| format!("cannot listen on {addr}: {e}"))?;
     let app = gateway::router(AppState::with_store(config, store));
     tracing::info!("ExoMaps listening on http://{addr}");
-    axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .map_err(|e| e.to_string())?;
+    axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await.map_err(|e| e.to_string())?;
     tracing::info!("shut down");
     drop(cluster);
     Ok(())
@@ -145,8 +117,7 @@ async fn async_main(cmd: &str) -> Result<(), String> {
 
 async fn shutdown_signal() {
     let ctrl_c = tokio::signal::ctrl_c();
-    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate())
-        .expect("SIGTERM handler");
+    let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).expect("SIGTERM handler");
     tokio::select! {
         _ = ctrl_c => {},
         _ = term.recv() => {},

@@ -23,13 +23,7 @@ fn is_root() -> bool {
 }
 
 fn output_text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-    .trim()
-    .to_string()
+    format!("{}{}", String::from_utf8_lossy(&o.stdout), String::from_utf8_lossy(&o.stderr)).trim().to_string()
 }
 
 /// Where the PostgreSQL server binaries are: `$PG_BIN`, then Debian's
@@ -55,8 +49,7 @@ pub fn find_bin_dir() -> Option<PathBuf> {
         return Some(bin);
     }
     std::env::var_os("PATH").and_then(|paths| {
-        std::env::split_paths(&paths)
-            .find(|p| p.join("initdb").exists() && p.join("pg_ctl").exists())
+        std::env::split_paths(&paths).find(|p| p.join("initdb").exists() && p.join("pg_ctl").exists())
     })
 }
 
@@ -73,25 +66,16 @@ pub fn ensure_installed() -> Result<PathBuf, String> {
         eprintln!("PostgreSQL server not found: installing Debian's postgresql package …");
         let update = Command::new("apt-get").args(["update", "-qq"]).status();
         let install = Command::new("apt-get")
-            .args([
-                "install",
-                "-y",
-                "-qq",
-                "--no-install-recommends",
-                "postgresql",
-            ])
+            .args(["install", "-y", "-qq", "--no-install-recommends", "postgresql"])
             .env("DEBIAN_FRONTEND", "noninteractive")
             .status();
         match (update, install) {
             (Ok(_), Ok(s)) if s.success() => {}
             _ => return Err(format!("apt-get could not install postgresql; {how}")),
         }
-        return find_bin_dir()
-            .ok_or_else(|| format!("postgresql installed but initdb not found; {how}"));
+        return find_bin_dir().ok_or_else(|| format!("postgresql installed but initdb not found; {how}"));
     }
-    Err(format!(
-        "PostgreSQL server binaries (initdb, pg_ctl) not found: {how}"
-    ))
+    Err(format!("PostgreSQL server binaries (initdb, pg_ctl) not found: {how}"))
 }
 
 /// A free TCP port on 127.0.0.1 (the OS picks it; it is free when this returns).
@@ -108,26 +92,18 @@ impl PrivateCluster {
         // A server left running there by an earlier, interrupted run is stopped first.
         let _ = PrivateCluster::stop_dir(&dir);
         if dir.exists() {
-            std::fs::remove_dir_all(&dir)
-                .map_err(|e| format!("cannot clear {}: {e}", dir.display()))?;
+            std::fs::remove_dir_all(&dir).map_err(|e| format!("cannot clear {}: {e}", dir.display()))?;
         }
-        std::fs::create_dir_all(&dir)
-            .map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+        std::fs::create_dir_all(&dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
         if as_postgres {
             ensure_postgres_user()?;
             chown_postgres(&dir)?;
             // The postgres user must reach the folder; a checkout under a private home may not
             // allow that, so fall back to a folder under the system temp dir.
-            if !run(Command::new("runuser")
-                .args(["-u", "postgres", "--", "test", "-w"])
-                .arg(&dir))?
-            .status
-            .success()
-            {
+            if !run(Command::new("runuser").args(["-u", "postgres", "--", "test", "-w"]).arg(&dir))?.status.success() {
                 let fallback = fallback_dir(&dir);
                 let _ = std::fs::remove_dir_all(&fallback);
-                std::fs::create_dir_all(&fallback)
-                    .map_err(|e| format!("cannot create {}: {e}", fallback.display()))?;
+                std::fs::create_dir_all(&fallback).map_err(|e| format!("cannot create {}: {e}", fallback.display()))?;
                 chown_postgres(&fallback)?;
                 dir = fallback;
             }
@@ -141,19 +117,15 @@ impl PrivateCluster {
             as_postgres,
             running: false,
         };
-        let out = run(cluster
-            .command("initdb")
-            .arg("-D")
-            .arg(&cluster.data_dir)
-            .args([
-                "-U",
-                "postgres",
-                "--auth=trust",
-                "-E",
-                "UTF8",
-                "--locale=C",
-                "--no-sync",
-            ]))?;
+        let out = run(cluster.command("initdb").arg("-D").arg(&cluster.data_dir).args([
+            "-U",
+            "postgres",
+            "--auth=trust",
+            "-E",
+            "UTF8",
+            "--locale=C",
+            "--no-sync",
+        ]))?;
         if !out.status.success() {
             return Err(format!("initdb failed: {}", output_text(&out)));
         }
@@ -205,11 +177,7 @@ impl PrivateCluster {
         if !self.running {
             return Ok(());
         }
-        let out = run(self
-            .command("pg_ctl")
-            .arg("-D")
-            .arg(&self.data_dir)
-            .args(["-w", "-m", "fast", "stop"]))?;
+        let out = run(self.command("pg_ctl").arg("-D").arg(&self.data_dir).args(["-w", "-m", "fast", "stop"]))?;
         self.running = false;
         if !out.status.success() {
             return Err(format!("pg_ctl stop failed: {}", output_text(&out)));
@@ -238,11 +206,7 @@ impl PrivateCluster {
     /// Stops a cluster left running by `pg-start` in `dir` (or in its fallback folder).
     pub fn stop_dir(dir: &Path) -> Result<(), String> {
         let bin_dir = ensure_installed()?;
-        let dir = if dir.join("data").exists() {
-            dir.to_path_buf()
-        } else {
-            fallback_dir(dir)
-        };
+        let dir = if dir.join("data").exists() { dir.to_path_buf() } else { fallback_dir(dir) };
         let data_dir = dir.join("data");
         if !data_dir.join("postmaster.pid").exists() {
             return Ok(());
@@ -278,43 +242,18 @@ fn fallback_dir(dir: &Path) -> PathBuf {
 }
 
 fn run(cmd: &mut Command) -> Result<Output, String> {
-    cmd.output()
-        .map_err(|e| format!("cannot run {:?}: {e}", cmd.get_program()))
+    cmd.output().map_err(|e| format!("cannot run {:?}: {e}", cmd.get_program()))
 }
 
 fn ensure_postgres_user() -> Result<(), String> {
-    if run(Command::new("id").arg("-u").arg("postgres"))?
-        .status
-        .success()
-    {
+    if run(Command::new("id").arg("-u").arg("postgres"))?.status.success() {
         return Ok(());
     }
-    let out = run(Command::new("useradd").args([
-        "--system",
-        "--no-create-home",
-        "--shell",
-        "/bin/false",
-        "postgres",
-    ]))?;
-    if out.status.success() {
-        Ok(())
-    } else {
-        Err(format!(
-            "cannot create the postgres user: {}",
-            output_text(&out)
-        ))
-    }
+    let out = run(Command::new("useradd").args(["--system", "--no-create-home", "--shell", "/bin/false", "postgres"]))?;
+    if out.status.success() { Ok(()) } else { Err(format!("cannot create the postgres user: {}", output_text(&out))) }
 }
 
 fn chown_postgres(dir: &Path) -> Result<(), String> {
     let out = run(Command::new("chown").args(["-R", "postgres:"]).arg(dir))?;
-    if out.status.success() {
-        Ok(())
-    } else {
-        Err(format!(
-            "chown {} failed: {}",
-            dir.display(),
-            output_text(&out)
-        ))
-    }
+    if out.status.success() { Ok(()) } else { Err(format!("chown {} failed: {}", dir.display(), output_text(&out))) }
 }

@@ -35,22 +35,12 @@ pub struct IngestOutcome {
 
 /// Ingests every source of a run. A whole-file failure or a failed gate rejects the run
 /// (after recording the manifest, summary and quarantine, so the reason is inspectable).
-pub async fn ingest(
-    store: &Store,
-    run_id: Uuid,
-    sources: &[SourceSpec],
-) -> Result<IngestOutcome, PhaseError> {
+pub async fn ingest(store: &Store, run_id: Uuid, sources: &[SourceSpec]) -> Result<IngestOutcome, PhaseError> {
     if sources.is_empty() {
-        return Err(PhaseError::Rejected(
-            "a run needs at least one source".into(),
-        ));
+        return Err(PhaseError::Rejected("a run needs at least one source".into()));
     }
     if store.start_phase(run_id, PHASE).await? == PhaseStart::AlreadyDone {
-        return Ok(IngestOutcome {
-            run_id,
-            executed: false,
-            sources: vec![],
-        });
+        return Ok(IngestOutcome { run_id, executed: false, sources: vec![] });
     }
     let mut outcomes = Vec::new();
     let mut rejection = None;
@@ -69,41 +59,21 @@ pub async fn ingest(
                 rejection.get_or_insert(reason);
             }
             Err(e) => {
-                store
-                    .finish_phase(
-                        run_id,
-                        PHASE,
-                        false,
-                        &serde_json::json!({}),
-                        Some(&e.to_string()),
-                    )
-                    .await?;
+                store.finish_phase(run_id, PHASE, false, &serde_json::json!({}), Some(&e.to_string())).await?;
                 return Err(e);
             }
         }
     }
     let counts = serde_json::to_value(&outcomes).unwrap_or_default();
     if let Some(reason) = rejection {
-        store
-            .finish_phase(run_id, PHASE, false, &counts, Some(&reason))
-            .await?;
+        store.finish_phase(run_id, PHASE, false, &counts, Some(&reason)).await?;
         return Err(PhaseError::Rejected(reason));
     }
-    store
-        .finish_phase(run_id, PHASE, true, &counts, None)
-        .await?;
-    Ok(IngestOutcome {
-        run_id,
-        executed: true,
-        sources: outcomes,
-    })
+    store.finish_phase(run_id, PHASE, true, &counts, None).await?;
+    Ok(IngestOutcome { run_id, executed: true, sources: outcomes })
 }
 
-async fn ingest_one(
-    store: &Store,
-    run_id: Uuid,
-    spec: &SourceSpec,
-) -> Result<SourceOutcome, PhaseError> {
+async fn ingest_one(store: &Store, run_id: Uuid, spec: &SourceSpec) -> Result<SourceOutcome, PhaseError> {
     let source_name = spec.source_name();
     let mut meta = SourceFileMeta {
         family: spec.family.as_str(),
@@ -116,20 +86,14 @@ async fn ingest_one(
     let bytes = match read_source(spec).await {
         Ok(b) => b,
         Err(e) => {
-            store
-                .write_failed_source(run_id, &meta, &e.to_string())
-                .await?;
+            store.write_failed_source(run_id, &meta, &e.to_string()).await?;
             return Err(e);
         }
     };
     meta.sha256 = hex(&Sha256::digest(&bytes));
     meta.bytes = bytes.len() as u64;
     if spec.family != Family::Simbad {
-        let reason = format!(
-            "{}: the {} contract is not supported yet",
-            source_name,
-            spec.family.as_str()
-        );
+        let reason = format!("{}: the {} contract is not supported yet", source_name, spec.family.as_str());
         store.write_failed_source(run_id, &meta, &reason).await?;
         return Err(PhaseError::Rejected(reason));
     }
@@ -142,15 +106,8 @@ async fn ingest_one(
         }
     };
     let cfg = store.gate_config(spec.family.as_str()).await?;
-    let gate = gate_status(
-        &cfg,
-        batch.total_rows,
-        batch.quarantined.len(),
-        batch.duplicate_rows,
-    );
-    store
-        .write_simbad_ingest(run_id, &meta, &batch, gate)
-        .await?;
+    let gate = gate_status(&cfg, batch.total_rows, batch.quarantined.len(), batch.duplicate_rows);
+    store.write_simbad_ingest(run_id, &meta, &batch, gate).await?;
     tracing::info!(
         %run_id, source = %source_name, total = batch.total_rows, accepted = batch.accepted.len(),
         quarantined = batch.quarantined.len(), gate = gate.as_str(), "source ingested"
@@ -161,11 +118,7 @@ async fn ingest_one(
         total_rows: batch.total_rows,
         accepted_rows: batch.accepted.len(),
         quarantined_rows: batch.quarantined.len(),
-        issue_counts: batch
-            .issue_counts()
-            .into_iter()
-            .map(|(k, v)| (k.as_str().to_string(), v))
-            .collect(),
+        issue_counts: batch.issue_counts().into_iter().map(|(k, v)| (k.as_str().to_string(), v)).collect(),
         gate_status: match gate {
             GateStatus::Pass => "pass",
             GateStatus::Warn => "warn",

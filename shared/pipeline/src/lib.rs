@@ -53,9 +53,7 @@ pub async fn run_pipeline(
     let ingest = match ingest(store, run_id, sources).await {
         Ok(o) => o,
         Err(PhaseError::Rejected(reason)) => {
-            store
-                .finish_run(run_id, RunStatus::Fail, Some(&reason))
-                .await?;
+            store.finish_run(run_id, RunStatus::Fail, Some(&reason)).await?;
             return Ok(RunReport {
                 run_id,
                 status: "fail",
@@ -65,22 +63,12 @@ pub async fn run_pipeline(
             });
         }
         Err(e) => {
-            store
-                .finish_run(
-                    run_id,
-                    RunStatus::Fail,
-                    Some("infrastructure error during ingest"),
-                )
-                .await?;
+            store.finish_run(run_id, RunStatus::Fail, Some("infrastructure error during ingest")).await?;
             return Err(e);
         }
     };
     let transform = transform(store, run_id, scope).await?;
-    let status = if ingest.sources.iter().any(|s| s.gate_status == "warn") {
-        RunStatus::Warn
-    } else {
-        RunStatus::Pass
-    };
+    let status = if ingest.sources.iter().any(|s| s.gate_status == "warn") { RunStatus::Warn } else { RunStatus::Pass };
     store.finish_run(run_id, status, None).await?;
     Ok(RunReport {
         run_id,

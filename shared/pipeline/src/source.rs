@@ -64,10 +64,7 @@ pub async fn read_source(spec: &SourceSpec) -> Result<Vec<u8>, PhaseError> {
             .and_then(|u| u.to_file_path().ok())
             .ok_or_else(|| PhaseError::Rejected(format!("not a valid file URI: {}", spec.uri)))?
     } else if spec.uri.contains("://") {
-        return Err(PhaseError::Rejected(format!(
-            "unsupported source URI scheme: {}",
-            spec.uri
-        )));
+        return Err(PhaseError::Rejected(format!("unsupported source URI scheme: {}", spec.uri)));
     } else {
         PathBuf::from(&spec.uri)
     };
@@ -82,14 +79,8 @@ mod tests {
 
     #[test]
     fn family_and_name_from_uri() {
-        assert_eq!(
-            Family::from_file_name("SIMBAD_01.csv"),
-            Some(Family::Simbad)
-        );
-        assert_eq!(
-            Family::from_file_name("exoplanets_01x.csv"),
-            Some(Family::Exoplanets)
-        );
+        assert_eq!(Family::from_file_name("SIMBAD_01.csv"), Some(Family::Simbad));
+        assert_eq!(Family::from_file_name("exoplanets_01x.csv"), Some(Family::Exoplanets));
         assert_eq!(Family::from_file_name("notes.csv"), None);
         let s = SourceSpec::file(Family::Simbad, "/data/src/SIMBAD_01.csv");
         assert_eq!(s.uri, "file:///data/src/SIMBAD_01.csv");
@@ -101,16 +92,7 @@ mod tests {
         let missing = SourceSpec::file(Family::Simbad, "/nonexistent/SIMBAD_X.csv");
         let err = read_source(&missing).await.unwrap_err();
         assert!(err.to_string().contains("cannot read source"), "{err}");
-        let s3 = SourceSpec {
-            family: Family::Simbad,
-            uri: "ftp://x/y.csv".into(),
-        };
-        assert!(
-            read_source(&s3)
-                .await
-                .unwrap_err()
-                .to_string()
-                .contains("unsupported")
-        );
+        let s3 = SourceSpec { family: Family::Simbad, uri: "ftp://x/y.csv".into() };
+        assert!(read_source(&s3).await.unwrap_err().to_string().contains("unsupported"));
     }
 }

@@ -29,11 +29,7 @@ pub struct TransformOutcome {
     pub beyond: usize,
 }
 
-pub async fn transform(
-    store: &Store,
-    run_id: Uuid,
-    scope: Scope,
-) -> Result<TransformOutcome, PhaseError> {
+pub async fn transform(store: &Store, run_id: Uuid, scope: Scope) -> Result<TransformOutcome, PhaseError> {
     if store.start_phase(run_id, PHASE).await? == PhaseStart::AlreadyDone {
         let id = store.world_build_id_of_run(run_id).await?;
         return Ok(TransformOutcome {
@@ -80,33 +76,18 @@ pub async fn transform(
             Reach::Beyond => out.beyond += 1,
         }
         out.placed += 1;
-        stars.push((
-            star_from_simbad(row),
-            position(pos, "catalog_distance", None, reach),
-        ));
+        stars.push((star_from_simbad(row), position(pos, "catalog_distance", None, reach)));
     }
-    let build = WorldBuildWrite {
-        scope_ly: scope.scope_ly,
-        margin_ly: scope.margin_ly,
-        seed: None,
-        stars,
-    };
+    let build = WorldBuildWrite { scope_ly: scope.scope_ly, margin_ly: scope.margin_ly, seed: None, stars };
     let id = store.write_world_build(run_id, &build).await?;
     out.world_build_id = Some(id);
     let counts = serde_json::to_value(&out).unwrap_or_default();
-    store
-        .finish_phase(run_id, PHASE, true, &counts, None)
-        .await?;
+    store.finish_phase(run_id, PHASE, true, &counts, None).await?;
     tracing::info!(%run_id, world_build_id = id, placed = out.placed, unplaced = out.unplaced, "transform done");
     Ok(out)
 }
 
-fn position(
-    p: Icrs,
-    source: &'static str,
-    uncertainty_pc: Option<f64>,
-    reach: Reach,
-) -> PositionWrite {
+fn position(p: Icrs, source: &'static str, uncertainty_pc: Option<f64>, reach: Reach) -> PositionWrite {
     PositionWrite {
         x_pc: p.x_pc,
         y_pc: p.y_pc,
@@ -125,9 +106,7 @@ fn position(
 fn class_hint(row: &StagedSimbad) -> Option<(String, &'static str)> {
     if let Some(st) = &row.spectral_type {
         let c = st.trim().chars().next()?.to_ascii_uppercase();
-        return "OBAFGKMLTYD"
-            .contains(c)
-            .then(|| (c.to_string(), "catalogue"));
+        return "OBAFGKMLTYD".contains(c).then(|| (c.to_string(), "catalogue"));
     }
     let is_wd = row.otype_txt.as_deref() == Some("WD*") || row.otypes.iter().any(|t| t == "WD*");
     is_wd.then(|| ("D".to_string(), "otype_hint"))
@@ -164,10 +143,7 @@ fn star_from_simbad(row: &StagedSimbad) -> StarWrite {
 
 /// The Sun: curated, at the origin.
 fn sol() -> (StarWrite, PositionWrite) {
-    let aliases = ["Sol", "Sun", "The Sun", "Solar System"]
-        .iter()
-        .map(|a| (alias_key(a), a.to_string()))
-        .collect();
+    let aliases = ["Sol", "Sun", "The Sun", "Solar System"].iter().map(|a| (alias_key(a), a.to_string())).collect();
     (
         StarWrite {
             main_id: "Sol".into(),

@@ -10,10 +10,7 @@ pub(crate) struct CopyBuf {
 
 impl CopyBuf {
     pub fn new() -> CopyBuf {
-        CopyBuf {
-            buf: String::with_capacity(1 << 16),
-            first: true,
-        }
+        CopyBuf { buf: String::with_capacity(1 << 16), first: true }
     }
 
     fn sep(&mut self) {
@@ -105,16 +102,10 @@ mod tests {
     #[test]
     fn escapes_text_nulls_and_arrays() {
         let mut c = CopyBuf::new();
-        c.text("a\tb\\c\nd")
-            .null()
-            .f64(Some(1.5))
-            .f64(Some(f64::NAN));
+        c.text("a\tb\\c\nd").null().f64(Some(1.5)).f64(Some(f64::NAN));
         c.text_array(&["x\"y".into(), "p,q".into(), "back\\slash".into()]);
         c.end_row();
         let s = String::from_utf8(c.into_bytes()).unwrap();
-        assert_eq!(
-            s,
-            "a\\tb\\\\c\\nd\t\\N\t1.5\t\\N\t{\"x\\\\\"y\",\"p,q\",\"back\\\\\\\\slash\"}\n"
-        );
+        assert_eq!(s, "a\\tb\\\\c\\nd\t\\N\t1.5\t\\N\t{\"x\\\\\"y\",\"p,q\",\"back\\\\\\\\slash\"}\n");
     }
 }

@@ -36,11 +36,7 @@ impl Store {
             "DELETE FROM stg_data.validation_summary WHERE run_id = $1 AND source_name = $2",
             "DELETE FROM stg_data.source_manifest WHERE run_id = $1 AND source_name = $2",
         ] {
-            sqlx::query(stmt)
-                .bind(run_id)
-                .bind(&meta.source_name)
-                .execute(&mut *tx)
-                .await?;
+            sqlx::query(stmt).bind(run_id).bind(&meta.source_name).execute(&mut *tx).await?;
         }
 
         let run = run_id.to_string();
@@ -79,11 +75,7 @@ impl Store {
         let mut q = CopyBuf::new();
         let mut records = 0usize;
         for row in &batch.quarantined {
-            let raw: Map<String, Value> = row
-                .raw
-                .iter()
-                .map(|(k, v)| (k.clone(), Value::String(v.clone())))
-                .collect();
+            let raw: Map<String, Value> = row.raw.iter().map(|(k, v)| (k.clone(), Value::String(v.clone()))).collect();
             let raw = Value::Object(raw).to_string();
             for issue in &row.issues {
                 records += 1;
@@ -106,16 +98,10 @@ impl Store {
         copy.send(q.into_bytes()).await?;
         copy.finish().await?;
 
-        let issue_counts: Map<String, Value> = batch
-            .issue_counts()
-            .into_iter()
-            .map(|(k, v)| (k.as_str().to_string(), json!(v)))
-            .collect();
-        let note_counts: Map<String, Value> = batch
-            .note_counts()
-            .into_iter()
-            .map(|(k, v)| (k.as_str().to_string(), json!(v)))
-            .collect();
+        let issue_counts: Map<String, Value> =
+            batch.issue_counts().into_iter().map(|(k, v)| (k.as_str().to_string(), json!(v))).collect();
+        let note_counts: Map<String, Value> =
+            batch.note_counts().into_iter().map(|(k, v)| (k.as_str().to_string(), json!(v))).collect();
         let warning_count: usize = batch.note_counts().values().sum();
         let details = json!({
             "duplicate_rows": batch.duplicate_rows,
@@ -168,12 +154,7 @@ impl Store {
 
     /// Records a source file that failed as a whole (missing columns, unreadable): a manifest
     /// row with gate `fail` and the reason, so the failure is visible next to the others.
-    pub async fn write_failed_source(
-        &self,
-        run_id: Uuid,
-        meta: &SourceFileMeta,
-        reason: &str,
-    ) -> Result<()> {
+    pub async fn write_failed_source(&self, run_id: Uuid, meta: &SourceFileMeta, reason: &str) -> Result<()> {
         sqlx::query(
             "INSERT INTO stg_data.source_manifest (run_id, source_family, source_name, file_uri,
                  file_checksum_sha256, file_bytes, contract_version, row_count, accepted_rows,

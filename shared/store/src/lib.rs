@@ -35,10 +35,7 @@ impl StoreError {
             StoreError::Unavailable(_) => true,
             StoreError::Db(e) => matches!(
                 e,
-                sqlx::Error::Io(_)
-                    | sqlx::Error::PoolTimedOut
-                    | sqlx::Error::PoolClosed
-                    | sqlx::Error::Tls(_)
+                sqlx::Error::Io(_) | sqlx::Error::PoolTimedOut | sqlx::Error::PoolClosed | sqlx::Error::Tls(_)
             ),
             _ => false,
         }
@@ -65,10 +62,7 @@ pub struct PoolSettings {
 
 impl Default for PoolSettings {
     fn default() -> Self {
-        PoolSettings {
-            max_connections: 8,
-            acquire_timeout: Duration::from_secs(3),
-        }
+        PoolSettings { max_connections: 8, acquire_timeout: Duration::from_secs(3) }
     }
 }
 

@@ -62,12 +62,7 @@ impl Store {
         Ok(())
     }
 
-    pub async fn finish_run(
-        &self,
-        run_id: Uuid,
-        status: RunStatus,
-        failure_reason: Option<&str>,
-    ) -> Result<()> {
+    pub async fn finish_run(&self, run_id: Uuid, status: RunStatus, failure_reason: Option<&str>) -> Result<()> {
         sqlx::query(
             "UPDATE stg_data.ingest_runs SET status = $2, failure_reason = $3, finished_at = now() WHERE run_id = $1",
         )
@@ -103,11 +98,7 @@ impl Store {
         .bind(phase)
         .fetch_optional(self.pool())
         .await?;
-        Ok(if status.as_deref() == Some("done") {
-            PhaseStart::AlreadyDone
-        } else {
-            PhaseStart::Started
-        })
+        Ok(if status.as_deref() == Some("done") { PhaseStart::AlreadyDone } else { PhaseStart::Started })
     }
 
     pub async fn finish_phase(
@@ -133,10 +124,7 @@ impl Store {
     }
 
     /// Gate thresholds for a source family, read from `pipeline_gate_config`.
-    pub async fn gate_config(
-        &self,
-        family: &str,
-    ) -> Result<exomaps_domain::catalogue::contract::GateConfig> {
+    pub async fn gate_config(&self, family: &str) -> Result<exomaps_domain::catalogue::contract::GateConfig> {
         let rows: Vec<(String, f64)> = sqlx::query_as(
             "SELECT gate_name, threshold_value FROM stg_data.pipeline_gate_config
              WHERE source_family = $1 AND is_active",
@@ -145,10 +133,8 @@ impl Store {
         .fetch_all(self.pool())
         .await?;
         // A gate absent from the table (or inactive) never trips: a rate cannot exceed 1.
-        let mut cfg = exomaps_domain::catalogue::contract::GateConfig {
-            max_quarantine_rate: 1.0,
-            max_duplicate_rate: 1.0,
-        };
+        let mut cfg =
+            exomaps_domain::catalogue::contract::GateConfig { max_quarantine_rate: 1.0, max_duplicate_rate: 1.0 };
         for (name, value) in rows {
             match name.as_str() {
                 "max_quarantine_rate" => cfg.max_quarantine_rate = value,

@@ -82,12 +82,11 @@ impl Store {
     /// half of one. Idempotent on `run_id`: an existing build of this run is returned as is.
     pub async fn write_world_build(&self, run_id: Uuid, build: &WorldBuildWrite) -> Result<i64> {
         let mut tx = self.pool().begin().await?;
-        if let Some(id) = sqlx::query_scalar::<_, i64>(
-            "SELECT world_build_id FROM dm_galaxy.world_builds WHERE run_id = $1",
-        )
-        .bind(run_id)
-        .fetch_optional(&mut *tx)
-        .await?
+        if let Some(id) =
+            sqlx::query_scalar::<_, i64>("SELECT world_build_id FROM dm_galaxy.world_builds WHERE run_id = $1")
+                .bind(run_id)
+                .fetch_optional(&mut *tx)
+                .await?
         {
             return Ok(id);
         }
@@ -118,8 +117,7 @@ impl Store {
         .bind(run_id)
         .fetch_all(&mut *tx)
         .await?;
-        let by_main: std::collections::HashMap<&str, i64> =
-            ids.iter().map(|(id, main)| (main.as_str(), *id)).collect();
+        let by_main: std::collections::HashMap<&str, i64> = ids.iter().map(|(id, main)| (main.as_str(), *id)).collect();
 
         let (mut alias_norm, mut alias, mut alias_star) = (Vec::new(), Vec::new(), Vec::new());
         for s in &stars {
@@ -165,11 +163,7 @@ impl Store {
                 .f64(Some(p.distance_ly))
                 .text(p.distance_source)
                 .f64(p.uncertainty_pc)
-                .text(if p.uncertainty_pc.is_some() {
-                    "known"
-                } else {
-                    "unknown"
-                })
+                .text(if p.uncertainty_pc.is_some() { "known" } else { "unknown" })
                 .display(p.in_scope)
                 .display(p.in_margin);
             rows.end_row();
@@ -183,11 +177,9 @@ impl Store {
         copy.send(rows.into_bytes()).await?;
         copy.finish().await?;
 
-        sqlx::query(
-            "UPDATE dm_galaxy.world_builds SET status = 'archived' WHERE status = 'active'",
-        )
-        .execute(&mut *tx)
-        .await?;
+        sqlx::query("UPDATE dm_galaxy.world_builds SET status = 'archived' WHERE status = 'active'")
+            .execute(&mut *tx)
+            .await?;
         sqlx::query(
             "UPDATE dm_galaxy.world_builds SET status = 'active', activated_at = now() WHERE world_build_id = $1",
         )

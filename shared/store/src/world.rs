@@ -54,12 +54,7 @@ impl Store {
     }
 
     /// In-scope systems of a build, nearest first (ties by name, so pages are stable).
-    pub async fn systems_in_scope(
-        &self,
-        world_build_id: i64,
-        limit: i64,
-        offset: i64,
-    ) -> Result<SystemsPage> {
+    pub async fn systems_in_scope(&self, world_build_id: i64, limit: i64, offset: i64) -> Result<SystemsPage> {
         let systems = sqlx::query_as::<_, SystemRow>(
             "SELECT s.star_id, s.main_id, x.x_pc, x.y_pc, x.z_pc, x.distance_pc, x.distance_ly,
                     x.distance_source, x.uncertainty_pc, s.spectral_type, s.spectral_class, s.multiplicity
@@ -73,23 +68,20 @@ impl Store {
         .bind(offset)
         .fetch_all(self.pool())
         .await?;
-        let total: i64 = sqlx::query_scalar(
-            "SELECT count(*) FROM dm_galaxy.stars_xyz WHERE world_build_id = $1 AND in_scope",
-        )
-        .bind(world_build_id)
-        .fetch_one(self.pool())
-        .await?;
+        let total: i64 =
+            sqlx::query_scalar("SELECT count(*) FROM dm_galaxy.stars_xyz WHERE world_build_id = $1 AND in_scope")
+                .bind(world_build_id)
+                .fetch_one(self.pool())
+                .await?;
         Ok(SystemsPage { systems, total })
     }
 }
 
 impl Store {
     pub async fn world_build_id_of_run(&self, run_id: Uuid) -> Result<Option<i64>> {
-        Ok(sqlx::query_scalar(
-            "SELECT world_build_id FROM dm_galaxy.world_builds WHERE run_id = $1",
-        )
-        .bind(run_id)
-        .fetch_optional(self.pool())
-        .await?)
+        Ok(sqlx::query_scalar("SELECT world_build_id FROM dm_galaxy.world_builds WHERE run_id = $1")
+            .bind(run_id)
+            .fetch_optional(self.pool())
+            .await?)
     }
 }

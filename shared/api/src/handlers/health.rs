@@ -31,19 +31,9 @@ pub async fn health(state: AppState, req: ApiRequest) -> Result<ApiResponse, Api
     let privileged = matches!(req.caller.persona, Persona::Admin | Persona::OpsEngineer);
     let persona = req.caller.persona.key();
     let db_status = match state.store_opt() {
-        None => DbStatus {
-            configured: false,
-            connected: false,
-            message: "DB not configured",
-            detail: None,
-        },
+        None => DbStatus { configured: false, connected: false, message: "DB not configured", detail: None },
         Some(store) => match tokio::time::timeout(Duration::from_secs(5), store.ping()).await {
-            Ok(Ok(())) => DbStatus {
-                configured: true,
-                connected: true,
-                message: "Connected",
-                detail: None,
-            },
+            Ok(Ok(())) => DbStatus { configured: true, connected: true, message: "Connected", detail: None },
             Ok(Err(e)) => DbStatus {
                 configured: true,
                 connected: false,
@@ -60,9 +50,7 @@ pub async fn health(state: AppState, req: ApiRequest) -> Result<ApiResponse, Api
     };
     if !db_status.connected {
         let db = serde_json::to_value(&db_status).unwrap_or_default();
-        return Err(ApiError::db_unavailable()
-            .with("db_status", db)
-            .with("persona", persona));
+        return Err(ApiError::db_unavailable().with("db_status", db).with("persona", persona));
     }
     Ok(ok_json(&Health {
         status: "ok",

@@ -31,18 +31,11 @@ pub async fn get_persona(_state: AppState, req: ApiRequest) -> Result<ApiRespons
     let available = Persona::ALL
         .into_iter()
         .filter(|q| req.caller.allowed.contains(q))
-        .map(|q| PersonaRef {
-            key: q.key(),
-            label: q.label(),
-        })
+        .map(|q| PersonaRef { key: q.key(), label: q.label() })
         .collect();
     Ok(ok_json(&PersonaView {
         current_persona_key: p.key(),
-        current_persona: PersonaInfo {
-            label: p.label(),
-            description: p.description(),
-            menus: p.menus(),
-        },
+        current_persona: PersonaInfo { label: p.label(), description: p.description(), menus: p.menus() },
         available_personas: available,
     }))
 }

@@ -18,14 +18,9 @@ fn paging(req: &ApiRequest, default_limit: i64, max_limit: i64) -> Result<Paging
     let limit = req.query_i64("limit")?.unwrap_or(default_limit);
     let offset = req.query_i64("offset")?.unwrap_or(0);
     if offset < 0 {
-        return Err(ApiError::bad_request(
-            "query parameter 'offset' must be >= 0",
-        ));
+        return Err(ApiError::bad_request("query parameter 'offset' must be >= 0"));
     }
-    Ok(Paging {
-        limit: limit.clamp(1, max_limit),
-        offset,
-    })
+    Ok(Paging { limit: limit.clamp(1, max_limit), offset })
 }
 
 #[derive(Serialize)]
@@ -43,50 +38,39 @@ struct Envelope<T: Serialize> {
 }
 
 fn source_of(row: &SystemRow) -> &'static str {
-    if row.distance_source == "curated" {
-        "curated"
-    } else {
-        "observed"
-    }
+    if row.distance_source == "curated" { "curated" } else { "observed" }
 }
 
-/// Loads a page from the active build (an empty page when nothing has been built yet).
+/// A page of the given build's in-scope systems (empty when nothing has been built yet).
 async fn page<T: Serialize>(
     state: &AppState,
     req: &ApiRequest,
-    default_limit: i64,
-    max_limit: i64,
+    build: Option<&WorldBuildRow>,
+    p: Paging,
     map: impl Fn(SystemRow) -> T,
-) -> Result<(Envelope<T>, Option<WorldBuildRow>), ApiError> {
-    let p = paging(req, default_limit, max_limit)?;
-    let store = state.store()?;
-    let build = store.active_world_build().await?;
-    let (systems, total) = match &build {
+) -> Result<Envelope<T>, ApiError> {
+    let (systems, total) = match build {
         Some(b) => {
-            let page = store
-                .systems_in_scope(b.world_build_id, p.limit, p.offset)
-                .await?;
-            (
-                page.systems.into_iter().map(map).collect::<Vec<_>>(),
-                page.total,
-            )
+            let page = state.store()?.systems_in_scope(b.world_build_id, p.limit, p.offset).await?;
+            (page.systems.into_iter().map(map).collect::<Vec<_>>(), page.total)
         }
         None => (Vec::new(), 0),
     };
-    Ok((
-        Envelope {
-            returned: systems.len(),
-            systems,
-            total_count: total,
-            limit: p.limit,
-            offset: p.offset,
-            persona: req.caller.persona.key(),
-            world_build_id: build.as_ref().map(|b| b.world_build_id),
-            scope_ly: build.as_ref().map(|b| b.scope_ly),
-            source: "database",
-        },
-        build,
-    ))
+    Ok(Envelope {
+        returned: systems.len(),
+        systems,
+        total_count: total,
+        limit: p.limit,
+        offset: p.offset,
+        persona: req.caller.persona.key(),
+        world_build_id: build.map(|b| b.world_build_id),
+        scope_ly: build.map(|b| b.scope_ly),
+        source: "database",
+    })
+}
+
+async fn active_build(state: &AppState) -> Result<Option<WorldBuildRow>, ApiError> {
+    Ok(state.store()?.active_world_build().await?)
 }
 
 /// `confidence_bound` (the distance uncertainty in pc, `null` when unknown) is redacted —
@@ -105,7 +89,9 @@ struct SystemSummary {
 }
 
 pub async fn systems(state: AppState, req: ApiRequest) -> Result<ApiResponse, ApiError> {
-    let (env, _) = page(&state, &req, 500, 5000, |r| SystemSummary {
+    let p = paging(&req, 500, 5000)?;
+    let build = active_build(&state).await?;
+    let env = page(&state, &req, build.as_ref(), p, |r| SystemSummary {
         source: source_of(&r),
         confidence_bound: confidence_bound(&req, &r),
         main_id: r.main_id,
@@ -129,7 +115,9 @@ struct SystemXyz {
 }
 
 pub async fn systems_xyz(state: AppState, req: ApiRequest) -> Result<ApiResponse, ApiError> {
-    let (env, _) = page(&state, &req, 2000, 20000, |r| SystemXyz {
+    let p = paging(&req, 2000, 20000)?;
+    let build = active_build(&state).await?;
+    let env = page(&state, &req, build.as_ref(), p, |r| SystemXyz {
         source: source_of(&r),
         confidence_bound: confidence_bound(&req, &r),
         x_pc: r.x_pc,
@@ -177,25 +165,16 @@ struct SystemFull {
 pub async fn systems_full(state: AppState, req: ApiRequest) -> Result<ApiResponse, ApiError> {
     let p = paging(&req, 20000, 20000)?;
     let etag = match state.store()?.active_world_build().await? {
-        Some(b) => format!(
-            "\"wb-{}-{}-{}-{}\"",
-            b.world_build_id,
-            p.limit,
-            p.offset,
-            req.caller.persona.key()
-        ),
+        Some(b) => format!("\"wb-{}-{}-{}-{}\"", b.world_build_id, p.limit, p.offset, req.caller.persona.key()),
         None => "\"wb-none\"".to_string(),
     };
     if req.header("if-none-match") == Some(etag.as_str()) {
         let mut res = http::Response::new(bytes::Bytes::new());
         *res.status_mut() = StatusCode::NOT_MODIFIED;
-        res.headers_mut().insert(
-            header::ETAG,
-            HeaderValue::from_str(&etag).map_err(|_| ApiError::internal())?,
-        );
+        res.headers_mut().insert(header::ETAG, HeaderValue::from_str(&etag).map_err(|_| ApiError::internal())?);
         return Ok(res);
     }
-    let (env, _) = page(&state, &req, 20000, 20000, |r| SystemFull {
+    let env = page(&state, &req, build.as_ref(), p, |r| SystemFull {
         confidence: source_of(&r),
         main_id: r.main_id,
         x: r.x_pc,
@@ -217,13 +196,7 @@ pub async fn systems_full(state: AppState, req: ApiRequest) -> Result<ApiRespons
     .await?;
     let mut res = ok_json(&env);
     let h = res.headers_mut();
-    h.insert(
-        header::ETAG,
-        HeaderValue::from_str(&etag).map_err(|_| ApiError::internal())?,
-    );
-    h.insert(
-        header::CACHE_CONTROL,
-        HeaderValue::from_static("public, max-age=60"),
-    );
+    h.insert(header::ETAG, HeaderValue::from_str(&etag).map_err(|_| ApiError::internal())?);
+    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=60"));
     Ok(res)
 }

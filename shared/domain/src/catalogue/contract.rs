@@ -72,11 +72,7 @@ pub struct RowIssue {
 
 impl RowIssue {
     pub fn new(code: ReasonCode, column: impl Into<String>, detail: impl Into<String>) -> RowIssue {
-        RowIssue {
-            code,
-            column: column.into(),
-            detail: detail.into(),
-        }
+        RowIssue { code, column: column.into(), detail: detail.into() }
     }
 }
 
@@ -94,11 +90,8 @@ pub enum NoteCode {
 
 impl NoteCode {
     /// Every code, in declaration (and `Ord`) order.
-    pub const ALL: [NoteCode; 3] = [
-        NoteCode::WhitespaceNormalised,
-        NoteCode::SpectralTypeFromOtypes,
-        NoteCode::NonAsciiNormalised,
-    ];
+    pub const ALL: [NoteCode; 3] =
+        [NoteCode::WhitespaceNormalised, NoteCode::SpectralTypeFromOtypes, NoteCode::NonAsciiNormalised];
 
     pub fn as_str(self) -> &'static str {
         match self {
@@ -130,11 +123,7 @@ pub struct RowNote {
 
 impl RowNote {
     pub fn new(code: NoteCode, column: impl Into<String>, detail: impl Into<String>) -> RowNote {
-        RowNote {
-            code,
-            column: column.into(),
-            detail: detail.into(),
-        }
+        RowNote { code, column: column.into(), detail: detail.into() }
     }
 }
 
@@ -174,21 +163,13 @@ pub struct GateConfig {
 
 impl Default for GateConfig {
     fn default() -> GateConfig {
-        GateConfig {
-            max_quarantine_rate: 0.20,
-            max_duplicate_rate: 0.10,
-        }
+        GateConfig { max_quarantine_rate: 0.20, max_duplicate_rate: 0.10 }
     }
 }
 
 /// `total_rows == 0` → Fail; quarantined/total > `max_quarantine_rate` → Fail;
 /// duplicates/total > `max_duplicate_rate` → Warn; else Pass.
-pub fn gate_status(
-    cfg: &GateConfig,
-    total_rows: usize,
-    quarantined_rows: usize,
-    duplicate_rows: usize,
-) -> GateStatus {
+pub fn gate_status(cfg: &GateConfig, total_rows: usize, quarantined_rows: usize, duplicate_rows: usize) -> GateStatus {
     if total_rows == 0 {
         return GateStatus::Fail;
     }
@@ -234,10 +215,7 @@ impl std::error::Error for FileError {}
 /// `"average_of_ra"`.
 pub fn normalise_header(h: &str) -> String {
     let h = h.strip_prefix('\u{FEFF}').unwrap_or(h);
-    h.split_whitespace()
-        .collect::<Vec<_>>()
-        .join("_")
-        .to_lowercase()
+    h.split_whitespace().collect::<Vec<_>>().join("_").to_lowercase()
 }
 
 #[cfg(test)]
@@ -271,18 +249,9 @@ mod tests {
 
     #[test]
     fn note_codes_round_trip() {
-        assert_eq!(
-            NoteCode::WhitespaceNormalised.as_str(),
-            "WHITESPACE_NORMALISED"
-        );
-        assert_eq!(
-            NoteCode::SpectralTypeFromOtypes.as_str(),
-            "SPECTRAL_TYPE_FROM_OTYPES"
-        );
-        assert_eq!(
-            NoteCode::NonAsciiNormalised.as_str(),
-            "NON_ASCII_NORMALISED"
-        );
+        assert_eq!(NoteCode::WhitespaceNormalised.as_str(), "WHITESPACE_NORMALISED");
+        assert_eq!(NoteCode::SpectralTypeFromOtypes.as_str(), "SPECTRAL_TYPE_FROM_OTYPES");
+        assert_eq!(NoteCode::NonAsciiNormalised.as_str(), "NON_ASCII_NORMALISED");
         for c in NoteCode::ALL {
             assert_eq!(NoteCode::parse(c.as_str()), Some(c));
             assert_eq!(c.to_string(), c.as_str());
@@ -308,10 +277,7 @@ mod tests {
     fn gate_empty_file_fails() {
         let cfg = GateConfig::default();
         assert_eq!(gate_status(&cfg, 0, 0, 0), GateStatus::Fail);
-        let lax = GateConfig {
-            max_quarantine_rate: 1.0,
-            max_duplicate_rate: 1.0,
-        };
+        let lax = GateConfig { max_quarantine_rate: 1.0, max_duplicate_rate: 1.0 };
         assert_eq!(gate_status(&lax, 0, 0, 0), GateStatus::Fail);
     }
 
@@ -335,16 +301,10 @@ mod tests {
 
     #[test]
     fn gate_custom_thresholds() {
-        let strict = GateConfig {
-            max_quarantine_rate: 0.0,
-            max_duplicate_rate: 0.0,
-        };
+        let strict = GateConfig { max_quarantine_rate: 0.0, max_duplicate_rate: 0.0 };
         assert_eq!(gate_status(&strict, 10, 0, 0), GateStatus::Pass);
         assert_eq!(gate_status(&strict, 10, 1, 0), GateStatus::Fail);
-        let no_fail = GateConfig {
-            max_quarantine_rate: 1.0,
-            max_duplicate_rate: 0.0,
-        };
+        let no_fail = GateConfig { max_quarantine_rate: 1.0, max_duplicate_rate: 0.0 };
         assert_eq!(gate_status(&no_fail, 10, 1, 1), GateStatus::Warn);
         assert_eq!(gate_status(&no_fail, 10, 10, 0), GateStatus::Pass);
     }
@@ -367,14 +327,7 @@ mod tests {
             FileError::MissingColumns(vec!["sys_id".into(), "average_of_ra".into()]).to_string(),
             "missing required columns: sys_id, average_of_ra"
         );
-        assert_eq!(
-            FileError::Csv {
-                line: 7,
-                message: "boom".into()
-            }
-            .to_string(),
-            "CSV error at line 7: boom"
-        );
+        assert_eq!(FileError::Csv { line: 7, message: "boom".into() }.to_string(), "CSV error at line 7: boom");
         let e: Box<dyn std::error::Error> = Box::new(FileError::Empty);
         assert!(e.source().is_none());
     }

@@ -20,8 +20,7 @@
 //! Missing optional columns read as blank cells.
 
 use crate::catalogue::contract::{
-    FileError, GateConfig, GateStatus, NoteCode, ReasonCode, RowIssue, RowNote, gate_status,
-    normalise_header,
+    FileError, GateConfig, GateStatus, NoteCode, ReasonCode, RowIssue, RowNote, gate_status, normalise_header,
 };
 use crate::names::normalise_id;
 use serde::Serialize;
@@ -32,23 +31,10 @@ use std::collections::{BTreeMap, HashMap, HashSet};
 pub const CONTRACT_VERSION: &str = "simbad.v2";
 
 /// Columns (normalised names) a SIMBAD file must have; any missing → the file is refused.
-pub const REQUIRED_COLUMNS: [&str; 5] = [
-    "sys_id",
-    "main_id",
-    "average_of_ra",
-    "average_of_dec",
-    "average_of_dist",
-];
+pub const REQUIRED_COLUMNS: [&str; 5] = ["sys_id", "main_id", "average_of_ra", "average_of_dec", "average_of_dist"];
 
 /// Optional columns the parser reads when present.
-pub const OPTIONAL_COLUMNS: [&str; 6] = [
-    "sys_code",
-    "ids",
-    "otype_txt",
-    "otype_shortname",
-    "otype_longname",
-    "otypes",
-];
+pub const OPTIONAL_COLUMNS: [&str; 6] = ["sys_code", "ids", "otype_txt", "otype_shortname", "otype_longname", "otypes"];
 
 /// `otypes` tokens that mark a double/multiple system.
 pub const MULTIPLICITY_OTYPES: [&str; 6] = ["**", "SB*", "EB*", "El*", "bL*", "WU*"];
@@ -153,12 +139,7 @@ impl SimbadBatch {
 
     /// The file's gate under `cfg` ([`gate_status`] over this batch's counts).
     pub fn gate(&self, cfg: &GateConfig) -> GateStatus {
-        gate_status(
-            cfg,
-            self.total_rows,
-            self.quarantined.len(),
-            self.duplicate_rows,
-        )
+        gate_status(cfg, self.total_rows, self.quarantined.len(), self.duplicate_rows)
     }
 }
 
@@ -166,40 +147,25 @@ impl SimbadBatch {
 pub fn parse(bytes: &[u8]) -> Result<SimbadBatch, FileError> {
     // Strip the BOM before the CSV reader sees it, so a quoted first header still parses.
     let body = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    let mut reader = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .flexible(true)
-        .from_reader(body);
+    let mut reader = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(body);
 
     let mut record = csv::ByteRecord::new();
-    let has_header = reader
-        .read_byte_record(&mut record)
-        .map_err(|e| csv_error(&e))?;
+    let has_header = reader.read_byte_record(&mut record).map_err(|e| csv_error(&e))?;
     if !has_header {
         return Err(FileError::Empty);
     }
     let mut lines = LineCounter::default();
     if record.len() > MAX_COLUMNS {
-        let line = record
-            .position()
-            .map_or(1, |p| lines.line_at(body, p.byte()));
+        let line = record.position().map_or(1, |p| lines.line_at(body, p.byte()));
         return Err(oversized_header(&record, line));
     }
-    let header: Vec<String> = record
-        .iter()
-        .map(|f| normalise_header(&String::from_utf8_lossy(f)))
-        .collect();
+    let header: Vec<String> = record.iter().map(|f| normalise_header(&String::from_utf8_lossy(f))).collect();
     if header.iter().all(String::is_empty) {
         return Err(FileError::Empty);
     }
     let cols = Columns::locate(&header)?;
 
-    let mut batch = SimbadBatch {
-        total_rows: 0,
-        accepted: Vec::new(),
-        quarantined: Vec::new(),
-        duplicate_rows: 0,
-    };
+    let mut batch = SimbadBatch { total_rows: 0, accepted: Vec::new(), quarantined: Vec::new(), duplicate_rows: 0 };
     let mut seen: HashMap<(i64, String), u32> = HashMap::new();
 
     loop {
@@ -209,23 +175,14 @@ pub fn parse(bytes: &[u8]) -> Result<SimbadBatch, FileError> {
             Err(e) => return Err(csv_error(&e)),
         }
         batch.total_rows += 1;
-        let line = record
-            .position()
-            .map_or(0, |p| lines.line_at(body, p.byte()));
+        let line = record.position().map_or(0, |p| lines.line_at(body, p.byte()));
         match check_row(&record, &header, &cols, line, &mut seen) {
             Ok(rec) => batch.accepted.push(rec),
             Err(issues) => {
-                if issues
-                    .iter()
-                    .any(|i| i.code == ReasonCode::DuplicateIdentity)
-                {
+                if issues.iter().any(|i| i.code == ReasonCode::DuplicateIdentity) {
                     batch.duplicate_rows += 1;
                 }
-                batch.quarantined.push(QuarantinedRow {
-                    line,
-                    issues,
-                    raw: raw_cells(&record, &header),
-                });
+                batch.quarantined.push(QuarantinedRow { line, issues, raw: raw_cells(&record, &header) });
             }
         }
     }
@@ -242,19 +199,12 @@ fn oversized_header(record: &csv::ByteRecord, line: u32) -> FileError {
             found[i] = true;
         }
     }
-    let missing: Vec<String> = REQUIRED_COLUMNS
-        .iter()
-        .zip(found)
-        .filter(|(_, f)| !f)
-        .map(|(c, _)| c.to_string())
-        .collect();
+    let missing: Vec<String> =
+        REQUIRED_COLUMNS.iter().zip(found).filter(|(_, f)| !f).map(|(c, _)| c.to_string()).collect();
     if missing.is_empty() {
         FileError::Csv {
             line: u64::from(line),
-            message: format!(
-                "header has {} columns; at most {MAX_COLUMNS} supported",
-                record.len()
-            ),
+            message: format!("header has {} columns; at most {MAX_COLUMNS} supported", record.len()),
         }
     } else {
         FileError::MissingColumns(missing)
@@ -279,10 +229,7 @@ impl LineCounter {
             start += 1;
         }
         if start > self.offset {
-            self.newlines += body[self.offset..start]
-                .iter()
-                .filter(|&&b| b == b'\n')
-                .count();
+            self.newlines += body[self.offset..start].iter().filter(|&&b| b == b'\n').count();
             self.offset = start;
         }
         u32::try_from(self.newlines + 1).unwrap_or(u32::MAX)
@@ -290,10 +237,7 @@ impl LineCounter {
 }
 
 fn csv_error(e: &csv::Error) -> FileError {
-    FileError::Csv {
-        line: e.position().map_or(0, |p| p.line()),
-        message: e.to_string(),
-    }
+    FileError::Csv { line: e.position().map_or(0, |p| p.line()), message: e.to_string() }
 }
 
 /// Positions of the columns the contract reads (first occurrence of each name).
@@ -314,11 +258,8 @@ struct Columns {
 impl Columns {
     fn locate(header: &[String]) -> Result<Columns, FileError> {
         let find = |name: &str| header.iter().position(|h| h == name);
-        let missing: Vec<String> = REQUIRED_COLUMNS
-            .iter()
-            .filter(|c| find(c).is_none())
-            .map(|c| c.to_string())
-            .collect();
+        let missing: Vec<String> =
+            REQUIRED_COLUMNS.iter().filter(|c| find(c).is_none()).map(|c| c.to_string()).collect();
         if !missing.is_empty() {
             return Err(FileError::MissingColumns(missing));
         }
@@ -431,27 +372,9 @@ fn check_row(
     };
 
     // Coordinates and distance.
-    let ra = number(
-        cell(cols.ra),
-        "average_of_ra",
-        true,
-        RA_RANGE_DEG,
-        &mut issues,
-    );
-    let dec = number(
-        cell(cols.dec),
-        "average_of_dec",
-        true,
-        DEC_RANGE_DEG,
-        &mut issues,
-    );
-    let dist = number(
-        cell(cols.dist),
-        "average_of_dist",
-        false,
-        DIST_RANGE_PC,
-        &mut issues,
-    );
+    let ra = number(cell(cols.ra), "average_of_ra", true, RA_RANGE_DEG, &mut issues);
+    let dec = number(cell(cols.dec), "average_of_dec", true, DEC_RANGE_DEG, &mut issues);
+    let dist = number(cell(cols.dist), "average_of_dist", false, DIST_RANGE_PC, &mut issues);
 
     // Hand-appended rows (blank otype_txt) with an RA that reads like hours.
     let otype_txt = opt_cell(cols.otype_txt);
@@ -472,10 +395,7 @@ fn check_row(
             Entry::Occupied(first) => issues.push(RowIssue::new(
                 ReasonCode::DuplicateIdentity,
                 IDENTITY_COLUMN,
-                format!(
-                    "(sys_id {sys_id}, main_id {main_id:?}) first seen on line {}",
-                    first.get()
-                ),
+                format!("(sys_id {sys_id}, main_id {main_id:?}) first seen on line {}", first.get()),
             )),
             Entry::Vacant(slot) => {
                 slot.insert(line);
@@ -487,14 +407,9 @@ fn check_row(
         return Err(issues);
     }
     // No issues: every required value is present and every cell is UTF-8.
-    let (Some(sys_id), Some(main_id), Some(ra_deg), Some(dec_deg)) = (sys_id, main_id, ra, dec)
-    else {
+    let (Some(sys_id), Some(main_id), Some(ra_deg), Some(dec_deg)) = (sys_id, main_id, ra, dec) else {
         // Unreachable by construction; report rather than panic.
-        return Err(vec![RowIssue::new(
-            ReasonCode::MalformedRow,
-            "*",
-            "internal: incomplete row",
-        )]);
+        return Err(vec![RowIssue::new(ReasonCode::MalformedRow, "*", "internal: incomplete row")]);
     };
 
     let mut notes = Vec::new();
@@ -510,24 +425,18 @@ fn check_row(
     let otype_shortname = opt_cell(cols.otype_shortname);
     let otype_longname = opt_cell(cols.otype_longname);
     let otypes_cell = opt_cell(cols.otypes);
-    let (otypes, spectral_type) = if otype_txt.is_blank()
-        && otype_shortname.is_blank()
-        && otype_longname.is_blank()
-        && !otypes_cell.is_blank()
-    {
-        let spt = normalise_id(otypes_cell.text());
-        notes.push(RowNote::new(
-            NoteCode::SpectralTypeFromOtypes,
-            "otypes",
-            format!(
-                "otype columns blank; otypes value {} taken as a spectral type",
-                show(&spt)
-            ),
-        ));
-        (Vec::new(), Some(spt))
-    } else {
-        (split_list(otypes_cell.text()), None)
-    };
+    let (otypes, spectral_type) =
+        if otype_txt.is_blank() && otype_shortname.is_blank() && otype_longname.is_blank() && !otypes_cell.is_blank() {
+            let spt = normalise_id(otypes_cell.text());
+            notes.push(RowNote::new(
+                NoteCode::SpectralTypeFromOtypes,
+                "otypes",
+                format!("otype columns blank; otypes value {} taken as a spectral type", show(&spt)),
+            ));
+            (Vec::new(), Some(spt))
+        } else {
+            (split_list(otypes_cell.text()), None)
+        };
 
     let mut ids = split_list(opt_cell(cols.ids).text());
     let minus_count: usize = ids.iter().map(|id| id.matches(UNICODE_MINUS).count()).sum();
@@ -544,14 +453,7 @@ fn check_row(
         ));
     }
 
-    let multiplicity = if otypes
-        .iter()
-        .any(|t| MULTIPLICITY_OTYPES.contains(&t.as_str()))
-    {
-        2
-    } else {
-        1
-    };
+    let multiplicity = if otypes.iter().any(|t| MULTIPLICITY_OTYPES.contains(&t.as_str())) { 2 } else { 1 };
 
     Ok(SimbadRecord {
         line,
@@ -579,13 +481,7 @@ fn required_null(column: &str) -> RowIssue {
 
 /// Parse a numeric cell: `None` when blank (with `REQUIRED_NULL` if `required`), unparsable
 /// (`INVALID_NUMERIC`), out of `range` (`OUT_OF_RANGE`) or not UTF-8.
-fn number(
-    cell: Cell,
-    column: &str,
-    required: bool,
-    (lo, hi): (f64, f64),
-    issues: &mut Vec<RowIssue>,
-) -> Option<f64> {
+fn number(cell: Cell, column: &str, required: bool, (lo, hi): (f64, f64), issues: &mut Vec<RowIssue>) -> Option<f64> {
     let s = match cell {
         Cell::Invalid => return None,
         Cell::Text(s) => s.trim(),
@@ -601,20 +497,12 @@ fn number(
             if (lo..=hi).contains(&v) {
                 Some(v)
             } else {
-                issues.push(RowIssue::new(
-                    ReasonCode::OutOfRange,
-                    column,
-                    format!("{v} outside [{lo}, {hi}]"),
-                ));
+                issues.push(RowIssue::new(ReasonCode::OutOfRange, column, format!("{v} outside [{lo}, {hi}]")));
                 None
             }
         }
         _ => {
-            issues.push(RowIssue::new(
-                ReasonCode::InvalidNumeric,
-                column,
-                format!("not a finite number: {}", show(s)),
-            ));
+            issues.push(RowIssue::new(ReasonCode::InvalidNumeric, column, format!("not a finite number: {}", show(s))));
             None
         }
     }
@@ -622,10 +510,7 @@ fn number(
 
 /// Split a `|`-separated cell into normalised, non-blank tokens.
 fn split_list(cell: &str) -> Vec<String> {
-    cell.split('|')
-        .map(normalise_id)
-        .filter(|t| !t.is_empty())
-        .collect()
+    cell.split('|').map(normalise_id).filter(|t| !t.is_empty()).collect()
 }
 
 fn non_blank(cell: &str) -> Option<String> {
@@ -654,19 +539,12 @@ fn raw_cells(record: &csv::ByteRecord, header: &[String]) -> Vec<(String, String
         .take(keep)
         .enumerate()
         .map(|(i, bytes)| {
-            let name = header
-                .get(i)
-                .cloned()
-                .unwrap_or_else(|| format!("column_{}", i + 1));
+            let name = header.get(i).cloned().unwrap_or_else(|| format!("column_{}", i + 1));
             (name, String::from_utf8_lossy(bytes).into_owned())
         })
         .collect();
     if record.len() > keep {
-        let rest: Vec<String> = record
-            .iter()
-            .skip(keep)
-            .map(|b| String::from_utf8_lossy(b).into_owned())
-            .collect();
+        let rest: Vec<String> = record.iter().skip(keep).map(|b| String::from_utf8_lossy(b).into_owned()).collect();
         raw.push((format!("column_{}+", keep + 1), rest.join(",")));
     }
     raw

@@ -22,16 +22,11 @@ fn parse_ok(s: &str) -> SimbadBatch {
 
 /// A valid catalogue row with the given coordinates.
 fn row(sys_id: &str, main_id: &str, ra: &str, dec: &str, dist: &str) -> String {
-    format!(
-        "{sys_id},,{main_id},GJ 1|LHS 2,PM*,PM*,High proper-motion star,PM*|*,{ra},{dec},{dist}"
-    )
+    format!("{sys_id},,{main_id},GJ 1|LHS 2,PM*,PM*,High proper-motion star,PM*|*,{ra},{dec},{dist}")
 }
 
 fn codes(q: &QuarantinedRow) -> Vec<(ReasonCode, &str)> {
-    q.issues
-        .iter()
-        .map(|i| (i.code, i.column.as_str()))
-        .collect()
+    q.issues.iter().map(|i| (i.code, i.column.as_str())).collect()
 }
 
 const PROXIMA: &str = "2,ALCENT,V* V645 Cen                 ,PM J14297-6240|* alf Cen C|NAME Proxima Centauri|GJ   551|HIP  70890       ,Fl*    ,Fl*          ,Flare Star                     ,Fl*|V* |** |IR |PM*|*  ,217.428938,-62.67949189,1.3012";
@@ -49,16 +44,7 @@ fn clean_row_is_fully_typed() {
     assert_eq!(r.sys_code.as_deref(), Some("ALCENT"));
     assert_eq!(r.main_id, "V* V645 Cen");
     assert_eq!(r.main_id_raw, "V* V645 Cen                 ");
-    assert_eq!(
-        r.ids,
-        [
-            "PM J14297-6240",
-            "* alf Cen C",
-            "NAME Proxima Centauri",
-            "GJ 551",
-            "HIP 70890"
-        ]
-    );
+    assert_eq!(r.ids, ["PM J14297-6240", "* alf Cen C", "NAME Proxima Centauri", "GJ 551", "HIP 70890"]);
     assert_eq!(r.otype_txt.as_deref(), Some("Fl*"));
     assert_eq!(r.otype_shortname.as_deref(), Some("Fl*"));
     assert_eq!(r.otype_longname.as_deref(), Some("Flare Star"));
@@ -94,35 +80,21 @@ fn optional_cells_blank_become_none_or_empty() {
 fn numbers_accept_surrounding_whitespace_and_exponents() {
     let b = parse_ok(&csv(&[" 42 ,,X,,PM*,,,, 1.5e2 , -3E1 , +7.25 "]));
     let r = &b.accepted[0];
-    assert_eq!(
-        (r.sys_id, r.ra_deg, r.dec_deg, r.dist_pc),
-        (42, 150.0, -30.0, Some(7.25))
-    );
+    assert_eq!((r.sys_id, r.ra_deg, r.dec_deg, r.dist_pc), (42, 150.0, -30.0, Some(7.25)));
 }
 
 // ---------------------------------------------------------------- header and file errors
 
 #[test]
 fn empty_inputs_are_refused() {
-    for input in [
-        &b""[..],
-        b"\xEF\xBB\xBF",
-        b"\n",
-        b"\r\n\r\n",
-        b"\xEF\xBB\xBF\n\n",
-        b",,,\n",
-    ] {
+    for input in [&b""[..], b"\xEF\xBB\xBF", b"\n", b"\r\n\r\n", b"\xEF\xBB\xBF\n\n", b",,,\n"] {
         assert_eq!(parse(input), Err(FileError::Empty), "input {input:?}");
     }
 }
 
 #[test]
 fn header_only_is_an_empty_batch_that_fails_the_gate() {
-    for input in [
-        HDR.to_string(),
-        format!("{BOM}{HDR}"),
-        HDR.trim_end().to_string(),
-    ] {
+    for input in [HDR.to_string(), format!("{BOM}{HDR}"), HDR.trim_end().to_string()] {
         let b = parse_ok(&input);
         assert_eq!(b.total_rows, 0);
         assert!(b.accepted.is_empty() && b.quarantined.is_empty());
@@ -137,9 +109,7 @@ fn bom_is_stripped_from_the_header() {
     assert_eq!(with, without);
     assert_eq!(with.accepted.len(), 1);
     // A quoted first header after the BOM.
-    let quoted = format!(
-        "{BOM}\"sys_id\",main_id,Average of ra,Average of dec,Average of dist\n1,X,100,10,1\n"
-    );
+    let quoted = format!("{BOM}\"sys_id\",main_id,Average of ra,Average of dec,Average of dist\n1,X,100,10,1\n");
     assert_eq!(parse_ok(&quoted).accepted.len(), 1);
 }
 
@@ -148,22 +118,12 @@ fn missing_required_columns_are_listed_in_contract_order() {
     let err = parse(b"sys_id,main_id,ra,dec,dist\n1,X,1,2,3\n").unwrap_err();
     assert_eq!(
         err,
-        FileError::MissingColumns(vec![
-            "average_of_ra".into(),
-            "average_of_dec".into(),
-            "average_of_dist".into()
-        ])
+        FileError::MissingColumns(vec!["average_of_ra".into(), "average_of_dec".into(), "average_of_dist".into()])
     );
     let err = parse(b"sys_id,main_id,Average of ra,Average of dec\n1,X,1,2\n").unwrap_err();
-    assert_eq!(
-        err,
-        FileError::MissingColumns(vec!["average_of_dist".into()])
-    );
+    assert_eq!(err, FileError::MissingColumns(vec!["average_of_dist".into()]));
     let err = parse(b"hello world\n").unwrap_err();
-    assert_eq!(
-        err,
-        FileError::MissingColumns(REQUIRED_COLUMNS.iter().map(|c| c.to_string()).collect())
-    );
+    assert_eq!(err, FileError::MissingColumns(REQUIRED_COLUMNS.iter().map(|c| c.to_string()).collect()));
     assert!(err.to_string().contains("sys_id"));
 }
 
@@ -173,18 +133,10 @@ fn columns_in_any_order_extra_columns_ignored_and_header_variants() {
     let b = parse_ok(s);
     let r = &b.accepted[0];
     assert_eq!((r.sys_id, r.main_id.as_str()), (10, "* eps Eri"));
-    assert_eq!(
-        (r.ra_deg, r.dec_deg, r.dist_pc),
-        (53.23268735, -9.458258657, Some(3.2))
-    );
+    assert_eq!((r.ra_deg, r.dec_deg, r.dist_pc), (53.23268735, -9.458258657, Some(3.2)));
     // No otype_txt column: it reads as blank, so an RA <= 24 looks like hours.
-    let b = parse_ok(
-        "sys_id,main_id,average_of_ra,average_of_dec,average_of_dist\n1,X,13.4,-51.5,11.1\n",
-    );
-    assert_eq!(
-        codes(&b.quarantined[0]),
-        [(ReasonCode::RaLooksLikeHours, "average_of_ra")]
-    );
+    let b = parse_ok("sys_id,main_id,average_of_ra,average_of_dec,average_of_dist\n1,X,13.4,-51.5,11.1\n");
+    assert_eq!(codes(&b.quarantined[0]), [(ReasonCode::RaLooksLikeHours, "average_of_ra")]);
 }
 
 #[test]
@@ -213,13 +165,7 @@ fn required_null_one_issue_per_column() {
     assert_eq!(b.quarantined.len(), 1);
     let q = &b.quarantined[0];
     assert_eq!(q.line, 2);
-    assert_eq!(
-        codes(q),
-        [
-            (ReasonCode::RequiredNull, "average_of_ra"),
-            (ReasonCode::RequiredNull, "average_of_dec")
-        ]
-    );
+    assert_eq!(codes(q), [(ReasonCode::RequiredNull, "average_of_ra"), (ReasonCode::RequiredNull, "average_of_dec")]);
     // The raw cells are kept with normalised names, in file order.
     assert_eq!(q.raw.len(), 11);
     assert_eq!(q.raw[2], ("main_id".to_string(), "SOL".to_string()));
@@ -246,10 +192,7 @@ fn blank_distance_is_allowed() {
 #[test]
 fn main_id_of_only_nbsp_is_blank() {
     let b = parse_ok(&csv(&[&row("5", "\u{00A0}\u{00A0}", "100", "10", "1")]));
-    assert_eq!(
-        codes(&b.quarantined[0]),
-        [(ReasonCode::RequiredNull, "main_id")]
-    );
+    assert_eq!(codes(&b.quarantined[0]), [(ReasonCode::RequiredNull, "main_id")]);
 }
 
 #[test]
@@ -266,19 +209,11 @@ fn invalid_numeric_one_issue_per_column() {
     );
     for bad_id in ["1.5", "1e3", "0x10", "99999999999999999999"] {
         let b = parse_ok(&csv(&[&row(bad_id, "X", "100", "10", "1")]));
-        assert_eq!(
-            codes(&b.quarantined[0]),
-            [(ReasonCode::InvalidNumeric, "sys_id")],
-            "{bad_id}"
-        );
+        assert_eq!(codes(&b.quarantined[0]), [(ReasonCode::InvalidNumeric, "sys_id")], "{bad_id}");
     }
     for bad in ["1,5", "12h", "1e400", "-inf", "--1", "."] {
         let b = parse_ok(&csv(&[&row("1", "X", "100", "10", &format!("\"{bad}\""))]));
-        assert_eq!(
-            codes(&b.quarantined[0]),
-            [(ReasonCode::InvalidNumeric, "average_of_dist")],
-            "{bad}"
-        );
+        assert_eq!(codes(&b.quarantined[0]), [(ReasonCode::InvalidNumeric, "average_of_dist")], "{bad}");
     }
 }
 
@@ -293,30 +228,12 @@ fn out_of_range_bounds_are_inclusive() {
     assert_eq!(b.accepted.len(), 3, "{:?}", b.quarantined);
 
     let bad = [
-        (
-            row("4", "D", "360.0001", "0", "1"),
-            vec![(ReasonCode::OutOfRange, "average_of_ra")],
-        ),
-        (
-            row("5", "E", "-0.5", "0", "1"),
-            vec![(ReasonCode::OutOfRange, "average_of_ra")],
-        ),
-        (
-            row("6", "F", "100", "90.01", "1"),
-            vec![(ReasonCode::OutOfRange, "average_of_dec")],
-        ),
-        (
-            row("7", "G", "100", "-114.8", "1"),
-            vec![(ReasonCode::OutOfRange, "average_of_dec")],
-        ),
-        (
-            row("8", "H", "100", "0", "-1"),
-            vec![(ReasonCode::OutOfRange, "average_of_dist")],
-        ),
-        (
-            row("9", "I", "100", "0", "1000000.5"),
-            vec![(ReasonCode::OutOfRange, "average_of_dist")],
-        ),
+        (row("4", "D", "360.0001", "0", "1"), vec![(ReasonCode::OutOfRange, "average_of_ra")]),
+        (row("5", "E", "-0.5", "0", "1"), vec![(ReasonCode::OutOfRange, "average_of_ra")]),
+        (row("6", "F", "100", "90.01", "1"), vec![(ReasonCode::OutOfRange, "average_of_dec")]),
+        (row("7", "G", "100", "-114.8", "1"), vec![(ReasonCode::OutOfRange, "average_of_dec")]),
+        (row("8", "H", "100", "0", "-1"), vec![(ReasonCode::OutOfRange, "average_of_dist")]),
+        (row("9", "I", "100", "0", "1000000.5"), vec![(ReasonCode::OutOfRange, "average_of_dist")]),
     ];
     for (r, want) in bad {
         let b = parse_ok(&csv(&[&r]));
@@ -327,15 +244,10 @@ fn out_of_range_bounds_are_inclusive() {
 #[test]
 fn proper_motions_in_the_coordinate_columns() {
     // Sholz's Star in SIMBAD_01: otype columns blank, RA/Dec are proper motions in mas/yr.
-    let b = parse_ok(&csv(&[
-        "1582,,Sholz's Star,WISEJ0720-0846,,,,M9.5 | T5.5,-40.3,-114.8,6.8",
-    ]));
+    let b = parse_ok(&csv(&["1582,,Sholz's Star,WISEJ0720-0846,,,,M9.5 | T5.5,-40.3,-114.8,6.8"]));
     assert_eq!(
         codes(&b.quarantined[0]),
-        [
-            (ReasonCode::OutOfRange, "average_of_ra"),
-            (ReasonCode::OutOfRange, "average_of_dec")
-        ]
+        [(ReasonCode::OutOfRange, "average_of_ra"), (ReasonCode::OutOfRange, "average_of_dec")]
     );
 }
 
@@ -351,10 +263,7 @@ fn ra_looks_like_hours_only_on_rows_with_blank_otype_txt() {
     for q in &b.quarantined {
         assert_eq!(codes(q), [(ReasonCode::RaLooksLikeHours, "average_of_ra")]);
     }
-    assert_eq!(
-        b.quarantined.iter().map(|q| q.line).collect::<Vec<_>>(),
-        [2, 3, 4, 5]
-    );
+    assert_eq!(b.quarantined.iter().map(|q| q.line).collect::<Vec<_>>(), [2, 3, 4, 5]);
 
     // Same RA with an object type, or RA just above 24 without: accepted.
     let b = parse_ok(&csv(&[
@@ -375,56 +284,31 @@ fn duplicate_identity_after_normalisation_first_kept() {
         &row("5", "Wolf 359", "164.12", "7.01", "2.41"), // other sys_id: not a duplicate
         &row("04", " Wolf\t359", "164.12", "7.01", "2.41"), // same integer sys_id
     ]));
-    assert_eq!(
-        b.accepted.iter().map(|r| r.line).collect::<Vec<_>>(),
-        [2, 4]
-    );
-    assert_eq!(
-        b.quarantined.iter().map(|q| q.line).collect::<Vec<_>>(),
-        [3, 5]
-    );
+    assert_eq!(b.accepted.iter().map(|r| r.line).collect::<Vec<_>>(), [2, 4]);
+    assert_eq!(b.quarantined.iter().map(|q| q.line).collect::<Vec<_>>(), [3, 5]);
     for q in &b.quarantined {
         assert_eq!(codes(q), [(ReasonCode::DuplicateIdentity, IDENTITY_COLUMN)]);
-        assert!(
-            q.issues[0].detail.contains("line 2"),
-            "{}",
-            q.issues[0].detail
-        );
+        assert!(q.issues[0].detail.contains("line 2"), "{}", q.issues[0].detail);
     }
     assert_eq!(b.duplicate_rows, 2);
     // 2 of 4 rows are duplicates (> 10%) and 2 of 4 quarantined (> 20%): fail wins.
     assert_eq!(b.gate(&GateConfig::default()), GateStatus::Fail);
-    let lax = GateConfig {
-        max_quarantine_rate: 0.6,
-        ..GateConfig::default()
-    };
+    let lax = GateConfig { max_quarantine_rate: 0.6, ..GateConfig::default() };
     assert_eq!(b.gate(&lax), GateStatus::Warn);
 }
 
 #[test]
 fn duplicate_of_a_quarantined_first_occurrence() {
-    let b = parse_ok(&csv(&[
-        &row("4", "X", "164.12", "95", "2.41"),
-        &row("4", "X", "164.12", "7.01", "2.41"),
-    ]));
+    let b = parse_ok(&csv(&[&row("4", "X", "164.12", "95", "2.41"), &row("4", "X", "164.12", "7.01", "2.41")]));
     assert!(b.accepted.is_empty());
-    assert_eq!(
-        codes(&b.quarantined[0]),
-        [(ReasonCode::OutOfRange, "average_of_dec")]
-    );
-    assert_eq!(
-        codes(&b.quarantined[1]),
-        [(ReasonCode::DuplicateIdentity, IDENTITY_COLUMN)]
-    );
+    assert_eq!(codes(&b.quarantined[0]), [(ReasonCode::OutOfRange, "average_of_dec")]);
+    assert_eq!(codes(&b.quarantined[1]), [(ReasonCode::DuplicateIdentity, IDENTITY_COLUMN)]);
     assert_eq!(b.duplicate_rows, 1);
 }
 
 #[test]
 fn a_row_can_fail_several_checks_including_duplicate() {
-    let b = parse_ok(&csv(&[
-        &row("4", "X", "1", "1", "1"),
-        &row("4", "X", "", "-100", "x"),
-    ]));
+    let b = parse_ok(&csv(&[&row("4", "X", "1", "1", "1"), &row("4", "X", "", "-100", "x")]));
     // First row: RA 1 with otype_txt PM* is fine.
     assert_eq!(b.accepted.len(), 1);
     assert_eq!(
@@ -443,11 +327,7 @@ fn a_row_can_fail_several_checks_including_duplicate() {
 
 #[test]
 fn malformed_rows_are_quarantined_without_other_checks() {
-    let s = csv(&[
-        "1,,X,,PM*,,,,10,10",
-        "2,,Y,,PM*,,,,10,10,1,extra",
-        "3,,Z,,PM*,,,,10,10,1",
-    ]);
+    let s = csv(&["1,,X,,PM*,,,,10,10", "2,,Y,,PM*,,,,10,10,1,extra", "3,,Z,,PM*,,,,10,10,1"]);
     let b = parse_ok(&s);
     assert_eq!(b.total_rows, 3);
     assert_eq!(b.accepted.len(), 1);
@@ -456,26 +336,15 @@ fn malformed_rows_are_quarantined_without_other_checks() {
     for q in &b.quarantined {
         assert_eq!(codes(q), [(ReasonCode::MalformedRow, "*")]);
     }
-    assert_eq!(
-        b.quarantined[0].issues[0].detail,
-        "expected 11 fields, found 10"
-    );
+    assert_eq!(b.quarantined[0].issues[0].detail, "expected 11 fields, found 10");
     assert_eq!(b.quarantined[1].raw.len(), 12);
-    assert_eq!(
-        b.quarantined[1].raw[11],
-        ("column_12".to_string(), "extra".to_string())
-    );
-    assert_eq!(
-        b.quarantined[1].raw[10],
-        ("average_of_dist".to_string(), "1".to_string())
-    );
+    assert_eq!(b.quarantined[1].raw[11], ("column_12".to_string(), "extra".to_string()));
+    assert_eq!(b.quarantined[1].raw[10], ("average_of_dist".to_string(), "1".to_string()));
 }
 
 #[test]
 fn an_unquoted_comma_in_ids_shifts_the_row() {
-    let b = parse_ok(&csv(&[
-        "5,,X,WDS J01388-1758A,B|GJ 65,PM*,PM*,x,PM*,24.75,-17.95,2.68",
-    ]));
+    let b = parse_ok(&csv(&["5,,X,WDS J01388-1758A,B|GJ 65,PM*,PM*,x,PM*,24.75,-17.95,2.68"]));
     assert_eq!(codes(&b.quarantined[0]), [(ReasonCode::MalformedRow, "*")]);
 }
 
@@ -489,16 +358,10 @@ fn invalid_utf8_is_quarantined_per_column() {
     assert_eq!(b.total_rows, 3);
     assert_eq!(b.accepted.len(), 1);
     assert_eq!(b.accepted[0].sys_id, 3);
-    assert_eq!(
-        codes(&b.quarantined[0]),
-        [(ReasonCode::InvalidEncoding, "ids")]
-    );
+    assert_eq!(codes(&b.quarantined[0]), [(ReasonCode::InvalidEncoding, "ids")]);
     assert_eq!(b.quarantined[0].raw[3].1, "GJ \u{FFFD} 1|LHS 2");
     // An unreadable main_id is not additionally reported as blank.
-    assert_eq!(
-        codes(&b.quarantined[1]),
-        [(ReasonCode::InvalidEncoding, "main_id")]
-    );
+    assert_eq!(codes(&b.quarantined[1]), [(ReasonCode::InvalidEncoding, "main_id")]);
     assert!(b.quarantined[1].raw[2].1.starts_with('\u{FFFD}'));
 }
 
@@ -509,10 +372,7 @@ fn invalid_utf8_alongside_other_failures() {
     let b = parse(&bytes).unwrap();
     assert_eq!(
         codes(&b.quarantined[0]),
-        [
-            (ReasonCode::InvalidEncoding, "average_of_ra"),
-            (ReasonCode::OutOfRange, "average_of_dec")
-        ]
+        [(ReasonCode::InvalidEncoding, "average_of_ra"), (ReasonCode::OutOfRange, "average_of_dec")]
     );
 }
 
@@ -551,24 +411,14 @@ fn crlf_line_endings() {
 
 #[test]
 fn no_trailing_newline_and_blank_lines() {
-    let s = format!(
-        "{HDR}\n{}\n\n\n{}",
-        row("1", "A", "10", "10", "1"),
-        row("2", "B", "10", "10", "1")
-    );
+    let s = format!("{HDR}\n{}\n\n\n{}", row("1", "A", "10", "10", "1"), row("2", "B", "10", "10", "1"));
     let b = parse_ok(&s);
     assert_eq!(b.total_rows, 2);
     assert_eq!(b.accepted.len(), 2);
     // Lines are where the rows really are, blank lines included.
-    assert_eq!(
-        b.accepted.iter().map(|r| r.line).collect::<Vec<_>>(),
-        [3, 6]
-    );
+    assert_eq!(b.accepted.iter().map(|r| r.line).collect::<Vec<_>>(), [3, 6]);
     let b = parse_ok(&s.replace('\n', "\r\n"));
-    assert_eq!(
-        b.accepted.iter().map(|r| r.line).collect::<Vec<_>>(),
-        [3, 6]
-    );
+    assert_eq!(b.accepted.iter().map(|r| r.line).collect::<Vec<_>>(), [3, 6]);
 }
 
 // ---------------------------------------------------------------- notes
@@ -580,19 +430,8 @@ fn whitespace_note_only_when_main_id_changed() {
         &row("2", "Clean", "164.12", "7.01", "2.41"),
         &row("3", "Tab\there", "164.12", "7.01", "2.41"),
     ]));
-    let notes: Vec<Vec<NoteCode>> = b
-        .accepted
-        .iter()
-        .map(|r| r.notes.iter().map(|n| n.code).collect())
-        .collect();
-    assert_eq!(
-        notes,
-        [
-            vec![NoteCode::WhitespaceNormalised],
-            vec![],
-            vec![NoteCode::WhitespaceNormalised]
-        ]
-    );
+    let notes: Vec<Vec<NoteCode>> = b.accepted.iter().map(|r| r.notes.iter().map(|n| n.code).collect()).collect();
+    assert_eq!(notes, [vec![NoteCode::WhitespaceNormalised], vec![], vec![NoteCode::WhitespaceNormalised]]);
     assert_eq!(b.accepted[0].main_id, "Wolf 359");
     assert_eq!(b.accepted[0].main_id_raw, "Wolf  359");
     assert_eq!(b.accepted[2].main_id, "Tab here");
@@ -607,9 +446,7 @@ fn spectral_type_repaired_from_otypes() {
         "4,,NoOtypes,,,,,   ,111.85,5.22,3.79",
     ]));
     assert!(b.quarantined.is_empty());
-    let [multi, single, longname, none] = &b.accepted[..] else {
-        panic!()
-    };
+    let [multi, single, longname, none] = &b.accepted[..] else { panic!() };
     assert_eq!(multi.spectral_type.as_deref(), Some("M9.5 | T5.5"));
     assert!(multi.otypes.is_empty());
     assert_eq!(multi.multiplicity, 1);
@@ -622,10 +459,7 @@ fn spectral_type_repaired_from_otypes() {
     assert!(longname.notes.is_empty());
     assert_eq!(none.spectral_type, None);
     assert!(none.notes.is_empty());
-    assert_eq!(
-        b.note_counts(),
-        BTreeMap::from([(NoteCode::SpectralTypeFromOtypes, 2)])
-    );
+    assert_eq!(b.note_counts(), BTreeMap::from([(NoteCode::SpectralTypeFromOtypes, 2)]));
 }
 
 #[test]
@@ -634,14 +468,7 @@ fn unicode_minus_in_ids_is_replaced() {
         "1582,,Sholz,WISE J072003.20\u{2212}084651.2|2MASS J07200325\u{2212}0846499|GJ 1,PM*,,,PM*,110.01,-8.78,6.8",
     ]));
     let r = &b.accepted[0];
-    assert_eq!(
-        r.ids,
-        [
-            "WISE J072003.20-084651.2",
-            "2MASS J07200325-0846499",
-            "GJ 1"
-        ]
-    );
+    assert_eq!(r.ids, ["WISE J072003.20-084651.2", "2MASS J07200325-0846499", "GJ 1"]);
     assert_eq!(r.notes.len(), 1);
     assert_eq!(r.notes[0].code, NoteCode::NonAsciiNormalised);
     assert_eq!(r.notes[0].column, "ids");
@@ -650,24 +477,14 @@ fn unicode_minus_in_ids_is_replaced() {
     let b = parse_ok(&csv(&["1,,Café  Star,Étoile|NAME Ĉ,PM*,,,PM*,110,-8,6"]));
     assert_eq!(b.accepted[0].ids, ["Étoile", "NAME Ĉ"]);
     assert_eq!(b.accepted[0].main_id, "Café Star");
-    assert_eq!(
-        b.note_counts(),
-        BTreeMap::from([(NoteCode::WhitespaceNormalised, 1)])
-    );
+    assert_eq!(b.note_counts(), BTreeMap::from([(NoteCode::WhitespaceNormalised, 1)]));
 }
 
 #[test]
 fn all_three_notes_on_one_row_in_order() {
     let b = parse_ok(&csv(&["3,, Odd  One ,X\u{2212}1,,,,M7.5,200,-12.9,12.7"]));
     let codes: Vec<NoteCode> = b.accepted[0].notes.iter().map(|n| n.code).collect();
-    assert_eq!(
-        codes,
-        [
-            NoteCode::WhitespaceNormalised,
-            NoteCode::SpectralTypeFromOtypes,
-            NoteCode::NonAsciiNormalised
-        ]
-    );
+    assert_eq!(codes, [NoteCode::WhitespaceNormalised, NoteCode::SpectralTypeFromOtypes, NoteCode::NonAsciiNormalised]);
     let counts = b.note_counts();
     assert_eq!(counts.len(), 3);
     assert!(counts.values().all(|&n| n == 1));
@@ -720,27 +537,18 @@ fn issue_and_note_counts_over_a_mixed_file() {
             (ReasonCode::RaLooksLikeHours, 1),
         ])
     );
-    assert_eq!(
-        b.note_counts(),
-        BTreeMap::from([(NoteCode::WhitespaceNormalised, 2)])
-    );
+    assert_eq!(b.note_counts(), BTreeMap::from([(NoteCode::WhitespaceNormalised, 2)]));
     assert_eq!(b.gate(&GateConfig::default()), GateStatus::Fail); // 4/6 quarantined
 }
 
 #[test]
 fn serialises_codes_as_their_strings() {
-    let b = parse_ok(&csv(&[
-        "1,SOL,SOL,,,,,,,,",
-        &row("2", "A  B", "10", "10", ""),
-    ]));
+    let b = parse_ok(&csv(&["1,SOL,SOL,,,,,,,,", &row("2", "A  B", "10", "10", "")]));
     let v = serde_json::to_value(&b).unwrap();
     assert_eq!(v["quarantined"][0]["issues"][0]["code"], "REQUIRED_NULL");
     assert_eq!(v["quarantined"][0]["issues"][0]["column"], "average_of_ra");
     assert_eq!(v["quarantined"][0]["raw"][0][0], "sys_id");
-    assert_eq!(
-        v["accepted"][0]["notes"][0]["code"],
-        "WHITESPACE_NORMALISED"
-    );
+    assert_eq!(v["accepted"][0]["notes"][0]["code"], "WHITESPACE_NORMALISED");
     assert_eq!(v["accepted"][0]["dist_pc"], serde_json::Value::Null);
     assert_eq!(v["total_rows"], 2);
     for c in ReasonCode::ALL {
@@ -757,16 +565,7 @@ fn serialises_codes_as_their_strings() {
 #[test]
 fn constants() {
     assert_eq!(CONTRACT_VERSION, "simbad.v2");
-    assert_eq!(
-        REQUIRED_COLUMNS,
-        [
-            "sys_id",
-            "main_id",
-            "average_of_ra",
-            "average_of_dec",
-            "average_of_dist"
-        ]
-    );
+    assert_eq!(REQUIRED_COLUMNS, ["sys_id", "main_id", "average_of_ra", "average_of_dec", "average_of_dist"]);
 }
 
 // ---------------------------------------------------------------- robustness
@@ -776,10 +575,7 @@ struct Lcg(u64);
 
 impl Lcg {
     fn next(&mut self) -> u64 {
-        self.0 = self
-            .0
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
+        self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
         self.0 >> 33
     }
     fn byte(&mut self) -> u8 {
@@ -788,11 +584,7 @@ impl Lcg {
     /// Biased toward CSV structure so the parser sees quotes, separators and line breaks.
     fn csvish_byte(&mut self) -> u8 {
         const ALPHABET: &[u8] = b",,,|\"\"\n\r 0123456789.-eE*AbZ\xEF\xBB\xBF\xFF\xC3\xE2\x88\x92";
-        if self.next().is_multiple_of(4) {
-            self.byte()
-        } else {
-            ALPHABET[(self.next() as usize) % ALPHABET.len()]
-        }
+        if self.next().is_multiple_of(4) { self.byte() } else { ALPHABET[(self.next() as usize) % ALPHABET.len()] }
     }
 }
 
@@ -801,15 +593,7 @@ fn never_panics_on_random_bytes() {
     let mut rng = Lcg(0x5EED_0000_0000_0001);
     for round in 0..300 {
         let len = (rng.next() % 2048) as usize;
-        let bytes: Vec<u8> = (0..len)
-            .map(|_| {
-                if round % 2 == 0 {
-                    rng.byte()
-                } else {
-                    rng.csvish_byte()
-                }
-            })
-            .collect();
+        let bytes: Vec<u8> = (0..len).map(|_| if round % 2 == 0 { rng.byte() } else { rng.csvish_byte() }).collect();
         let _ = parse(&bytes);
         // Behind a valid header every record is accounted for exactly once.
         let mut with_header = format!("{BOM}{HDR}").into_bytes();
@@ -837,10 +621,7 @@ fn never_panics_on_any_truncation() {
         match parse(&bytes[..end]) {
             Ok(b) => assert_eq!(b.total_rows, b.accepted.len() + b.quarantined.len()),
             Err(FileError::Empty | FileError::MissingColumns(_)) => {
-                assert!(
-                    end <= BOM.len() + HDR.len(),
-                    "header complete at {end} but refused"
-                );
+                assert!(end <= BOM.len() + HDR.len(), "header complete at {end} but refused");
             }
             Err(e) => panic!("unexpected error at {end}: {e}"),
         }
@@ -864,10 +645,7 @@ fn wrong_headers() {
         }
     }
     // A doubled BOM still normalises (the header normaliser strips the second one).
-    let b = parse(
-        b"\xEF\xBB\xBF\xEF\xBB\xBFsys_id,main_id,average_of_ra,average_of_dec,average_of_dist\n",
-    )
-    .unwrap();
+    let b = parse(b"\xEF\xBB\xBF\xEF\xBB\xBFsys_id,main_id,average_of_ra,average_of_dec,average_of_dist\n").unwrap();
     assert_eq!(b.total_rows, 0);
 }
 
@@ -878,14 +656,8 @@ fn over_wide_rows_and_headers_stay_bounded() {
     let b = parse_ok(&s);
     let raw = &b.quarantined[0].raw;
     assert_eq!(raw.len(), 11 + MAX_EXTRA_RAW_CELLS + 1);
-    assert_eq!(
-        raw[11 + MAX_EXTRA_RAW_CELLS].0,
-        format!("column_{}+", 11 + MAX_EXTRA_RAW_CELLS + 1)
-    );
-    assert_eq!(
-        raw.last().unwrap().1.len(),
-        2 * (10_000 - 11 - MAX_EXTRA_RAW_CELLS) - 1
-    );
+    assert_eq!(raw[11 + MAX_EXTRA_RAW_CELLS].0, format!("column_{}+", 11 + MAX_EXTRA_RAW_CELLS + 1));
+    assert_eq!(raw.last().unwrap().1.len(), 2 * (10_000 - 11 - MAX_EXTRA_RAW_CELLS) - 1);
     // A header wider than MAX_COLUMNS: missing columns when they are missing…
     let wide = vec!["x"; MAX_COLUMNS + 1].join(",");
     assert!(matches!(parse(wide.as_bytes()), Err(FileError::MissingColumns(c)) if c.len() == 5));
@@ -922,9 +694,6 @@ fn ten_megabyte_single_line() {
     let digits = "9".repeat(10 * 1024 * 1024);
     let b = parse(format!("{HDR}1,,X,,PM*,,,,{digits}x,10,1\n").as_bytes()).unwrap();
     let issue = &b.quarantined[0].issues[0];
-    assert_eq!(
-        (issue.code, issue.column.as_str()),
-        (ReasonCode::InvalidNumeric, "average_of_ra")
-    );
+    assert_eq!((issue.code, issue.column.as_str()), (ReasonCode::InvalidNumeric, "average_of_ra"));
     assert!(issue.detail.len() < 200);
 }
