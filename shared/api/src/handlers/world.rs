@@ -164,7 +164,9 @@ struct SystemFull {
 /// pipeline). Cached by the world build: `ETag` changes when a new build is activated.
 pub async fn systems_full(state: AppState, req: ApiRequest) -> Result<ApiResponse, ApiError> {
     let p = paging(&req, 20000, 20000)?;
-    let etag = match state.store()?.active_world_build().await? {
+    // One read of the active build serves both the ETag and the page, so they always agree.
+    let build = active_build(&state).await?;
+    let etag = match &build {
         Some(b) => format!("\"wb-{}-{}-{}-{}\"", b.world_build_id, p.limit, p.offset, req.caller.persona.key()),
         None => "\"wb-none\"".to_string(),
     };
