@@ -8,6 +8,16 @@ use exomaps_store::{PoolSettings, Store};
 use exomaps_tests::get;
 use std::time::Duration;
 
+/// Runs a blocking cluster operation (pg_ctl) off the async runtime.
+async fn blocking(mut cluster: PrivateCluster, op: fn(&mut PrivateCluster) -> Result<(), String>) -> PrivateCluster {
+    tokio::task::spawn_blocking(move || {
+        op(&mut cluster).expect("pg_ctl");
+        cluster
+    })
+    .await
+    .unwrap()
+}
+
 #[tokio::test]
 async fn health_follows_the_database_down_and_back_up() {
     let dir = std::env::temp_dir().join(format!("exomaps-health-{}", uuid::Uuid::new_v4()));
@@ -29,12 +39,7 @@ async fn health_follows_the_database_down_and_back_up() {
     assert_eq!(body["db_status"]["connected"], true);
     assert_eq!(body["routes_count"], exomaps_api::ROUTES.len());
 
-    cluster = tokio::task::spawn_blocking(move || {
-        cluster.stop().expect("stop");
-        cluster
-    })
-    .await
-    .unwrap();
+    cluster = blocking(cluster, PrivateCluster::stop).await;
     let (status, _, body) = get(&router, "/api/health").await;
     assert_eq!(status, 503, "{body}");
     assert_eq!(body["error"], "db_unavailable");
@@ -45,12 +50,7 @@ async fn health_follows_the_database_down_and_back_up() {
     let (status, _, body) = get(&router, "/api/world/systems/xyz").await;
     assert_eq!((status.as_u16(), body["error"].as_str()), (503, Some("db_unavailable")), "{body}");
 
-    let cluster = tokio::task::spawn_blocking(move || {
-        cluster.start().expect("restart");
-        cluster
-    })
-    .await
-    .unwrap();
+    let cluster = blocking(cluster, PrivateCluster::start).await;
     let (status, _, body) = get(&router, "/api/health").await;
     assert_eq!(status, 200, "recovered without restarting the gateway: {body}");
     assert_eq!(body["db_status"]["connected"], true);

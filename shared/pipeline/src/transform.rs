@@ -29,33 +29,29 @@ pub struct TransformOutcome {
     pub beyond: usize,
 }
 
-pub async fn transform(store: &Store, run_id: Uuid, scope: Scope) -> Result<TransformOutcome, PhaseError> {
-    if store.start_phase(run_id, PHASE).await? == PhaseStart::AlreadyDone {
-        let id = store.world_build_id_of_run(run_id).await?;
-        return Ok(TransformOutcome {
+impl TransformOutcome {
+    fn new(run_id: Uuid, executed: bool, world_build_id: Option<i64>) -> TransformOutcome {
+        TransformOutcome {
             run_id,
-            executed: false,
-            world_build_id: id,
+            executed,
+            world_build_id,
             placed: 0,
             unplaced: 0,
             identity_collisions: 0,
             in_scope: 0,
             in_margin: 0,
             beyond: 0,
-        });
+        }
+    }
+}
+
+pub async fn transform(store: &Store, run_id: Uuid, scope: Scope) -> Result<TransformOutcome, PhaseError> {
+    if store.start_phase(run_id, PHASE).await? == PhaseStart::AlreadyDone {
+        let id = store.world_build_id_of_run(run_id).await?;
+        return Ok(TransformOutcome::new(run_id, false, id));
     }
     let staged = store.staged_simbad(run_id).await?;
-    let mut out = TransformOutcome {
-        run_id,
-        executed: true,
-        world_build_id: None,
-        placed: 0,
-        unplaced: 0,
-        identity_collisions: 0,
-        in_scope: 0,
-        in_margin: 0,
-        beyond: 0,
-    };
+    let mut out = TransformOutcome::new(run_id, true, None);
     let mut seen = HashSet::new();
     let mut stars = vec![sol()];
     seen.insert(stars[0].0.main_id.clone());

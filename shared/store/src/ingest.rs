@@ -127,26 +127,9 @@ impl Store {
         .execute(&mut *tx)
         .await?;
 
-        sqlx::query(
-            "INSERT INTO stg_data.source_manifest (run_id, source_family, source_name, file_uri,
-                 file_checksum_sha256, file_bytes, contract_version, row_count, accepted_rows,
-                 quarantined_rows, gate_status, metadata)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)",
-        )
-        .bind(run_id)
-        .bind(meta.family)
-        .bind(&meta.source_name)
-        .bind(&meta.file_uri)
-        .bind(&meta.sha256)
-        .bind(meta.bytes as i64)
-        .bind(meta.contract_version)
-        .bind(batch.total_rows as i32)
-        .bind(batch.accepted.len() as i32)
-        .bind(batch.quarantined.len() as i32)
-        .bind(gate.as_str())
-        .bind(json!({ "source_table": "stg_data.stg_simbad_raw" }))
-        .execute(&mut *tx)
-        .await?;
+        let counts = [batch.total_rows, batch.accepted.len(), batch.quarantined.len()];
+        let metadata = json!({ "source_table": "stg_data.stg_simbad_raw" });
+        upsert_manifest(&mut *tx, run_id, meta, counts, gate, &metadata).await?;
 
         tx.commit().await?;
         Ok(())
@@ -155,23 +138,43 @@ impl Store {
     /// Records a source file that failed as a whole (missing columns, unreadable): a manifest
     /// row with gate `fail` and the reason, so the failure is visible next to the others.
     pub async fn write_failed_source(&self, run_id: Uuid, meta: &SourceFileMeta, reason: &str) -> Result<()> {
-        sqlx::query(
-            "INSERT INTO stg_data.source_manifest (run_id, source_family, source_name, file_uri,
-                 file_checksum_sha256, file_bytes, contract_version, row_count, accepted_rows,
-                 quarantined_rows, gate_status, metadata)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, 0, 0, 0, 'fail', $8)
-             ON CONFLICT (run_id, source_name) DO UPDATE SET gate_status = 'fail', metadata = EXCLUDED.metadata",
-        )
-        .bind(run_id)
-        .bind(meta.family)
-        .bind(&meta.source_name)
-        .bind(&meta.file_uri)
-        .bind(&meta.sha256)
-        .bind(meta.bytes as i64)
-        .bind(meta.contract_version)
-        .bind(json!({ "error": reason }))
-        .execute(self.pool())
-        .await?;
-        Ok(())
+        upsert_manifest(self.pool(), run_id, meta, [0, 0, 0], GateStatus::Fail, &json!({ "error": reason })).await
     }
+}
+
+/// The manifest row of one source file (replacing an earlier attempt's).
+async fn upsert_manifest<'e>(
+    db: impl sqlx::PgExecutor<'e>,
+    run_id: Uuid,
+    meta: &SourceFileMeta,
+    [total, accepted, quarantined]: [usize; 3],
+    gate: GateStatus,
+    metadata: &Value,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO stg_data.source_manifest (run_id, source_family, source_name, file_uri,
+             file_checksum_sha256, file_bytes, contract_version, row_count, accepted_rows,
+             quarantined_rows, gate_status, metadata)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+         ON CONFLICT (run_id, source_name) DO UPDATE SET
+             file_checksum_sha256 = EXCLUDED.file_checksum_sha256, file_bytes = EXCLUDED.file_bytes,
+             row_count = EXCLUDED.row_count, accepted_rows = EXCLUDED.accepted_rows,
+             quarantined_rows = EXCLUDED.quarantined_rows, gate_status = EXCLUDED.gate_status,
+             metadata = EXCLUDED.metadata, ingested_at = now()",
+    )
+    .bind(run_id)
+    .bind(meta.family)
+    .bind(&meta.source_name)
+    .bind(&meta.file_uri)
+    .bind(&meta.sha256)
+    .bind(meta.bytes as i64)
+    .bind(meta.contract_version)
+    .bind(total as i32)
+    .bind(accepted as i32)
+    .bind(quarantined as i32)
+    .bind(gate.as_str())
+    .bind(metadata)
+    .execute(db)
+    .await?;
+    Ok(())
 }
