@@ -15,6 +15,7 @@ pub mod lambda;
 pub mod request;
 pub mod routes;
 pub mod state;
+pub mod ws;
 
 pub use error::ApiError;
 pub use request::{ApiRequest, ApiResponse};

@@ -1,28 +1,47 @@
 //! axum ⇄ handler adapter. Each route of the table becomes an axum route whose only job is to
-//! translate the request into an `ApiRequest` and call `exomaps_api::dispatch`.
+//! translate the request into an `ApiRequest` and call `exomaps_api::dispatch`. The gateway
+//! also serves the WebSocket protocol at `/ws` and API Gateway's management endpoints
+//! `POST/GET/DELETE /@connections/{id}`, so the same broadcaster code that posts through the
+//! API Gateway Management API in AWS reaches local sockets.
 
 use axum::Router;
-use axum::body::Body;
+use axum::body::{Body, Bytes};
 use axum::extract::rejection::RawPathParamsRejection;
-use axum::extract::{RawPathParams, Request, State};
+use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
+use axum::extract::{Path, RawPathParams, Request, State};
 use axum::response::Response;
-use axum::routing::{MethodFilter, MethodRouter};
+use axum::routing::{MethodFilter, MethodRouter, get};
 use exomaps_api::routes::with_standard_headers;
-use exomaps_api::{ApiError, ApiRequest, AppState, ROUTES, Route, dispatch};
-use http::StatusCode;
+use exomaps_api::{ApiError, ApiRequest, AppState, ROUTES, Route, auth, dispatch, ws};
+use http::{HeaderMap, StatusCode, header};
 use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
+use tokio::sync::mpsc;
 
 /// Largest request body the gateway accepts (API Gateway's own limit is 10 MB).
 pub const MAX_BODY_BYTES: usize = 1 << 20;
 
-/// The gateway's router: every route of the table, a JSON 404 and 405 for the rest.
+/// A live local WebSocket: where to send frames, and when it connected.
+struct Socket {
+    tx: mpsc::UnboundedSender<Message>,
+    connected_at: chrono::DateTime<chrono::Utc>,
+}
+
+#[derive(Clone)]
+struct Gateway {
+    app: AppState,
+    sockets: Arc<Mutex<HashMap<String, Socket>>>,
+}
+
+/// The gateway's router: every route of the table, `/ws`, `/@connections/{id}`, and a JSON
+/// 404 and 405 for the rest.
 pub fn router(state: AppState) -> Router {
-    let mut by_path: BTreeMap<&'static str, MethodRouter<AppState>> = BTreeMap::new();
+    let mut by_path: BTreeMap<&'static str, MethodRouter<Gateway>> = BTreeMap::new();
     for route in ROUTES {
         let filter = MethodFilter::try_from(route.method.clone()).expect("route methods are standard");
-        let handler = move |State(state): State<AppState>,
+        let handler = move |State(gw): State<Gateway>,
                             params: Result<RawPathParams, RawPathParamsRejection>,
-                            req: Request| async move { serve(route, state, params, req).await };
+                            req: Request| async move { serve(route, gw.app, params, req).await };
         let mr = by_path.remove(route.path).unwrap_or_default();
         by_path.insert(route.path, mr.on(filter, handler));
     }
@@ -30,7 +49,12 @@ pub fn router(state: AppState) -> Router {
     for (path, mr) in by_path {
         router = router.route(path, mr.fallback(method_not_allowed));
     }
-    router.fallback(not_found).with_state(state)
+    let gw = Gateway { app: state, sockets: Arc::default() };
+    router
+        .route("/ws", get(ws_upgrade))
+        .route("/@connections/{id}", get(connection_info).post(connection_post).delete(connection_delete))
+        .fallback(not_found)
+        .with_state(gw)
 }
 
 async fn serve(
@@ -47,13 +71,10 @@ async fn serve(
             }
         }
         Err(RawPathParamsRejection::MissingPathParams(_)) => {}
-        Err(_) => {
-            return to_axum(ApiError::bad_request("path parameter is not valid UTF-8").into_response());
-        }
+        Err(_) => return to_axum(ApiError::bad_request("path parameter is not valid UTF-8").into_response()),
     }
     if let Some(q) = req.uri().query() {
-        let parsed: HashMap<String, String> = url_decode_pairs(q);
-        api_req.query = parsed;
+        api_req.query = url_decode_pairs(q);
     }
     let (parts, body) = req.into_parts();
     api_req.headers = parts.headers;
@@ -75,6 +96,97 @@ async fn serve(
         "request"
     );
     to_axum(res)
+}
+
+/// `GET /ws`: `$connect` (authorise and record) before the upgrade, then `$default` for every
+/// text frame and `$disconnect` when the socket closes.
+async fn ws_upgrade(State(gw): State<Gateway>, headers: HeaderMap, upgrade: WebSocketUpgrade) -> Response {
+    let caller = auth::resolve(&headers);
+    let id = uuid::Uuid::new_v4().simple().to_string();
+    if let Err(e) = ws::on_connect(&gw.app, &id, &caller).await {
+        return to_axum(e.into_response());
+    }
+    upgrade.max_message_size(ws::MAX_CLIENT_MESSAGE).on_upgrade(move |socket| run_socket(gw, id, socket))
+}
+
+async fn run_socket(gw: Gateway, id: String, mut socket: WebSocket) {
+    let (tx, mut rx) = mpsc::unbounded_channel();
+    gw.sockets.lock().expect("sockets lock").insert(id.clone(), Socket { tx, connected_at: chrono::Utc::now() });
+    tracing::info!(connection = %id, "ws connected");
+    loop {
+        tokio::select! {
+            incoming = socket.recv() => match incoming {
+                Some(Ok(Message::Text(text))) => {
+                    let reply = ws::on_message(&gw.app, &id, text.as_str()).await;
+                    if socket.send(Message::Text(reply.to_string().into())).await.is_err() {
+                        break;
+                    }
+                }
+                Some(Ok(Message::Close(_))) | None | Some(Err(_)) => break,
+                Some(Ok(_)) => {}
+            },
+            outgoing = rx.recv() => match outgoing {
+                Some(Message::Close(frame)) => {
+                    let _ = socket.send(Message::Close(frame)).await;
+                    break;
+                }
+                Some(msg) => {
+                    if socket.send(msg).await.is_err() {
+                        break;
+                    }
+                }
+                None => break,
+            },
+        }
+    }
+    gw.sockets.lock().expect("sockets lock").remove(&id);
+    if let Err(e) = ws::on_disconnect(&gw.app, &id).await {
+        tracing::warn!(connection = %id, error = %e.message, "ws disconnect not recorded");
+    }
+    tracing::info!(connection = %id, "ws disconnected");
+}
+
+/// API Gateway answers an unknown connection with 410 GoneException.
+fn gone() -> Response {
+    Response::builder()
+        .status(StatusCode::GONE)
+        .header("x-amzn-errortype", "GoneException")
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(r#"{"__type":"GoneException","message":"connection is gone"}"#))
+        .expect("static response")
+}
+
+fn sender(gw: &Gateway, id: &str) -> Option<mpsc::UnboundedSender<Message>> {
+    gw.sockets.lock().expect("sockets lock").get(id).map(|s| s.tx.clone())
+}
+
+async fn connection_post(State(gw): State<Gateway>, Path(id): Path<String>, body: Bytes) -> Response {
+    let Some(tx) = sender(&gw, &id) else { return gone() };
+    let msg = match String::from_utf8(body.to_vec()) {
+        Ok(text) => Message::Text(text.into()),
+        Err(e) => Message::Binary(e.into_bytes().into()),
+    };
+    if tx.send(msg).is_err() {
+        return gone();
+    }
+    Response::builder().status(StatusCode::OK).body(Body::empty()).expect("static response")
+}
+
+async fn connection_info(State(gw): State<Gateway>, Path(id): Path<String>) -> Response {
+    let connected_at = gw.sockets.lock().expect("sockets lock").get(&id).map(|s| s.connected_at);
+    let Some(at) = connected_at else { return gone() };
+    let at = at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
+    let body = serde_json::json!({"ConnectedAt": at, "LastActiveAt": at, "Identity": {"SourceIp": "127.0.0.1"}});
+    Response::builder()
+        .header(header::CONTENT_TYPE, "application/json")
+        .body(Body::from(body.to_string()))
+        .expect("static response")
+}
+
+async fn connection_delete(State(gw): State<Gateway>, Path(id): Path<String>) -> Response {
+    let Some(tx) = sender(&gw, &id) else { return gone() };
+    let _ = tx.send(Message::Close(None));
+    Response::builder().status(StatusCode::NO_CONTENT).body(Body::empty()).expect("static response")
 }
 
 /// `a=1&b=x%20y` → map (first value wins; `+` is a space).
@@ -122,10 +234,8 @@ async fn not_found() -> Response {
 }
 
 async fn method_not_allowed() -> Response {
-    to_axum(
-        ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "method not allowed on this route")
-            .into_response(),
-    )
+    let e = ApiError::new(StatusCode::METHOD_NOT_ALLOWED, "method_not_allowed", "method not allowed on this route");
+    to_axum(e.into_response())
 }
 
 #[cfg(test)]

@@ -5,6 +5,7 @@
 //! this crate reads source bytes, sequences the phases and records their outcome.
 
 mod ingest;
+pub mod notify;
 mod source;
 mod transform;
 

@@ -6,6 +6,7 @@
 
 mod copy;
 pub mod ingest;
+pub mod realtime;
 pub mod runs;
 pub mod transform;
 pub mod world;

@@ -1,0 +1,102 @@
+//! The WebSocket channel (DOMAIN.md §8.4): `$connect`, `$disconnect` and `$default` handlers,
+//! shared by the API Gateway WebSocket Lambdas and the local gateway's `/ws`.
+//!
+//! Client → server: `{"action":"subscribe","channel":"runs:<run_id>"}` (or `"run_id":…`),
+//! `{"action":"unsubscribe","channel"?}`, `{"action":"ping"}`. Replies: `{"type":"subscribed",
+//! "channel"}`, `{"type":"unsubscribed","count"}`, `{"type":"pong"}`, `{"type":"error","error",
+//! "message"}`. Server pushes go through `exomaps_pipeline::notify`.
+
+use crate::auth::Caller;
+use crate::{ApiError, AppState};
+use exomaps_domain::persona::Persona;
+use http::StatusCode;
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+/// The WebSocket functions: (function name, API Gateway route key).
+pub const WS_ROUTES: &[(&str, &str)] =
+    &[("ws-connect", "$connect"), ("ws-disconnect", "$disconnect"), ("ws-default", "$default")];
+
+/// Largest client message accepted (API Gateway's frame limit is 32 KB).
+pub const MAX_CLIENT_MESSAGE: usize = 32 * 1024;
+
+/// May this persona follow this channel?
+pub fn channel_allowed(persona: Persona, channel: &str) -> Result<(), ApiError> {
+    use Persona::*;
+    let allowed: &[Persona] = if channel == "data" || channel.starts_with("sim:") {
+        &Persona::ALL
+    } else if channel.starts_with("runs:") {
+        &[Admin, DataCurator, OpsEngineer, ScienceAnalyst]
+    } else if channel == "admin" {
+        &[Admin]
+    } else {
+        return Err(ApiError::bad_request(format!("unknown channel {channel:?} (runs:<run_id>, data, admin)")));
+    };
+    if allowed.contains(&persona) {
+        Ok(())
+    } else {
+        Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            format!("channel {channel} is not available to {}", persona.key()),
+        )
+        .with("required_personas", allowed.iter().map(|p| p.key()).collect::<Vec<_>>())
+        .with("current_persona", persona.key()))
+    }
+}
+
+/// `$connect`: records the connection with the caller's persona.
+pub async fn on_connect(state: &AppState, connection_id: &str, caller: &Caller) -> Result<(), ApiError> {
+    state.store()?.ws_connect(connection_id, caller.persona.key(), caller.user.as_deref()).await?;
+    Ok(())
+}
+
+/// `$disconnect`: forgets the connection and its subscriptions.
+pub async fn on_disconnect(state: &AppState, connection_id: &str) -> Result<(), ApiError> {
+    state.store()?.ws_disconnect(connection_id).await?;
+    Ok(())
+}
+
+#[derive(Deserialize)]
+struct ClientMessage {
+    action: String,
+    channel: Option<String>,
+    run_id: Option<String>,
+}
+
+/// `$default`: one client message in, one reply out (errors are replies too, never a close).
+pub async fn on_message(state: &AppState, connection_id: &str, body: &str) -> Value {
+    match handle_message(state, connection_id, body).await {
+        Ok(reply) => reply,
+        Err(e) => json!({"type": "error", "error": e.code, "message": e.message}),
+    }
+}
+
+async fn handle_message(state: &AppState, connection_id: &str, body: &str) -> Result<Value, ApiError> {
+    if body.len() > MAX_CLIENT_MESSAGE {
+        return Err(ApiError::bad_request("message larger than 32 KB"));
+    }
+    let msg: ClientMessage = serde_json::from_str(body)
+        .map_err(|e| ApiError::bad_request(format!("messages are JSON objects with an \"action\": {e}")))?;
+    let store = state.store()?;
+    let persona = store
+        .ws_persona(connection_id)
+        .await?
+        .and_then(|p| Persona::from_key(&p))
+        .ok_or_else(|| ApiError::not_found("unknown connection"))?;
+    let channel = msg.channel.or(msg.run_id.map(|id| format!("runs:{id}")));
+    match msg.action.as_str() {
+        "ping" => Ok(json!({"type": "pong"})),
+        "subscribe" => {
+            let channel = channel.ok_or_else(|| ApiError::bad_request("subscribe needs a \"channel\""))?;
+            channel_allowed(persona, &channel)?;
+            store.ws_subscribe(connection_id, &channel).await?;
+            Ok(json!({"type": "subscribed", "channel": channel}))
+        }
+        "unsubscribe" => {
+            let n = store.ws_unsubscribe(connection_id, channel.as_deref()).await?;
+            Ok(json!({"type": "unsubscribed", "count": n}))
+        }
+        other => Err(ApiError::bad_request(format!("unknown action {other:?} (subscribe, unsubscribe, ping)"))),
+    }
+}

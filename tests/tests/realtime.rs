@@ -1,0 +1,111 @@
+//! The WebSocket channel on the local gateway: connect, subscribe with permission checks,
+//! ping, server pushes through `/@connections/{id}` via the Notifier, and cleanup of
+//! connections that vanished.
+
+use exomaps_pipeline::notify::{Broadcast, Notifier, PostOutcome};
+use exomaps_tests::{fresh_store, gateway};
+use futures_util::{SinkExt, StreamExt};
+use serde_json::{Value, json};
+use std::future::Future;
+use std::io::{Read, Write};
+use std::pin::Pin;
+use std::sync::Arc;
+use std::time::Duration;
+use tokio_tungstenite::tungstenite::Message;
+
+/// Posts like the API Gateway Management API does: `POST {endpoint}/@connections/{id}`.
+struct HttpBroadcaster {
+    port: u16,
+}
+
+impl Broadcast for HttpBroadcaster {
+    fn post<'a>(&'a self, id: &'a str, data: &'a [u8]) -> Pin<Box<dyn Future<Output = PostOutcome> + Send + 'a>> {
+        Box::pin(async move {
+            let (port, id, data) = (self.port, id.to_string(), data.to_vec());
+            tokio::task::spawn_blocking(move || {
+                let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+                write!(
+                    s,
+                    "POST /@connections/{id} HTTP/1.1\r\nHost: x\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                    data.len()
+                )
+                .unwrap();
+                s.write_all(&data).unwrap();
+                let mut out = String::new();
+                s.read_to_string(&mut out).unwrap();
+                match out.split_whitespace().nth(1) {
+                    Some("200") => PostOutcome::Delivered,
+                    Some("410") => PostOutcome::Gone,
+                    other => PostOutcome::Failed(format!("{other:?}")),
+                }
+            })
+            .await
+            .unwrap()
+        })
+    }
+}
+
+async fn next_json<S>(ws: &mut S) -> Value
+where
+    S: futures_util::Stream<Item = Result<Message, tokio_tungstenite::tungstenite::Error>> + Unpin,
+{
+    let msg =
+        tokio::time::timeout(Duration::from_secs(10), ws.next()).await.expect("a frame within 10 s").unwrap().unwrap();
+    serde_json::from_str(msg.to_text().unwrap()).unwrap()
+}
+
+#[tokio::test]
+async fn subscribe_push_and_cleanup() {
+    let (store, _) = fresh_store().await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let app = gateway(store.clone());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+
+    let (mut a, _) = tokio_tungstenite::connect_async(format!("ws://127.0.0.1:{port}/ws")).await.unwrap();
+    let (mut b, _) = tokio_tungstenite::connect_async(format!("ws://127.0.0.1:{port}/ws")).await.unwrap();
+    for ws in [&mut a, &mut b] {
+        ws.send(Message::text(json!({"action": "subscribe", "channel": "data"}).to_string())).await.unwrap();
+        assert_eq!(next_json(ws).await, json!({"type": "subscribed", "channel": "data"}));
+    }
+    a.send(Message::text(r#"{"action":"ping"}"#)).await.unwrap();
+    assert_eq!(next_json(&mut a).await, json!({"type": "pong"}));
+    // Anonymous callers are observer_guest: run progress is not theirs to follow.
+    a.send(Message::text(r#"{"action":"subscribe","run_id":"7b0c"}"#)).await.unwrap();
+    let denied = next_json(&mut a).await;
+    assert_eq!((denied["type"].as_str(), denied["error"].as_str()), (Some("error"), Some("forbidden")), "{denied}");
+    a.send(Message::text("not json")).await.unwrap();
+    assert_eq!(next_json(&mut a).await["error"], "bad_request");
+    assert_eq!(store.ws_connection_count().await.unwrap(), 2);
+
+    let notifier = Notifier::new(store.clone(), Some(Arc::new(HttpBroadcaster { port })));
+    let msg =
+        json!({"type": "data.refreshed", "world_build_id": 7, "tables": ["stars_xyz"], "row_counts": {"stars_xyz": 3}});
+    let report = notifier.publish("data", &msg).await;
+    assert_eq!((report.delivered, report.gone, report.failed), (2, 0, 0));
+    assert_eq!(next_json(&mut a).await, msg);
+    assert_eq!(next_json(&mut b).await, msg);
+
+    // b closes: the gateway records the disconnect.
+    b.close(None).await.unwrap();
+    for _ in 0..50 {
+        if store.ws_connection_count().await.unwrap() == 1 {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    assert_eq!(store.ws_connection_count().await.unwrap(), 1);
+
+    // A connection the store still lists but that is gone (e.g. a Lambda missed the
+    // $disconnect): the push meets 410 and the Notifier deletes it.
+    store.ws_connect("vanished", "general_user", None).await.unwrap();
+    store.ws_subscribe("vanished", "data").await.unwrap();
+    let report = notifier.publish("data", &json!({"type": "pong"})).await;
+    assert_eq!((report.delivered, report.gone), (1, 1));
+    assert_eq!(store.ws_subscribers("data").await.unwrap().len(), 1);
+    assert_eq!(next_json(&mut a).await, json!({"type": "pong"}));
+
+    // Oversized pushes are refused, not truncated.
+    let big = json!({"type": "x", "pad": "a".repeat(40_000)});
+    assert_eq!(notifier.publish("data", &big).await.delivered, 0);
+}
