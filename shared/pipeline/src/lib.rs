@@ -4,6 +4,7 @@
 //! Invariants: no SQL here (the store owns it); no formulas here (the domain owns them);
 //! this crate reads source bytes, sequences the phases and records their outcome.
 
+pub mod chain;
 mod ingest;
 pub mod notify;
 mod source;
@@ -15,7 +16,6 @@ pub use transform::{TransformOutcome, transform};
 
 use exomaps_domain::coords::Scope;
 use exomaps_store::Store;
-use exomaps_store::runs::RunStatus;
 use serde::Serialize;
 use uuid::Uuid;
 
@@ -31,51 +31,57 @@ pub enum PhaseError {
     Store(#[from] exomaps_store::StoreError),
 }
 
-/// The outcome of a whole local run (ingest then transform).
+/// The outcome of a whole run handled in process.
 #[derive(Debug, Clone, Serialize)]
 pub struct RunReport {
     pub run_id: Uuid,
-    pub status: &'static str,
-    pub ingest: Option<IngestOutcome>,
-    pub transform: Option<TransformOutcome>,
+    /// The run's final status: `pass`, `warn` or `fail`.
+    pub status: String,
     pub failure_reason: Option<String>,
+    /// Each completed phase's counts, in chain order.
+    pub phases: Vec<(chain::Phase, serde_json::Value)>,
 }
 
-/// Runs ingest then transform for one run, in process, and records the run's final status.
-/// (The SQS chain of the pipeline issue calls the same phase functions one message at a time.)
+impl RunReport {
+    pub fn phase(&self, phase: chain::Phase) -> Option<&serde_json::Value> {
+        self.phases.iter().find(|(p, _)| *p == phase).map(|(_, v)| v)
+    }
+}
+
+/// Runs a whole chain in process, one phase after the other, through the same
+/// [`chain::handle`] the queues use (the local command and tests).
+pub async fn run_chain(
+    ctx: &chain::PipelineContext,
+    kick: &chain::KickMessage,
+) -> Result<RunReport, chain::HandleError> {
+    let mut kick = kick.clone();
+    let run_id = *kick.run_id.get_or_insert_with(Uuid::new_v4);
+    let body = serde_json::to_string(&kick).expect("a kick message serialises");
+    let mut handled = chain::handle(ctx, chain::Phase::Ingest, &body).await?;
+    let mut phases = Vec::new();
+    if let Some(o) = handled.outcome.take() {
+        phases.push((chain::Phase::Ingest, o));
+    }
+    while let Some(next) = handled.next {
+        let body = serde_json::to_string(&next).expect("a phase message serialises");
+        handled = chain::handle(ctx, next.phase, &body).await?;
+        if let Some(o) = handled.outcome.take() {
+            phases.push((next.phase, o));
+        }
+    }
+    let run = ctx.store.run(run_id).await.map_err(|e| chain::HandleError::Retry(e.to_string()))?;
+    let run = run.ok_or_else(|| chain::HandleError::Retry(format!("run {run_id} vanished")))?;
+    Ok(RunReport { run_id, status: run.status, failure_reason: run.failure_reason, phases })
+}
+
+/// Convenience for the local command and tests: a silent (no WebSocket) in-process run.
 pub async fn run_pipeline(
     store: &Store,
     run_name: &str,
     sources: &[SourceSpec],
     scope: Scope,
-) -> Result<RunReport, PhaseError> {
-    let run_id = Uuid::new_v4();
-    store.create_run(run_id, run_name, None).await?;
-    let ingest = match ingest(store, run_id, sources).await {
-        Ok(o) => o,
-        Err(PhaseError::Rejected(reason)) => {
-            store.finish_run(run_id, RunStatus::Fail, Some(&reason)).await?;
-            return Ok(RunReport {
-                run_id,
-                status: "fail",
-                ingest: None,
-                transform: None,
-                failure_reason: Some(reason),
-            });
-        }
-        Err(e) => {
-            store.finish_run(run_id, RunStatus::Fail, Some("infrastructure error during ingest")).await?;
-            return Err(e);
-        }
-    };
-    let transform = transform(store, run_id, scope).await?;
-    let status = if ingest.sources.iter().any(|s| s.gate_status == "warn") { RunStatus::Warn } else { RunStatus::Pass };
-    store.finish_run(run_id, status, None).await?;
-    Ok(RunReport {
-        run_id,
-        status: status.as_str(),
-        ingest: Some(ingest),
-        transform: Some(transform),
-        failure_reason: None,
-    })
+) -> Result<RunReport, chain::HandleError> {
+    let ctx = chain::PipelineContext { store: store.clone(), scope, notifier: notify::Notifier::silent(store.clone()) };
+    let kick = chain::KickMessage { run_name: run_name.into(), sources: sources.to_vec(), seed: None, run_id: None };
+    run_chain(&ctx, &kick).await
 }

@@ -145,3 +145,15 @@ impl Store {
         Ok(cfg)
     }
 }
+
+impl Store {
+    /// Did any source of the run pass its gate only with a warning?
+    pub async fn run_has_gate_warnings(&self, run_id: Uuid) -> Result<bool> {
+        Ok(sqlx::query_scalar(
+            "SELECT EXISTS (SELECT 1 FROM stg_data.source_manifest WHERE run_id = $1 AND gate_status = 'warn')",
+        )
+        .bind(run_id)
+        .fetch_one(self.pool())
+        .await?)
+    }
+}

@@ -77,9 +77,9 @@ impl Store {
         .await?)
     }
 
-    /// Upserts the stars, writes their positions into a new world build and makes it the
-    /// active one — all in one transaction, so readers see the old build or the new one, never
-    /// half of one. Idempotent on `run_id`: an existing build of this run is returned as is.
+    /// Upserts the stars and writes their positions into a new *draft* world build, in one
+    /// transaction. Idempotent on `run_id`: an existing build of this run is returned as is.
+    /// `activate_world_build` publishes it.
     pub async fn write_world_build(&self, run_id: Uuid, build: &WorldBuildWrite) -> Result<i64> {
         let mut tx = self.pool().begin().await?;
         if let Some(id) =
@@ -177,16 +177,28 @@ impl Store {
         copy.send(rows.into_bytes()).await?;
         copy.finish().await?;
 
-        sqlx::query("UPDATE dm_galaxy.world_builds SET status = 'archived' WHERE status = 'active'")
-            .execute(&mut *tx)
-            .await?;
+        tx.commit().await?;
+        Ok(build_id)
+    }
+
+    /// Makes a build the active one (archiving the previous), atomically: readers see the old
+    /// build or the new one, never neither. Activating the active build changes nothing.
+    pub async fn activate_world_build(&self, world_build_id: i64) -> Result<()> {
+        let mut tx = self.pool().begin().await?;
         sqlx::query(
-            "UPDATE dm_galaxy.world_builds SET status = 'active', activated_at = now() WHERE world_build_id = $1",
+            "UPDATE dm_galaxy.world_builds SET status = 'archived' WHERE status = 'active' AND world_build_id <> $1",
         )
-        .bind(build_id)
+        .bind(world_build_id)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(
+            "UPDATE dm_galaxy.world_builds SET status = 'active', activated_at = COALESCE(activated_at, now())
+             WHERE world_build_id = $1",
+        )
+        .bind(world_build_id)
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;
-        Ok(build_id)
+        Ok(())
     }
 }

@@ -85,3 +85,14 @@ impl Store {
             .await?)
     }
 }
+
+impl Store {
+    /// Row counts of what a world build holds, by table.
+    pub async fn world_build_counts(&self, world_build_id: i64) -> Result<std::collections::BTreeMap<String, i64>> {
+        let stars_xyz: i64 = sqlx::query_scalar("SELECT count(*) FROM dm_galaxy.stars_xyz WHERE world_build_id = $1")
+            .bind(world_build_id)
+            .fetch_one(self.pool())
+            .await?;
+        Ok([("stars_xyz".to_string(), stars_xyz)].into_iter().collect())
+    }
+}

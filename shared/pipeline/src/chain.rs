@@ -1,0 +1,266 @@
+//! The phase chain: one message per phase, each phase idempotent on `(run_id, phase)`.
+//!
+//! A run starts with a [`KickMessage`] on the ingest queue (documented in README):
+//! `{"run_name": "…", "sources": [{"family": "SIMBAD", "uri": "file:///…"}], "seed": 42}`.
+//! Every later message is a [`PhaseMessage`] `{"run_id": "…", "phase": "transform"}` on that
+//! phase's queue. [`handle`] processes one message and returns the next one to send; the SQS
+//! Lambdas and the local queue runner both call it.
+
+use crate::notify::Notifier;
+use crate::{PhaseError, SourceSpec, ingest, transform};
+use exomaps_domain::coords::Scope;
+use exomaps_store::Store;
+use exomaps_store::runs::RunStatus;
+use serde::{Deserialize, Serialize};
+use serde_json::json;
+use uuid::Uuid;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Phase {
+    Ingest,
+    Transform,
+    Publish,
+}
+
+impl Phase {
+    /// The phases in chain order.
+    pub const ALL: [Phase; 3] = [Phase::Ingest, Phase::Transform, Phase::Publish];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Phase::Ingest => "ingest",
+            Phase::Transform => "transform",
+            Phase::Publish => "publish",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Phase> {
+        Phase::ALL.into_iter().find(|p| p.as_str() == name)
+    }
+
+    pub fn next(self) -> Option<Phase> {
+        let i = Phase::ALL.iter().position(|p| *p == self)?;
+        Phase::ALL.get(i + 1).copied()
+    }
+
+    /// The queue (and function) name of the phase: `exomaps-pipeline-<phase>`.
+    pub fn queue_name(self) -> String {
+        format!("exomaps-pipeline-{}", self.as_str())
+    }
+}
+
+/// Starts a run: the message on the ingest queue.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KickMessage {
+    pub run_name: String,
+    pub sources: Vec<SourceSpec>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seed: Option<i64>,
+    /// Set by `POST /api/runs` so the caller learns the id at once; generated otherwise.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub run_id: Option<Uuid>,
+}
+
+/// Every later phase's message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct PhaseMessage {
+    pub run_id: Uuid,
+    pub phase: Phase,
+}
+
+impl KickMessage {
+    /// Structural checks beyond JSON shape: what makes a kick meaningless.
+    pub fn validate(&self) -> Result<(), String> {
+        if self.run_name.trim().is_empty() || self.run_name.len() > 200 {
+            return Err("run_name must be 1–200 characters".into());
+        }
+        if self.sources.is_empty() || self.sources.len() > 20 {
+            return Err("sources must list 1–20 files".into());
+        }
+        for s in &self.sources {
+            if !(s.uri.starts_with("file://") || s.uri.starts_with("s3://")) {
+                return Err(format!("source uri must be file:// or s3://: {}", s.uri));
+            }
+        }
+        Ok(())
+    }
+
+    /// Parses and validates a kick message body.
+    pub fn parse(body: &str) -> Result<KickMessage, String> {
+        let kick: KickMessage = serde_json::from_str(body).map_err(|e| format!("malformed kick message: {e}"))?;
+        kick.validate()?;
+        Ok(kick)
+    }
+}
+
+/// What a phase needs besides its message.
+#[derive(Clone)]
+pub struct PipelineContext {
+    pub store: Store,
+    pub scope: Scope,
+    pub notifier: Notifier,
+}
+
+/// Why a message was not handled.
+#[derive(Debug, thiserror::Error)]
+pub enum HandleError {
+    /// The message itself is unusable (not JSON, wrong shape, unknown run): recorded, and
+    /// retrying cannot help — the queue's redrive policy moves it to the dead-letter queue.
+    #[error("poison message: {0}")]
+    Poison(String),
+    /// Infrastructure trouble: retry (SQS redelivers after the visibility timeout).
+    #[error("retry: {0}")]
+    Retry(String),
+}
+
+/// What handling one message did.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Handled {
+    pub run_id: Uuid,
+    /// The phase's counts (None when the run had already failed or the phase was rejected).
+    pub outcome: Option<serde_json::Value>,
+    /// The message to send to the next phase's queue, if the chain goes on.
+    pub next: Option<PhaseMessage>,
+}
+
+/// Handles one message from `phase`'s queue and returns the message for the next phase, if
+/// any. A rejected input (bad file, failed gate) fails the run with its reason and ends the
+/// chain successfully (the message is consumed); only poison messages and infrastructure
+/// errors come back as errors.
+pub async fn handle(ctx: &PipelineContext, phase: Phase, body: &str) -> Result<Handled, HandleError> {
+    let run_id = match phase {
+        Phase::Ingest => {
+            let kick = KickMessage::parse(body).map_err(HandleError::Poison)?;
+            let run_id = kick.run_id.unwrap_or_else(Uuid::new_v4);
+            ctx.store.create_run(run_id, &kick.run_name, kick.seed).await.map_err(retry)?;
+            let result = ingest(&ctx.store, run_id, &kick.sources).await;
+            return finish(ctx, run_id, phase, result.map(|o| json!(o))).await;
+        }
+        _ => {
+            let msg: PhaseMessage =
+                serde_json::from_str(body).map_err(|e| HandleError::Poison(format!("malformed phase message: {e}")))?;
+            if msg.phase != phase {
+                return Err(HandleError::Poison(format!(
+                    "a {} message on the {} queue",
+                    msg.phase.as_str(),
+                    phase.as_str()
+                )));
+            }
+            msg.run_id
+        }
+    };
+    let run = ctx.store.run(run_id).await.map_err(retry)?;
+    let Some(run) = run else { return Err(HandleError::Poison(format!("unknown run {run_id}"))) };
+    if run.status == RunStatus::Fail.as_str() {
+        return Ok(Handled { run_id, outcome: None, next: None }); // the run already failed: the chain stops
+    }
+    let result = match phase {
+        Phase::Ingest => unreachable!("handled above"),
+        Phase::Transform => transform(&ctx.store, run_id, ctx.scope).await.map(|o| json!(o)),
+        Phase::Publish => publish(ctx, run_id).await,
+    };
+    finish(ctx, run_id, phase, result).await
+}
+
+fn retry(e: impl std::fmt::Display) -> HandleError {
+    HandleError::Retry(e.to_string())
+}
+
+/// Records a phase outcome on the run and its channel, and names the next message.
+async fn finish(
+    ctx: &PipelineContext,
+    run_id: Uuid,
+    phase: Phase,
+    result: Result<serde_json::Value, PhaseError>,
+) -> Result<Handled, HandleError> {
+    let channel = format!("runs:{run_id}");
+    match result {
+        Ok(counts) => {
+            ctx.notifier
+                .publish(
+                    &channel,
+                    &json!({"type": "run.progress", "run_id": run_id, "phase": phase.as_str(), "status": "done", "counts": counts}),
+                )
+                .await;
+            let next = phase.next().map(|next| PhaseMessage { run_id, phase: next });
+            Ok(Handled { run_id, outcome: Some(counts), next })
+        }
+        Err(PhaseError::Rejected(reason)) => {
+            ctx.store.finish_run(run_id, RunStatus::Fail, Some(&reason)).await.map_err(retry)?;
+            ctx.notifier
+                .publish(
+                    &channel,
+                    &json!({"type": "run.progress", "run_id": run_id, "phase": phase.as_str(), "status": "failed", "reason": reason}),
+                )
+                .await;
+            ctx.notifier.publish(&channel, &json!({"type": "run.completed", "run_id": run_id, "status": "fail"})).await;
+            Ok(Handled { run_id, outcome: None, next: None })
+        }
+        Err(PhaseError::Store(e)) => Err(retry(e)),
+    }
+}
+
+/// The last phase: activate the run's world build, close the run, tell every client.
+async fn publish(ctx: &PipelineContext, run_id: Uuid) -> Result<serde_json::Value, PhaseError> {
+    let store = &ctx.store;
+    let Some(build_id) = store.world_build_id_of_run(run_id).await? else {
+        return Err(PhaseError::Rejected("no world build to publish".into()));
+    };
+    store.activate_world_build(build_id).await?;
+    let status = if store.run_has_gate_warnings(run_id).await? { RunStatus::Warn } else { RunStatus::Pass };
+    let run = store.run(run_id).await?;
+    if run.is_some_and(|r| r.finished_at.is_none()) {
+        store.finish_run(run_id, status, None).await?;
+    }
+    let counts = store.world_build_counts(build_id).await?;
+    let refreshed = json!({
+        "type": "data.refreshed",
+        "world_build_id": build_id,
+        "run_id": run_id,
+        "tables": counts.keys().collect::<Vec<_>>(),
+        "row_counts": counts,
+    });
+    ctx.notifier.publish(&format!("runs:{run_id}"), &refreshed).await;
+    ctx.notifier.publish("data", &refreshed).await;
+    ctx.notifier
+        .publish(
+            &format!("runs:{run_id}"),
+            &json!({"type": "run.completed", "run_id": run_id, "status": status.as_str()}),
+        )
+        .await;
+    Ok(json!({"world_build_id": build_id, "status": status.as_str()}))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn phases_chain_in_order_and_name_their_queues() {
+        assert_eq!(Phase::Ingest.next(), Some(Phase::Transform));
+        assert_eq!(Phase::Publish.next(), None);
+        assert_eq!(Phase::Transform.queue_name(), "exomaps-pipeline-transform");
+        for p in Phase::ALL {
+            assert_eq!(Phase::from_name(p.as_str()), Some(p));
+        }
+    }
+
+    #[test]
+    fn kick_messages_are_validated() {
+        let ok = r#"{"run_name":"r","sources":[{"family":"SIMBAD","uri":"file:///x/SIMBAD_01.csv"}],"seed":7}"#;
+        assert_eq!(KickMessage::parse(ok).unwrap().seed, Some(7));
+        for bad in [
+            "nope",
+            r#"{"run_name":"r","sources":[]}"#,
+            r#"{"run_name":"","sources":[{"family":"SIMBAD","uri":"file:///x"}]}"#,
+            r#"{"run_name":"r","sources":[{"family":"GAIA","uri":"file:///x"}]}"#,
+            r#"{"run_name":"r","sources":[{"family":"SIMBAD","uri":"http://x"}]}"#,
+            r#"{"run_name":"r","sources":[{"family":"SIMBAD","uri":"file:///x"}],"extra":1}"#,
+        ] {
+            assert!(KickMessage::parse(bad).is_err(), "{bad}");
+        }
+    }
+}
