@@ -14,14 +14,14 @@ use std::sync::Arc;
 use std::time::Duration;
 use tokio::sync::{Mutex, mpsc};
 
-/// An API Gateway REST (v1) proxy event for `GET path?query`.
-fn rest_event(route_path: &str, query: &[(&str, &str)]) -> Value {
+/// An API Gateway REST (v1) proxy event for `METHOD path?query`.
+fn rest_event(method: &str, route_path: &str, query: &[(&str, &str)]) -> Value {
     let q: serde_json::Map<String, Value> = query.iter().map(|(k, v)| (k.to_string(), json!(v))).collect();
     let mq: serde_json::Map<String, Value> = query.iter().map(|(k, v)| (k.to_string(), json!([v]))).collect();
     json!({
         "resource": route_path,
         "path": route_path,
-        "httpMethod": "GET",
+        "httpMethod": method,
         "headers": {"Host": "abc123.execute-api.us-east-1.amazonaws.com", "Accept": "application/json"},
         "multiValueHeaders": {"Host": ["abc123.execute-api.us-east-1.amazonaws.com"], "Accept": ["application/json"]},
         "queryStringParameters": if q.is_empty() { Value::Null } else { Value::Object(q) },
@@ -31,7 +31,7 @@ fn rest_event(route_path: &str, query: &[(&str, &str)]) -> Value {
         "requestContext": {
             "accountId": "123456789012", "resourceId": "r1", "stage": "prod", "requestId": "req-1",
             "identity": {"sourceIp": "127.0.0.1", "userAgent": "test"},
-            "resourcePath": route_path, "httpMethod": "GET", "apiId": "abc123", "path": format!("/prod{route_path}"),
+            "resourcePath": route_path, "httpMethod": method, "apiId": "abc123", "path": format!("/prod{route_path}"),
             "protocol": "HTTP/1.1", "requestTimeEpoch": 1764115200000u64
         },
         "body": null,
@@ -55,14 +55,19 @@ async fn every_route_answers_through_its_lambda_entry_point_as_through_the_gatew
     let (state, router, _) = sample_state().await;
     for route in ROUTES {
         for query in [&[][..], &[("limit", "3")][..]] {
-            let event = rest_event(route.path, query);
+            let event = rest_event(route.method.as_str(), route.path, query);
             let req = lambda_http::request::from_str(&event.to_string()).expect("a valid proxy event");
             let res = handle(route, &state, req).await;
             let status = res.status();
             let lambda_body = body_json(res.body());
 
             let uri = if query.is_empty() { route.path.to_string() } else { format!("{}?limit=3", route.path) };
-            let (gw_status, _, gw_body) = exomaps_tests::get(&router, &uri).await;
+            let req = http::Request::builder()
+                .method(route.method.clone())
+                .uri(&uri)
+                .body(axum::body::Body::empty())
+                .unwrap();
+            let (gw_status, _, gw_body) = exomaps_tests::request(&router, req).await;
             assert_eq!(status, gw_status, "{} {uri}", route.name);
             assert_eq!(lambda_body, gw_body, "{} {uri}: Lambda and gateway disagree", route.name);
             assert_eq!(res.headers()["x-content-type-options"], "nosniff");
@@ -122,7 +127,10 @@ async fn each_function_binary_serves_its_route_under_a_lambda_runtime_api() {
         let exe = bin_dir.join(route.name);
         assert!(exe.exists(), "no function binary for route {} ({})", route.name, exe.display());
         let (tx, mut rx) = mpsc::unbounded_channel();
-        let rt = Runtime { event: Arc::new(Mutex::new(Some(rest_event(route.path, &[("limit", "2")])))), answers: tx };
+        let rt = Runtime {
+            event: Arc::new(Mutex::new(Some(rest_event(route.method.as_str(), route.path, &[("limit", "2")])))),
+            answers: tx,
+        };
         let app = axum::Router::new()
             .route("/2018-06-01/runtime/invocation/next", get(next))
             .route("/2018-06-01/runtime/invocation/{id}/{kind}", post(answer))
@@ -151,7 +159,12 @@ async fn each_function_binary_serves_its_route_under_a_lambda_runtime_api() {
         server.abort();
         assert_eq!(kind, "req-1/response", "{}: {reply}", route.name);
         let body = body_json(reply["body"].as_str().expect("a text body").as_bytes());
-        let (gw_status, _, gw_body) = exomaps_tests::get(&router, &format!("{}?limit=2", route.path)).await;
+        let req = http::Request::builder()
+            .method(route.method.clone())
+            .uri(format!("{}?limit=2", route.path))
+            .body(axum::body::Body::empty())
+            .unwrap();
+        let (gw_status, _, gw_body) = exomaps_tests::request(&router, req).await;
         assert_eq!(reply["statusCode"], gw_status.as_u16(), "{}", route.name);
         assert_eq!(body, gw_body, "{}", route.name);
     }

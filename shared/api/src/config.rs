@@ -14,11 +14,20 @@ pub struct Config {
     pub scope: Scope,
     /// `EXOMAPS_BUILD`: a build label reported by health (default "dev").
     pub build: String,
+    /// `EXOMAPS_SOURCES`: the folder `file://` sources of `POST /api/runs` must live in (and
+    /// where the default sources come from). Unset: no `file://` source is accepted.
+    pub sources_dir: Option<std::path::PathBuf>,
 }
 
 impl Default for Config {
     fn default() -> Self {
-        Config { database_url: None, pool: PoolSettings::default(), scope: Scope::default(), build: "dev".into() }
+        Config {
+            database_url: None,
+            pool: PoolSettings::default(),
+            scope: Scope::default(),
+            build: "dev".into(),
+            sources_dir: None,
+        }
     }
 }
 
@@ -56,6 +65,7 @@ impl Config {
             }
             c.scope.margin_ly = v;
         }
+        c.sources_dir = get("EXOMAPS_SOURCES").filter(|v| !v.trim().is_empty()).map(std::path::PathBuf::from);
         if let Some(b) = get("EXOMAPS_BUILD").filter(|v| !v.trim().is_empty()) {
             c.build = b;
         }

@@ -28,6 +28,10 @@ pub struct Route {
 }
 
 const EVERYONE: &[Persona] = &Persona::ALL;
+const PIPELINE_OPERATORS: &[Persona] = &[Persona::Admin, Persona::OpsEngineer, Persona::DataCurator];
+const VALIDATION_READERS: &[Persona] =
+    &[Persona::Admin, Persona::DataCurator, Persona::OpsEngineer, Persona::ScienceAnalyst];
+const CONFIDENCE_READERS: &[Persona] = &[Persona::Admin, Persona::DataCurator, Persona::ScienceAnalyst];
 
 macro_rules! h {
     ($f:path) => {
@@ -75,6 +79,46 @@ pub static ROUTES: &[Route] = &[
         allowed: EVERYONE,
         summary: "The map payload: every system within scope with its attributes",
         handler: h!(handlers::world::systems_full),
+    },
+    Route {
+        name: "world-confidence",
+        method: Method::GET,
+        path: "/api/world/confidence",
+        allowed: CONFIDENCE_READERS,
+        summary: "Distance uncertainty of every system in scope",
+        handler: h!(handlers::world::confidence),
+    },
+    Route {
+        name: "runs-start",
+        method: Method::POST,
+        path: "/api/runs",
+        allowed: PIPELINE_OPERATORS,
+        summary: "Start a pipeline run (sends its kick message)",
+        handler: h!(handlers::runs::start),
+    },
+    Route {
+        name: "runs-manifest",
+        method: Method::GET,
+        path: "/api/runs/manifest",
+        allowed: PIPELINE_OPERATORS,
+        summary: "Pipeline runs, newest first, with their source files",
+        handler: h!(handlers::runs::manifest),
+    },
+    Route {
+        name: "runs-get",
+        method: Method::GET,
+        path: "/api/runs/{run_id}",
+        allowed: VALIDATION_READERS,
+        summary: "A run's status, phase progress and source files",
+        handler: h!(handlers::runs::get_run),
+    },
+    Route {
+        name: "runs-validation",
+        method: Method::GET,
+        path: "/api/runs/validation/{run_id}",
+        allowed: VALIDATION_READERS,
+        summary: "A run's validation summary and quarantine records",
+        handler: h!(handlers::runs::validation),
     },
 ];
 

@@ -10,7 +10,7 @@ use crate::notify::Notifier;
 use crate::{PhaseError, SourceSpec, ingest, transform};
 use exomaps_domain::coords::Scope;
 use exomaps_store::Store;
-use exomaps_store::runs::RunStatus;
+use exomaps_store::runs::{PhaseStart, RunStatus};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
 use uuid::Uuid;
@@ -136,6 +136,7 @@ pub async fn handle(ctx: &PipelineContext, phase: Phase, body: &str) -> Result<H
             let kick = KickMessage::parse(body).map_err(HandleError::Poison)?;
             let run_id = kick.run_id.unwrap_or_else(Uuid::new_v4);
             ctx.store.create_run(run_id, &kick.run_name, kick.seed).await.map_err(retry)?;
+            progress_started(ctx, run_id, phase).await;
             let result = ingest(&ctx.store, run_id, &kick.sources).await;
             return finish(ctx, run_id, phase, result.map(|o| json!(o))).await;
         }
@@ -157,12 +158,18 @@ pub async fn handle(ctx: &PipelineContext, phase: Phase, body: &str) -> Result<H
     if run.status == RunStatus::Fail.as_str() {
         return Ok(Handled { run_id, outcome: None, next: None }); // the run already failed: the chain stops
     }
+    progress_started(ctx, run_id, phase).await;
     let result = match phase {
         Phase::Ingest => unreachable!("handled above"),
         Phase::Transform => transform(&ctx.store, run_id, ctx.scope).await.map(|o| json!(o)),
         Phase::Publish => publish(ctx, run_id).await,
     };
     finish(ctx, run_id, phase, result).await
+}
+
+async fn progress_started(ctx: &PipelineContext, run_id: Uuid, phase: Phase) {
+    let msg = json!({"type": "run.progress", "run_id": run_id, "phase": phase.as_str(), "status": "running"});
+    ctx.notifier.publish(&format!("runs:{run_id}"), &msg).await;
 }
 
 fn retry(e: impl std::fmt::Display) -> HandleError {
@@ -185,6 +192,9 @@ async fn finish(
                     &json!({"type": "run.progress", "run_id": run_id, "phase": phase.as_str(), "status": "done", "counts": counts}),
                 )
                 .await;
+            if phase == Phase::Publish && counts["executed"] == true {
+                announce(ctx, run_id, &counts).await;
+            }
             let next = phase.next().map(|next| PhaseMessage { run_id, phase: next });
             Ok(Handled { run_id, outcome: Some(counts), next })
         }
@@ -204,34 +214,44 @@ async fn finish(
 }
 
 /// The last phase: activate the run's world build, close the run, tell every client.
+/// A redelivered publish changes nothing and tells nobody twice.
 async fn publish(ctx: &PipelineContext, run_id: Uuid) -> Result<serde_json::Value, PhaseError> {
+    const PHASE: &str = "publish";
     let store = &ctx.store;
     let Some(build_id) = store.world_build_id_of_run(run_id).await? else {
         return Err(PhaseError::Rejected("no world build to publish".into()));
     };
+    if store.start_phase(run_id, PHASE).await? == PhaseStart::AlreadyDone {
+        return Ok(json!({"world_build_id": build_id, "executed": false}));
+    }
     store.activate_world_build(build_id).await?;
     let status = if store.run_has_gate_warnings(run_id).await? { RunStatus::Warn } else { RunStatus::Pass };
-    let run = store.run(run_id).await?;
-    if run.is_some_and(|r| r.finished_at.is_none()) {
-        store.finish_run(run_id, status, None).await?;
-    }
     let counts = store.world_build_counts(build_id).await?;
+    let outcome =
+        json!({"world_build_id": build_id, "executed": true, "status": status.as_str(), "row_counts": counts});
+    store.finish_phase(run_id, PHASE, true, &outcome, None).await?;
+    store.finish_run(run_id, status, None).await?;
+    Ok(outcome)
+}
+
+/// After a completed publish: the run's last progress is followed by `data.refreshed` (on the
+/// run's channel and on `data`) and `run.completed`, in that order.
+async fn announce(ctx: &PipelineContext, run_id: Uuid, outcome: &serde_json::Value) {
+    let counts = &outcome["row_counts"];
+    let tables: Vec<&String> = counts.as_object().map(|m| m.keys().collect()).unwrap_or_default();
     let refreshed = json!({
         "type": "data.refreshed",
-        "world_build_id": build_id,
+        "world_build_id": outcome["world_build_id"],
         "run_id": run_id,
-        "tables": counts.keys().collect::<Vec<_>>(),
+        "tables": tables,
         "row_counts": counts,
     });
-    ctx.notifier.publish(&format!("runs:{run_id}"), &refreshed).await;
+    let channel = format!("runs:{run_id}");
+    ctx.notifier.publish(&channel, &refreshed).await;
     ctx.notifier.publish("data", &refreshed).await;
     ctx.notifier
-        .publish(
-            &format!("runs:{run_id}"),
-            &json!({"type": "run.completed", "run_id": run_id, "status": status.as_str()}),
-        )
+        .publish(&channel, &json!({"type": "run.completed", "run_id": run_id, "status": outcome["status"]}))
         .await;
-    Ok(json!({"world_build_id": build_id, "status": status.as_str()}))
 }
 
 #[cfg(test)]

@@ -7,11 +7,12 @@
 pub mod chain;
 mod ingest;
 pub mod notify;
+pub mod queue;
 mod source;
 mod transform;
 
 pub use ingest::{IngestOutcome, SourceOutcome, ingest};
-pub use source::{Family, SourceSpec, read_source};
+pub use source::{Family, SourceSpec, file_path, read_source, sources_in};
 pub use transform::{TransformOutcome, transform};
 
 use exomaps_domain::coords::Scope;

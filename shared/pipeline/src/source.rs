@@ -55,6 +55,44 @@ impl SourceSpec {
     }
 }
 
+/// The sources of a run from a folder: the named files, else `SIMBAD_01.csv` when the folder
+/// has it, else every `SIMBAD*.csv` in it (sorted).
+pub fn sources_in(dir: &std::path::Path, names: Option<&[String]>) -> Result<Vec<SourceSpec>, String> {
+    let names: Vec<String> = match names {
+        Some(n) if !n.is_empty() => n.to_vec(),
+        _ if dir.join("SIMBAD_01.csv").is_file() => vec!["SIMBAD_01.csv".into()],
+        _ => {
+            let mut v: Vec<String> = std::fs::read_dir(dir)
+                .map_err(|e| format!("cannot list {}: {e}", dir.display()))?
+                .flatten()
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .filter(|n| n.to_ascii_uppercase().starts_with("SIMBAD") && n.to_ascii_lowercase().ends_with(".csv"))
+                .collect();
+            v.sort();
+            v
+        }
+    };
+    if names.is_empty() {
+        return Err(format!("no SIMBAD*.csv source in {}", dir.display()));
+    }
+    names
+        .into_iter()
+        .map(|n| {
+            if n.contains('/') || n.contains('\\') || n == ".." {
+                return Err(format!("{n:?}: a source is a file name inside the sources folder"));
+            }
+            let family = Family::from_file_name(&n)
+                .ok_or_else(|| format!("{n}: file names must start with SIMBAD or EXOPLANETS"))?;
+            Ok(SourceSpec::file(family, dir.join(n)))
+        })
+        .collect()
+}
+
+/// The local path of a `file://` source, if it is one.
+pub fn file_path(spec: &SourceSpec) -> Option<PathBuf> {
+    url::Url::parse(&spec.uri).ok().filter(|u| u.scheme() == "file").and_then(|u| u.to_file_path().ok())
+}
+
 /// Reads a source's bytes. `file://` URIs and plain paths are supported here; `s3://` arrives
 /// with the object-store adapter.
 pub async fn read_source(spec: &SourceSpec) -> Result<Vec<u8>, PhaseError> {

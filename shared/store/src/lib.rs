@@ -7,6 +7,7 @@
 mod copy;
 pub mod ingest;
 pub mod realtime;
+pub mod reports;
 pub mod runs;
 pub mod transform;
 pub mod world;

@@ -48,10 +48,24 @@ pub enum PhaseStart {
 }
 
 impl Store {
-    /// Creates a run (idempotent on `run_id`).
+    /// Creates a run, or starts a queued one (idempotent on `run_id`).
     pub async fn create_run(&self, run_id: Uuid, run_name: &str, seed: Option<i64>) -> Result<()> {
         sqlx::query(
             "INSERT INTO stg_data.ingest_runs (run_id, run_name, status, seed) VALUES ($1, $2, 'running', $3)
+             ON CONFLICT (run_id) DO UPDATE SET status = 'running' WHERE ingest_runs.status = 'queued'",
+        )
+        .bind(run_id)
+        .bind(run_name)
+        .bind(seed)
+        .execute(self.pool())
+        .await?;
+        Ok(())
+    }
+
+    /// Records a run accepted by the API whose kick message is on its way.
+    pub async fn queue_run(&self, run_id: Uuid, run_name: &str, seed: Option<i64>) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO stg_data.ingest_runs (run_id, run_name, status, seed) VALUES ($1, $2, 'queued', $3)
              ON CONFLICT (run_id) DO NOTHING",
         )
         .bind(run_id)

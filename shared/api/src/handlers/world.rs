@@ -202,3 +202,22 @@ pub async fn systems_full(state: AppState, req: ApiRequest) -> Result<ApiRespons
     h.insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=60"));
     Ok(res)
 }
+
+/// `GET /api/world/confidence` (DOMAIN.md §2.6): in-scope systems by distance uncertainty.
+/// Catalogue distances carry no σ: their uncertainty is `null` with flag `unknown`, never 0.
+pub async fn confidence(state: AppState, req: ApiRequest) -> Result<ApiResponse, ApiError> {
+    let build = active_build(&state).await?;
+    let rows = match &build {
+        Some(b) => state.store()?.confidence_rows(b.world_build_id).await?,
+        None => Vec::new(),
+    };
+    let unknown = rows.iter().filter(|r| r.uncertainty_pc.is_none()).count();
+    Ok(ok_json(&serde_json::json!({
+        "confidence_data": rows,
+        "total_count": rows.len(),
+        "unknown_uncertainty_count": unknown,
+        "high_uncertainty_threshold_pc": 2.0,
+        "world_build_id": build.as_ref().map(|b| b.world_build_id),
+        "persona": req.caller.persona.key(),
+    })))
+}
