@@ -14,6 +14,9 @@ use exomaps_api::config::Config;
 use exomaps_api::{AppState, ROUTES};
 use exomaps_local::pg::PrivateCluster;
 use exomaps_local::{gateway, sources};
+use exomaps_pipeline::chain::{KickMessage, Phase, PipelineContext};
+use exomaps_pipeline::notify::Notifier;
+use exomaps_pipeline::queue::LocalQueues;
 use exomaps_store::Store;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -84,13 +87,23 @@ async fn async_main(cmd: &str) -> Result<(), String> {
     let store = Store::connect_lazy(&url, &config.pool).map_err(|e| e.to_string())?;
     store.migrate().await.map_err(|e| format!("migrations failed: {e}"))?;
 
+    let sources_dir = config.sources_dir.clone().unwrap_or_else(sources::sources_dir);
+    config.sources_dir = Some(sources_dir.clone());
+    let notifier = Notifier::silent(store.clone());
+    let ctx = PipelineContext { store: store.clone(), scope: config.scope, notifier };
     if cmd == "up" || cmd == "ingest" {
-        let dir = sources::sources_dir();
-        let specs = sources::source_specs(&dir)?;
-        tracing::info!(dir = %dir.display(), files = specs.len(), "ingesting sources");
-        let report = exomaps_pipeline::run_pipeline(&store, "local", &specs, config.scope)
-            .await
-            .map_err(|e| format!("pipeline failed: {e}"))?;
+        let specs = sources::source_specs(&sources_dir)?;
+        tracing::info!(dir = %sources_dir.display(), files = specs.len(), "ingesting sources");
+        let kick = KickMessage { run_name: "local".into(), sources: specs, seed: None, run_id: None };
+        let total = Phase::ALL.len();
+        let report = exomaps_pipeline::run_chain_with_progress(&ctx, &kick, |phase, outcome| {
+            let done = Phase::ALL.iter().position(|p| *p == phase).map_or(0, |i| i + 1);
+            let bar = format!("{}{}", "#".repeat(done * 20 / total), ".".repeat(20 - done * 20 / total));
+            let what = if outcome.is_some() { "done" } else { "failed" };
+            eprintln!("[{bar}] {done}/{total} {} {what}", phase.as_str());
+        })
+        .await
+        .map_err(|e| format!("pipeline failed: {e}"))?;
         println!("{}", serde_json::to_string_pretty(&report).unwrap_or_default());
         if report.status == "fail" {
             return Err(format!("run failed: {}", report.failure_reason.unwrap_or_default()));
@@ -99,6 +112,7 @@ async fn async_main(cmd: &str) -> Result<(), String> {
             return Ok(());
         }
     }
+    let queues = LocalQueues::spawn(ctx, 5, std::time::Duration::from_secs(2));
 
     let port: u16 = match std::env::var("EXOMAPS_PORT") {
         Ok(p) => p.parse().map_err(|_| format!("EXOMAPS_PORT={p:?} is not a port"))?,
@@ -107,7 +121,7 @@ async fn async_main(cmd: &str) -> Result<(), String> {
     let host = std::env::var("EXOMAPS_HOST").unwrap_or_else(|_| "127.0.0.1".into());
     let addr: SocketAddr = format!("{host}:{port}").parse().map_err(|e| format!("bad address: {e}"))?;
     let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| format!("cannot listen on {addr}: {e}"))?;
-    let app = gateway::router(AppState::with_store(config, store));
+    let app = gateway::router(AppState::with_store(config, store).with_queues(std::sync::Arc::new(queues)));
     tracing::info!("ExoMaps listening on http://{addr}");
     axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await.map_err(|e| e.to_string())?;
     tracing::info!("shut down");

@@ -55,17 +55,29 @@ pub async fn run_chain(
     ctx: &chain::PipelineContext,
     kick: &chain::KickMessage,
 ) -> Result<RunReport, chain::HandleError> {
+    run_chain_with_progress(ctx, kick, |_, _| {}).await
+}
+
+/// [`run_chain`], calling `progress(phase, outcome)` after each phase (outcome `None` when the
+/// phase rejected the run).
+pub async fn run_chain_with_progress(
+    ctx: &chain::PipelineContext,
+    kick: &chain::KickMessage,
+    mut progress: impl FnMut(chain::Phase, Option<&serde_json::Value>),
+) -> Result<RunReport, chain::HandleError> {
     let mut kick = kick.clone();
     let run_id = *kick.run_id.get_or_insert_with(Uuid::new_v4);
     let body = serde_json::to_string(&kick).expect("a kick message serialises");
     let mut handled = chain::handle(ctx, chain::Phase::Ingest, &body).await?;
     let mut phases = Vec::new();
+    progress(chain::Phase::Ingest, handled.outcome.as_ref());
     if let Some(o) = handled.outcome.take() {
         phases.push((chain::Phase::Ingest, o));
     }
     while let Some(next) = handled.next {
         let body = serde_json::to_string(&next).expect("a phase message serialises");
         handled = chain::handle(ctx, next.phase, &body).await?;
+        progress(next.phase, handled.outcome.as_ref());
         if let Some(o) = handled.outcome.take() {
             phases.push((next.phase, o));
         }
