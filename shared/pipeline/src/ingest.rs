@@ -97,6 +97,7 @@ async fn ingest_one(store: &Store, run_id: Uuid, spec: &SourceSpec) -> Result<So
         store.write_failed_source(run_id, &meta, &reason).await?;
         return Err(PhaseError::Rejected(reason));
     }
+    let t_parse = std::time::Instant::now();
     let batch = match simbad::parse(&bytes) {
         Ok(b) => b,
         Err(e) => {
@@ -105,10 +106,15 @@ async fn ingest_one(store: &Store, run_id: Uuid, spec: &SourceSpec) -> Result<So
             return Err(PhaseError::Rejected(reason));
         }
     };
+    let parse_ms = t_parse.elapsed().as_millis() as u64;
     let cfg = store.gate_config(spec.family.as_str()).await?;
     let gate = gate_status(&cfg, batch.total_rows, batch.quarantined.len(), batch.duplicate_rows);
+    let t_write = std::time::Instant::now();
     store.write_simbad_ingest(run_id, &meta, &batch, gate).await?;
+    let write_ms = t_write.elapsed().as_millis() as u64;
     tracing::info!(
+        parse_ms,
+        write_ms,
         %run_id, source = %source_name, total = batch.total_rows, accepted = batch.accepted.len(),
         quarantined = batch.quarantined.len(), gate = gate.as_str(), "source ingested"
     );
