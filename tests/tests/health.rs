@@ -60,7 +60,7 @@ async fn health_follows_the_database_down_and_back_up() {
 
 #[tokio::test]
 async fn health_without_a_database_says_not_configured() {
-    let router = exomaps_local::gateway::router(AppState::new(Config::default()).unwrap());
+    let router = exomaps_local::gateway::router(AppState::load(Config::default()).await.unwrap());
     let (status, _, body) = get(&router, "/api/health").await;
     assert_eq!(status, 503);
     assert_eq!(body["db_status"]["configured"], false);

@@ -3,7 +3,9 @@
 
 use crate::config::Config;
 use crate::error::ApiError;
+use crate::secrets::{self, KeySet, SecretSource};
 use exomaps_store::Store;
+use http::StatusCode;
 use std::sync::Arc;
 
 #[derive(Clone, Debug)]
@@ -15,20 +17,42 @@ pub struct AppState {
 struct Inner {
     config: Config,
     store: Option<Store>,
+    secrets: Option<Arc<dyn SecretSource>>,
 }
 
 impl AppState {
-    /// Builds the state: a lazy pool (no connection is made until a request needs one).
-    pub fn new(config: Config) -> Result<AppState, String> {
-        let store = match &config.database_url {
-            Some(url) => Some(Store::connect_lazy(url, &config.pool).map_err(|e| format!("DATABASE_URL: {e}"))?),
+    /// Builds the state: the secret source of the configuration (see `secrets::from_config`)
+    /// and a lazy pool (no connection is made until a request needs one). The database URL is
+    /// `DATABASE_URL`, else the one the secret source holds.
+    pub async fn load(config: Config) -> Result<AppState, String> {
+        let secrets = secrets::from_config(&config)?;
+        let url = match (&config.database_url, &secrets) {
+            (Some(url), _) => Some(url.clone()),
+            (None, Some(s)) => s.database_url().await.map_err(|e| format!("database credentials: {e}"))?,
+            (None, None) => None,
+        };
+        let store = match &url {
+            Some(url) => Some(Store::connect_lazy(url, &config.pool).map_err(|e| format!("database URL: {e}"))?),
             None => None,
         };
-        Ok(AppState { inner: Arc::new(Inner { config, store }) })
+        Ok(AppState { inner: Arc::new(Inner { config, store, secrets }) })
     }
 
+    /// State over an existing store, with the configuration's secret source (none when the
+    /// configuration names none; see [`AppState::with_secrets`]).
     pub fn with_store(config: Config, store: Store) -> AppState {
-        AppState { inner: Arc::new(Inner { config, store: Some(store) }) }
+        let secrets = secrets::from_config(&config).unwrap_or_else(|e| {
+            tracing::error!(error = %e, "secret source unavailable; tokens will be refused");
+            None
+        });
+        AppState { inner: Arc::new(Inner { config, store: Some(store), secrets }) }
+    }
+
+    /// The same state with another secret source.
+    pub fn with_secrets(self, secrets: Arc<dyn SecretSource>) -> AppState {
+        let inner =
+            Inner { config: self.inner.config.clone(), store: self.inner.store.clone(), secrets: Some(secrets) };
+        AppState { inner: Arc::new(inner) }
     }
 
     pub fn config(&self) -> &Config {
@@ -45,5 +69,20 @@ impl AppState {
 
     pub fn store_opt(&self) -> Option<&Store> {
         self.inner.store.as_ref()
+    }
+
+    /// The signing keys in force, asked of the secret source on every call (it caches).
+    pub async fn signing_keys(&self) -> Result<Arc<KeySet>, ApiError> {
+        let Some(source) = &self.inner.secrets else {
+            return Err(ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "auth_not_configured",
+                "Sign-in is not configured on this server",
+            ));
+        };
+        source.signing_keys().await.map_err(|e| {
+            tracing::error!(error = %e, "signing keys unavailable");
+            ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "secrets_unavailable", "Signing keys are unavailable")
+        })
     }
 }

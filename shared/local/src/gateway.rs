@@ -4,18 +4,18 @@
 use axum::Router;
 use axum::body::Body;
 use axum::extract::rejection::RawPathParamsRejection;
-use axum::extract::{RawPathParams, Request, State};
+use axum::extract::{ConnectInfo, RawPathParams, Request, State};
 use axum::response::Response;
 use axum::routing::{MethodFilter, MethodRouter};
-use exomaps_api::routes::with_standard_headers;
+use exomaps_api::routes::{MAX_BODY_BYTES, with_standard_headers};
 use exomaps_api::{ApiError, ApiRequest, AppState, ROUTES, Route, dispatch};
 use http::StatusCode;
 use std::collections::{BTreeMap, HashMap};
+use std::net::SocketAddr;
 
-/// Largest request body the gateway accepts (API Gateway's own limit is 10 MB).
-pub const MAX_BODY_BYTES: usize = 1 << 20;
-
-/// The gateway's router: every route of the table, a JSON 404 and 405 for the rest.
+/// The gateway's router: every route of the table (plus a CORS preflight answer on each of
+/// their paths), a JSON 404 and 405 for the rest. Serve it with
+/// `into_make_service_with_connect_info::<SocketAddr>()` so handlers see the client address.
 pub fn router(state: AppState) -> Router {
     let mut by_path: BTreeMap<&'static str, MethodRouter<AppState>> = BTreeMap::new();
     for route in ROUTES {
@@ -28,7 +28,7 @@ pub fn router(state: AppState) -> Router {
     }
     let mut router = Router::new();
     for (path, mr) in by_path {
-        router = router.route(path, mr.fallback(method_not_allowed));
+        router = router.route(path, mr.options(preflight).fallback(method_not_allowed));
     }
     router.fallback(not_found).with_state(state)
 }
@@ -55,16 +55,12 @@ async fn serve(
         let parsed: HashMap<String, String> = url_decode_pairs(q);
         api_req.query = parsed;
     }
+    api_req.source_ip = req.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
     let (parts, body) = req.into_parts();
     api_req.headers = parts.headers;
     api_req.body = match axum::body::to_bytes(body, MAX_BODY_BYTES).await {
         Ok(b) => b,
-        Err(_) => {
-            return to_axum(
-                ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", "request body exceeds 1 MiB")
-                    .into_response(),
-            );
-        }
+        Err(_) => return to_axum(ApiError::payload_too_large(MAX_BODY_BYTES).into_response()),
     };
     let started = std::time::Instant::now();
     let res = dispatch(route, &state, api_req).await;
@@ -115,6 +111,10 @@ fn percent_decode(s: &str) -> String {
 fn to_axum(res: exomaps_api::ApiResponse) -> Response {
     let (parts, body) = with_standard_headers(res).into_parts();
     Response::from_parts(parts, Body::from(body))
+}
+
+async fn preflight(State(state): State<AppState>, req: Request) -> Response {
+    to_axum(exomaps_api::cors::preflight(&state.config().auth, req.headers()))
 }
 
 async fn not_found() -> Response {
