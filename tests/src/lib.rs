@@ -147,3 +147,8 @@ pub async fn request(router: &Router, req: Request<axum::body::Body>) -> (Status
     };
     (parts.status, parts.headers, json)
 }
+
+/// The gateway over an existing state.
+pub fn gateway_for(state: AppState) -> Router {
+    exomaps_local::gateway::router(state)
+}
