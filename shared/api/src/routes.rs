@@ -271,8 +271,8 @@ mod tests {
         assert_eq!(err.details["current_persona"], "ops_engineer");
         assert!(err.message.contains("GET /api/probe"), "{}", err.message);
         signed_in.persona = Persona::ScienceAnalyst;
-        assert_eq!(permit(&row, "x", &signed_in).unwrap(), true, "R is allowed with redaction");
+        assert!(permit(&row, "x", &signed_in).unwrap(), "R is allowed with redaction");
         signed_in.persona = Persona::Admin;
-        assert_eq!(permit(&row, "x", &signed_in).unwrap(), false);
+        assert!(!permit(&row, "x", &signed_in).unwrap());
     }
 }

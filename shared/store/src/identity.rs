@@ -183,23 +183,32 @@ impl Store {
         new_expires_at: DateTime<Utc>,
     ) -> Result<RefreshOutcome> {
         let mut tx = self.pool().begin().await?;
-        let row: Option<(Uuid, DateTime<Utc>, Option<DateTime<Utc>>, Option<DateTime<Utc>>, Uuid, String, bool)> =
-            sqlx::query_as(
-                "SELECT t.family_id, t.expires_at, t.used_at, f.revoked_at, f.user_id, f.persona, t.expires_at <= now()
-                 FROM auth.refresh_tokens t JOIN auth.refresh_families f USING (family_id)
-                 WHERE t.token_hash = $1
-                 FOR UPDATE OF t, f",
-            )
-            .bind(token_hash)
-            .fetch_optional(&mut *tx)
-            .await?;
-        let Some((family_id, _expires_at, used_at, revoked_at, user_id, persona, expired)) = row else {
+        #[derive(sqlx::FromRow)]
+        struct Presented {
+            family_id: Uuid,
+            used: bool,
+            revoked: bool,
+            expired: bool,
+            user_id: Uuid,
+            persona: String,
+        }
+        let row: Option<Presented> = sqlx::query_as(
+            "SELECT t.family_id, t.used_at IS NOT NULL AS used, f.revoked_at IS NOT NULL AS revoked,
+                    t.expires_at <= now() AS expired, f.user_id, f.persona
+             FROM auth.refresh_tokens t JOIN auth.refresh_families f USING (family_id)
+             WHERE t.token_hash = $1
+             FOR UPDATE OF t, f",
+        )
+        .bind(token_hash)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(Presented { family_id, used, revoked, expired, user_id, persona }) = row else {
             return Ok(RefreshOutcome::Unknown);
         };
-        if revoked_at.is_some() {
+        if revoked {
             return Ok(RefreshOutcome::Revoked);
         }
-        if used_at.is_some() {
+        if used {
             sqlx::query(
                 "UPDATE auth.refresh_families SET revoked_at = now(), revoked_reason = 'reuse' WHERE family_id = $1",
             )
