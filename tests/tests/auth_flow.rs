@@ -317,3 +317,39 @@ async fn cors_allow_list_body_limits_and_security_headers() {
         assert_eq!(headers[h], v, "{h}");
     }
 }
+
+#[tokio::test]
+async fn websocket_connect_is_authorized_from_the_cookie_or_header_against_a_permission_row() {
+    use exomaps_api::auth::authorize_connection;
+    use exomaps_api::routes::{Access, Rule::*};
+    let (store, _) = fresh_store().await;
+    let (state, _) = test_state(store, Config::default());
+    let stream = Access::grid([Allow, Allow, Allow, Allow, Allow, Allow, Allow, Redact]);
+    let controls = Access::grid([Allow, Allow, Deny, Deny, Deny, Deny, Deny, Deny]);
+    let label = "WS /ws/simulation/{id}/stream";
+    let headers = |pairs: &[(&'static str, String)]| {
+        let mut h = http::HeaderMap::new();
+        for (k, v) in pairs {
+            h.insert(*k, v.parse().unwrap());
+        }
+        h
+    };
+    let anonymous = headers(&[]);
+    let (caller, redacted) = authorize_connection(&state, &anonymous, &stream, label).await.unwrap();
+    assert_eq!((caller.persona, redacted), (Persona::ObserverGuest, true));
+    let e = authorize_connection(&state, &anonymous, &controls, label).await.unwrap_err();
+    assert_eq!(e.status, 401);
+
+    let sim = exomaps_tests::token_for(&state, Persona::SimOwner, &[Persona::SimOwner]).await;
+    let by_cookie = headers(&[("cookie", format!("exomaps_at={sim}"))]);
+    let (caller, redacted) = authorize_connection(&state, &by_cookie, &controls, label).await.unwrap();
+    assert_eq!((caller.persona, redacted), (Persona::SimOwner, false));
+
+    let gen_token = exomaps_tests::token_for(&state, Persona::GeneralUser, &[Persona::GeneralUser]).await;
+    let by_header = headers(&[("authorization", format!("Bearer {gen_token}"))]);
+    let e = authorize_connection(&state, &by_header, &controls, label).await.unwrap_err();
+    assert_eq!((e.status.as_u16(), e.code), (403, "forbidden"));
+    assert_eq!(e.details["required_personas"], json!(["admin", "sim_owner"]));
+    let forged = headers(&[("cookie", format!("exomaps_at={sim}x"))]);
+    assert_eq!(authorize_connection(&state, &forged, &stream, label).await.unwrap_err().status, 401);
+}
