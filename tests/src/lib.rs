@@ -6,10 +6,15 @@
 
 use axum::Router;
 use exomaps_api::AppState;
+use exomaps_api::auth::token::{self, Subject};
 use exomaps_api::config::Config;
+use exomaps_api::secrets::{KeySet, MemorySource};
+use exomaps_domain::persona::Persona;
 use exomaps_store::Store;
+use exomaps_store::identity::NewUser;
 use http::{HeaderMap, Request, StatusCode};
 use std::path::PathBuf;
+use std::sync::Arc;
 use tower::ServiceExt;
 
 pub fn admin_url() -> String {
@@ -53,8 +58,76 @@ pub fn sample_sources() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../sample/sources")
 }
 
+/// The gateway over `store` with a fresh random signing key held in memory.
 pub fn gateway(store: Store) -> Router {
-    exomaps_local::gateway::router(AppState::with_store(Config::default(), store))
+    exomaps_local::gateway::router(test_state(store, Config::default()).0)
+}
+
+/// State over `store` whose signing keys live in a [`MemorySource`] the test can rotate.
+pub fn test_state(store: Store, config: Config) -> (AppState, Arc<MemorySource>) {
+    let keys = Arc::new(MemorySource::new(KeySet::generate()));
+    (AppState::with_store(config, store).with_secrets(keys.clone()), keys)
+}
+
+/// Creates a user with the given personas (the first is the default) and a random password.
+pub async fn create_user(store: &Store, username: &str, personas: &[Persona]) -> (uuid::Uuid, String) {
+    let password = exomaps_api::secrets::random_token(18);
+    let phc = exomaps_api::auth::password::hash(&password).unwrap();
+    let keys: Vec<&str> = personas.iter().map(|p| p.key()).collect();
+    let id = store
+        .upsert_user(&NewUser { username, password_hash: &phc, personas: &keys, default_persona: keys[0] })
+        .await
+        .expect("create user");
+    (id, password)
+}
+
+/// A valid access token for a (possibly non-existent) user acting as `persona`.
+pub async fn token_for(state: &AppState, persona: Persona, personas: &[Persona]) -> String {
+    let keys = state.signing_keys().await.unwrap();
+    let subject = Subject {
+        user_id: uuid::Uuid::new_v4(),
+        username: format!("t_{}", persona.key()),
+        persona,
+        personas: personas.to_vec(),
+        session: None,
+    };
+    token::issue(&state.config().auth, &keys, &subject, now()).unwrap().0
+}
+
+pub fn now() -> i64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs() as i64
+}
+
+/// A request with a JSON body (or none) and extra headers.
+pub fn req(
+    method: &str,
+    uri: &str,
+    body: Option<serde_json::Value>,
+    headers: &[(&str, &str)],
+) -> Request<axum::body::Body> {
+    let mut b = Request::builder().method(method).uri(uri);
+    for (k, v) in headers {
+        b = b.header(*k, *v);
+    }
+    match body {
+        Some(json) => b.header("content-type", "application/json").body(axum::body::Body::from(json.to_string())),
+        None => b.body(axum::body::Body::empty()),
+    }
+    .unwrap()
+}
+
+/// The `Set-Cookie` value for cookie `name`, if the response sets it.
+pub fn set_cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get_all(http::header::SET_COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find(|v| v.starts_with(&format!("{name}=")))
+}
+
+/// The value part of a `Set-Cookie` header (`name=value; ...` → `value`).
+pub fn cookie_value(set_cookie: &str) -> &str {
+    set_cookie.split(';').next().and_then(|p| p.split_once('=')).map(|(_, v)| v).unwrap_or("")
 }
 
 /// A GET through the gateway router: status, headers and the JSON body (Null when empty).
@@ -73,4 +146,9 @@ pub async fn request(router: &Router, req: Request<axum::body::Body>) -> (Status
             .unwrap_or_else(|e| panic!("body is not JSON ({e}): {}", String::from_utf8_lossy(&bytes)))
     };
     (parts.status, parts.headers, json)
+}
+
+/// The gateway over an existing state.
+pub fn gateway_for(state: AppState) -> Router {
+    exomaps_local::gateway::router(state)
 }

@@ -3,6 +3,7 @@
 
 use exomaps_api::AppState;
 use exomaps_api::config::Config;
+use exomaps_domain::persona::Persona;
 use exomaps_local::pg::PrivateCluster;
 use exomaps_store::{PoolSettings, Store};
 use exomaps_tests::get;
@@ -31,7 +32,8 @@ async fn health_follows_the_database_down_and_back_up() {
     let settings = PoolSettings { max_connections: 2, acquire_timeout: Duration::from_millis(1500) };
     let store = Store::connect_lazy(&cluster.url("postgres"), &settings).unwrap();
     store.migrate().await.unwrap();
-    let router = exomaps_local::gateway::router(AppState::with_store(Config::default(), store));
+    let (state, _) = exomaps_tests::test_state(store, Config::default());
+    let router = exomaps_local::gateway::router(state.clone());
 
     let (status, _, body) = get(&router, "/api/health").await;
     assert_eq!(status, 200, "{body}");
@@ -46,6 +48,18 @@ async fn health_follows_the_database_down_and_back_up() {
     assert!(body["message"].as_str().unwrap().contains("not available"));
     assert_eq!(body["db_status"]["connected"], false);
     assert!(body["db_status"].get("detail").is_none(), "driver errors are not shown to observer_guest");
+    // The health row redacts the driver's text for every persona but admin and ops_engineer.
+    for (persona, shown) in [(Persona::Admin, true), (Persona::OpsEngineer, true), (Persona::GeneralUser, false)] {
+        let token = exomaps_tests::token_for(&state, persona, &[persona]).await;
+        let auth = format!("Bearer {token}");
+        let (status, _, body) = exomaps_tests::request(
+            &router,
+            exomaps_tests::req("GET", "/api/health", None, &[("authorization", &auth)]),
+        )
+        .await;
+        assert_eq!(status, 503);
+        assert_eq!(body["db_status"].get("detail").is_some(), shown, "{persona:?}: {body}");
+    }
     // Data routes fail the same way, with the envelope and no driver text.
     let (status, _, body) = get(&router, "/api/world/systems/xyz").await;
     assert_eq!((status.as_u16(), body["error"].as_str()), (503, Some("db_unavailable")), "{body}");
@@ -60,7 +74,7 @@ async fn health_follows_the_database_down_and_back_up() {
 
 #[tokio::test]
 async fn health_without_a_database_says_not_configured() {
-    let router = exomaps_local::gateway::router(AppState::new(Config::default()).unwrap());
+    let router = exomaps_local::gateway::router(AppState::load(Config::default()).await.unwrap());
     let (status, _, body) = get(&router, "/api/health").await;
     assert_eq!(status, 503);
     assert_eq!(body["db_status"]["configured"], false);

@@ -17,8 +17,12 @@ use std::sync::Arc;
 use std::time::Duration;
 
 fn as_curator(mut req: ApiRequest) -> ApiRequest {
-    req.caller =
-        Caller { persona: Persona::DataCurator, allowed: vec![Persona::DataCurator], user: Some("cur".into()) };
+    req.caller = Caller {
+        persona: Persona::DataCurator,
+        allowed: vec![Persona::DataCurator],
+        user: Some("cur".into()),
+        ..Caller::anonymous()
+    };
     req
 }
 

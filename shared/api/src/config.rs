@@ -3,7 +3,54 @@
 
 use exomaps_domain::coords::Scope;
 use exomaps_store::PoolSettings;
+use std::path::PathBuf;
 use std::time::Duration;
+
+/// Identity and access settings (issue 4).
+#[derive(Debug, Clone)]
+pub struct AuthConfig {
+    /// `EXOMAPS_SECRETS_FILE`: the local secrets file (signing keys, optional database URL).
+    pub secrets_file: Option<PathBuf>,
+    /// `EXOMAPS_SECRETS_TTL_SECS` (default 60): how long cached secrets are used before the
+    /// source is looked at again.
+    pub secrets_ttl: Duration,
+    /// `EXOMAPS_JWT_ISSUER` (default `exomaps`) and `EXOMAPS_JWT_AUDIENCE` (default `exomaps-api`).
+    pub issuer: String,
+    pub audience: String,
+    /// `EXOMAPS_ACCESS_TTL_SECS` (default 900) and `EXOMAPS_REFRESH_TTL_SECS` (default 14 days).
+    pub access_ttl_secs: i64,
+    pub refresh_ttl_secs: i64,
+    /// `EXOMAPS_CORS_ORIGINS`: comma-separated exact origins allowed to call with credentials.
+    pub cors_origins: Vec<String>,
+    /// `EXOMAPS_LOGIN_MAX_PER_USER` (default 5) and `EXOMAPS_LOGIN_MAX_PER_SOURCE` (default 30)
+    /// attempts per `EXOMAPS_LOGIN_WINDOW_SECS` (default 900).
+    pub login_max_per_user: i32,
+    pub login_max_per_source: i32,
+    pub login_window_secs: i64,
+}
+
+impl Default for AuthConfig {
+    fn default() -> Self {
+        AuthConfig {
+            secrets_file: None,
+            secrets_ttl: Duration::from_secs(60),
+            issuer: "exomaps".into(),
+            audience: "exomaps-api".into(),
+            access_ttl_secs: 900,
+            refresh_ttl_secs: 14 * 24 * 3600,
+            cors_origins: Vec::new(),
+            login_max_per_user: 5,
+            login_max_per_source: 30,
+            login_window_secs: 900,
+        }
+    }
+}
+
+/// An origin as browsers send it: `scheme://host[:port]`, nothing else.
+fn valid_origin(o: &str) -> bool {
+    let Some((scheme, rest)) = o.split_once("://") else { return false };
+    matches!(scheme, "http" | "https") && !rest.is_empty() && !rest.contains(['/', '*', '?', '#', ' ', '@'])
+}
 
 #[derive(Debug, Clone)]
 pub struct Config {
@@ -17,6 +64,7 @@ pub struct Config {
     /// `EXOMAPS_SOURCES`: the folder `file://` sources of `POST /api/runs` must live in (and
     /// where the default sources come from). Unset: no `file://` source is accepted.
     pub sources_dir: Option<std::path::PathBuf>,
+    pub auth: AuthConfig,
 }
 
 impl Default for Config {
@@ -27,6 +75,7 @@ impl Default for Config {
             scope: Scope::default(),
             build: "dev".into(),
             sources_dir: None,
+            auth: AuthConfig::default(),
         }
     }
 }
@@ -69,6 +118,51 @@ impl Config {
         if let Some(b) = get("EXOMAPS_BUILD").filter(|v| !v.trim().is_empty()) {
             c.build = b;
         }
+        let a = &mut c.auth;
+        a.secrets_file = get("EXOMAPS_SECRETS_FILE").filter(|v| !v.trim().is_empty()).map(PathBuf::from);
+        if let Some(s) = parse::<u64>(&get, "EXOMAPS_SECRETS_TTL_SECS")? {
+            a.secrets_ttl = Duration::from_secs(s);
+        }
+        if let Some(v) = get("EXOMAPS_JWT_ISSUER").filter(|v| !v.trim().is_empty()) {
+            a.issuer = v.trim().to_string();
+        }
+        if let Some(v) = get("EXOMAPS_JWT_AUDIENCE").filter(|v| !v.trim().is_empty()) {
+            a.audience = v.trim().to_string();
+        }
+        let positive = |key: &str, v: Option<i64>| match v {
+            Some(n) if n <= 0 => Err(format!("{key} must be a positive integer")),
+            other => Ok(other),
+        };
+        if let Some(n) = positive("EXOMAPS_ACCESS_TTL_SECS", parse(&get, "EXOMAPS_ACCESS_TTL_SECS")?)? {
+            a.access_ttl_secs = n;
+        }
+        if let Some(n) = positive("EXOMAPS_REFRESH_TTL_SECS", parse(&get, "EXOMAPS_REFRESH_TTL_SECS")?)? {
+            a.refresh_ttl_secs = n;
+        }
+        if let Some(n) = positive("EXOMAPS_LOGIN_WINDOW_SECS", parse(&get, "EXOMAPS_LOGIN_WINDOW_SECS")?)? {
+            a.login_window_secs = n;
+        }
+        for (key, slot) in [
+            ("EXOMAPS_LOGIN_MAX_PER_USER", &mut a.login_max_per_user),
+            ("EXOMAPS_LOGIN_MAX_PER_SOURCE", &mut a.login_max_per_source),
+        ] {
+            if let Some(n) = positive(key, parse::<i64>(&get, key)?)? {
+                *slot = i32::try_from(n).map_err(|_| format!("{key} is too large"))?;
+            }
+        }
+        if let Some(v) = get("EXOMAPS_CORS_ORIGINS") {
+            for o in v.split(',').map(str::trim).filter(|o| !o.is_empty()) {
+                if o == "*" || o == "null" {
+                    return Err(format!(
+                        "EXOMAPS_CORS_ORIGINS may not contain {o:?}: credentials are allowed, so origins must be listed"
+                    ));
+                }
+                if !valid_origin(o) {
+                    return Err(format!("EXOMAPS_CORS_ORIGINS: {o:?} is not an origin (scheme://host[:port])"));
+                }
+                a.cors_origins.push(o.trim_end_matches('/').to_string());
+            }
+        }
         Ok(c)
     }
 }
@@ -99,5 +193,17 @@ mod tests {
         assert!(e.contains("EXOMAPS_SCOPE_LY"), "{e}");
         assert!(cfg(&[("EXOMAPS_SCOPE_LY", "-1")]).is_err());
         assert!(cfg(&[("EXOMAPS_DB_MAX_CONNECTIONS", "x")]).unwrap_err().contains("EXOMAPS_DB_MAX_CONNECTIONS"));
+        assert!(cfg(&[("EXOMAPS_ACCESS_TTL_SECS", "0")]).unwrap_err().contains("EXOMAPS_ACCESS_TTL_SECS"));
+        assert!(cfg(&[("EXOMAPS_LOGIN_MAX_PER_USER", "many")]).unwrap_err().contains("EXOMAPS_LOGIN_MAX_PER_USER"));
+    }
+
+    #[test]
+    fn cors_allow_list_refuses_wildcards() {
+        let c = cfg(&[("EXOMAPS_CORS_ORIGINS", "http://localhost:3000, https://exomaps.local")]).unwrap();
+        assert_eq!(c.auth.cors_origins, ["http://localhost:3000", "https://exomaps.local"]);
+        for bad in ["*", "http://a.com,*", "null", "https://*.exomaps.org", "localhost:3000", "https://a.com/path"] {
+            let e = cfg(&[("EXOMAPS_CORS_ORIGINS", bad)]).unwrap_err();
+            assert!(e.contains("EXOMAPS_CORS_ORIGINS"), "{bad}: {e}");
+        }
     }
 }

@@ -1,7 +1,7 @@
 //! The one error envelope: `{"error": "<snake_case_code>", "message": "<human text>", ...details}`.
 
 use crate::request::{ApiResponse, json_response};
-use http::StatusCode;
+use http::{HeaderName, HeaderValue, StatusCode, header};
 use serde_json::{Map, Value};
 
 #[derive(Debug, Clone)]
@@ -11,11 +11,13 @@ pub struct ApiError {
     pub message: String,
     /// Extra top-level fields merged into the envelope.
     pub details: Map<String, Value>,
+    /// Extra response headers (`WWW-Authenticate`, `Retry-After`).
+    pub headers: Vec<(HeaderName, HeaderValue)>,
 }
 
 impl ApiError {
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> ApiError {
-        ApiError { status, code, message: message.into(), details: Map::new() }
+        ApiError { status, code, message: message.into(), details: Map::new(), headers: Vec::new() }
     }
 
     pub fn bad_request(message: impl Into<String>) -> ApiError {
@@ -34,6 +36,31 @@ impl ApiError {
         ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "Internal error")
     }
 
+    /// 401 for a missing or refused credential, with the RFC 6750 challenge.
+    pub fn unauthorized(code: &'static str, message: impl Into<String>) -> ApiError {
+        let challenge = match code {
+            "invalid_token" => "Bearer realm=\"exomaps\", error=\"invalid_token\"",
+            _ => "Bearer realm=\"exomaps\"",
+        };
+        ApiError::new(StatusCode::UNAUTHORIZED, code, message)
+            .with_header(header::WWW_AUTHENTICATE, HeaderValue::from_static(challenge))
+    }
+
+    pub fn payload_too_large(limit: usize) -> ApiError {
+        ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", format!("request body exceeds {limit} bytes"))
+    }
+
+    /// The same error with another code (e.g. `unknown_persona` for a 400).
+    pub fn with_code(mut self, code: &'static str) -> ApiError {
+        self.code = code;
+        self
+    }
+
+    pub fn with_header(mut self, name: HeaderName, value: HeaderValue) -> ApiError {
+        self.headers.push((name, value));
+        self
+    }
+
     pub fn with(mut self, key: &str, value: impl Into<Value>) -> ApiError {
         self.details.insert(key.to_string(), value.into());
         self
@@ -46,7 +73,11 @@ impl ApiError {
         for (k, v) in self.details {
             body.entry(k).or_insert(v);
         }
-        json_response(self.status, &Value::Object(body))
+        let mut res = json_response(self.status, &Value::Object(body));
+        for (name, value) in self.headers {
+            res.headers_mut().append(name, value);
+        }
+        res
     }
 }
 

@@ -7,6 +7,7 @@ use crate::routes::{self, Route};
 use crate::state::AppState;
 use bytes::Bytes;
 use http::header;
+use lambda_http::request::RequestContext;
 use lambda_http::{Body, RequestExt, service_fn};
 
 pub type Error = lambda_http::Error;
@@ -30,7 +31,7 @@ pub fn run_route(name: &str) -> Result<(), Error> {
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     runtime.block_on(async move {
         // The pool needs the runtime's context, so the state is built inside it.
-        let state = AppState::new(config)?;
+        let state = AppState::load(config).await?;
         lambda_http::run(service_fn(move |req: lambda_http::Request| {
             let state = state.clone();
             async move { Ok::<_, Error>(handle(route, &state, req).await) }
@@ -51,6 +52,13 @@ fn from_lambda(req: lambda_http::Request) -> ApiRequest {
     let query = req.query_string_parameters();
     let path = req.path_parameters();
     let mut out = ApiRequest::new(req.method().clone());
+    // API Gateway's own view of the client address (not a client-supplied header).
+    let source_ip = match req.request_context_ref() {
+        Some(RequestContext::ApiGatewayV1(c)) => c.identity.source_ip.clone(),
+        Some(RequestContext::ApiGatewayV2(c)) => c.http.source_ip.clone(),
+        _ => None,
+    };
+    out.source_ip = source_ip.and_then(|ip| ip.parse().ok());
     for (k, v) in query.iter() {
         out.query.entry(k.to_string()).or_insert_with(|| v.to_string());
     }

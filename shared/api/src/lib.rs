@@ -9,11 +9,13 @@
 
 pub mod auth;
 pub mod config;
+pub mod cors;
 pub mod error;
 pub mod handlers;
 pub mod lambda;
 pub mod request;
 pub mod routes;
+pub mod secrets;
 pub mod state;
 pub mod ws;
 

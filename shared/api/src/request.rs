@@ -5,6 +5,7 @@ use crate::error::ApiError;
 use bytes::Bytes;
 use http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use std::collections::HashMap;
+use std::net::IpAddr;
 
 pub type ApiResponse = http::Response<Bytes>;
 
@@ -16,8 +17,12 @@ pub struct ApiRequest {
     pub path_params: HashMap<String, String>,
     pub query: HashMap<String, String>,
     pub body: Bytes,
+    /// The client's address as the edge saw it (API Gateway's `sourceIp`, the local socket).
+    pub source_ip: Option<IpAddr>,
     /// Who is calling, resolved by `dispatch` before the handler runs.
     pub caller: Caller,
+    /// Set by `dispatch` when the route's permission row says R for the caller's persona.
+    pub redacted: bool,
 }
 
 impl ApiRequest {
@@ -28,7 +33,9 @@ impl ApiRequest {
             path_params: HashMap::new(),
             query: HashMap::new(),
             body: Bytes::new(),
+            source_ip: None,
             caller: Caller::anonymous(),
+            redacted: false,
         }
     }
 
@@ -48,6 +55,17 @@ impl ApiRequest {
                 .map(Some)
                 .map_err(|_| ApiError::bad_request(format!("query parameter '{key}' must be an integer"))),
         }
+    }
+
+    /// The JSON body as `T`: 413 above `limit` bytes, 400 when it is not valid JSON for `T`.
+    pub fn json_body<T: serde::de::DeserializeOwned>(&self, limit: usize) -> Result<T, ApiError> {
+        if self.body.len() > limit {
+            return Err(ApiError::payload_too_large(limit));
+        }
+        if self.body.is_empty() {
+            return Err(ApiError::bad_request("a JSON body is required"));
+        }
+        serde_json::from_slice(&self.body).map_err(|e| ApiError::bad_request(format!("invalid JSON body: {e}")))
     }
 
     pub fn header(&self, name: &str) -> Option<&str> {

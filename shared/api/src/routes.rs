@@ -3,17 +3,21 @@
 //! Lambda binaries, the permission checks and the template-consistency test all read it.
 
 use crate::auth::{self, Caller};
+use crate::cors;
 use crate::error::ApiError;
 use crate::handlers;
 use crate::request::{ApiRequest, ApiResponse};
 use crate::state::AppState;
 use exomaps_domain::persona::Persona;
-use http::{HeaderValue, Method, StatusCode, header};
+use http::{HeaderValue, Method, header};
 use std::future::Future;
 use std::pin::Pin;
 
 pub type HandlerFuture = Pin<Box<dyn Future<Output = Result<ApiResponse, ApiError>> + Send>>;
 pub type HandlerFn = fn(AppState, ApiRequest) -> HandlerFuture;
+
+/// Largest request body any route accepts, on Lambda and locally alike (413 above it).
+pub const MAX_BODY_BYTES: usize = 1 << 20;
 
 pub struct Route {
     /// The function (Lambda) name: `functions/src/bin/<name>.rs`, `infra/template.yaml`.
@@ -21,17 +25,63 @@ pub struct Route {
     pub method: Method,
     /// Path with `{param}` segments (the syntax axum and API Gateway share).
     pub path: &'static str,
-    /// Personas allowed to call it (DOMAIN.md §1.3).
-    pub allowed: &'static [Persona],
+    /// The route's row of the permission matrix (DOMAIN.md §1.3). Every route states it.
+    pub access: Access,
     pub summary: &'static str,
     pub handler: HandlerFn,
 }
 
-const EVERYONE: &[Persona] = &Persona::ALL;
-const PIPELINE_OPERATORS: &[Persona] = &[Persona::Admin, Persona::OpsEngineer, Persona::DataCurator];
-const VALIDATION_READERS: &[Persona] =
-    &[Persona::Admin, Persona::DataCurator, Persona::OpsEngineer, Persona::ScienceAnalyst];
-const CONFIDENCE_READERS: &[Persona] = &[Persona::Admin, Persona::DataCurator, Persona::ScienceAnalyst];
+/// What one persona gets on one route.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rule {
+    /// ✔ allowed.
+    Allow,
+    /// R: allowed with redaction (the handler sees `ApiRequest::redacted`).
+    Redact,
+    /// ✖ denied: 403 (401 for an anonymous caller).
+    Deny,
+}
+
+/// How the route treats a presented access token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Credentials {
+    /// A presented token is verified (refused → 401); none → anonymous `observer_guest`.
+    Token,
+    /// Credential endpoints (login, refresh, logout): dispatch does not read the access token —
+    /// a stale one must not block signing in again. The handler authenticates what it needs.
+    Ignored,
+}
+
+/// One row of the permission matrix: a rule per persona, columns in the order of
+/// DOMAIN.md §1.1 / `Persona::ALL` (adm sim gen cur sci ops nar obs).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Access {
+    pub rules: [Rule; 8],
+    pub credentials: Credentials,
+}
+
+impl Access {
+    /// A row for a route that takes access tokens.
+    pub const fn grid(rules: [Rule; 8]) -> Access {
+        Access { rules, credentials: Credentials::Token }
+    }
+
+    /// A credential endpoint: open to everyone, access tokens not read.
+    pub const fn credential_endpoint() -> Access {
+        Access { rules: [Rule::Allow; 8], credentials: Credentials::Ignored }
+    }
+
+    pub fn rule(&self, p: Persona) -> Rule {
+        self.rules[p.index()]
+    }
+
+    /// The personas the row lets in (with or without redaction).
+    pub fn allowed(&self) -> Vec<Persona> {
+        Persona::ALL.into_iter().filter(|p| self.rule(*p) != Rule::Deny).collect()
+    }
+}
+
+use Rule::{Allow as Y, Deny as N, Redact as R};
 
 macro_rules! h {
     ($f:path) => {
@@ -44,7 +94,8 @@ pub static ROUTES: &[Route] = &[
         name: "health",
         method: Method::GET,
         path: "/api/health",
-        allowed: EVERYONE,
+        // The database driver's error text only for admin and ops_engineer.
+        access: Access::grid([Y, R, R, R, R, Y, R, R]),
         summary: "Service and database health",
         handler: h!(handlers::health::health),
     },
@@ -52,15 +103,24 @@ pub static ROUTES: &[Route] = &[
         name: "persona-get",
         method: Method::GET,
         path: "/api/persona",
-        allowed: EVERYONE,
+        access: Access::grid([Y, Y, Y, Y, Y, Y, Y, Y]),
         summary: "The caller's current persona and the personas available",
         handler: h!(handlers::persona::get_persona),
+    },
+    Route {
+        name: "persona-set",
+        method: Method::POST,
+        path: "/api/persona",
+        access: Access::grid([Y, Y, Y, Y, Y, Y, Y, Y]),
+        summary: "Switch to another of the caller's personas (re-issues the access token)",
+        handler: h!(handlers::persona::set_persona),
     },
     Route {
         name: "world-systems",
         method: Method::GET,
         path: "/api/world/systems",
-        allowed: EVERYONE,
+        // observer_guest: `confidence_bound` removed.
+        access: Access::grid([Y, Y, Y, Y, Y, Y, Y, R]),
         summary: "Systems within scope, nearest first",
         handler: h!(handlers::world::systems),
     },
@@ -68,7 +128,7 @@ pub static ROUTES: &[Route] = &[
         name: "world-systems-xyz",
         method: Method::GET,
         path: "/api/world/systems/xyz",
-        allowed: EVERYONE,
+        access: Access::grid([Y, Y, Y, Y, Y, Y, Y, R]),
         summary: "Systems within scope with ICRS Cartesian positions (pc)",
         handler: h!(handlers::world::systems_xyz),
     },
@@ -76,7 +136,7 @@ pub static ROUTES: &[Route] = &[
         name: "world-systems-full",
         method: Method::GET,
         path: "/api/world/systems/full",
-        allowed: EVERYONE,
+        access: Access::grid([Y, Y, Y, Y, Y, Y, Y, Y]),
         summary: "The map payload: every system within scope with its attributes",
         handler: h!(handlers::world::systems_full),
     },
@@ -84,7 +144,7 @@ pub static ROUTES: &[Route] = &[
         name: "world-confidence",
         method: Method::GET,
         path: "/api/world/confidence",
-        allowed: CONFIDENCE_READERS,
+        access: Access::grid([Y, N, N, Y, Y, N, N, N]),
         summary: "Distance uncertainty of every system in scope",
         handler: h!(handlers::world::confidence),
     },
@@ -92,7 +152,7 @@ pub static ROUTES: &[Route] = &[
         name: "runs-start",
         method: Method::POST,
         path: "/api/runs",
-        allowed: PIPELINE_OPERATORS,
+        access: Access::grid([Y, N, N, Y, N, Y, N, N]),
         summary: "Start a pipeline run (sends its kick message)",
         handler: h!(handlers::runs::start),
     },
@@ -100,7 +160,7 @@ pub static ROUTES: &[Route] = &[
         name: "runs-manifest",
         method: Method::GET,
         path: "/api/runs/manifest",
-        allowed: PIPELINE_OPERATORS,
+        access: Access::grid([Y, N, N, Y, N, Y, N, N]),
         summary: "Pipeline runs, newest first, with their source files",
         handler: h!(handlers::runs::manifest),
     },
@@ -108,7 +168,7 @@ pub static ROUTES: &[Route] = &[
         name: "runs-get",
         method: Method::GET,
         path: "/api/runs/{run_id}",
-        allowed: VALIDATION_READERS,
+        access: Access::grid([Y, N, N, Y, Y, Y, N, N]),
         summary: "A run's status, phase progress and source files",
         handler: h!(handlers::runs::get_run),
     },
@@ -116,9 +176,41 @@ pub static ROUTES: &[Route] = &[
         name: "runs-validation",
         method: Method::GET,
         path: "/api/runs/validation/{run_id}",
-        allowed: VALIDATION_READERS,
+        access: Access::grid([Y, N, N, Y, Y, Y, N, N]),
         summary: "A run's validation summary and quarantine records",
         handler: h!(handlers::runs::validation),
+    },
+    Route {
+        name: "auth-login",
+        method: Method::POST,
+        path: "/api/auth/login",
+        access: Access::credential_endpoint(),
+        summary: "Username + password to an access token and a refresh token",
+        handler: h!(handlers::auth::login),
+    },
+    Route {
+        name: "auth-refresh",
+        method: Method::POST,
+        path: "/api/auth/refresh",
+        access: Access::credential_endpoint(),
+        summary: "Exchange a refresh token for a new pair (rotation; reuse revokes the session)",
+        handler: h!(handlers::auth::refresh),
+    },
+    Route {
+        name: "auth-logout",
+        method: Method::POST,
+        path: "/api/auth/logout",
+        access: Access::credential_endpoint(),
+        summary: "End the session: revoke its refresh tokens and clear the cookies",
+        handler: h!(handlers::auth::logout),
+    },
+    Route {
+        name: "admin-users",
+        method: Method::GET,
+        path: "/api/admin/users",
+        access: Access::grid([Y, N, N, N, N, N, N, N]),
+        summary: "Users and their personas (admin)",
+        handler: h!(handlers::admin::users),
     },
 ];
 
@@ -127,18 +219,28 @@ pub fn by_name(name: &str) -> Option<&'static Route> {
     ROUTES.iter().find(|r| r.name == name)
 }
 
-/// Runs one route for one request: resolves the caller, enforces the permission table,
-/// calls the handler, turns errors into the envelope and adds the standard headers.
-pub async fn dispatch(route: &Route, state: &AppState, mut req: ApiRequest) -> ApiResponse {
-    req.caller = auth::resolve(&req.headers);
-    let res = match permit(route, &req.caller) {
+/// Runs one route for one request: checks the body size, resolves the caller, enforces the
+/// route's permission row, calls the handler, turns errors into the envelope and adds the
+/// standard and CORS headers.
+pub async fn dispatch(route: &Route, state: &AppState, req: ApiRequest) -> ApiResponse {
+    let origin = cors::allowed_origin(&state.config().auth, &req.headers);
+    let res = match run(route, state, req).await {
+        Ok(res) => res,
         Err(e) => e.into_response(),
-        Ok(()) => match (route.handler)(state.clone(), req).await {
-            Ok(res) => res,
-            Err(e) => e.into_response(),
-        },
     };
-    with_standard_headers(res)
+    cors::apply(&state.config().auth, with_standard_headers(res), origin)
+}
+
+async fn run(route: &Route, state: &AppState, mut req: ApiRequest) -> Result<ApiResponse, ApiError> {
+    if req.body.len() > MAX_BODY_BYTES {
+        return Err(ApiError::payload_too_large(MAX_BODY_BYTES));
+    }
+    req.caller = match route.access.credentials {
+        Credentials::Token => auth::authenticate(state, &req.headers).await?,
+        Credentials::Ignored => Caller::anonymous(),
+    };
+    req.redacted = permit(&route.access, &format!("{} {}", route.method, route.path), &req.caller)?;
+    (route.handler)(state.clone(), req).await
 }
 
 /// Security headers on every response, and `no-store` unless the handler chose caching.
@@ -147,22 +249,33 @@ pub fn with_standard_headers(mut res: ApiResponse) -> ApiResponse {
     h.insert(header::X_CONTENT_TYPE_OPTIONS, HeaderValue::from_static("nosniff"));
     h.insert(header::REFERRER_POLICY, HeaderValue::from_static("no-referrer"));
     h.insert(header::X_FRAME_OPTIONS, HeaderValue::from_static("DENY"));
+    h.insert(header::STRICT_TRANSPORT_SECURITY, HeaderValue::from_static("max-age=63072000; includeSubDomains"));
+    h.insert(header::CONTENT_SECURITY_POLICY, HeaderValue::from_static("default-src 'none'; frame-ancestors 'none'"));
     h.entry(header::CACHE_CONTROL).or_insert(HeaderValue::from_static("no-store"));
     res
 }
 
-fn permit(route: &Route, caller: &Caller) -> Result<(), ApiError> {
-    if route.allowed.contains(&caller.persona) {
-        return Ok(());
+/// Checks a caller against a permission row. `Ok(true)` means allowed with redaction. A denied
+/// anonymous caller gets 401 (sign in); a denied signed-in caller gets 403. Both name the
+/// personas the row allows.
+pub fn permit(access: &Access, label: &str, caller: &Caller) -> Result<bool, ApiError> {
+    match access.rule(caller.persona) {
+        Rule::Allow => Ok(false),
+        Rule::Redact => Ok(true),
+        Rule::Deny => {
+            let required: Vec<&str> = access.allowed().iter().map(|p| p.key()).collect();
+            let err = if caller.is_authenticated() {
+                ApiError::new(
+                    http::StatusCode::FORBIDDEN,
+                    "forbidden",
+                    format!("{label} is not available to persona {}", caller.persona.key()),
+                )
+            } else {
+                ApiError::unauthorized("unauthorized", format!("{label} requires signing in"))
+            };
+            Err(err.with("required_personas", required).with("current_persona", caller.persona.key()))
+        }
     }
-    let required: Vec<&str> = route.allowed.iter().map(|p| p.key()).collect();
-    Err(ApiError::new(
-        StatusCode::FORBIDDEN,
-        "forbidden",
-        format!("{} {} is not available to persona {}", route.method, route.path, caller.persona.key()),
-    )
-    .with("required_personas", required)
-    .with("current_persona", caller.persona.key()))
 }
 
 #[cfg(test)]
@@ -178,24 +291,28 @@ mod tests {
             assert!(names.insert(r.name), "duplicate function name {}", r.name);
             assert!(paths.insert((r.method.clone(), r.path)), "duplicate route {} {}", r.method, r.path);
             assert!(r.path.starts_with("/api/"), "{}", r.path);
-            assert!(!r.allowed.is_empty(), "{} allows nobody", r.name);
+            assert!(!r.access.allowed().is_empty(), "{} allows nobody", r.name);
             assert!(r.name.chars().all(|c| c.is_ascii_lowercase() || c == '-'), "{}", r.name);
         }
     }
 
     #[test]
     fn permission_denied_names_the_required_personas() {
-        static ADMIN_ONLY: Route = Route {
-            name: "probe",
-            method: Method::GET,
-            path: "/api/probe",
-            allowed: &[Persona::Admin],
-            summary: "",
-            handler: h!(handlers::health::health),
-        };
-        let err = permit(&ADMIN_ONLY, &Caller::anonymous()).unwrap_err();
-        assert_eq!(err.status, StatusCode::FORBIDDEN);
-        assert_eq!(err.details["required_personas"], serde_json::json!(["admin"]));
-        assert_eq!(err.details["current_persona"], "observer_guest");
+        let row = Access::grid([Y, N, N, Y, R, N, N, N]);
+        let anonymous = Caller::anonymous();
+        let err = permit(&row, "GET /api/probe", &anonymous).unwrap_err();
+        assert_eq!(err.status, http::StatusCode::UNAUTHORIZED, "anonymous callers are asked to sign in");
+        assert_eq!(err.details["required_personas"], serde_json::json!(["admin", "data_curator", "science_analyst"]));
+        let mut signed_in = Caller { user_id: Some(uuid::Uuid::nil()), ..Caller::anonymous() };
+        signed_in.persona = Persona::OpsEngineer;
+        let err = permit(&row, "GET /api/probe", &signed_in).unwrap_err();
+        assert_eq!(err.status, http::StatusCode::FORBIDDEN);
+        assert_eq!(err.code, "forbidden");
+        assert_eq!(err.details["current_persona"], "ops_engineer");
+        assert!(err.message.contains("GET /api/probe"), "{}", err.message);
+        signed_in.persona = Persona::ScienceAnalyst;
+        assert!(permit(&row, "x", &signed_in).unwrap(), "R is allowed with redaction");
+        signed_in.persona = Persona::Admin;
+        assert!(!permit(&row, "x", &signed_in).unwrap());
     }
 }

@@ -3,8 +3,10 @@
 
 use crate::config::Config;
 use crate::error::ApiError;
+use crate::secrets::{self, KeySet, SecretSource};
 use exomaps_pipeline::queue::Queues;
 use exomaps_store::Store;
+use http::StatusCode;
 use std::sync::Arc;
 
 #[derive(Clone)]
@@ -15,6 +17,7 @@ pub struct AppState {
 struct Inner {
     config: Config,
     store: Option<Store>,
+    secrets: Option<Arc<dyn SecretSource>>,
     /// Where `POST /api/runs` sends kick messages (SQS in AWS, in-process locally).
     queues: Option<Arc<dyn Queues>>,
 }
@@ -26,29 +29,59 @@ impl std::fmt::Debug for AppState {
 }
 
 impl AppState {
-    /// Builds the state: a lazy pool (no connection is made until a request needs one).
-    pub fn new(config: Config) -> Result<AppState, String> {
-        let store = match &config.database_url {
-            Some(url) => Some(Store::connect_lazy(url, &config.pool).map_err(|e| format!("DATABASE_URL: {e}"))?),
+    /// Builds the state: the secret source of the configuration (see `secrets::from_config`)
+    /// and a lazy pool (no connection is made until a request needs one). The database URL is
+    /// `DATABASE_URL`, else the one the secret source holds.
+    pub async fn load(config: Config) -> Result<AppState, String> {
+        let secrets = secrets::from_config(&config)?;
+        let url = match (&config.database_url, &secrets) {
+            (Some(url), _) => Some(url.clone()),
+            (None, Some(s)) => s.database_url().await.map_err(|e| format!("database credentials: {e}"))?,
+            (None, None) => None,
+        };
+        let store = match &url {
+            Some(url) => Some(Store::connect_lazy(url, &config.pool).map_err(|e| format!("database URL: {e}"))?),
             None => None,
         };
-        Ok(AppState { inner: Arc::new(Inner { config, store, queues: None }) })
+        Ok(AppState { inner: Arc::new(Inner { config, store, secrets, queues: None }) })
     }
 
+    /// State over an existing store, with the configuration's secret source (none when the
+    /// configuration names none; see [`AppState::with_secrets`]).
     pub fn with_store(config: Config, store: Store) -> AppState {
-        AppState { inner: Arc::new(Inner { config, store: Some(store), queues: None }) }
+        let secrets = secrets::from_config(&config).unwrap_or_else(|e| {
+            tracing::error!(error = %e, "secret source unavailable; tokens will be refused");
+            None
+        });
+        AppState { inner: Arc::new(Inner { config, store: Some(store), secrets, queues: None }) }
     }
 
-    /// The same state with a queue for pipeline kicks (set once, at start-up).
+    /// The same state with another secret source.
+    pub fn with_secrets(self, secrets: Arc<dyn SecretSource>) -> AppState {
+        let inner = Inner {
+            config: self.inner.config.clone(),
+            store: self.inner.store.clone(),
+            secrets: Some(secrets),
+            queues: self.inner.queues.clone(),
+        };
+        AppState { inner: Arc::new(inner) }
+    }
+
+    /// The same state with a queue for pipeline kicks.
     pub fn with_queues(self, queues: Arc<dyn Queues>) -> AppState {
-        let inner = Arc::try_unwrap(self.inner).unwrap_or_else(|_| panic!("with_queues is called before sharing"));
-        AppState { inner: Arc::new(Inner { queues: Some(queues), ..inner }) }
+        let inner = Inner {
+            config: self.inner.config.clone(),
+            store: self.inner.store.clone(),
+            secrets: self.inner.secrets.clone(),
+            queues: Some(queues),
+        };
+        AppState { inner: Arc::new(inner) }
     }
 
     /// The pipeline queues, or a 503 when none is configured.
     pub fn queues(&self) -> Result<&dyn Queues, ApiError> {
         self.inner.queues.as_deref().ok_or_else(|| {
-            ApiError::new(http::StatusCode::SERVICE_UNAVAILABLE, "queue_unavailable", "no pipeline queue is configured")
+            ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "queue_unavailable", "no pipeline queue is configured")
         })
     }
 
@@ -66,5 +99,20 @@ impl AppState {
 
     pub fn store_opt(&self) -> Option<&Store> {
         self.inner.store.as_ref()
+    }
+
+    /// The signing keys in force, asked of the secret source on every call (it caches).
+    pub async fn signing_keys(&self) -> Result<Arc<KeySet>, ApiError> {
+        let Some(source) = &self.inner.secrets else {
+            return Err(ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "auth_not_configured",
+                "Sign-in is not configured on this server",
+            ));
+        };
+        source.signing_keys().await.map_err(|e| {
+            tracing::error!(error = %e, "signing keys unavailable");
+            ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "secrets_unavailable", "Signing keys are unavailable")
+        })
     }
 }

@@ -28,6 +28,11 @@ impl Persona {
         Persona::ObserverGuest,
     ];
 
+    /// Position in [`Persona::ALL`] (the column of the permission matrix, DOMAIN.md §1.3).
+    pub const fn index(self) -> usize {
+        self as usize
+    }
+
     pub fn key(self) -> &'static str {
         match self {
             Persona::Admin => "admin",
@@ -94,6 +99,7 @@ mod tests {
     fn keys_round_trip_and_unknown_keys_are_refused() {
         for p in Persona::ALL {
             assert_eq!(Persona::from_key(p.key()), Some(p));
+            assert_eq!(Persona::ALL[p.index()], p);
             assert!(!p.menus().is_empty());
         }
         assert_eq!(Persona::from_key("root"), None);

@@ -98,13 +98,21 @@ fn main() {
     let syn = work.join("SIMBAD_synthetic.csv");
     let t = Instant::now();
     synthetic(&syn, rows);
-    eprintln!("synthetic file: {rows} rows, {} MB, written in {:.1} s", std::fs::metadata(&syn).unwrap().len() / 1_000_000, t.elapsed().as_secs_f64());
+    eprintln!(
+        "synthetic file: {rows} rows, {} MB, written in {:.1} s",
+        std::fs::metadata(&syn).unwrap().len() / 1_000_000,
+        t.elapsed().as_secs_f64()
+    );
     inputs.push((format!("synthetic {rows} rows"), vec![syn]));
 
-    println!("{:<28} {:>9} {:>10} {:>10} {:>10} {:>12} {:>8}", "input", "rows", "copy s", "ingest s", "chain s", "ingest row/s", "× copy");
+    println!(
+        "{:<28} {:>9} {:>10} {:>10} {:>10} {:>12} {:>8}",
+        "input", "rows", "copy s", "ingest s", "chain s", "ingest row/s", "× copy"
+    );
     for (name, files) in inputs {
         let copy_s: f64 = files.iter().map(|f| psql_copy(&url, f, header_columns(f))).sum();
-        let total_rows: usize = files.iter().map(|f| std::fs::read(f).unwrap().split(|b| *b == b'\n').count() - 2).sum();
+        let total_rows: usize =
+            files.iter().map(|f| std::fs::read(f).unwrap().split(|b| *b == b'\n').count() - 2).sum();
         let (ingest_s, chain_s, status) = rt.block_on(async {
             let store = Store::connect_lazy(&url, &Default::default()).unwrap();
             store.migrate().await.unwrap();

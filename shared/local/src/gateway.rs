@@ -8,18 +8,16 @@ use axum::Router;
 use axum::body::{Body, Bytes};
 use axum::extract::rejection::RawPathParamsRejection;
 use axum::extract::ws::{Message, WebSocket, WebSocketUpgrade};
-use axum::extract::{Path, RawPathParams, Request, State};
+use axum::extract::{ConnectInfo, Path, RawPathParams, Request, State};
 use axum::response::Response;
 use axum::routing::{MethodFilter, MethodRouter, get};
-use exomaps_api::routes::with_standard_headers;
+use exomaps_api::routes::{MAX_BODY_BYTES, with_standard_headers};
 use exomaps_api::{ApiError, ApiRequest, AppState, ROUTES, Route, auth, dispatch, ws};
 use http::{HeaderMap, StatusCode, header};
 use std::collections::{BTreeMap, HashMap};
+use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use tokio::sync::mpsc;
-
-/// Largest request body the gateway accepts (API Gateway's own limit is 10 MB).
-pub const MAX_BODY_BYTES: usize = 1 << 20;
 
 /// A live local WebSocket: where to send frames, and when it connected.
 struct Socket {
@@ -33,8 +31,9 @@ struct Gateway {
     sockets: Arc<Mutex<HashMap<String, Socket>>>,
 }
 
-/// The gateway's router: every route of the table, `/ws`, `/@connections/{id}`, and a JSON
-/// 404 and 405 for the rest.
+/// The gateway's router: every route of the table (plus a CORS preflight answer on each of
+/// their paths), `/ws`, `/@connections/{id}`, and a JSON 404 and 405 for the rest. Serve it
+/// with `into_make_service_with_connect_info::<SocketAddr>()` so handlers see the client address.
 pub fn router(state: AppState) -> Router {
     let mut by_path: BTreeMap<&'static str, MethodRouter<Gateway>> = BTreeMap::new();
     for route in ROUTES {
@@ -47,7 +46,7 @@ pub fn router(state: AppState) -> Router {
     }
     let mut router = Router::new();
     for (path, mr) in by_path {
-        router = router.route(path, mr.fallback(method_not_allowed));
+        router = router.route(path, mr.options(preflight).fallback(method_not_allowed));
     }
     let gw = Gateway { app: state, sockets: Arc::default() };
     router
@@ -64,6 +63,7 @@ async fn serve(
     req: Request,
 ) -> Response {
     let mut api_req = ApiRequest::new(req.method().clone());
+    api_req.source_ip = req.extensions().get::<ConnectInfo<SocketAddr>>().map(|c| c.0.ip());
     match params {
         Ok(params) => {
             for (k, v) in params.iter() {
@@ -80,12 +80,7 @@ async fn serve(
     api_req.headers = parts.headers;
     api_req.body = match axum::body::to_bytes(body, MAX_BODY_BYTES).await {
         Ok(b) => b,
-        Err(_) => {
-            return to_axum(
-                ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "payload_too_large", "request body exceeds 1 MiB")
-                    .into_response(),
-            );
-        }
+        Err(_) => return to_axum(ApiError::payload_too_large(MAX_BODY_BYTES).into_response()),
     };
     let started = std::time::Instant::now();
     let res = dispatch(route, &state, api_req).await;
@@ -101,7 +96,10 @@ async fn serve(
 /// `GET /ws`: `$connect` (authorise and record) before the upgrade, then `$default` for every
 /// text frame and `$disconnect` when the socket closes.
 async fn ws_upgrade(State(gw): State<Gateway>, headers: HeaderMap, upgrade: WebSocketUpgrade) -> Response {
-    let caller = auth::resolve(&headers);
+    let caller = match auth::authenticate(&gw.app, &headers).await {
+        Ok(c) => c,
+        Err(e) => return to_axum(e.into_response()),
+    };
     let id = uuid::Uuid::new_v4().simple().to_string();
     if let Err(e) = ws::on_connect(&gw.app, &id, &caller).await {
         return to_axum(e.into_response());
@@ -227,6 +225,10 @@ fn percent_decode(s: &str) -> String {
 fn to_axum(res: exomaps_api::ApiResponse) -> Response {
     let (parts, body) = with_standard_headers(res).into_parts();
     Response::from_parts(parts, Body::from(body))
+}
+
+async fn preflight(State(gw): State<Gateway>, req: Request) -> Response {
+    to_axum(exomaps_api::cors::preflight(&gw.app.config().auth, req.headers()))
 }
 
 async fn not_found() -> Response {

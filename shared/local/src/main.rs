@@ -3,8 +3,11 @@
 const USAGE: &str = "\
 exomaps-local [up]        private PostgreSQL in .exomaps/pg (EXOMAPS_DATA_DIR) unless
                           DATABASE_URL is set, migrate, ingest the sources, serve every
-                          route on 127.0.0.1:5000 (EXOMAPS_HOST, EXOMAPS_PORT)
-exomaps-local serve       migrate and serve against DATABASE_URL
+                          route on 127.0.0.1:5000 (EXOMAPS_HOST, EXOMAPS_PORT); signing keys
+                          in .exomaps/secrets.json and seed users (random passwords) in
+                          .exomaps/seed-users.json, generated on first start
+exomaps-local serve       migrate and serve against DATABASE_URL (seed users only from
+                          EXOMAPS_SEED_USERS)
 exomaps-local ingest      run the pipeline once against DATABASE_URL and print the report
 exomaps-local pg-start D  start a private cluster in folder D; print its DATABASE_URL
 exomaps-local pg-stop D   stop the cluster in folder D
@@ -68,13 +71,60 @@ fn pg_start(dir: Option<&String>) -> Result<(), String> {
     Ok(())
 }
 
+/// The project's local data folder (`EXOMAPS_DATA_DIR`, default `.exomaps`, git-ignored).
+fn data_dir() -> PathBuf {
+    let dir = std::env::var_os("EXOMAPS_DATA_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| sources::repo_root().join(".exomaps"));
+    std::path::absolute(&dir).unwrap_or(dir)
+}
+
+/// `up` without `EXOMAPS_SECRETS_FILE`: a local secrets file with a random signing key,
+/// created on first start (mode 0600) and reused after, so sessions survive a restart.
+fn local_secrets(config: &mut Config) -> Result<(), String> {
+    if config.auth.secrets_file.is_some() {
+        return Ok(());
+    }
+    let path = data_dir().join("secrets.json");
+    if !path.exists() {
+        exomaps_api::secrets::write_secrets_file(&path, &exomaps_api::secrets::KeySet::generate(), None)
+            .map_err(|e| format!("{}: {e}", path.display()))?;
+        tracing::info!(path = %path.display(), "generated a local signing key");
+    }
+    config.auth.secrets_file = Some(path);
+    Ok(())
+}
+
+/// Seed users from `EXOMAPS_SEED_USERS`, or (for `up`) `.exomaps/seed-users.json`, generated
+/// with random passwords on first start.
+async fn seed_users(store: &Store, cmd: &str) -> Result<(), String> {
+    use exomaps_api::auth::seed;
+    let path = match std::env::var_os("EXOMAPS_SEED_USERS") {
+        Some(p) => PathBuf::from(p),
+        None if cmd == "up" => data_dir().join("seed-users.json"),
+        None => return Ok(()),
+    };
+    let (users, created) = seed::load_or_create(&path)?;
+    seed::apply(store, &users).await?;
+    if created {
+        println!("Seed users (generated; passwords kept in {}):", path.display());
+        for u in &users {
+            println!("  {:<26} {}  personas: {}", u.username, u.password, u.personas.join(","));
+        }
+    } else {
+        println!("{} seed users from {} (passwords are in that file)", users.len(), path.display());
+    }
+    Ok(())
+}
+
 async fn async_main(cmd: &str) -> Result<(), String> {
     let mut config = Config::from_env()?;
+    if cmd == "up" {
+        local_secrets(&mut config)?;
+    }
     // `up` without DATABASE_URL: a private cluster in the project's data folder, stopped on exit.
     let cluster = if config.database_url.is_none() && cmd == "up" {
-        let data = std::env::var_os("EXOMAPS_DATA_DIR").map(PathBuf::from);
-        let dir = data.unwrap_or_else(|| sources::repo_root().join(".exomaps")).join("pg");
-        let dir = std::path::absolute(&dir).unwrap_or(dir);
+        let dir = data_dir().join("pg");
         tracing::info!(dir = %dir.display(), "starting a private PostgreSQL cluster");
         let c =
             tokio::task::spawn_blocking(move || PrivateCluster::create(&dir)).await.map_err(|e| e.to_string())??;
@@ -86,6 +136,9 @@ async fn async_main(cmd: &str) -> Result<(), String> {
     let url = config.database_url.clone().ok_or("DATABASE_URL is not set")?;
     let store = Store::connect_lazy(&url, &config.pool).map_err(|e| e.to_string())?;
     store.migrate().await.map_err(|e| format!("migrations failed: {e}"))?;
+    if cmd != "ingest" {
+        seed_users(&store, cmd).await?;
+    }
 
     let sources_dir = config.sources_dir.clone().unwrap_or_else(sources::sources_dir);
     config.sources_dir = Some(sources_dir.clone());
@@ -123,7 +176,10 @@ async fn async_main(cmd: &str) -> Result<(), String> {
     let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| format!("cannot listen on {addr}: {e}"))?;
     let app = gateway::router(AppState::with_store(config, store).with_queues(std::sync::Arc::new(queues)));
     tracing::info!("ExoMaps listening on http://{addr}");
-    axum::serve(listener, app).with_graceful_shutdown(shutdown_signal()).await.map_err(|e| e.to_string())?;
+    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
+        .with_graceful_shutdown(shutdown_signal())
+        .await
+        .map_err(|e| e.to_string())?;
     tracing::info!("shut down");
     drop(cluster);
     Ok(())

@@ -5,6 +5,7 @@
 //! only from `migrations/` (embedded here), forward-only.
 
 mod copy;
+pub mod identity;
 pub mod ingest;
 pub mod realtime;
 pub mod reports;

@@ -1,4 +1,6 @@
 //! Route handlers: `async fn(AppState, ApiRequest) -> Result<ApiResponse, ApiError>`.
+pub mod admin;
+pub mod auth;
 pub mod health;
 pub mod persona;
 pub mod runs;

@@ -3,7 +3,6 @@
 
 use crate::request::{ApiRequest, ApiResponse, ok_json};
 use crate::{ApiError, AppState};
-use exomaps_domain::persona::Persona;
 use exomaps_store::world::{SystemRow, WorldBuildRow};
 use http::{HeaderValue, StatusCode, header};
 use serde::Serialize;
@@ -74,9 +73,9 @@ async fn active_build(state: &AppState) -> Result<Option<WorldBuildRow>, ApiErro
 }
 
 /// `confidence_bound` (the distance uncertainty in pc, `null` when unknown) is redacted —
-/// omitted — for observer_guest (DOMAIN.md §1.3).
+/// omitted — where the permission row says R (observer_guest, DOMAIN.md §1.3).
 fn confidence_bound(req: &ApiRequest, row: &SystemRow) -> Option<Option<f64>> {
-    (req.caller.persona != Persona::ObserverGuest).then_some(row.uncertainty_pc)
+    (!req.redacted).then_some(row.uncertainty_pc)
 }
 
 #[derive(Serialize)]
