@@ -127,6 +127,21 @@ impl RowNote {
     }
 }
 
+/// Widest header any contract accepts (the SIMBAD files have 11 columns, EXOPLANETS 98).
+pub const MAX_COLUMNS: usize = 4096;
+/// Cells beyond the header width kept individually in [`QuarantinedRow::raw`].
+pub const MAX_EXTRA_RAW_CELLS: usize = 32;
+
+/// A row that failed at least one check (any contract).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct QuarantinedRow {
+    pub line: u32,
+    pub issues: Vec<RowIssue>,
+    /// (normalised header, raw cell as read, lossily decoded) in file order. Cells beyond the
+    /// header's width are named `column_<n>` (1-based position; see [`MAX_EXTRA_RAW_CELLS`]).
+    pub raw: Vec<(String, String)>,
+}
+
 /// Outcome of a file's quality gate.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
