@@ -86,18 +86,26 @@ pub enum NoteCode {
     SpectralTypeFromOtypes,
     /// A non-ASCII look-alike (U+2212 minus sign) was replaced by its ASCII form.
     NonAsciiNormalised,
+    /// EXOPLANETS: a blank `star_name` was recovered from the planet name (trailing planet
+    /// letter stripped) or from `star_alternate_names`.
+    StarNameRecovered,
 }
 
 impl NoteCode {
     /// Every code, in declaration (and `Ord`) order.
-    pub const ALL: [NoteCode; 3] =
-        [NoteCode::WhitespaceNormalised, NoteCode::SpectralTypeFromOtypes, NoteCode::NonAsciiNormalised];
+    pub const ALL: [NoteCode; 4] = [
+        NoteCode::WhitespaceNormalised,
+        NoteCode::SpectralTypeFromOtypes,
+        NoteCode::NonAsciiNormalised,
+        NoteCode::StarNameRecovered,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
             NoteCode::WhitespaceNormalised => "WHITESPACE_NORMALISED",
             NoteCode::SpectralTypeFromOtypes => "SPECTRAL_TYPE_FROM_OTYPES",
             NoteCode::NonAsciiNormalised => "NON_ASCII_NORMALISED",
+            NoteCode::StarNameRecovered => "STAR_NAME_RECOVERED",
         }
     }
 
@@ -267,6 +275,7 @@ mod tests {
         assert_eq!(NoteCode::WhitespaceNormalised.as_str(), "WHITESPACE_NORMALISED");
         assert_eq!(NoteCode::SpectralTypeFromOtypes.as_str(), "SPECTRAL_TYPE_FROM_OTYPES");
         assert_eq!(NoteCode::NonAsciiNormalised.as_str(), "NON_ASCII_NORMALISED");
+        assert_eq!(NoteCode::StarNameRecovered.as_str(), "STAR_NAME_RECOVERED");
         for c in NoteCode::ALL {
             assert_eq!(NoteCode::parse(c.as_str()), Some(c));
             assert_eq!(c.to_string(), c.as_str());
