@@ -8,4 +8,5 @@ pub mod catalogue;
 pub mod coords;
 pub mod names;
 pub mod persona;
+pub mod spectral;
 pub mod units;
