@@ -295,7 +295,9 @@ fn fix_letter_o(token: &str) -> Option<String> {
 fn parse_token(token: &str) -> (Option<SpectralClass>, Option<f64>, Option<String>, StellarKind) {
     let mut s = token.trim();
     let lower = s.to_ascii_lowercase();
-    if lower == "wd" || lower.starts_with("wd ") || lower.starts_with("wd") && !lower[2..].starts_with(char::is_alphabetic)
+    if lower == "wd"
+        || lower.starts_with("wd ")
+        || lower.starts_with("wd") && !lower[2..].starts_with(char::is_alphabetic)
     {
         return (Some(SpectralClass::D), None, None, StellarKind::WhiteDwarf);
     }
@@ -415,11 +417,17 @@ mod tests {
     #[test]
     fn plain_mk_types() {
         let t = p("M5.5V");
-        assert_eq!((t.class, t.subclass, t.luminosity_class.as_deref()), (Some(SpectralClass::M), Some(5.5), Some("V")));
+        assert_eq!(
+            (t.class, t.subclass, t.luminosity_class.as_deref()),
+            (Some(SpectralClass::M), Some(5.5), Some("V"))
+        );
         assert_eq!((t.kind, t.typo_fixed, t.multi_valued), (StellarKind::Normal, false, false));
         assert_eq!(t.class_code().as_deref(), Some("M5.5"));
         let t = p("G2 V");
-        assert_eq!((t.class, t.subclass, t.luminosity_class.as_deref()), (Some(SpectralClass::G), Some(2.0), Some("V")));
+        assert_eq!(
+            (t.class, t.subclass, t.luminosity_class.as_deref()),
+            (Some(SpectralClass::G), Some(2.0), Some("V"))
+        );
         let t = p(" K0IIIb");
         assert_eq!((t.raw.as_str(), t.luminosity_class.as_deref()), ("K0IIIb", Some("IIIb")));
         assert_eq!(p("K0 ").raw, "K0");
@@ -455,7 +463,10 @@ mod tests {
         let t = p("M9.5 | T5.5");
         assert_eq!((t.tokens.clone(), t.subclass), (vec!["M9.5".to_string(), "T5.5".to_string()], Some(9.5)));
         let t = p("G or K");
-        assert_eq!((t.tokens.clone(), t.class, t.multi_valued), (vec!["G".into(), "K".into()], Some(SpectralClass::G), true));
+        assert_eq!(
+            (t.tokens.clone(), t.class, t.multi_valued),
+            (vec!["G".into(), "K".into()], Some(SpectralClass::G), true)
+        );
         assert_eq!(class("F/G"), Some('F'));
         assert_eq!(class("M/K"), Some('M'));
         assert_eq!(class("A+M"), Some('A'));
@@ -494,7 +505,10 @@ mod tests {
         let t = p("PSR");
         assert_eq!((t.class, t.kind), (None, StellarKind::Pulsar));
         let t = p("sdB");
-        assert_eq!((t.class, t.kind, t.luminosity_class.as_deref()), (Some(SpectralClass::B), StellarKind::Subdwarf, Some("VI")));
+        assert_eq!(
+            (t.class, t.kind, t.luminosity_class.as_deref()),
+            (Some(SpectralClass::B), StellarKind::Subdwarf, Some("VI"))
+        );
         let t = p("sdB2VII");
         assert_eq!((t.subclass, t.luminosity_class.as_deref()), (Some(2.0), Some("VII")));
         assert_eq!(class("SdB D"), Some('B'));
@@ -524,7 +538,9 @@ mod tests {
     #[test]
     fn trailing_dwarf_marks_and_ranges() {
         // " D" suffixes never turn a G star into a white dwarf.
-        for (raw, c, s) in [("G5 D", 'G', 5.0), ("G5D", 'G', 5.0), ("K0 D", 'K', 0.0), ("M0 D", 'M', 0.0), ("K0 E", 'K', 0.0)] {
+        for (raw, c, s) in
+            [("G5 D", 'G', 5.0), ("G5D", 'G', 5.0), ("K0 D", 'K', 0.0), ("M0 D", 'M', 0.0), ("K0 E", 'K', 0.0)]
+        {
             let t = p(raw);
             assert_eq!((t.class.map(SpectralClass::letter), t.subclass), (Some(c), Some(s)), "{raw}");
         }
@@ -540,7 +556,27 @@ mod tests {
 
     #[test]
     fn never_panics_on_odd_text() {
-        for s in ["é", "Kö", "K\u{2212}5", "O", "D", "sd", "sdé", "d", "-", "/", "+", "|||", "or", "G or", "KO\u{0301}", "W", "wdx", "M-", "M-dw"] {
+        for s in [
+            "é",
+            "Kö",
+            "K\u{2212}5",
+            "O",
+            "D",
+            "sd",
+            "sdé",
+            "d",
+            "-",
+            "/",
+            "+",
+            "|||",
+            "or",
+            "G or",
+            "KO\u{0301}",
+            "W",
+            "wdx",
+            "M-",
+            "M-dw",
+        ] {
             let _ = parse(s);
         }
         assert_eq!(parse("/").map(|t| t.tokens.len()), Some(0));

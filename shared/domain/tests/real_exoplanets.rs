@@ -51,8 +51,12 @@ fn check(name: &str, want: Expected) {
         BTreeMap::from([(ReasonCode::RequiredNull, want.star_name_null), (ReasonCode::DuplicateIdentity, 1)]),
         "{name}"
     );
-    assert!(b.quarantined.iter().flat_map(|q| &q.issues).all(|i| i.code != ReasonCode::RequiredNull
-        || i.column == "star_name"));
+    assert!(
+        b.quarantined
+            .iter()
+            .flat_map(|q| &q.issues)
+            .all(|i| i.code != ReasonCode::RequiredNull || i.column == "star_name")
+    );
     assert_eq!(b.duplicate_rows, 1);
     assert_eq!(b.gate(&GateConfig::default()), GateStatus::Pass);
 
@@ -88,12 +92,8 @@ fn check(name: &str, want: Expected) {
         ],
         "{name}"
     );
-    let null_lines: Vec<u32> = b
-        .quarantined
-        .iter()
-        .filter(|q| q.issues[0].code == ReasonCode::RequiredNull)
-        .map(|q| q.line)
-        .collect();
+    let null_lines: Vec<u32> =
+        b.quarantined.iter().filter(|q| q.issues[0].code == ReasonCode::RequiredNull).map(|q| q.line).collect();
     let mut expected_null = blank.clone();
     expected_null.retain(|l| !recovered.iter().any(|(r, _, _)| r == l));
     assert_eq!(null_lines, expected_null, "{name}");

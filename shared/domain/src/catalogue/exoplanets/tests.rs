@@ -54,7 +54,8 @@ fn clean_row_is_fully_typed_with_earth_units() {
 
 #[test]
 fn true_mass_wins_over_mass_sini_and_radius_converts() {
-    let b = parse_ok(&csv(&["51 Peg,344.3625,20.7686111,,51 Peg b,Confirmed,0.47,0.46,1.9,4.2308,0.052,,1995,42761,,,,"]));
+    let b =
+        parse_ok(&csv(&["51 Peg,344.3625,20.7686111,,51 Peg b,Confirmed,0.47,0.46,1.9,4.2308,0.052,,1995,42761,,,,"]));
     let r = &b.accepted[0];
     assert_eq!(r.mass_source, Some(MassSource::TrueMass));
     assert!((r.mass_earth.unwrap() - 0.47 * 317.83).abs() < 1e-9);
@@ -152,7 +153,11 @@ fn required_fields() {
     let b = parse_ok(&csv(&["A,,,,,,,,,,,,,,,,,", ",1,2,,,,,,,,,,,,,,,"]));
     assert_eq!(
         codes(&b.quarantined[0]),
-        [(ReasonCode::RequiredNull, "planet_name"), (ReasonCode::RequiredNull, "ra"), (ReasonCode::RequiredNull, "dec")]
+        [
+            (ReasonCode::RequiredNull, "planet_name"),
+            (ReasonCode::RequiredNull, "ra"),
+            (ReasonCode::RequiredNull, "dec")
+        ]
     );
     assert_eq!(
         codes(&b.quarantined[1]),
@@ -247,10 +252,7 @@ fn file_level_refusals() {
     assert_eq!(parse(b""), Err(FileError::Empty));
     assert_eq!(parse(BOM.as_bytes()), Err(FileError::Empty));
     assert_eq!(parse(b"\n\n"), Err(FileError::Empty));
-    assert_eq!(
-        parse(b"name,ra,dec\n"),
-        Err(FileError::MissingColumns(vec!["star_name".into(), "planet_name".into()]))
-    );
+    assert_eq!(parse(b"name,ra,dec\n"), Err(FileError::MissingColumns(vec!["star_name".into(), "planet_name".into()])));
     // SIMBAD file given to the exoplanet contract.
     let simbad = "sys_id,main_id,Average of ra,Average of dec,Average of dist\n1,X,1,2,3\n";
     assert_eq!(parse(simbad.as_bytes()), Err(FileError::MissingColumns(REQUIRED_COLUMNS.map(String::from).to_vec())));
