@@ -7,6 +7,7 @@
 pub mod canon;
 pub mod catalogue;
 pub mod coords;
+pub mod inference;
 pub mod names;
 pub mod persona;
 pub mod reference;

@@ -191,3 +191,46 @@ fn every_catalogue_spectral_type_parses_honestly() {
     assert_eq!(typo, 7, "GOV KO KOIII KOIII/IV KOIV KOV MOV");
     assert_eq!((distinct.len(), multi), (331, 44));
 }
+
+#[test]
+fn inference_over_the_real_neighbourhood_is_reproducible_and_stable() {
+    use exomaps_domain::inference::{InferenceConfig, Orbit, StarInput, infer_world, pair_is_stable};
+    use sha2::{Digest, Sha256};
+    let Some(c) = build("SIMBAD_03.csv", "EXOPLANETS_01x.csv") else { return };
+    let stars: Vec<StarInput> = c
+        .stars
+        .iter()
+        .filter(|s| s.distance_pc.is_some_and(|d| d * LY_PER_PC <= 110.0))
+        .map(StarInput::from_canon)
+        .collect();
+    let run = |seed: u64| infer_world(&stars, &InferenceConfig { world_seed: seed });
+    let digest = |o: &[exomaps_domain::inference::SystemInference]| Sha256::digest(serde_json::to_vec(o).unwrap());
+    let (a, b, other) = (run(42), run(42), run(43));
+    assert_eq!(digest(&a), digest(&b));
+    assert_ne!(digest(&a), digest(&other));
+    let planets: usize = a.iter().map(|s| s.planets.len()).sum();
+    let belts: usize = a.iter().map(|s| s.belts.len()).sum();
+    let moons: usize = a.iter().map(|s| s.moons.len()).sum();
+    let with_planets = a.iter().filter(|s| !s.planets.is_empty()).count();
+    eprintln!(
+        "{} systems: {planets} inferred planets in {with_planets} systems, {belts} belts, {moons} moons",
+        a.len()
+    );
+    assert!(planets > 1000 && belts > 50);
+    for s in &a {
+        let mut orbits: Vec<(Orbit, bool)> = s.observed_zones.iter().map(|z| (z.orbit, false)).collect();
+        orbits.extend(
+            s.planets
+                .iter()
+                .map(|p| (Orbit { a_au: p.semi_major_axis_au, e: p.eccentricity, mass_earth: p.mass_earth }, true)),
+        );
+        orbits.sort_by(|x, y| x.0.a_au.total_cmp(&y.0.a_au));
+        for w in orbits.windows(2).filter(|w| w[0].1 || w[1].1) {
+            assert!(pair_is_stable(&w[0].0, &w[1].0, s.star.mass_msun), "{}", s.main_id);
+        }
+    }
+    // Sol is complete; Proxima's observed b and c keep their zones clear.
+    assert!(a.iter().find(|s| s.main_id == "Sol").unwrap().planets.is_empty());
+    let proxima = a.iter().find(|s| s.main_id == "Proxima Centauri").unwrap();
+    assert_eq!(proxima.observed_zones.len(), 2);
+}
