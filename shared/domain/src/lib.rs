@@ -4,6 +4,7 @@
 //! state. Every function here is a function of its arguments. Callers (pipeline, api) bring
 //! the bytes in and take the results out.
 
+pub mod asset;
 pub mod canon;
 pub mod catalogue;
 pub mod coords;

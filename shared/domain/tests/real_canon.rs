@@ -75,7 +75,9 @@ fn canon_of_the_newest_files() {
     assert!(!eps_eri.planets.is_empty(), "eps Eri b attaches to the SIMBAD star");
 
     // Every exoplanet row is attached exactly once.
-    assert_eq!(c.stats.planets_attached, 8 + c.stats.exoplanet_rows);
+    assert_eq!(c.stats.planets_attached, 8 + c.stats.exoplanet_rows - 2);
+    let unattached: Vec<&str> = c.unattached_planets.iter().map(|u| u.planet_name.as_str()).collect();
+    assert_eq!(unattached, ["2I/Borisov", "Oumuamua"], "exoplanet.eu lists them with host Sun");
     assert_eq!(
         c.stats.exoplanet_hosts,
         c.stats.hosts_matched_by_name + c.stats.hosts_matched_by_alternate_name + c.stats.hosts_new
@@ -233,4 +235,32 @@ fn inference_over_the_real_neighbourhood_is_reproducible_and_stable() {
     assert!(a.iter().find(|s| s.main_id == "Sol").unwrap().planets.is_empty());
     let proxima = a.iter().find(|s| s.main_id == "Proxima Centauri").unwrap();
     assert_eq!(proxima.observed_zones.len(), 2);
+}
+
+#[test]
+fn map_asset_of_the_real_neighbourhood() {
+    use exomaps_domain::asset::{self, AssetSystem};
+    use exomaps_domain::inference::{InferenceConfig, StarInput, infer_system};
+    let Some(c) = build("SIMBAD_03.csv", "EXOPLANETS_01x.csv") else { return };
+    let cfg = InferenceConfig { world_seed: 42 };
+    let systems: Vec<AssetSystem> = c
+        .stars
+        .iter()
+        .filter(|s| s.distance_pc.is_some_and(|d| d * LY_PER_PC <= 110.0))
+        .filter_map(|s| AssetSystem::from_canon(s, Some(&infer_system(&StarInput::from_canon(s), &cfg))))
+        .collect();
+    let bytes = asset::encode(&systems, 1);
+    eprintln!("real map asset: {} systems, {} bytes", systems.len(), bytes.len());
+    assert!(bytes.len() < 6 * 1024 * 1024 / 4);
+    let decoded = asset::decode(&bytes).unwrap();
+    assert_eq!(decoded.systems.len(), systems.len());
+    let proxima = decoded.systems.iter().find(|s| s.main_id == "Proxima Centauri").unwrap();
+    assert_eq!(
+        (proxima.observed_planets, proxima.class_code, proxima.flags & asset::FLAG_CURATED),
+        (2, SpectralClass::M.code(), asset::FLAG_CURATED)
+    );
+    assert!(proxima.aliases.iter().any(|a| a == "V* V645 Cen"));
+    assert!(proxima.flags & asset::FLAG_HZ_PLANET != 0, "Proxima b is in the conservative HZ");
+    let sol = decoded.systems.iter().find(|s| s.main_id == "Sol").unwrap();
+    assert_eq!((sol.x_pc, sol.distance_ly, sol.observed_planets), (0.0, 0.0, 8));
 }

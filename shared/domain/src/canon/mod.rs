@@ -316,7 +316,18 @@ pub struct Canon {
     pub stars: Vec<CanonStar>,
     pub groups: Vec<SystemGroup>,
     pub review: Vec<ReviewPair>,
+    /// Exoplanet rows deliberately not attached to any star, with the reason.
+    pub unattached_planets: Vec<UnattachedPlanet>,
     pub stats: CanonStats,
+}
+
+/// An exoplanet row that is not attached to a star.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct UnattachedPlanet {
+    pub planet_name: String,
+    pub star_name: String,
+    pub line: u32,
+    pub reason: String,
 }
 
 /// Counts of what canonicalisation did.
@@ -335,7 +346,10 @@ pub struct CanonStats {
     pub hosts_matched_by_alternate_name: usize,
     /// Hosts that became new stars.
     pub hosts_new: usize,
+    /// Observed planets attached to a host (Sol's eight included).
     pub planets_attached: usize,
+    /// Exoplanet rows not attached (see [`Canon::unattached_planets`]).
+    pub planets_unattached: usize,
     pub aliases: usize,
     /// Flags per code.
     pub flags: BTreeMap<FlagCode, usize>,
@@ -681,6 +695,7 @@ pub fn canonicalise(simbad: &[SimbadRecord], exoplanets: &[ExoplanetRecord], cfg
             .push(r);
     }
     stats.exoplanet_hosts = host_order.len();
+    let mut unattached = Vec::new();
     for name in host_order {
         let rows = &host_rows[name];
         let mut alternates: Vec<&str> = Vec::new();
@@ -716,6 +731,21 @@ pub fn canonicalise(simbad: &[SimbadRecord], exoplanets: &[ExoplanetRecord], cfg
                 }
             }
         };
+        if i == sol_i {
+            // The solar system is curated and complete; exoplanet.eu lists the interstellar
+            // objects 1I/ʻOumuamua and 2I/Borisov with host "Sun".
+            for r in rows.iter() {
+                unattached.push(UnattachedPlanet {
+                    planet_name: r.planet_name.clone(),
+                    star_name: name.to_string(),
+                    line: r.line,
+                    reason:
+                        "host is the Sun: the curated solar system is closed (interstellar objects are not planets)"
+                            .into(),
+                });
+            }
+            continue;
+        }
         merge_exoplanet_host(&mut b.stars[i], name, rows, cfg);
         b.add_alias(i, name);
         for a in &alternates {
@@ -752,11 +782,12 @@ pub fn canonicalise(simbad: &[SimbadRecord], exoplanets: &[ExoplanetRecord], cfg
     let review = review_pairs(&b.stars, cfg);
     stats.stars = b.stars.len();
     stats.planets_attached = b.stars.iter().map(|s| s.planets.len()).sum();
+    stats.planets_unattached = unattached.len();
     stats.aliases = b.index.len();
     for f in b.stars.iter().flat_map(|s| &s.flags) {
         *stats.flags.entry(f.code).or_insert(0) += 1;
     }
-    Canon { stars: b.stars, groups, review, stats }
+    Canon { stars: b.stars, groups, review, unattached_planets: unattached, stats }
 }
 
 fn merge_exoplanet_host(star: &mut CanonStar, name: &str, rows: &[&ExoplanetRecord], cfg: &CanonConfig) {

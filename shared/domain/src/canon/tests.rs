@@ -253,3 +253,13 @@ fn vocabulary_strings() {
     assert_eq!(serde_json::to_value(FlagCode::AmbiguousHost).unwrap(), "ambiguous_host");
     assert_eq!(serde_json::to_value(ClassSource::TeffDerived).unwrap(), "teff_derived");
 }
+
+#[test]
+fn rows_hosted_by_the_sun_are_not_attached_to_sol() {
+    let c = run(&[], &["Sun,0,0,,Oumuamua,Confirmed,,,,,,,,,,", "Sun,0,0,,2I/Borisov,Confirmed,,,,,,,,,,"]);
+    assert_eq!(c.star("Sol").unwrap().planets.len(), 8);
+    let names: Vec<&str> = c.unattached_planets.iter().map(|u| u.planet_name.as_str()).collect();
+    assert_eq!(names, ["Oumuamua", "2I/Borisov"]);
+    assert_eq!((c.stats.planets_attached, c.stats.planets_unattached), (8, 2));
+    assert_eq!(c.unattached_planets[0].line, 2);
+}
