@@ -366,6 +366,30 @@ mod tests {
     }
 
     #[test]
+    fn the_documented_example_byte_for_byte() {
+        let sol = AssetSystem {
+            main_id: "Sol".into(),
+            x_pc: 0.0,
+            y_pc: 0.0,
+            z_pc: 0.0,
+            distance_ly: 0.0,
+            class: Some(SpectralClass::G),
+            multiplicity: 1,
+            observed_planets: 8,
+            inferred_planets: 0,
+            curated: true,
+            hz_planet: false,
+            aliases: vec![],
+        };
+        let mut want = vec![0x45, 0x58, 0x4D, 0x50, 1, 0, 0, 0, 1, 0, 0, 0, 7, 0, 0, 0, 0, 0, 0, 0];
+        want.extend([0u8; 16]);
+        want.extend([4, 1, 8, 0, 0, 0, 5]);
+        want.extend([3, 0, 0, 0, b'S', b'o', b'l']);
+        want.extend([0, 0, 0, 0]);
+        assert_eq!(encode(&[sol], 7), want);
+    }
+
+    #[test]
     fn round_trip() {
         let systems = synthetic(500);
         let out = decode(&encode(&systems, 77)).unwrap();
