@@ -4,8 +4,13 @@
 //! state. Every function here is a function of its arguments. Callers (pipeline, api) bring
 //! the bytes in and take the results out.
 
+pub mod asset;
+pub mod canon;
 pub mod catalogue;
 pub mod coords;
+pub mod inference;
 pub mod names;
 pub mod persona;
+pub mod reference;
+pub mod spectral;
 pub mod units;

@@ -4,6 +4,15 @@
 /// Light-years per parsec, the factor the whole project uses.
 pub const LY_PER_PC: f64 = 3.26156;
 
+/// Earth masses per Jupiter mass (exoplanet.eu `mass`, `mass_sini`).
+pub const EARTH_MASSES_PER_JUPITER_MASS: f64 = 317.83;
+
+/// Earth radii per Jupiter radius (exoplanet.eu `radius`).
+pub const EARTH_RADII_PER_JUPITER_RADIUS: f64 = 11.209;
+
+/// Solar masses per Earth mass.
+pub const SOLAR_MASSES_PER_EARTH_MASS: f64 = 3.003e-6;
+
 /// Parsecs to light-years.
 pub fn pc_to_ly(pc: f64) -> f64 {
     pc * LY_PER_PC

@@ -86,18 +86,26 @@ pub enum NoteCode {
     SpectralTypeFromOtypes,
     /// A non-ASCII look-alike (U+2212 minus sign) was replaced by its ASCII form.
     NonAsciiNormalised,
+    /// EXOPLANETS: a blank `star_name` was recovered from the planet name (trailing planet
+    /// letter stripped) or from `star_alternate_names`.
+    StarNameRecovered,
 }
 
 impl NoteCode {
     /// Every code, in declaration (and `Ord`) order.
-    pub const ALL: [NoteCode; 3] =
-        [NoteCode::WhitespaceNormalised, NoteCode::SpectralTypeFromOtypes, NoteCode::NonAsciiNormalised];
+    pub const ALL: [NoteCode; 4] = [
+        NoteCode::WhitespaceNormalised,
+        NoteCode::SpectralTypeFromOtypes,
+        NoteCode::NonAsciiNormalised,
+        NoteCode::StarNameRecovered,
+    ];
 
     pub fn as_str(self) -> &'static str {
         match self {
             NoteCode::WhitespaceNormalised => "WHITESPACE_NORMALISED",
             NoteCode::SpectralTypeFromOtypes => "SPECTRAL_TYPE_FROM_OTYPES",
             NoteCode::NonAsciiNormalised => "NON_ASCII_NORMALISED",
+            NoteCode::StarNameRecovered => "STAR_NAME_RECOVERED",
         }
     }
 
@@ -125,6 +133,21 @@ impl RowNote {
     pub fn new(code: NoteCode, column: impl Into<String>, detail: impl Into<String>) -> RowNote {
         RowNote { code, column: column.into(), detail: detail.into() }
     }
+}
+
+/// Widest header any contract accepts (the SIMBAD files have 11 columns, EXOPLANETS 98).
+pub const MAX_COLUMNS: usize = 4096;
+/// Cells beyond the header width kept individually in [`QuarantinedRow::raw`].
+pub const MAX_EXTRA_RAW_CELLS: usize = 32;
+
+/// A row that failed at least one check (any contract).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct QuarantinedRow {
+    pub line: u32,
+    pub issues: Vec<RowIssue>,
+    /// (normalised header, raw cell as read, lossily decoded) in file order. Cells beyond the
+    /// header's width are named `column_<n>` (1-based position; see [`MAX_EXTRA_RAW_CELLS`]).
+    pub raw: Vec<(String, String)>,
 }
 
 /// Outcome of a file's quality gate.
@@ -252,6 +275,7 @@ mod tests {
         assert_eq!(NoteCode::WhitespaceNormalised.as_str(), "WHITESPACE_NORMALISED");
         assert_eq!(NoteCode::SpectralTypeFromOtypes.as_str(), "SPECTRAL_TYPE_FROM_OTYPES");
         assert_eq!(NoteCode::NonAsciiNormalised.as_str(), "NON_ASCII_NORMALISED");
+        assert_eq!(NoteCode::StarNameRecovered.as_str(), "STAR_NAME_RECOVERED");
         for c in NoteCode::ALL {
             assert_eq!(NoteCode::parse(c.as_str()), Some(c));
             assert_eq!(c.to_string(), c.as_str());

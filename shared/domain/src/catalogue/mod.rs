@@ -1,3 +1,5 @@
 //! Source catalogue rows, their ingest contracts and gates (DOMAIN.md §4).
 pub mod contract;
+pub mod exoplanets;
+pub(crate) mod rows;
 pub mod simbad;

@@ -20,8 +20,9 @@
 //! Missing optional columns read as blank cells.
 
 use crate::catalogue::contract::{
-    FileError, GateConfig, GateStatus, NoteCode, ReasonCode, RowIssue, RowNote, gate_status, normalise_header,
+    FileError, GateConfig, GateStatus, NoteCode, ReasonCode, RowIssue, RowNote, gate_status,
 };
+use crate::catalogue::rows::{self, Cell, non_blank, number, required_null, show, split_list};
 use crate::names::normalise_id;
 use serde::Serialize;
 use std::collections::hash_map::Entry;
@@ -46,10 +47,7 @@ pub const DIST_RANGE_PC: (f64, f64) = (0.0, 1e6);
 /// An RA at or below this many degrees on a row with a blank `otype_txt` is taken to be hours.
 pub const RA_HOURS_MAX: f64 = 24.0;
 
-/// Widest header accepted (the SIMBAD files have 11 columns).
-pub const MAX_COLUMNS: usize = 4096;
-/// Cells beyond the header width kept individually in [`QuarantinedRow::raw`].
-pub const MAX_EXTRA_RAW_CELLS: usize = 32;
+pub use crate::catalogue::contract::{MAX_COLUMNS, MAX_EXTRA_RAW_CELLS, QuarantinedRow};
 
 /// U+2212 MINUS SIGN, replaced by ASCII `-` in identifiers.
 const UNICODE_MINUS: char = '\u{2212}';
@@ -87,16 +85,6 @@ pub struct SimbadRecord {
     /// 2 if any `otypes` token is in [`MULTIPLICITY_OTYPES`], else 1.
     pub multiplicity: u8,
     pub notes: Vec<RowNote>,
-}
-
-/// A row that failed at least one check.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct QuarantinedRow {
-    pub line: u32,
-    pub issues: Vec<RowIssue>,
-    /// (normalised header, raw cell as read, lossily decoded) in file order. Cells beyond the
-    /// header's width are named `column_<n>` (1-based position; see [`MAX_EXTRA_RAW_CELLS`]).
-    pub raw: Vec<(String, String)>,
 }
 
 /// The outcome of validating one SIMBAD file.
@@ -145,99 +133,16 @@ impl SimbadBatch {
 
 /// Validate one SIMBAD file. Never panics, whatever the bytes.
 pub fn parse(bytes: &[u8]) -> Result<SimbadBatch, FileError> {
-    // Strip the BOM before the CSV reader sees it, so a quoted first header still parses.
-    let body = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(bytes);
-    let mut reader = csv::ReaderBuilder::new().has_headers(false).flexible(true).from_reader(body);
-
-    let mut record = csv::ByteRecord::new();
-    let has_header = reader.read_byte_record(&mut record).map_err(|e| csv_error(&e))?;
-    if !has_header {
-        return Err(FileError::Empty);
-    }
-    let mut lines = LineCounter::default();
-    if record.len() > MAX_COLUMNS {
-        let line = record.position().map_or(1, |p| lines.line_at(body, p.byte()));
-        return Err(oversized_header(&record, line));
-    }
-    let header: Vec<String> = record.iter().map(|f| normalise_header(&String::from_utf8_lossy(f))).collect();
-    if header.iter().all(String::is_empty) {
-        return Err(FileError::Empty);
-    }
-    let cols = Columns::locate(&header)?;
-
-    let mut batch = SimbadBatch { total_rows: 0, accepted: Vec::new(), quarantined: Vec::new(), duplicate_rows: 0 };
     let mut seen: HashMap<(i64, String), u32> = HashMap::new();
-
-    loop {
-        match reader.read_byte_record(&mut record) {
-            Ok(true) => {}
-            Ok(false) => break,
-            Err(e) => return Err(csv_error(&e)),
-        }
-        batch.total_rows += 1;
-        let line = record.position().map_or(0, |p| lines.line_at(body, p.byte()));
-        match check_row(&record, &header, &cols, line, &mut seen) {
-            Ok(rec) => batch.accepted.push(rec),
-            Err(issues) => {
-                if issues.iter().any(|i| i.code == ReasonCode::DuplicateIdentity) {
-                    batch.duplicate_rows += 1;
-                }
-                batch.quarantined.push(QuarantinedRow { line, issues, raw: raw_cells(&record, &header) });
-            }
-        }
-    }
-    Ok(batch)
-}
-
-/// A header wider than [`MAX_COLUMNS`]: report the missing required columns if any (without
-/// materialising every name), else refuse the width.
-fn oversized_header(record: &csv::ByteRecord, line: u32) -> FileError {
-    let mut found = [false; REQUIRED_COLUMNS.len()];
-    for field in record.iter() {
-        let name = normalise_header(&String::from_utf8_lossy(field));
-        if let Some(i) = REQUIRED_COLUMNS.iter().position(|c| *c == name) {
-            found[i] = true;
-        }
-    }
-    let missing: Vec<String> =
-        REQUIRED_COLUMNS.iter().zip(found).filter(|(_, f)| !f).map(|(c, _)| c.to_string()).collect();
-    if missing.is_empty() {
-        FileError::Csv {
-            line: u64::from(line),
-            message: format!("header has {} columns; at most {MAX_COLUMNS} supported", record.len()),
-        }
-    } else {
-        FileError::MissingColumns(missing)
-    }
-}
-
-/// 1-based line numbers from byte offsets, counted incrementally (offsets only grow).
-///
-/// The CSV reader's own line counter lags by one after a CRLF terminator and points at
-/// skipped blank lines, so a record's line is derived from where its first byte really is:
-/// the recorded offset, moved past any line terminators the reader had not yet consumed.
-#[derive(Default)]
-struct LineCounter {
-    offset: usize,
-    newlines: usize,
-}
-
-impl LineCounter {
-    fn line_at(&mut self, body: &[u8], byte: u64) -> u32 {
-        let mut start = usize::try_from(byte).unwrap_or(usize::MAX).min(body.len());
-        while matches!(body.get(start), Some(b'\r' | b'\n')) {
-            start += 1;
-        }
-        if start > self.offset {
-            self.newlines += body[self.offset..start].iter().filter(|&&b| b == b'\n').count();
-            self.offset = start;
-        }
-        u32::try_from(self.newlines + 1).unwrap_or(u32::MAX)
-    }
-}
-
-fn csv_error(e: &csv::Error) -> FileError {
-    FileError::Csv { line: e.position().map_or(0, |p| p.line()), message: e.to_string() }
+    let parsed = rows::parse_rows(bytes, &REQUIRED_COLUMNS, Columns::locate, |cols, record, header, line| {
+        check_row(record, header, cols, line, &mut seen)
+    })?;
+    Ok(SimbadBatch {
+        total_rows: parsed.total_rows,
+        accepted: parsed.accepted,
+        quarantined: parsed.quarantined,
+        duplicate_rows: parsed.duplicate_rows,
+    })
 }
 
 /// Positions of the columns the contract reads (first occurrence of each name).
@@ -256,16 +161,12 @@ struct Columns {
 }
 
 impl Columns {
-    fn locate(header: &[String]) -> Result<Columns, FileError> {
-        let find = |name: &str| header.iter().position(|h| h == name);
-        let missing: Vec<String> =
-            REQUIRED_COLUMNS.iter().filter(|c| find(c).is_none()).map(|c| c.to_string()).collect();
-        if !missing.is_empty() {
-            return Err(FileError::MissingColumns(missing));
-        }
-        // All present (checked above); `unwrap_or` only to stay panic-free.
+    /// Called after the driver checked every required column is present; `usize::MAX` (read as
+    /// a blank cell) only to stay panic-free.
+    fn locate(header: &[String]) -> Columns {
+        let find = |name: &str| rows::find(header, name);
         let required = |name: &str| find(name).unwrap_or(usize::MAX);
-        Ok(Columns {
+        Columns {
             sys_id: required("sys_id"),
             main_id: required("main_id"),
             ra: required("average_of_ra"),
@@ -277,26 +178,6 @@ impl Columns {
             otype_shortname: find("otype_shortname"),
             otype_longname: find("otype_longname"),
             otypes: find("otypes"),
-        })
-    }
-}
-
-/// A cell as the checks see it.
-#[derive(Clone, Copy)]
-enum Cell<'a> {
-    Text(&'a str),
-    /// Not UTF-8 (already reported as `INVALID_ENCODING`).
-    Invalid,
-}
-
-impl<'a> Cell<'a> {
-    fn is_blank(self) -> bool {
-        matches!(self, Cell::Text(s) if s.trim().is_empty())
-    }
-    fn text(self) -> &'a str {
-        match self {
-            Cell::Text(s) => s,
-            Cell::Invalid => "",
         }
     }
 }
@@ -309,30 +190,9 @@ fn check_row(
     line: u32,
     seen: &mut HashMap<(i64, String), u32>,
 ) -> Result<SimbadRecord, Vec<RowIssue>> {
-    if record.len() != header.len() {
-        return Err(vec![RowIssue::new(
-            ReasonCode::MalformedRow,
-            "*",
-            format!("expected {} fields, found {}", header.len(), record.len()),
-        )]);
-    }
-
+    rows::check_width(record, header)?;
     let mut issues = Vec::new();
-    let cells: Vec<Cell> = record
-        .iter()
-        .zip(header)
-        .map(|(bytes, name)| match std::str::from_utf8(bytes) {
-            Ok(s) => Cell::Text(s),
-            Err(e) => {
-                issues.push(RowIssue::new(
-                    ReasonCode::InvalidEncoding,
-                    name.as_str(),
-                    format!("invalid UTF-8 at byte {} of the cell", e.valid_up_to()),
-                ));
-                Cell::Invalid
-            }
-        })
-        .collect();
+    let cells = rows::decode_cells(record, header, &mut issues);
     let cell = |i: usize| cells.get(i).copied().unwrap_or(Cell::Text(""));
     let opt_cell = |i: Option<usize>| i.map_or(Cell::Text(""), cell);
 
@@ -435,10 +295,10 @@ fn check_row(
             ));
             (Vec::new(), Some(spt))
         } else {
-            (split_list(otypes_cell.text()), None)
+            (split_list(otypes_cell.text(), '|'), None)
         };
 
-    let mut ids = split_list(opt_cell(cols.ids).text());
+    let mut ids = split_list(opt_cell(cols.ids).text(), '|');
     let minus_count: usize = ids.iter().map(|id| id.matches(UNICODE_MINUS).count()).sum();
     if minus_count > 0 {
         for id in &mut ids {
@@ -473,81 +333,6 @@ fn check_row(
         multiplicity,
         notes,
     })
-}
-
-fn required_null(column: &str) -> RowIssue {
-    RowIssue::new(ReasonCode::RequiredNull, column, "blank")
-}
-
-/// Parse a numeric cell: `None` when blank (with `REQUIRED_NULL` if `required`), unparsable
-/// (`INVALID_NUMERIC`), out of `range` (`OUT_OF_RANGE`) or not UTF-8.
-fn number(cell: Cell, column: &str, required: bool, (lo, hi): (f64, f64), issues: &mut Vec<RowIssue>) -> Option<f64> {
-    let s = match cell {
-        Cell::Invalid => return None,
-        Cell::Text(s) => s.trim(),
-    };
-    if s.is_empty() {
-        if required {
-            issues.push(required_null(column));
-        }
-        return None;
-    }
-    match s.parse::<f64>() {
-        Ok(v) if v.is_finite() => {
-            if (lo..=hi).contains(&v) {
-                Some(v)
-            } else {
-                issues.push(RowIssue::new(ReasonCode::OutOfRange, column, format!("{v} outside [{lo}, {hi}]")));
-                None
-            }
-        }
-        _ => {
-            issues.push(RowIssue::new(ReasonCode::InvalidNumeric, column, format!("not a finite number: {}", show(s))));
-            None
-        }
-    }
-}
-
-/// Split a `|`-separated cell into normalised, non-blank tokens.
-fn split_list(cell: &str) -> Vec<String> {
-    cell.split('|').map(normalise_id).filter(|t| !t.is_empty()).collect()
-}
-
-fn non_blank(cell: &str) -> Option<String> {
-    let n = normalise_id(cell);
-    (!n.is_empty()).then_some(n)
-}
-
-/// A value for an issue detail, quoted and cut to a sane length.
-fn show(s: &str) -> String {
-    const MAX_CHARS: usize = 64;
-    if s.chars().count() <= MAX_CHARS {
-        format!("{s:?}")
-    } else {
-        let head: String = s.chars().take(MAX_CHARS).collect();
-        format!("{head:?}… ({} bytes)", s.len())
-    }
-}
-
-/// The row's cells for the quarantine table. Cells beyond the header are named `column_<n>`;
-/// past [`MAX_EXTRA_RAW_CELLS`] of them, the remainder is joined with `,` into one last entry
-/// named `column_<n>+` so a pathological row cannot explode into millions of entries.
-fn raw_cells(record: &csv::ByteRecord, header: &[String]) -> Vec<(String, String)> {
-    let keep = header.len() + MAX_EXTRA_RAW_CELLS;
-    let mut raw: Vec<(String, String)> = record
-        .iter()
-        .take(keep)
-        .enumerate()
-        .map(|(i, bytes)| {
-            let name = header.get(i).cloned().unwrap_or_else(|| format!("column_{}", i + 1));
-            (name, String::from_utf8_lossy(bytes).into_owned())
-        })
-        .collect();
-    if record.len() > keep {
-        let rest: Vec<String> = record.iter().skip(keep).map(|b| String::from_utf8_lossy(b).into_owned()).collect();
-        raw.push((format!("column_{}+", keep + 1), rest.join(",")));
-    }
-    raw
 }
 
 #[cfg(test)]
