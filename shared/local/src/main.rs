@@ -19,11 +19,13 @@ use exomaps_local::pg::PrivateCluster;
 use exomaps_local::{gateway, sources};
 use exomaps_pipeline::chain::{KickMessage, Phase, PipelineContext};
 use exomaps_pipeline::notify::Notifier;
+use exomaps_pipeline::objects::{DirSink, ObjectSink};
 use exomaps_pipeline::queue::LocalQueues;
 use exomaps_store::Store;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -143,7 +145,10 @@ async fn async_main(cmd: &str) -> Result<(), String> {
     let sources_dir = config.sources_dir.clone().unwrap_or_else(sources::sources_dir);
     config.sources_dir = Some(sources_dir.clone());
     let notifier = Notifier::silent(store.clone());
-    let ctx = PipelineContext { store: store.clone(), scope: config.scope, notifier };
+    let objects_dir = config.objects_dir.clone().unwrap_or_else(|| data_dir().join("objects"));
+    config.objects_dir = Some(objects_dir.clone());
+    let objects: Arc<dyn ObjectSink> = Arc::new(DirSink::new(objects_dir));
+    let ctx = PipelineContext { store: store.clone(), scope: config.scope, notifier, objects: Some(objects) };
     if cmd == "up" || cmd == "ingest" {
         let specs = sources::source_specs(&sources_dir)?;
         tracing::info!(dir = %sources_dir.display(), files = specs.len(), "ingesting sources");
@@ -174,7 +179,7 @@ async fn async_main(cmd: &str) -> Result<(), String> {
     let host = std::env::var("EXOMAPS_HOST").unwrap_or_else(|_| "127.0.0.1".into());
     let addr: SocketAddr = format!("{host}:{port}").parse().map_err(|e| format!("bad address: {e}"))?;
     let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| format!("cannot listen on {addr}: {e}"))?;
-    let app = gateway::router(AppState::with_store(config, store).with_queues(std::sync::Arc::new(queues)));
+    let app = gateway::router(AppState::with_store(config, store).with_queues(Arc::new(queues)));
     tracing::info!("ExoMaps listening on http://{addr}");
     axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(shutdown_signal())

@@ -89,10 +89,25 @@ impl Store {
 impl Store {
     /// Row counts of what a world build holds, by table.
     pub async fn world_build_counts(&self, world_build_id: i64) -> Result<std::collections::BTreeMap<String, i64>> {
-        let stars_xyz: i64 = sqlx::query_scalar("SELECT count(*) FROM dm_galaxy.stars_xyz WHERE world_build_id = $1")
-            .bind(world_build_id)
-            .fetch_one(self.pool())
-            .await?;
-        Ok([("stars_xyz".to_string(), stars_xyz)].into_iter().collect())
+        let row: (i64, i64, i64, i64, i64, i64) = sqlx::query_as(
+            "SELECT (SELECT count(*) FROM dm_galaxy.stars_xyz WHERE world_build_id = $1),
+                    count(*), COALESCE(sum(observed_planets), 0), COALESCE(sum(inferred_planets), 0),
+                    COALESCE(sum(inferred_belts), 0), COALESCE(sum(inferred_moons), 0)
+             FROM dm_galaxy.build_systems WHERE world_build_id = $1",
+        )
+        .bind(world_build_id)
+        .fetch_one(self.pool())
+        .await?;
+        Ok([
+            ("stars_xyz", row.0),
+            ("build_systems", row.1),
+            ("planets", row.2),
+            ("inferred_planets", row.3),
+            ("inferred_belts", row.4),
+            ("inferred_moons", row.5),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect())
     }
 }
