@@ -118,3 +118,37 @@ impl Broadcaster {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use aws_config::{BehaviorVersion, Region, SdkConfig};
+
+    fn config(endpoint: Option<&str>) -> SdkConfig {
+        let b = SdkConfig::builder().behavior_version(BehaviorVersion::latest()).region(Region::new("eu-west-2"));
+        match endpoint {
+            Some(e) => b.endpoint_url(e).build(),
+            None => b.build(),
+        }
+    }
+
+    #[test]
+    fn endpoint_is_the_execute_api_domain_on_aws_and_the_path_form_on_an_emulator() {
+        let aws = Broadcaster::new(&config(None));
+        assert_eq!(
+            aws.endpoint_for("abc123defg", "prod"),
+            "https://abc123defg.execute-api.eu-west-2.amazonaws.com/prod"
+        );
+        let emu = Broadcaster::new(&config(Some("http://127.0.0.1:4566/")));
+        assert_eq!(emu.endpoint_for("abc123defg", "prod"), "http://127.0.0.1:4566/_aws/execute-api/abc123defg/prod");
+    }
+
+    #[tokio::test]
+    async fn one_client_per_endpoint() {
+        let b = Broadcaster::new(&config(None));
+        let _ = b.client("https://a.example/prod");
+        let _ = b.client("https://a.example/prod");
+        let _ = b.client("https://b.example/prod");
+        assert_eq!(b.clients.lock().unwrap().len(), 2);
+    }
+}

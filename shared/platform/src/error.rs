@@ -72,12 +72,16 @@ where
         }
         _ => false,
     };
-    PlatformError::Aws {
-        operation,
-        target: target.into(),
-        code,
-        status,
-        transient,
-        message: DisplayErrorContext(&err).to_string(),
-    }
+    let message = match &err {
+        // The service's own words; the raw response (headers, body) stays out of logs.
+        SdkError::ServiceError(_) => format!(
+            "{} (HTTP {}){}",
+            code.as_deref().unwrap_or("service error"),
+            status.map_or_else(|| "?".to_owned(), |s| s.to_string()),
+            err.message().map(|m| format!(": {m}")).unwrap_or_default()
+        ),
+        // Connection, timeout, construction errors: the whole source chain.
+        _ => DisplayErrorContext(&err).to_string(),
+    };
+    PlatformError::Aws { operation, target: target.into(), code, status, transient, message }
 }

@@ -246,8 +246,8 @@ async fn sqs_send_receive_delete() {
 }
 
 #[tokio::test]
-async fn sqs_oversized_message_is_refused_before_sending() {
-    let Some(config) = emulator("sqs_oversized_message_is_refused_before_sending").await else { return };
+async fn sqs_oversized_messages_are_refused_and_big_batches_split() {
+    let Some(config) = emulator("sqs_oversized_messages_are_refused_and_big_batches_split").await else { return };
     let client = aws::sqs_client(&config);
     let name = unique("exomaps-test-big");
     create_queue(&client, &name, &[]).await;
@@ -256,6 +256,24 @@ async fn sqs_oversized_message_is_refused_before_sending() {
     assert!(matches!(err, PlatformError::TooLarge { limit: 262144, .. }), "{err}");
     let consumer = QueueConsumer::by_name(client, &name).await.unwrap();
     assert_eq!(consumer.depth().await.unwrap().visible, 0);
+
+    // 12 messages of 110 KB: ten per call would be 1.1 MB, over the 1 MiB batch limit SQS
+    // enforces; the publisher splits by size too (≤ 256 KiB per call).
+    let big: Vec<String> = (0..12).map(|i| format!("{i:02}{}", "y".repeat(110 * 1024))).collect();
+    let ids = publisher.send_batch_json(&big).await.unwrap();
+    assert_eq!(ids.len(), 12);
+    let mut seen = Vec::new();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while seen.len() < 12 && Instant::now() < deadline {
+        for m in consumer.receive(10, Duration::from_secs(1)).await.unwrap() {
+            let body: String = m.json().unwrap();
+            assert_eq!(body.len(), 2 + 110 * 1024);
+            seen.push(body[..2].to_owned());
+            consumer.delete(&m.receipt_handle).await.unwrap();
+        }
+    }
+    seen.sort();
+    assert_eq!(seen, (0..12).map(|i| format!("{i:02}")).collect::<Vec<_>>());
 }
 
 #[tokio::test]
