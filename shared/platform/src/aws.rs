@@ -5,6 +5,12 @@
 //! (`AWS_REGION`, else the profile, else [`DEFAULT_REGION`]) and the endpoint
 //! (`AWS_ENDPOINT_URL`, or `AWS_ENDPOINT_URL_<SERVICE>`, for an emulator). In a Lambda the
 //! environment carries the role's credentials and the region; nothing else is needed.
+//!
+//! Endpoint precedence (aws-sdk 1.x): a service client built from an `SdkConfig` takes
+//! `AWS_ENDPOINT_URL_<SERVICE>` / `AWS_ENDPOINT_URL` from the environment *before* the
+//! `SdkConfig`'s own `endpoint_url`. To point one client somewhere else (the local gateway's
+//! `@connections`, a test proxy), set `endpoint_url` on that service's config builder, as
+//! [`crate::Broadcaster`] does.
 
 use aws_config::meta::region::RegionProviderChain;
 use aws_config::{BehaviorVersion, Region, SdkConfig};
