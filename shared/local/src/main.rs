@@ -11,7 +11,7 @@ exomaps-local serve       migrate and serve against DATABASE_URL (seed users onl
 exomaps-local ingest      run the pipeline once against DATABASE_URL and print the report
 exomaps-local pg-start D  start a private cluster in folder D; print its DATABASE_URL
 exomaps-local pg-stop D   stop the cluster in folder D
-exomaps-local routes      print the route table (function, method, path)";
+exomaps-local routes      print every function (HTTP routes, pipeline phases, WebSocket routes)";
 
 use exomaps_api::config::Config;
 use exomaps_api::{AppState, ROUTES};
@@ -47,6 +47,12 @@ fn main() -> ExitCode {
         "routes" => {
             for r in ROUTES {
                 println!("{}\t{}\t{}", r.name, r.method, r.path);
+            }
+            for p in Phase::ALL {
+                println!("phase-{}\tSQS\t{}", p.as_str(), p.queue_name());
+            }
+            for (name, key) in exomaps_api::ws::WS_ROUTES {
+                println!("{name}\tWS\t{key}");
             }
             Ok(())
         }
