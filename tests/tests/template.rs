@@ -1,61 +1,390 @@
-//! The route table, the function binaries and the SAM template agree: every route has one
-//! binary and one template function with the same method and path, and nothing else exists.
+//! The function tables in code and infra/template.yaml agree, and the template keeps the shape
+//! the deployment relies on:
+//!
+//! * every HTTP route ↔ one binary ↔ one function with one `Api` event (same method and path);
+//! * every pipeline phase ↔ one binary ↔ one function, one queue named
+//!   `${AWS::StackName}-pipeline-<phase>` with its DLQ (redrive, maxReceiveCount 5, visibility 6 ×
+//!   the function timeout), one event source mapping reporting batch item failures, a DLQ alarm;
+//! * every WebSocket route ↔ one binary ↔ one function, one route with that route key, its
+//!   integration and invoke permission;
+//! * every function: rust-cargolambda from `../functions`, an errors alarm, secret ids by
+//!   `!GetAtt X.Id` (ministack's `!Ref` of a secret is its name), `AWS_ENDPOINT_URL` only through
+//!   the `Emulated` condition;
+//! * every queue URL is an output; no `AWS::ApiGatewayV2::Deployment` (ministack has none).
+//!
+//! The checks return a list of problems, so the mutation tests below can show each one bites.
 
 use exomaps_api::ROUTES;
-use std::collections::BTreeSet;
+use exomaps_pipeline::chain::Phase;
+use serde_yaml::Value;
+use std::collections::{BTreeMap, BTreeSet};
 use std::path::Path;
 
 fn repo() -> &'static Path {
     Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
 }
 
-/// (binary, method, path) of every function resource with an Api event in the template.
-/// A line-based reader: the template's function blocks have a fixed shape (checked here too).
-fn template_functions(text: &str) -> BTreeSet<(String, String, String)> {
-    let mut out = BTreeSet::new();
-    let (mut binary, mut path) = (None::<String>, None::<String>);
-    for line in text.lines() {
-        let t = line.trim();
-        if line.starts_with("  ") && !line.starts_with("   ") && t.ends_with(':') {
-            binary = None;
-            path = None;
-        } else if let Some(b) = t.strip_prefix("Binary:") {
-            binary = Some(b.trim().to_string());
-        } else if let Some(p) = t.strip_prefix("Path:") {
-            path = Some(p.trim().to_string());
-        } else if let Some(m) = t.strip_prefix("Method:") {
-            let b = binary.clone().expect("Method: after a Binary: in the same function block");
-            let p = path.take().expect("Method: after a Path:");
-            assert!(out.insert((b.clone(), m.trim().to_uppercase(), p)), "{b} declared twice");
+fn template() -> Value {
+    let text = std::fs::read_to_string(repo().join("infra/template.yaml")).unwrap();
+    serde_yaml::from_str(&text).expect("infra/template.yaml is YAML")
+}
+
+/// The argument of an intrinsic function, in short (`!Ref X`) or long (`{Ref: X}`) form.
+fn intrinsic<'a>(v: &'a Value, name: &str) -> Option<&'a Value> {
+    match v {
+        Value::Tagged(t) if t.tag == format!("!{name}") => Some(&t.value),
+        Value::Mapping(m) if m.len() == 1 => {
+            let long = if name == "Ref" { "Ref".to_string() } else { format!("Fn::{name}") };
+            m.get(long.as_str())
+        }
+        _ => None,
+    }
+}
+
+fn ref_of(v: &Value) -> Option<&str> {
+    intrinsic(v, "Ref")?.as_str()
+}
+
+/// `!GetAtt X.Attr` (or the list form) as (X, Attr).
+fn getatt_of(v: &Value) -> Option<(String, String)> {
+    match intrinsic(v, "GetAtt")? {
+        Value::String(s) => s.split_once('.').map(|(a, b)| (a.to_string(), b.to_string())),
+        Value::Sequence(s) if s.len() == 2 => Some((s[0].as_str()?.to_string(), s[1].as_str()?.to_string())),
+        _ => None,
+    }
+}
+
+fn sub_of(v: &Value) -> Option<&str> {
+    intrinsic(v, "Sub")?.as_str()
+}
+
+/// Every node inside `v`, `v` included (to look for intrinsic functions anywhere).
+fn walk<'a>(v: &'a Value, out: &mut Vec<&'a Value>) {
+    out.push(v);
+    match v {
+        Value::Sequence(s) => s.iter().for_each(|x| walk(x, out)),
+        Value::Mapping(m) => m.values().for_each(|x| walk(x, out)),
+        Value::Tagged(t) => walk(&t.value, out),
+        _ => {}
+    }
+}
+
+struct Template<'a> {
+    resources: BTreeMap<String, &'a Value>,
+}
+
+impl<'a> Template<'a> {
+    fn new(root: &'a Value) -> Template<'a> {
+        let resources = root["Resources"]
+            .as_mapping()
+            .expect("Resources")
+            .iter()
+            .map(|(k, v)| (k.as_str().unwrap().to_string(), v))
+            .collect();
+        Template { resources }
+    }
+
+    fn of_type(&self, ty: &str) -> Vec<(&str, &'a Value)> {
+        self.resources.iter().filter(|(_, r)| r["Type"].as_str() == Some(ty)).map(|(k, r)| (k.as_str(), *r)).collect()
+    }
+
+    /// Function logical id → binary name.
+    fn functions(&self) -> BTreeMap<String, String> {
+        self.of_type("AWS::Serverless::Function")
+            .into_iter()
+            .map(|(id, r)| (id.to_string(), r["Metadata"]["BuildProperties"]["Binary"].as_str().unwrap_or("").to_string()))
+            .collect()
+    }
+
+    fn function_by_binary(&self, binary: &str) -> Option<String> {
+        self.functions().into_iter().find(|(_, b)| b == binary).map(|(id, _)| id)
+    }
+}
+
+/// Every function the code defines: (binary, the call its `main` makes).
+fn expected_functions() -> Vec<(String, String)> {
+    let mut expected: Vec<(String, String)> =
+        ROUTES.iter().map(|r| (r.name.to_string(), format!("run_route(\"{}\")", r.name))).collect();
+    for p in Phase::ALL {
+        expected.push((format!("phase-{}", p.as_str()), format!("run_phase(\"{}\")", p.as_str())));
+    }
+    for (name, _) in exomaps_api::ws::WS_ROUTES {
+        expected.push((name.to_string(), format!("run_ws(\"{name}\")")));
+    }
+    expected
+}
+
+fn problems(root: &Value) -> Vec<String> {
+    let t = Template::new(root);
+    let mut p = Vec::new();
+    let functions = t.functions();
+
+    // Every function once, and nothing else.
+    let mut binaries: BTreeMap<&str, Vec<&str>> = BTreeMap::new();
+    for (id, b) in &functions {
+        binaries.entry(b.as_str()).or_default().push(id);
+    }
+    let expected: BTreeSet<String> = expected_functions().into_iter().map(|(n, _)| n).collect();
+    for (b, ids) in &binaries {
+        if ids.len() > 1 {
+            p.push(format!("binary {b} is built by {ids:?}"));
+        }
+        if !expected.contains(*b) {
+            p.push(format!("function for {b:?}, which the code does not define"));
         }
     }
-    out
+    for name in &expected {
+        if !binaries.contains_key(name.as_str()) {
+            p.push(format!("no function for {name}"));
+        }
+    }
+    for (id, r) in t.of_type("AWS::Serverless::Function") {
+        if r["Metadata"]["BuildMethod"].as_str() != Some("rust-cargolambda") {
+            p.push(format!("{id}: BuildMethod is not rust-cargolambda"));
+        }
+        if r["Properties"]["CodeUri"].as_str() != Some("../functions") {
+            p.push(format!("{id}: CodeUri is not ../functions"));
+        }
+    }
+    let globals = &root["Globals"]["Function"];
+    if globals["Runtime"].as_str() != Some("provided.al2023") {
+        p.push("Globals: Runtime is not provided.al2023".into());
+    }
+    if ref_of(&globals["Architectures"][0]) != Some("Architecture") {
+        p.push("Globals: Architectures is not [!Ref Architecture]".into());
+    }
+
+    // HTTP routes: one Api event each, same method and path, on the RestApi.
+    let mut declared = BTreeSet::new();
+    for (id, r) in t.of_type("AWS::Serverless::Function") {
+        let Some(events) = r["Properties"]["Events"].as_mapping() else { continue };
+        for ev in events.values().filter(|e| e["Type"].as_str() == Some("Api")) {
+            let props = &ev["Properties"];
+            if ref_of(&props["RestApiId"]) != Some("RestApi") {
+                p.push(format!("{id}: Api event not on the RestApi"));
+            }
+            let key = (
+                functions[id].clone(),
+                props["Method"].as_str().unwrap_or("").to_uppercase(),
+                props["Path"].as_str().unwrap_or("").to_string(),
+            );
+            if !declared.insert(key.clone()) {
+                p.push(format!("{key:?} declared twice"));
+            }
+        }
+    }
+    let routes: BTreeSet<(String, String, String)> =
+        ROUTES.iter().map(|r| (r.name.to_string(), r.method.to_string(), r.path.to_string())).collect();
+    for missing in routes.difference(&declared) {
+        p.push(format!("route {missing:?} has no Api event"));
+    }
+    for extra in declared.difference(&routes) {
+        p.push(format!("Api event {extra:?} is not in the route table"));
+    }
+
+    // Pipeline: queue + DLQ + event source mapping + alarm per phase.
+    let queue_named = |name: &str| {
+        t.of_type("AWS::SQS::Queue")
+            .into_iter()
+            .find(|(_, r)| sub_of(&r["Properties"]["QueueName"]) == Some(name))
+            .map(|(id, r)| (id.to_string(), r))
+    };
+    let timeouts = root["Mappings"]["PhaseTimeouts"].as_mapping().cloned().unwrap_or_default();
+    if timeouts.is_empty() {
+        p.push("Mappings/PhaseTimeouts is missing".into());
+    }
+    for (k, v) in &timeouts {
+        let timeout: u64 = k.as_str().and_then(|s| s.parse().ok()).unwrap_or(0);
+        if v["QueueVisibility"].as_u64() != Some(6 * timeout) {
+            p.push(format!("PhaseTimeouts {k:?}: visibility is not 6 x the timeout"));
+        }
+    }
+    let esms = t.of_type("AWS::Lambda::EventSourceMapping");
+    if esms.len() != Phase::ALL.len() {
+        p.push(format!("{} event source mappings for {} phases", esms.len(), Phase::ALL.len()));
+    }
+    for phase in Phase::ALL {
+        let ph = phase.as_str();
+        let Some((qid, q)) = queue_named(&format!("${{AWS::StackName}}-pipeline-{ph}")) else {
+            p.push(format!("no queue for phase {ph}"));
+            continue;
+        };
+        let Some((dlq_id, _)) = queue_named(&format!("${{AWS::StackName}}-pipeline-{ph}-dlq")) else {
+            p.push(format!("no dead-letter queue for phase {ph}"));
+            continue;
+        };
+        let props = &q["Properties"];
+        let redrive = &props["RedrivePolicy"];
+        if getatt_of(&redrive["deadLetterTargetArn"]) != Some((dlq_id.clone(), "Arn".into())) {
+            p.push(format!("{qid}: redrive does not target {dlq_id}"));
+        }
+        if redrive["maxReceiveCount"].as_u64() != Some(5) {
+            p.push(format!("{qid}: maxReceiveCount is not 5"));
+        }
+        let vis = intrinsic(&props["VisibilityTimeout"], "FindInMap").and_then(|v| v.as_sequence());
+        let vis_ok = vis.is_some_and(|s| {
+            s.len() == 3 && s[0].as_str() == Some("PhaseTimeouts") && ref_of(&s[1]) == Some("PhaseTimeout")
+        });
+        if !vis_ok {
+            p.push(format!("{qid}: VisibilityTimeout is not !FindInMap [PhaseTimeouts, !Ref PhaseTimeout, ...]"));
+        }
+        let Some(fid) = t.function_by_binary(&format!("phase-{ph}")) else { continue };
+        let f = &t.resources[&fid]["Properties"];
+        if ref_of(&f["Timeout"]) != Some("PhaseTimeout") {
+            p.push(format!("{fid}: Timeout is not !Ref PhaseTimeout"));
+        }
+        let env = &f["Environment"]["Variables"];
+        for other in Phase::ALL {
+            let key = format!("EXOMAPS_QUEUE_{}_URL", other.as_str().to_uppercase());
+            let want = queue_named(&format!("${{AWS::StackName}}-pipeline-{}", other.as_str())).map(|(id, _)| id);
+            if ref_of(&env[key.as_str()]).map(str::to_string) != want {
+                p.push(format!("{fid}: {key} is not the {} queue", other.as_str()));
+            }
+        }
+        for key in ["EXOMAPS_WS_ENDPOINT", "EXOMAPS_SPA_BUCKET"] {
+            if env[key].is_null() {
+                p.push(format!("{fid}: no {key}"));
+            }
+        }
+        let mine: Vec<_> = esms
+            .iter()
+            .filter(|(_, e)| getatt_of(&e["Properties"]["EventSourceArn"]) == Some((qid.clone(), "Arn".into())))
+            .collect();
+        match mine.as_slice() {
+            [(eid, e)] => {
+                let props = &e["Properties"];
+                if ref_of(&props["FunctionName"]) != Some(fid.as_str()) {
+                    p.push(format!("{eid}: the {ph} queue does not feed {fid}"));
+                }
+                let types = props["FunctionResponseTypes"].as_sequence().cloned().unwrap_or_default();
+                if !types.iter().any(|v| v.as_str() == Some("ReportBatchItemFailures")) {
+                    p.push(format!("{eid}: no ReportBatchItemFailures"));
+                }
+            }
+            other => p.push(format!("{} event source mappings on the {ph} queue", other.len())),
+        }
+        if !alarm_on(&t, "AWS/SQS", "QueueName", |v| getatt_of(v) == Some((dlq_id.clone(), "QueueName".into()))) {
+            p.push(format!("no alarm on {dlq_id}"));
+        }
+        for q in [&qid, &dlq_id] {
+            if !output_refs(root, q) {
+                p.push(format!("no output for {q}"));
+            }
+        }
+    }
+
+    // WebSocket: route key → integration → function, with an invoke permission.
+    let ws_routes = t.of_type("AWS::ApiGatewayV2::Route");
+    if ws_routes.len() != exomaps_api::ws::WS_ROUTES.len() {
+        p.push(format!("{} WebSocket routes for {}", ws_routes.len(), exomaps_api::ws::WS_ROUTES.len()));
+    }
+    for (name, key) in exomaps_api::ws::WS_ROUTES {
+        let Some(fid) = t.function_by_binary(name) else { continue };
+        let route = ws_routes.iter().find(|(_, r)| r["Properties"]["RouteKey"].as_str() == Some(key));
+        let Some((rid, r)) = route else {
+            p.push(format!("no WebSocket route {key}"));
+            continue;
+        };
+        let target = sub_of(&r["Properties"]["Target"]).unwrap_or("");
+        let integration = target.strip_prefix("integrations/${").and_then(|s| s.strip_suffix('}')).unwrap_or("");
+        let uri = t.resources.get(integration).and_then(|i| sub_of(&i["Properties"]["IntegrationUri"]));
+        if !uri.is_some_and(|u| u.contains(&format!("${{{fid}.Arn}}"))) {
+            p.push(format!("{rid} ({key}) does not reach {fid}"));
+        }
+        let permitted = t.of_type("AWS::Lambda::Permission").iter().any(|(_, perm)| {
+            ref_of(&perm["Properties"]["FunctionName"]) == Some(fid.as_str())
+                && perm["Properties"]["Principal"].as_str() == Some("apigateway.amazonaws.com")
+        });
+        if !permitted {
+            p.push(format!("API Gateway may not invoke {fid}"));
+        }
+    }
+    if !t.of_type("AWS::ApiGatewayV2::Deployment").is_empty() {
+        p.push("AWS::ApiGatewayV2::Deployment (ministack has none: use a Stage with AutoDeploy)".into());
+    }
+    let stages = t.of_type("AWS::ApiGatewayV2::Stage");
+    if stages.len() != 1 || stages[0].1["Properties"]["AutoDeploy"].as_bool() != Some(true) {
+        p.push("the WebSocket API needs one Stage with AutoDeploy: true".into());
+    }
+
+    // Every function has an errors alarm.
+    for id in functions.keys() {
+        if !alarm_on(&t, "AWS/Lambda", "FunctionName", |v| ref_of(v) == Some(id.as_str())) {
+            p.push(format!("no errors alarm on {id}"));
+        }
+    }
+
+    // Secrets by id (ARN), the endpoint only through the Emulated condition.
+    let env = &globals["Environment"]["Variables"];
+    if getatt_of(&env["EXOMAPS_JWT_SECRET_ID"]) != Some(("JwtSecret".into(), "Id".into())) {
+        p.push("Globals: EXOMAPS_JWT_SECRET_ID is not !GetAtt JwtSecret.Id".into());
+    }
+    if env["EXOMAPS_DB_SECRET_ID"].is_null() {
+        p.push("Globals: no EXOMAPS_DB_SECRET_ID".into());
+    }
+    let endpoint_ok = intrinsic(&env["AWS_ENDPOINT_URL"], "If")
+        .and_then(|v| v.as_sequence())
+        .is_some_and(|s| s.len() == 3 && s[0].as_str() == Some("Emulated") && ref_of(&s[2]) == Some("AWS::NoValue"));
+    if !endpoint_ok {
+        p.push("Globals: AWS_ENDPOINT_URL must be !If [Emulated, ..., !Ref AWS::NoValue]".into());
+    }
+    let secrets: BTreeSet<&str> = t.of_type("AWS::SecretsManager::Secret").into_iter().map(|(id, _)| id).collect();
+    let mut nodes = Vec::new();
+    walk(&root["Resources"], &mut nodes);
+    walk(&root["Globals"], &mut nodes);
+    walk(&root["Outputs"], &mut nodes);
+    for n in nodes {
+        if let Some(r) = ref_of(n)
+            && secrets.contains(r)
+        {
+            p.push(format!("!Ref {r}: a secret's id is !GetAtt {r}.Id (ministack's !Ref is its name)"));
+        }
+    }
+    let runs_start = t.function_by_binary("runs-start").unwrap_or_default();
+    let env = &t.resources.get(&runs_start).map(|r| &r["Properties"]["Environment"]["Variables"]);
+    if env.is_none_or(|e| ref_of(&e["EXOMAPS_QUEUE_INGEST_URL"]).is_none()) {
+        p.push("runs-start has no EXOMAPS_QUEUE_INGEST_URL".into());
+    }
+    for out in ["ApiUrl", "WebSocketUrl", "WebSocketManagementEndpoint", "SiteUrl", "SpaBucketName"] {
+        if root["Outputs"][out].is_null() {
+            p.push(format!("no output {out}"));
+        }
+    }
+    p
+}
+
+/// An alarm on `namespace` whose dimension `dimension` satisfies `matches`.
+fn alarm_on(t: &Template, namespace: &str, dimension: &str, matches: impl Fn(&Value) -> bool) -> bool {
+    t.of_type("AWS::CloudWatch::Alarm").iter().any(|(_, a)| {
+        let props = &a["Properties"];
+        props["Namespace"].as_str() == Some(namespace)
+            && props["Dimensions"]
+                .as_sequence()
+                .is_some_and(|ds| ds.iter().any(|d| d["Name"].as_str() == Some(dimension) && matches(&d["Value"])))
+            && props["AlarmActions"].as_sequence().is_some_and(|a| !a.is_empty())
+    })
+}
+
+fn output_refs(root: &Value, id: &str) -> bool {
+    root["Outputs"].as_mapping().is_some_and(|m| m.values().any(|o| ref_of(&o["Value"]) == Some(id)))
 }
 
 #[test]
-fn route_table_binaries_and_template_agree() {
-    let routes: BTreeSet<(String, String, String)> =
-        ROUTES.iter().map(|r| (r.name.to_string(), r.method.to_string(), r.path.to_string())).collect();
+fn code_and_template_agree() {
+    let root = template();
+    let p = problems(&root);
+    assert!(p.is_empty(), "infra/template.yaml disagrees with the code:\n  {}", p.join("\n  "));
+}
 
-    let template = std::fs::read_to_string(repo().join("infra/template.yaml")).unwrap();
-    let declared = template_functions(&template);
-    assert_eq!(declared, routes, "infra/template.yaml and the route table disagree");
-
+#[test]
+fn every_function_has_one_binary_calling_its_entry_point() {
     let bins: BTreeSet<String> = std::fs::read_dir(repo().join("functions/src/bin"))
         .unwrap()
         .map(|e| e.unwrap().path())
         .filter(|p| p.extension().is_some_and(|e| e == "rs"))
         .map(|p| p.file_stem().unwrap().to_string_lossy().into_owned())
         .collect();
-    // One binary per HTTP route, per pipeline phase and per WebSocket route — and nothing else.
-    let mut expected: Vec<(String, String)> =
-        ROUTES.iter().map(|r| (r.name.to_string(), format!("run_route(\"{}\")", r.name))).collect();
-    for p in exomaps_pipeline::chain::Phase::ALL {
-        expected.push((format!("phase-{}", p.as_str()), format!("run_phase(\"{}\")", p.as_str())));
-    }
-    for (name, _) in exomaps_api::ws::WS_ROUTES {
-        expected.push((name.to_string(), format!("run_ws(\"{name}\")")));
-    }
+    let expected = expected_functions();
     let names: BTreeSet<String> = expected.iter().map(|(n, _)| n.clone()).collect();
     assert_eq!(bins, names, "functions/src/bin and the function tables disagree");
     for (name, call) in &expected {
@@ -64,10 +393,64 @@ fn route_table_binaries_and_template_agree() {
     }
 }
 
+/// Removes resource `id` (and returns the mutated template's problems).
+fn without(id: &str) -> Vec<String> {
+    let mut root = template();
+    root["Resources"].as_mapping_mut().unwrap().remove(id).unwrap_or_else(|| panic!("no resource {id}"));
+    problems(&root)
+}
+
+fn edited(path: &[&str], value: Value) -> Vec<String> {
+    let mut root = template();
+    let mut node = &mut root;
+    for key in path {
+        node = node.get_mut(*key).unwrap_or_else(|| panic!("no {key} in {path:?}"));
+    }
+    *node = value;
+    problems(&root)
+}
+
+fn mentions(problems: &[String], text: &str) -> bool {
+    problems.iter().any(|p| p.contains(text))
+}
+
 #[test]
-fn the_reader_sees_a_missing_function() {
-    let text = "Resources:\n  A:\n    Metadata:\n      BuildProperties:\n        Binary: a\n    Properties:\n      Events:\n        Http:\n          Properties:\n            Path: /api/a\n            Method: get\n  B:\n    Type: X\n";
-    let got = template_functions(text);
-    assert_eq!(got.len(), 1);
-    assert!(got.contains(&("a".into(), "GET".into(), "/api/a".into())));
+fn the_checks_catch_a_broken_template() {
+    let p = without("AdminUsersFunction");
+    assert!(mentions(&p, "no function for admin-users"), "{p:?}");
+    assert!(mentions(&p, "\"admin-users\", \"GET\", \"/api/admin/users\""), "{p:?}");
+
+    let p = without("PhaseInferEventSource");
+    assert!(mentions(&p, "0 event source mappings on the infer queue"), "{p:?}");
+
+    let p = without("PhasePublishDeadLetterQueue");
+    assert!(mentions(&p, "no dead-letter queue for phase publish"), "{p:?}");
+
+    let p = without("WsDefaultRoute");
+    assert!(mentions(&p, "no WebSocket route $default"), "{p:?}");
+
+    let p = without("PhaseIngestDeadLetterAlarm");
+    assert!(mentions(&p, "no alarm on PhaseIngestDeadLetterQueue"), "{p:?}");
+
+    let p = without("HealthErrorsAlarm");
+    assert!(mentions(&p, "no errors alarm on HealthFunction"), "{p:?}");
+
+    let p = edited(&["Resources", "PhaseTransformQueue", "Properties", "RedrivePolicy", "maxReceiveCount"], 9.into());
+    assert!(mentions(&p, "PhaseTransformQueue: maxReceiveCount is not 5"), "{p:?}");
+
+    let p = edited(&["Mappings", "PhaseTimeouts", "300", "QueueVisibility"], 300.into());
+    assert!(mentions(&p, "visibility is not 6 x the timeout"), "{p:?}");
+
+    let p = edited(&["Resources", "HealthFunction", "Properties", "Events", "Http", "Properties", "Method"], "POST".into());
+    assert!(mentions(&p, "route (\"health\", \"GET\", \"/api/health\") has no Api event"), "{p:?}");
+
+    let secret_ref: Value = serde_yaml::from_str("!Ref JwtSecret").unwrap();
+    let p = edited(&["Globals", "Function", "Environment", "Variables", "EXOMAPS_JWT_SECRET_ID"], secret_ref);
+    assert!(mentions(&p, "!Ref JwtSecret"), "{p:?}");
+
+    let p = edited(&["Globals", "Function", "Environment", "Variables", "AWS_ENDPOINT_URL"], "http://x:1".into());
+    assert!(mentions(&p, "AWS_ENDPOINT_URL"), "{p:?}");
+
+    let p = edited(&["Resources", "PhaseCanonicaliseFunction", "Properties", "Environment", "Variables"], Value::Null);
+    assert!(mentions(&p, "PhaseCanonicaliseFunction: EXOMAPS_QUEUE_TRANSFORM_URL is not the transform queue"), "{p:?}");
 }

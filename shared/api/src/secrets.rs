@@ -134,10 +134,21 @@ impl KeySet {
     }
 
     /// Parses the secret's JSON: `{"current": {"kid": "...", "secret": "<base64url>"},
-    /// "previous": [{"kid": ..., "secret": ...}, ...]}`.
+    /// "previous": [{"kid": ..., "secret": ...}, ...]}`, or a single key `{"kid", "secret"}`
+    /// (what Secrets Manager's `GenerateSecretString` makes for infra/template.yaml: a set of one
+    /// current key).
     pub fn from_json(text: &str) -> Result<KeySet, SecretError> {
-        let json: KeySetJson =
-            serde_json::from_str(text).map_err(|e| SecretError(format!("signing key set is not valid JSON: {e}")))?;
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Shape {
+            Set(KeySetJson),
+            Single(KeyJson),
+        }
+        let json = match serde_json::from_str(text) {
+            Ok(Shape::Set(set)) => set,
+            Ok(Shape::Single(key)) => KeySetJson { current: key, previous: Vec::new() },
+            Err(e) => return Err(SecretError(format!("signing key set is not valid JSON: {e}"))),
+        };
         KeySet::from_parsed(json)
     }
 
@@ -482,6 +493,20 @@ mod tests {
         let bad_kid = format!(r#"{{"current": {{"kid": "a b", "secret": "{k}"}}}}"#);
         assert!(KeySet::from_json(&bad_kid).is_err());
         assert!(!format!("{set:?}").contains(&URL_SAFE_NO_PAD.encode(set.current.secret())), "Debug hides secrets");
+    }
+
+    #[test]
+    fn a_single_generated_key_is_a_set_of_one() {
+        // What Secrets Manager's GenerateSecretString makes for infra/template.yaml: 64
+        // alphanumerics (48 bytes as base64url) beside the template's kid.
+        let generated = r#"{"kid":"k-initial","secret":"q0xVcPZ7h2kR9dLm4TnY8wEa3GfJ6sUb1NiKoHyQ5rMvXzWtC8pD2lSgAe7jB4uF"}"#;
+        let set = KeySet::from_json(generated).unwrap();
+        assert_eq!(set.current.kid, "k-initial");
+        assert_eq!(set.current.secret().len(), 48);
+        assert!(set.previous.is_empty());
+        assert!(KeySet::from_json(r#"{"kid":"k","secret":"c2hvcnQ"}"#).unwrap_err().0.contains("shorter"));
+        assert!(KeySet::from_json(r#"{"kid":"k"}"#).is_err());
+        assert!(KeySet::from_json("not json").is_err());
     }
 
     #[test]

@@ -9,6 +9,8 @@ exomaps-local [up]        private PostgreSQL in .exomaps/pg (EXOMAPS_DATA_DIR) u
 exomaps-local serve       migrate and serve against DATABASE_URL (seed users only from
                           EXOMAPS_SEED_USERS)
 exomaps-local ingest      run the pipeline once against DATABASE_URL and print the report
+exomaps-local migrate     apply the migrations to DATABASE_URL (and the seed users of
+                          EXOMAPS_SEED_USERS when set), then exit: a deployed stack's database
 exomaps-local pg-start D  start a private cluster in folder D; print its DATABASE_URL
 exomaps-local pg-stop D   stop the cluster in folder D
 exomaps-local routes      print every function (HTTP routes, pipeline phases, WebSocket routes)";
@@ -31,7 +33,7 @@ fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let cmd = args.first().map(String::as_str).unwrap_or("up");
     let result = match cmd {
-        "up" | "serve" | "ingest" => {
+        "up" | "serve" | "ingest" | "migrate" => {
             exomaps_api::lambda::init_tracing(std::env::var("EXOMAPS_LOG_JSON").is_ok_and(|v| v == "1"));
             tokio::runtime::Builder::new_multi_thread()
                 .enable_all()
@@ -146,6 +148,10 @@ async fn async_main(cmd: &str) -> Result<(), String> {
     store.migrate().await.map_err(|e| format!("migrations failed: {e}"))?;
     if cmd != "ingest" {
         seed_users(&store, cmd).await?;
+    }
+    if cmd == "migrate" {
+        println!("migrated");
+        return Ok(());
     }
 
     let sources_dir = config.sources_dir.clone().unwrap_or_else(sources::sources_dir);
