@@ -1,0 +1,508 @@
+//! End-to-end tests against the whole stack deployed from infra/template.yaml into the offline
+//! emulator (`infra/offline-deploy`: `sam build` + `sam deploy` into ministack). Every request
+//! goes through the emulated AWS services to the deployed Rust Lambdas: the REST API (API
+//! Gateway → one function per route), the phase queues (SQS → event source mappings → phase
+//! functions → the next queue), the WebSocket API (`$connect`/`$default` functions, pushes
+//! through `post_to_connection`), Secrets Manager (the functions' signing keys and database
+//! credentials) and the SPA bucket behind CloudFront.
+//!
+//! Run with `./dev stack-test` (starts PostgreSQL and the emulator, deploys, runs these). The
+//! tests are `#[ignore]`d so `./dev test` leaves them out; asked for without a deployed stack
+//! they skip with a message, or fail when `CI=true`. The stack is described by the JSON file
+//! `infra/offline-deploy` writes (`EXOMAPS_STACK_FILE`, default `target/offline-stack/stack.json`).
+
+use aws_sdk_sqs::types::QueueAttributeName;
+use bytes::Bytes;
+use exomaps_api::ROUTES;
+use exomaps_domain::persona::Persona;
+use exomaps_pipeline::chain::KickMessage;
+use exomaps_pipeline::{Family, SourceSpec};
+use exomaps_store::Store;
+use futures_util::{SinkExt, StreamExt};
+use http::{HeaderMap, Method, StatusCode};
+use http_body_util::{BodyExt, Full};
+use serde_json::{Value, json};
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+
+struct Stack {
+    outputs: HashMap<String, String>,
+    database_url: String,
+    endpoint: String,
+    sources_dir: PathBuf,
+}
+
+impl Stack {
+    /// The deployed stack, or None (with a message) when there is none and CI is not set.
+    fn load() -> Option<Stack> {
+        let path = std::env::var_os("EXOMAPS_STACK_FILE")
+            .map(PathBuf::from)
+            .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../target/offline-stack/stack.json")));
+        let text = match std::fs::read_to_string(&path) {
+            Ok(t) => t,
+            Err(e) => {
+                if std::env::var("CI").is_ok_and(|v| v == "true") {
+                    panic!("no deployed stack ({}: {e}); CI runs these through ./dev stack-test", path.display());
+                }
+                eprintln!("skipping: no deployed stack at {} ({e}); run ./dev stack-test", path.display());
+                return None;
+            }
+        };
+        let doc: Value = serde_json::from_str(&text).expect("stack file is JSON");
+        let outputs = doc["outputs"]
+            .as_object()
+            .expect("outputs")
+            .iter()
+            .map(|(k, v)| (k.clone(), v.as_str().unwrap_or_default().to_string()))
+            .collect();
+        let s = |k: &str| doc[k].as_str().unwrap_or_else(|| panic!("stack file has no {k}")).to_string();
+        Some(Stack {
+            outputs,
+            database_url: s("database_url"),
+            endpoint: s("endpoint"),
+            sources_dir: PathBuf::from(s("sources_dir")),
+        })
+    }
+
+    fn out(&self, key: &str) -> &str {
+        self.outputs.get(key).unwrap_or_else(|| panic!("stack output {key} missing"))
+    }
+
+    fn store(&self) -> Store {
+        Store::connect_lazy(&self.database_url, &Default::default()).expect("stack database")
+    }
+
+    async fn sdk(&self) -> aws_config::SdkConfig {
+        let creds = aws_sdk_sqs::config::Credentials::new("test", "test", None, None, "deployed-stack-tests");
+        aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .region(aws_config::Region::new("us-east-1"))
+            .endpoint_url(&self.endpoint)
+            .credentials_provider(creds)
+            .load()
+            .await
+    }
+
+    async fn sqs(&self) -> aws_sdk_sqs::Client {
+        aws_sdk_sqs::Client::new(&self.sdk().await)
+    }
+
+    async fn s3(&self) -> aws_sdk_s3::Client {
+        let conf = aws_sdk_s3::config::Builder::from(&self.sdk().await).force_path_style(true).build();
+        aws_sdk_s3::Client::from_conf(conf)
+    }
+
+    /// A request through the REST API (`path` starts with /api/).
+    async fn api(&self, method: Method, path: &str, token: Option<&str>, body: Option<Value>) -> Reply {
+        let url = format!("{}{path}", self.out("ApiUrl"));
+        let auth = token.map(|t| format!("Bearer {t}"));
+        let headers: Vec<(&str, &str)> = auth.iter().map(|a| ("authorization", a.as_str())).collect();
+        http(method, &url, &headers, body.map(|b| b.to_string())).await
+    }
+
+    /// A viewer request through the CloudFront distribution (ministack serves distributions on
+    /// its own port, by Host header; `X-Forwarded-Proto: https` stands for a TLS viewer).
+    async fn site(&self, path: &str, https: bool) -> Reply {
+        let host = self.out("SiteUrl").trim_start_matches("https://").to_string();
+        let proto = if https { "https" } else { "http" };
+        http(Method::GET, &format!("{}{path}", self.endpoint), &[("host", &host), ("x-forwarded-proto", proto)], None)
+            .await
+    }
+}
+
+struct Reply {
+    status: StatusCode,
+    headers: HeaderMap,
+    body: Bytes,
+}
+
+impl Reply {
+    fn json(&self) -> Value {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("{} body is not JSON ({e}): {}", self.status, String::from_utf8_lossy(&self.body)))
+    }
+
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+
+    /// Set by `exomaps_api::dispatch` on every response: the request reached our function.
+    fn from_our_function(&self) -> bool {
+        self.header("x-content-type-options") == Some("nosniff")
+    }
+}
+
+async fn http(method: Method, url: &str, headers: &[(&str, &str)], body: Option<String>) -> Reply {
+    let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
+        .build_http::<Full<Bytes>>();
+    let mut req = http::Request::builder().method(method.clone()).uri(url);
+    for (k, v) in headers {
+        req = req.header(*k, *v);
+    }
+    if body.is_some() {
+        req = req.header("content-type", "application/json");
+    }
+    let req = req.body(Full::new(Bytes::from(body.unwrap_or_default()))).unwrap();
+    let res = tokio::time::timeout(Duration::from_secs(60), client.request(req))
+        .await
+        .unwrap_or_else(|_| panic!("{method} {url}: no answer in 60 s"))
+        .unwrap_or_else(|e| panic!("{method} {url}: {e}"));
+    let (parts, body) = res.into_parts();
+    let body = body.collect().await.expect("body").to_bytes();
+    Reply { status: parts.status, headers: parts.headers, body }
+}
+
+fn unique(prefix: &str) -> String {
+    format!("{prefix}_{}", &uuid::Uuid::new_v4().simple().to_string()[..10])
+}
+
+/// Signs in through the deployed `auth-login` function; returns the access and refresh tokens.
+async fn login(stack: &Stack, username: &str, password: &str) -> (String, String) {
+    let r = stack
+        .api(Method::POST, "/api/auth/login", None, Some(json!({"username": username, "password": password})))
+        .await;
+    assert_eq!(r.status, StatusCode::OK, "login {username}: {}", String::from_utf8_lossy(&r.body));
+    let j = r.json();
+    (j["access_token"].as_str().unwrap().to_string(), j["refresh_token"].as_str().unwrap().to_string())
+}
+
+#[tokio::test]
+#[ignore = "needs the deployed stack: ./dev stack-test"]
+async fn every_route_is_a_deployed_function_behind_the_rest_api() {
+    let Some(stack) = Stack::load() else { return };
+    let health = stack.api(Method::GET, "/api/health", None, None).await;
+    assert_eq!(health.status, StatusCode::OK, "{}", String::from_utf8_lossy(&health.body));
+    let h = health.json();
+    assert_eq!(h["db_status"]["connected"], true, "the function reads its database secret and connects: {h}");
+    assert_eq!(h["routes_count"], ROUTES.len());
+    assert!(health.header("x-amzn-requestid").is_some(), "answered through API Gateway");
+
+    // Every route of the table reaches its own function: our headers and error envelope, never
+    // API Gateway's own "no such route" answer.
+    for route in ROUTES {
+        let path = route.path.replace("{id}", "424242").replace("{run_id}", &uuid::Uuid::new_v4().to_string());
+        let body = (route.method == Method::POST).then(|| json!({}));
+        let r = stack.api(route.method.clone(), &path, None, body).await;
+        assert!(
+            r.from_our_function(),
+            "{} {path} ({}): {} not from the function: {}",
+            route.method,
+            route.name,
+            r.status,
+            String::from_utf8_lossy(&r.body)
+        );
+        assert!(!r.status.is_server_error(), "{} {path}: {} {}", route.method, r.status, String::from_utf8_lossy(&r.body));
+        if !r.status.is_success() {
+            assert!(r.json()["error"].is_string(), "{} {path}: error envelope", route.method);
+        }
+    }
+    let unknown = stack.api(Method::GET, "/api/no-such-route", None, None).await;
+    assert!(!unknown.status.is_success() && !unknown.from_our_function(), "{}", unknown.status);
+
+    let systems = stack.api(Method::GET, "/api/world/systems?limit=3", None, None).await;
+    assert_eq!(systems.status, StatusCode::OK);
+    assert_eq!(systems.json()["limit"], 3, "query parameters reach the handler");
+    let missing = stack.api(Method::GET, "/api/runs/validation/not-a-uuid", None, None).await;
+    assert!(missing.status.is_client_error() && missing.from_our_function(), "path parameters reach the handler");
+}
+
+#[tokio::test]
+#[ignore = "needs the deployed stack: ./dev stack-test"]
+async fn sign_in_persona_switch_and_a_persona_protected_route() {
+    let Some(stack) = Stack::load() else { return };
+    let store = stack.store();
+    let admin_name = unique("e2e_admin");
+    let (_, admin_pw) = exomaps_tests::create_user(&store, &admin_name, &[Persona::Admin, Persona::ScienceAnalyst]).await;
+    let guest_name = unique("e2e_user");
+    let (_, guest_pw) = exomaps_tests::create_user(&store, &guest_name, &[Persona::GeneralUser]).await;
+
+    let anonymous = stack.api(Method::GET, "/api/admin/users", None, None).await;
+    assert_eq!(anonymous.status, StatusCode::UNAUTHORIZED);
+
+    // The signing key comes from the Secrets Manager secret the template generated.
+    let (user_token, _) = login(&stack, &guest_name, &guest_pw).await;
+    let denied = stack.api(Method::GET, "/api/admin/users", Some(&user_token), None).await;
+    assert_eq!(denied.status, StatusCode::FORBIDDEN);
+    assert_eq!(denied.json()["required_personas"], json!(["admin"]));
+    assert_eq!(denied.json()["current_persona"], "general_user");
+
+    let wrong = stack
+        .api(Method::POST, "/api/auth/login", None, Some(json!({"username": admin_name, "password": "wrong"})))
+        .await;
+    assert_eq!(wrong.status, StatusCode::UNAUTHORIZED);
+
+    let (admin_token, refresh) = login(&stack, &admin_name, &admin_pw).await;
+    let users = stack.api(Method::GET, "/api/admin/users", Some(&admin_token), None).await;
+    assert_eq!(users.status, StatusCode::OK, "{}", String::from_utf8_lossy(&users.body));
+    assert!(String::from_utf8_lossy(&users.body).contains(&admin_name));
+
+    // A token signed by one function verifies in another (one key set, one secret).
+    let persona = stack.api(Method::GET, "/api/persona", Some(&admin_token), None).await;
+    assert_eq!(persona.json()["current_persona_key"], "admin");
+
+    let switched = stack
+        .api(Method::POST, "/api/persona", Some(&admin_token), Some(json!({"persona": "science_analyst"})))
+        .await;
+    assert_eq!(switched.status, StatusCode::OK, "{}", String::from_utf8_lossy(&switched.body));
+    let analyst_token = switched.json()["access_token"].as_str().expect("a re-issued token").to_string();
+    let as_analyst = stack.api(Method::GET, "/api/admin/users", Some(&analyst_token), None).await;
+    assert_eq!(as_analyst.status, StatusCode::FORBIDDEN);
+
+    let rotated = stack.api(Method::POST, "/api/auth/refresh", None, Some(json!({"refresh_token": refresh}))).await;
+    assert_eq!(rotated.status, StatusCode::OK);
+    let reused = stack.api(Method::POST, "/api/auth/refresh", None, Some(json!({"refresh_token": refresh}))).await;
+    assert_eq!(reused.status, StatusCode::UNAUTHORIZED, "a reused refresh token is refused");
+}
+
+type Ws = tokio_tungstenite::WebSocketStream<tokio_tungstenite::MaybeTlsStream<tokio::net::TcpStream>>;
+
+async fn ws_connect(stack: &Stack, token: &str) -> Ws {
+    let mut req = stack.out("WebSocketUrl").into_client_request().unwrap();
+    req.headers_mut().insert("authorization", format!("Bearer {token}").parse().unwrap());
+    let (ws, _) = tokio::time::timeout(Duration::from_secs(30), tokio_tungstenite::connect_async(req))
+        .await
+        .expect("WebSocket connect within 30 s")
+        .expect("WebSocket connect");
+    ws
+}
+
+/// The next JSON frame satisfying `want` (ministack echoes every route's reply; other frames
+/// are skipped), within `within`.
+async fn frame(ws: &mut Ws, within: Duration, seen: &mut Vec<Value>, want: impl Fn(&Value) -> bool) -> Value {
+    let deadline = Instant::now() + within;
+    loop {
+        let left = deadline.saturating_duration_since(Instant::now());
+        let msg = match tokio::time::timeout(left, ws.next()).await {
+            Ok(Some(Ok(m))) => m,
+            Ok(other) => panic!("WebSocket ended: {other:?}; frames so far: {seen:?}"),
+            Err(_) => panic!("no matching frame in {within:?}; frames so far: {seen:?}"),
+        };
+        let Message::Text(text) = msg else { continue };
+        let Ok(v) = serde_json::from_str::<Value>(&text) else { continue };
+        seen.push(v.clone());
+        if want(&v) {
+            return v;
+        }
+    }
+}
+
+async fn subscribe(ws: &mut Ws, channel: &str, seen: &mut Vec<Value>) {
+    ws.send(Message::text(json!({"action": "subscribe", "channel": channel}).to_string())).await.unwrap();
+    let reply = frame(ws, Duration::from_secs(30), seen, |v| v["type"] == "subscribed" || v["type"] == "error").await;
+    assert_eq!(reply, json!({"type": "subscribed", "channel": channel}));
+}
+
+async fn wait_for_run(store: &Store, run_id: uuid::Uuid, within: Duration) -> exomaps_store::runs::RunRow {
+    let started = Instant::now();
+    loop {
+        if let Some(run) = store.run(run_id).await.unwrap()
+            && run.finished_at.is_some()
+        {
+            return run;
+        }
+        assert!(started.elapsed() < within, "run {run_id} not finished in {within:?}");
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+}
+
+#[tokio::test]
+#[ignore = "needs the deployed stack: ./dev stack-test"]
+async fn an_sqs_kick_runs_the_phases_to_an_active_world_build_with_websocket_progress() {
+    let Some(stack) = Stack::load() else { return };
+    let store = stack.store();
+    let curator = unique("e2e_curator");
+    let (_, pw) = exomaps_tests::create_user(&store, &curator, &[Persona::DataCurator]).await;
+    let (token, _) = login(&stack, &curator, &pw).await;
+
+    // A client following the run (and the data channel) before it starts.
+    let run_id = uuid::Uuid::new_v4();
+    let mut seen = Vec::new();
+    let mut ws = ws_connect(&stack, &token).await;
+    ws.send(Message::text(r#"{"action":"ping"}"#)).await.unwrap();
+    frame(&mut ws, Duration::from_secs(30), &mut seen, |v| v["type"] == "pong").await;
+    subscribe(&mut ws, &format!("runs:{run_id}"), &mut seen).await;
+    subscribe(&mut ws, "data", &mut seen).await;
+    // An anonymous client may not follow runs: the $default function answers with an error.
+    ws.send(Message::text(json!({"action": "subscribe", "channel": "admin"}).to_string())).await.unwrap();
+    let refused = frame(&mut ws, Duration::from_secs(30), &mut seen, |v| v["type"] == "error").await;
+    assert_eq!(refused["error"], "forbidden");
+
+    // The kick: a message on the ingest queue, as an operator or another system would send it.
+    let sample = stack.sources_dir.join("SIMBAD_sample.csv");
+    let kick = KickMessage {
+        run_name: "deployed stack".into(),
+        sources: vec![SourceSpec::file(Family::Simbad, &sample)],
+        seed: Some(7),
+        run_id: Some(run_id),
+    };
+    let sqs = stack.sqs().await;
+    sqs.send_message()
+        .queue_url(stack.out("PhaseIngestQueueUrl"))
+        .message_body(serde_json::to_string(&kick).unwrap())
+        .send()
+        .await
+        .expect("send the kick");
+
+    // Progress of every phase, then data.refreshed (on the run's channel and on `data`), then
+    // run.completed — posted by the phase functions through post_to_connection.
+    let is_run = |v: &Value| v["run_id"] == json!(run_id);
+    let completed =
+        frame(&mut ws, Duration::from_secs(180), &mut seen, |v| v["type"] == "run.completed" && is_run(v)).await;
+    assert_eq!(completed["status"], "pass", "frames: {seen:?}");
+    for phase in ["canonicalise", "transform", "infer", "publish"] {
+        assert!(
+            seen.iter().any(|v| is_run(v) && v["type"] == "run.progress" && v["phase"] == phase && v["status"] == "done"),
+            "no done progress for {phase}: {seen:?}"
+        );
+    }
+    let refreshed: Vec<&Value> = seen.iter().filter(|v| v["type"] == "data.refreshed" && is_run(v)).collect();
+    assert_eq!(refreshed.len(), 2, "data.refreshed on runs:{run_id} and on data: {seen:?}");
+    let build_id = refreshed[0]["world_build_id"].as_i64().expect("world_build_id");
+
+    // The database and the API agree: the run passed and its build is the active one.
+    let run = wait_for_run(&store, run_id, Duration::from_secs(30)).await;
+    assert_eq!(run.status, "pass", "{run:?}");
+    let build = store.active_world_build().await.unwrap().expect("an active world build");
+    assert_eq!((build.run_id, build.world_build_id), (run_id, build_id));
+    let systems = stack.api(Method::GET, "/api/world/systems?limit=5", None, None).await.json();
+    assert_eq!(systems["world_build_id"], build_id);
+    assert!(systems["total_count"].as_i64().unwrap() > 0, "{systems}");
+    for q in ["Ingest", "Canonicalise", "Transform", "Infer", "Publish"] {
+        let url = stack.out(&format!("Phase{q}QueueUrl"));
+        let attrs = sqs
+            .get_queue_attributes()
+            .queue_url(url)
+            .attribute_names(QueueAttributeName::ApproximateNumberOfMessagesNotVisible)
+            .send()
+            .await
+            .unwrap();
+        let in_flight = attrs.attributes().unwrap()[&QueueAttributeName::ApproximateNumberOfMessagesNotVisible].clone();
+        assert!(q == "Transform" || in_flight == "0", "{q} queue still has {in_flight} messages in flight");
+    }
+
+    // The publish function wrote the map asset and its pointer to the SPA bucket; CloudFront
+    // serves them (OAC), the pointer uncached.
+    let asset = refreshed[0]["asset"].as_str().expect("asset path").to_string();
+    let bytes = stack.site(&asset, true).await;
+    assert_eq!(bytes.status, StatusCode::OK, "{asset}");
+    assert!(bytes.body.starts_with(b"EXMP"), "{asset} is an EXMP asset");
+    let latest = stack.site("/data/world/latest.json", true).await;
+    assert_eq!(latest.status, StatusCode::OK);
+    assert!(String::from_utf8_lossy(&latest.body).contains(&asset[1..]), "{}", String::from_utf8_lossy(&latest.body));
+    assert_eq!(latest.header("cache-control"), Some("no-cache"));
+
+    // POST /api/runs (the runs-start function) sends its own kick to the ingest queue.
+    let started = stack.api(Method::POST, "/api/runs", Some(&token), Some(json!({"run_name": "via the API"}))).await;
+    assert_eq!(started.status, StatusCode::ACCEPTED, "{}", String::from_utf8_lossy(&started.body));
+    let second: uuid::Uuid = started.json()["run_id"].as_str().unwrap().parse().unwrap();
+    let refreshed_again = frame(&mut ws, Duration::from_secs(180), &mut seen, |v| {
+        v["type"] == "data.refreshed" && v["run_id"] == json!(second)
+    })
+    .await;
+    assert!(refreshed_again["world_build_id"].as_i64().unwrap() > build_id, "a newer build");
+    assert_eq!(wait_for_run(&store, second, Duration::from_secs(30)).await.status, "pass");
+    ws.close(None).await.ok();
+}
+
+#[tokio::test]
+#[ignore = "needs the deployed stack: ./dev stack-test"]
+async fn a_poison_message_ends_in_its_dead_letter_queue() {
+    let Some(stack) = Stack::load() else { return };
+    let sqs = stack.sqs().await;
+    let marker = uuid::Uuid::new_v4().simple().to_string();
+    let body = json!({"run_id": format!("poison-{marker}"), "phase": "transform"}).to_string();
+    sqs.send_message().queue_url(stack.out("PhaseTransformQueueUrl")).message_body(&body).send().await.unwrap();
+
+    // The phase function reports it as a batch item failure on every delivery; after the 5th
+    // (maxReceiveCount) SQS moves it to the DLQ. The emulator tier's visibility timeout is 30 s.
+    let dlq = stack.out("PhaseTransformDeadLetterQueueUrl");
+    let started = Instant::now();
+    loop {
+        let got = sqs
+            .receive_message()
+            .queue_url(dlq)
+            .max_number_of_messages(10)
+            .visibility_timeout(1)
+            .wait_time_seconds(5)
+            .message_system_attribute_names(aws_sdk_sqs::types::MessageSystemAttributeName::ApproximateReceiveCount)
+            .send()
+            .await
+            .unwrap();
+        if let Some(m) = got.messages().iter().find(|m| m.body().is_some_and(|b| b.contains(&marker))) {
+            let receives: u32 = m
+                .attributes()
+                .and_then(|a| a.get(&aws_sdk_sqs::types::MessageSystemAttributeName::ApproximateReceiveCount))
+                .and_then(|c| c.parse().ok())
+                .unwrap_or(0);
+            assert!(receives >= 5, "moved after {receives} receives (maxReceiveCount is 5)");
+            sqs.delete_message().queue_url(dlq).receipt_handle(m.receipt_handle().unwrap()).send().await.unwrap();
+            eprintln!("poison message in the DLQ after {:?} ({receives} receives)", started.elapsed());
+            return;
+        }
+        assert!(started.elapsed() < Duration::from_secs(300), "poison message not in the DLQ after 300 s");
+    }
+}
+
+#[tokio::test]
+#[ignore = "needs the deployed stack: ./dev stack-test"]
+async fn the_spa_bucket_serves_files_through_cloudfront() {
+    let Some(stack) = Stack::load() else { return };
+    let bucket = stack.out("SpaBucketName");
+
+    // Whatever spa/dist holds was uploaded by infra/offline-deploy.
+    let dist = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../spa/dist"));
+    if dist.join("index.html").is_file() {
+        let mut files = vec![dist.clone()];
+        let mut checked = 0;
+        while let Some(dir) = files.pop() {
+            for entry in std::fs::read_dir(&dir).unwrap() {
+                let path = entry.unwrap().path();
+                if path.is_dir() {
+                    files.push(path);
+                    continue;
+                }
+                let key = path.strip_prefix(&dist).unwrap().to_string_lossy().replace('\\', "/");
+                let r = stack.site(&format!("/{key}"), true).await;
+                assert_eq!(r.status, StatusCode::OK, "/{key}");
+                assert_eq!(r.body.as_ref(), std::fs::read(&path).unwrap().as_slice(), "/{key}");
+                checked += 1;
+            }
+        }
+        let index = std::fs::read(dist.join("index.html")).unwrap();
+        for route in ["/", "/map/some-system"] {
+            let r = stack.site(route, true).await;
+            assert_eq!((r.status, r.body.as_ref()), (StatusCode::OK, index.as_slice()), "{route} serves index.html");
+        }
+        eprintln!("{checked} files of spa/dist served through CloudFront");
+    } else {
+        eprintln!("spa/dist is not built: checking the bucket with a file of this test only");
+    }
+
+    // A file put in the bucket is served through the distribution (OAC-signed origin reads).
+    let key = format!("probe/{}.txt", uuid::Uuid::new_v4());
+    let s3 = stack.s3().await;
+    s3.put_object()
+        .bucket(bucket)
+        .key(&key)
+        .content_type("text/plain")
+        .body(Bytes::from_static(b"served by the SPA bucket").into())
+        .send()
+        .await
+        .expect("put");
+    let r = stack.site(&format!("/{key}"), true).await;
+    assert_eq!(r.status, StatusCode::OK);
+    assert_eq!(r.body.as_ref(), b"served by the SPA bucket");
+    assert_eq!(r.header("content-type"), Some("text/plain"));
+    let missing = stack.site("/probe/none.txt", true).await;
+    assert!(missing.status.is_client_error(), "{}", missing.status);
+
+    // Viewers are sent to HTTPS; /api/* goes to the REST API on the same domain.
+    let plain = stack.site(&format!("/{key}"), false).await;
+    assert_eq!(plain.status, StatusCode::MOVED_PERMANENTLY);
+    let api = stack.site("/api/health", true).await;
+    assert_eq!(api.status, StatusCode::OK);
+    assert!(api.from_our_function());
+    assert_eq!(api.json()["db_status"]["connected"], true);
+}
