@@ -38,9 +38,9 @@ struct Stack {
 impl Stack {
     /// The deployed stack, or None (with a message) when there is none and CI is not set.
     fn load() -> Option<Stack> {
-        let path = std::env::var_os("EXOMAPS_STACK_FILE")
-            .map(PathBuf::from)
-            .unwrap_or_else(|| PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../target/offline-stack/stack.json")));
+        let path = std::env::var_os("EXOMAPS_STACK_FILE").map(PathBuf::from).unwrap_or_else(|| {
+            PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../target/offline-stack/stack.json"))
+        });
         let text = match std::fs::read_to_string(&path) {
             Ok(t) => t,
             Err(e) => {
@@ -120,8 +120,9 @@ struct Reply {
 
 impl Reply {
     fn json(&self) -> Value {
-        serde_json::from_slice(&self.body)
-            .unwrap_or_else(|e| panic!("{} body is not JSON ({e}): {}", self.status, String::from_utf8_lossy(&self.body)))
+        serde_json::from_slice(&self.body).unwrap_or_else(|e| {
+            panic!("{} body is not JSON ({e}): {}", self.status, String::from_utf8_lossy(&self.body))
+        })
     }
 
     fn header(&self, name: &str) -> Option<&str> {
@@ -135,8 +136,8 @@ impl Reply {
 }
 
 async fn http(method: Method, url: &str, headers: &[(&str, &str)], body: Option<String>) -> Reply {
-    let client = hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new())
-        .build_http::<Full<Bytes>>();
+    let client =
+        hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new()).build_http::<Full<Bytes>>();
     let mut req = http::Request::builder().method(method.clone()).uri(url);
     for (k, v) in headers {
         req = req.header(*k, *v);
@@ -193,7 +194,13 @@ async fn every_route_is_a_deployed_function_behind_the_rest_api() {
             r.status,
             String::from_utf8_lossy(&r.body)
         );
-        assert!(!r.status.is_server_error(), "{} {path}: {} {}", route.method, r.status, String::from_utf8_lossy(&r.body));
+        assert!(
+            !r.status.is_server_error(),
+            "{} {path}: {} {}",
+            route.method,
+            r.status,
+            String::from_utf8_lossy(&r.body)
+        );
         if !r.status.is_success() {
             assert!(r.json()["error"].is_string(), "{} {path}: error envelope", route.method);
         }
@@ -214,7 +221,8 @@ async fn sign_in_persona_switch_and_a_persona_protected_route() {
     let Some(stack) = Stack::load() else { return };
     let store = stack.store();
     let admin_name = unique("e2e_admin");
-    let (_, admin_pw) = exomaps_tests::create_user(&store, &admin_name, &[Persona::Admin, Persona::ScienceAnalyst]).await;
+    let (_, admin_pw) =
+        exomaps_tests::create_user(&store, &admin_name, &[Persona::Admin, Persona::ScienceAnalyst]).await;
     let guest_name = unique("e2e_user");
     let (_, guest_pw) = exomaps_tests::create_user(&store, &guest_name, &[Persona::GeneralUser]).await;
 
@@ -242,9 +250,8 @@ async fn sign_in_persona_switch_and_a_persona_protected_route() {
     let persona = stack.api(Method::GET, "/api/persona", Some(&admin_token), None).await;
     assert_eq!(persona.json()["current_persona_key"], "admin");
 
-    let switched = stack
-        .api(Method::POST, "/api/persona", Some(&admin_token), Some(json!({"persona": "science_analyst"})))
-        .await;
+    let switched =
+        stack.api(Method::POST, "/api/persona", Some(&admin_token), Some(json!({"persona": "science_analyst"}))).await;
     assert_eq!(switched.status, StatusCode::OK, "{}", String::from_utf8_lossy(&switched.body));
     let analyst_token = switched.json()["access_token"].as_str().expect("a re-issued token").to_string();
     let as_analyst = stack.api(Method::GET, "/api/admin/users", Some(&analyst_token), None).await;
@@ -353,7 +360,8 @@ async fn an_sqs_kick_runs_the_phases_to_an_active_world_build_with_websocket_pro
     assert_eq!(completed["status"], "pass", "frames: {seen:?}");
     for phase in ["canonicalise", "transform", "infer", "publish"] {
         assert!(
-            seen.iter().any(|v| is_run(v) && v["type"] == "run.progress" && v["phase"] == phase && v["status"] == "done"),
+            seen.iter()
+                .any(|v| is_run(v) && v["type"] == "run.progress" && v["phase"] == phase && v["status"] == "done"),
             "no done progress for {phase}: {seen:?}"
         );
     }

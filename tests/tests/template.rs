@@ -92,7 +92,9 @@ impl<'a> Template<'a> {
     fn functions(&self) -> BTreeMap<String, String> {
         self.of_type("AWS::Serverless::Function")
             .into_iter()
-            .map(|(id, r)| (id.to_string(), r["Metadata"]["BuildProperties"]["Binary"].as_str().unwrap_or("").to_string()))
+            .map(|(id, r)| {
+                (id.to_string(), r["Metadata"]["BuildProperties"]["Binary"].as_str().unwrap_or("").to_string())
+            })
             .collect()
     }
 
@@ -441,7 +443,8 @@ fn the_checks_catch_a_broken_template() {
     let p = edited(&["Mappings", "PhaseTimeouts", "300", "QueueVisibility"], 300.into());
     assert!(mentions(&p, "visibility is not 6 x the timeout"), "{p:?}");
 
-    let p = edited(&["Resources", "HealthFunction", "Properties", "Events", "Http", "Properties", "Method"], "POST".into());
+    let p =
+        edited(&["Resources", "HealthFunction", "Properties", "Events", "Http", "Properties", "Method"], "POST".into());
     assert!(mentions(&p, "route (\"health\", \"GET\", \"/api/health\") has no Api event"), "{p:?}");
 
     let secret_ref: Value = serde_yaml::from_str("!Ref JwtSecret").unwrap();
