@@ -130,7 +130,7 @@ impl Reply {
     }
 
     /// Set by `exomaps_api::dispatch` on every response: the request reached our function.
-    fn from_our_function(&self) -> bool {
+    fn reached_our_function(&self) -> bool {
         self.header("x-content-type-options") == Some("nosniff")
     }
 }
@@ -187,7 +187,7 @@ async fn every_route_is_a_deployed_function_behind_the_rest_api() {
         let body = (route.method == Method::POST).then(|| json!({}));
         let r = stack.api(route.method.clone(), &path, None, body).await;
         assert!(
-            r.from_our_function(),
+            r.reached_our_function(),
             "{} {path} ({}): {} not from the function: {}",
             route.method,
             route.name,
@@ -206,13 +206,13 @@ async fn every_route_is_a_deployed_function_behind_the_rest_api() {
         }
     }
     let unknown = stack.api(Method::GET, "/api/no-such-route", None, None).await;
-    assert!(!unknown.status.is_success() && !unknown.from_our_function(), "{}", unknown.status);
+    assert!(!unknown.status.is_success() && !unknown.reached_our_function(), "{}", unknown.status);
 
     let systems = stack.api(Method::GET, "/api/world/systems?limit=3", None, None).await;
     assert_eq!(systems.status, StatusCode::OK);
     assert_eq!(systems.json()["limit"], 3, "query parameters reach the handler");
     let missing = stack.api(Method::GET, "/api/runs/validation/not-a-uuid", None, None).await;
-    assert!(missing.status.is_client_error() && missing.from_our_function(), "path parameters reach the handler");
+    assert!(missing.status.is_client_error() && missing.reached_our_function(), "path parameters reach the handler");
 }
 
 #[tokio::test]
@@ -511,6 +511,6 @@ async fn the_spa_bucket_serves_files_through_cloudfront() {
     assert_eq!(plain.status, StatusCode::MOVED_PERMANENTLY);
     let api = stack.site("/api/health", true).await;
     assert_eq!(api.status, StatusCode::OK);
-    assert!(api.from_our_function());
+    assert!(api.reached_our_function());
     assert_eq!(api.json()["db_status"]["connected"], true);
 }

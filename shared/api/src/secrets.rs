@@ -499,7 +499,8 @@ mod tests {
     fn a_single_generated_key_is_a_set_of_one() {
         // What Secrets Manager's GenerateSecretString makes for infra/template.yaml: 64
         // alphanumerics (48 bytes as base64url) beside the template's kid.
-        let generated = r#"{"kid":"k-initial","secret":"q0xVcPZ7h2kR9dLm4TnY8wEa3GfJ6sUb1NiKoHyQ5rMvXzWtC8pD2lSgAe7jB4uF"}"#;
+        let generated =
+            r#"{"kid":"k-initial","secret":"q0xVcPZ7h2kR9dLm4TnY8wEa3GfJ6sUb1NiKoHyQ5rMvXzWtC8pD2lSgAe7jB4uF"}"#;
         let set = KeySet::from_json(generated).unwrap();
         assert_eq!(set.current.kid, "k-initial");
         assert_eq!(set.current.secret().len(), 48);
