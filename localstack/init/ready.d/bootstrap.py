@@ -12,12 +12,13 @@ Creates, idempotently (existing resources are left as they are, secrets are neve
     `<name>-dlq` and a redrive policy (maxReceiveCount 5; visibility timeout 6 x the phase
     function timeout) — the values infra/template.yaml declares; keep them in step.
   * Secrets Manager: `exomaps/db` (RDS-style JSON: engine, host, port, dbname, username,
-    password, from DATABASE_URL or EXOMAPS_DB_*), `exomaps/jwt` (a random signing key generated
-    here, never from source).
+    password, from DATABASE_URL or EXOMAPS_DB_*), `exomaps/jwt` (a key set with one random signing
+    key generated here, never from source: {"current": {"kid", "secret"}, "previous": []}).
   * S3: the SPA bucket `exomaps-spa`.
 Prints one line per resource; exits non-zero if any call fails.
 """
 
+import base64
 import json
 import os
 import secrets
@@ -128,8 +129,10 @@ def main():
     queues(client("sqs"))
     sm = client("secretsmanager")
     ensure_secret(sm, DB_SECRET, db_secret_value(), "ExoMaps database connection (local)")
+    # The key set shape the functions read (exomaps_api::secrets::KeySet::from_json).
+    key = base64.urlsafe_b64encode(secrets.token_bytes(32)).rstrip(b"=").decode()
     ensure_secret(
-        sm, JWT_SECRET, {"alg": "HS256", "kid": "local-1", "key": secrets.token_urlsafe(48)}, "ExoMaps JWT signing key (local)"
+        sm, JWT_SECRET, {"current": {"kid": "local-1", "secret": key}, "previous": []}, "ExoMaps JWT signing keys (local)"
     )
     bucket(client("s3"))
     return 0
