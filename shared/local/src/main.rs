@@ -17,10 +17,12 @@ use exomaps_api::config::Config;
 use exomaps_api::{AppState, ROUTES};
 use exomaps_local::pg::PrivateCluster;
 use exomaps_local::{gateway, sources};
+use exomaps_pipeline::aws::{SdkBroadcast, SqsQueues, poll_once};
 use exomaps_pipeline::chain::{KickMessage, Phase, PipelineContext};
-use exomaps_pipeline::notify::Notifier;
+use exomaps_pipeline::notify::{Broadcast, Notifier};
 use exomaps_pipeline::objects::{DirSink, ObjectSink};
 use exomaps_pipeline::queue::LocalQueues;
+use exomaps_pipeline::queue::Queues;
 use exomaps_store::Store;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -28,6 +30,16 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 fn main() -> ExitCode {
+    // The local gateway signs its own /@connections calls like API Gateway expects; without AWS
+    // settings it uses placeholder ones (nothing leaves this machine).
+    for (key, value) in
+        [("AWS_ACCESS_KEY_ID", "local"), ("AWS_SECRET_ACCESS_KEY", "local"), ("AWS_REGION", "us-east-1")]
+    {
+        if std::env::var_os(key).is_none() {
+            // SAFETY: single-threaded here — no runtime or other thread has started yet.
+            unsafe { std::env::set_var(key, value) };
+        }
+    }
     let args: Vec<String> = std::env::args().skip(1).collect();
     let cmd = args.first().map(String::as_str).unwrap_or("up");
     let result = match cmd {
@@ -176,8 +188,6 @@ async fn async_main(cmd: &str) -> Result<(), String> {
             return Ok(());
         }
     }
-    let queues = LocalQueues::spawn(ctx, 5, std::time::Duration::from_secs(2));
-
     let port: u16 = match std::env::var("EXOMAPS_PORT") {
         Ok(p) => p.parse().map_err(|_| format!("EXOMAPS_PORT={p:?} is not a port"))?,
         Err(_) => 5000,
@@ -185,7 +195,40 @@ async fn async_main(cmd: &str) -> Result<(), String> {
     let host = std::env::var("EXOMAPS_HOST").unwrap_or_else(|_| "127.0.0.1".into());
     let addr: SocketAddr = format!("{host}:{port}").parse().map_err(|e| format!("bad address: {e}"))?;
     let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| format!("cannot listen on {addr}: {e}"))?;
-    let app = gateway::router(AppState::with_store(config, store).with_queues(Arc::new(queues)));
+    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+
+    // Pushes go through the same SDK broadcaster as in AWS, to this gateway's /@connections.
+    let sdk = exomaps_platform::aws::config().await;
+    let broadcaster = exomaps_platform::broadcast::Broadcaster::new(sdk);
+    let endpoint = format!("http://127.0.0.1:{}", addr.port());
+    let broadcast: Arc<dyn Broadcast> = Arc::new(SdkBroadcast::new(broadcaster, endpoint));
+    let ctx = PipelineContext { notifier: Notifier::new(store.clone(), Some(broadcast)), ..ctx };
+    // Phase messages: in process by default; real SQS queues (exomaps-pipeline-<phase>, e.g. in
+    // the emulator after `localstack/emulator bootstrap`) with EXOMAPS_QUEUES=sqs.
+    let queues: Arc<dyn Queues> = if std::env::var("EXOMAPS_QUEUES").is_ok_and(|v| v == "sqs") {
+        let sqs = exomaps_platform::aws::sqs_client(sdk);
+        let queues = Arc::new(SqsQueues::new(sqs.clone(), SqsQueues::urls_from_env()));
+        for phase in Phase::ALL {
+            let consumer = exomaps_platform::queue::QueueConsumer::by_name(sqs.clone(), &phase.queue_name())
+                .await
+                .map_err(|e| format!("queue {}: {e}", phase.queue_name()))?;
+            let (ctx, queues) = (ctx.clone(), queues.clone());
+            tokio::spawn(async move {
+                loop {
+                    let wait = std::time::Duration::from_secs(5);
+                    if let Err(e) = poll_once(&ctx, queues.as_ref(), phase, &consumer, wait).await {
+                        tracing::warn!(phase = phase.as_str(), error = %e, "SQS poll failed");
+                        tokio::time::sleep(wait).await;
+                    }
+                }
+            });
+        }
+        tracing::info!("pipeline phases fed from SQS");
+        queues
+    } else {
+        Arc::new(LocalQueues::spawn(ctx, 5, std::time::Duration::from_secs(2)))
+    };
+    let app = gateway::router(AppState::with_store(config, store).with_queues(queues));
     tracing::info!("ExoMaps listening on http://{addr}");
     axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(shutdown_signal())
