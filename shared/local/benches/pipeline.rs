@@ -118,7 +118,9 @@ fn main() {
             store.migrate().await.unwrap();
             let specs: Vec<SourceSpec> = files
                 .iter()
-                .map(|f| SourceSpec::file(Family::from_file_name(&f.file_name().unwrap().to_string_lossy()).unwrap(), f))
+                .map(|f| {
+                    SourceSpec::file(Family::from_file_name(&f.file_name().unwrap().to_string_lossy()).unwrap(), f)
+                })
                 .collect();
             let t = Instant::now();
             let report = run_pipeline(&store, "bench", &specs, Scope::default()).await.unwrap();
