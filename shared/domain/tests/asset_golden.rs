@@ -39,7 +39,8 @@ fn golden_systems() -> Vec<AssetSystem> {
     proxima.observed_planets = 2;
     proxima.inferred_planets = 3;
     proxima.hz_planet = true;
-    let mut sirius = system("* alf CMa", [-0.494_3, 2.476_3, -0.758_5], Some(SpectralClass::A), &["Sirius", "Sirius A"]);
+    let mut sirius =
+        system("* alf CMa", [-0.494_3, 2.476_3, -0.758_5], Some(SpectralClass::A), &["Sirius", "Sirius A"]);
     sirius.multiplicity = 2;
     let wd = system("* alf CMa B", [-0.494_4, 2.476_2, -0.758_6], Some(SpectralClass::D), &["Sirius B", "tab\there"]);
     let unknown = system("Ross 128 \u{3b5} \u{1F30C}", [1e-7, -33.5, 12.25], None, &[]);

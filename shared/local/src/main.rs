@@ -142,7 +142,9 @@ async fn async_main(cmd: &str) -> Result<(), String> {
 
     let sources_dir = config.sources_dir.clone().unwrap_or_else(sources::sources_dir);
     config.sources_dir = Some(sources_dir.clone());
-    let notifier = Notifier::silent(store.clone());
+    // Pipeline pushes (run progress, data.refreshed) go straight to the gateway's sockets.
+    let sockets = gateway::Sockets::default();
+    let notifier = Notifier::new(store.clone(), Some(std::sync::Arc::new(sockets.clone())));
     let ctx = PipelineContext { store: store.clone(), scope: config.scope, notifier };
     if cmd == "up" || cmd == "ingest" {
         let specs = sources::source_specs(&sources_dir)?;
@@ -174,7 +176,10 @@ async fn async_main(cmd: &str) -> Result<(), String> {
     let host = std::env::var("EXOMAPS_HOST").unwrap_or_else(|_| "127.0.0.1".into());
     let addr: SocketAddr = format!("{host}:{port}").parse().map_err(|e| format!("bad address: {e}"))?;
     let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| format!("cannot listen on {addr}: {e}"))?;
-    let app = gateway::router(AppState::with_store(config, store).with_queues(std::sync::Arc::new(queues)));
+    let statics = statics();
+    tracing::info!(spa = ?statics.spa_dir, objects = ?statics.objects_dir, "static folders");
+    let state = AppState::with_store(config, store).with_queues(std::sync::Arc::new(queues));
+    let app = gateway::router_with(state, sockets, statics);
     tracing::info!("ExoMaps listening on http://{addr}");
     axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(shutdown_signal())
@@ -183,6 +188,19 @@ async fn async_main(cmd: &str) -> Result<(), String> {
     tracing::info!("shut down");
     drop(cluster);
     Ok(())
+}
+
+/// The built SPA (`EXOMAPS_SPA_DIR`, default `spa/dist`) and the local object store
+/// (`EXOMAPS_OBJECTS_DIR`, default `<data dir>/objects`, served at `/data/*`).
+fn statics() -> gateway::Statics {
+    let dir = |var: &str, default: PathBuf| {
+        let p = std::env::var_os(var).filter(|v| !v.is_empty()).map(PathBuf::from).unwrap_or(default);
+        std::path::absolute(&p).unwrap_or(p)
+    };
+    gateway::Statics {
+        spa_dir: Some(dir("EXOMAPS_SPA_DIR", sources::repo_root().join("spa/dist"))),
+        objects_dir: Some(dir("EXOMAPS_OBJECTS_DIR", data_dir().join("objects"))),
+    }
 }
 
 async fn shutdown_signal() {
