@@ -907,7 +907,10 @@ export interface operations {
     };
     runs_manifest: {
         parameters: {
-            query?: never;
+            query?: {
+                before?: string;
+                limit?: number;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -936,7 +939,12 @@ export interface operations {
     };
     runs_validation: {
         parameters: {
-            query?: never;
+            query?: {
+                code?: string;
+                limit?: number;
+                offset?: number;
+                source?: string;
+            };
             header?: never;
             path: {
                 run_id: string;
@@ -996,7 +1004,10 @@ export interface operations {
     };
     world_systems: {
         parameters: {
-            query?: never;
+            query?: {
+                limit?: number;
+                offset?: number;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -1025,7 +1036,10 @@ export interface operations {
     };
     world_systems_full: {
         parameters: {
-            query?: never;
+            query?: {
+                limit?: number;
+                offset?: number;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -1054,7 +1068,10 @@ export interface operations {
     };
     world_systems_xyz: {
         parameters: {
-            query?: never;
+            query?: {
+                limit?: number;
+                offset?: number;
+            };
             header?: never;
             path?: never;
             cookie?: never;
