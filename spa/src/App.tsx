@@ -54,9 +54,15 @@ export function App() {
   const buildId = useRef<number | null>(null);
 
   // The map: fetch the pointer and the asset, decode, hand to the renderer.
-  const loadWorld = useCallback(async (reason: string) => {
+  // `expect`: the build a data.refreshed announced; the pointer may lag behind the message
+  // (object store / CDN), so it is polled for a while until it shows that build.
+  const loadWorld = useCallback(async (reason: string, expect?: number) => {
     try {
-      const ptr = await Api.worldPointer();
+      let ptr = await Api.worldPointer();
+      for (let wait = 250; expect !== undefined && (ptr?.world_build_id ?? -1) < expect && wait < 8000; wait *= 1.5) {
+        await new Promise((r) => setTimeout(r, wait));
+        ptr = await Api.worldPointer();
+      }
       if (!ptr) {
         setMapStatus('No map published yet: run the pipeline (the map appears when it completes).');
         return;
@@ -81,7 +87,7 @@ export function App() {
     const off = live.on((m) => {
       if (m.type === 'data.refreshed') {
         setLiveNote(`world build ${m.world_build_id} published: map reloaded`);
-        void loadWorld('data.refreshed');
+        void loadWorld('data.refreshed', m.world_build_id);
       }
     });
     return () => {

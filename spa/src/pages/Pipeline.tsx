@@ -39,7 +39,20 @@ export function PipelinePage({ live }: { live: Live }) {
     const channel = `runs:${current}`;
     live.subscribe(channel);
     const off = live.on((m) => {
-      if (m.type === 'run.progress' && m.run_id === current) setEvents((ev) => [...ev, m]);
+      // Catch up once subscribed: phases that ran before the subscription (the run starts as
+      // soon as POST /api/runs answers) come from GET /api/runs/{id}; live messages win.
+      if (m.type === 'subscribed' && m.channel === channel) {
+        void Api.run(current).then((r) => {
+          const snapshot: Progress[] = r.phases.map((p) => ({ type: 'run.progress', run_id: current, phase: p.phase, status: p.status, counts: p.counts }));
+          setEvents((ev) => [...snapshot.filter((p) => !ev.some((e) => e.phase === p.phase)), ...ev]);
+          if (r.run.finished_at) setCompleted((c) => c ?? r.run.status);
+        });
+      }
+      if (m.type === 'run.progress' && m.run_id === current) {
+        setEvents((ev) => [...ev, m]);
+        const log = (window.__exomaps ??= {});
+        log.progress = [...((log.progress as string[]) ?? []), `${m.phase}:${m.status}`];
+      }
       if (m.type === 'run.completed' && m.run_id === current) {
         setCompleted(m.status);
         void show(current);
@@ -79,7 +92,7 @@ export function PipelinePage({ live }: { live: Live }) {
       {error && <p className="error" role="alert">{error}</p>}
       {current && (
         <section>
-          <h3>Run {current.slice(0, 8)}</h3>
+          <h3 data-testid="run-title">Run {current.slice(0, 8)}</h3>
           <ol className="phases" data-testid="phases">
             {[...phases.values()].map((p) => (
               <li key={p.phase} data-testid={`phase-${p.phase}`} data-status={p.status} className={p.status}>

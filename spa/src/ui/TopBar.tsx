@@ -1,4 +1,4 @@
-import { useState } from 'react';
+import { useEffect, useState } from 'react';
 import { Api, type PersonaView } from '../api/client';
 import { menuTarget } from '../session';
 
@@ -15,6 +15,8 @@ export function TopBar({ session, onSession, path, go, pipelineAllowed }: Props)
   const [menuOpen, setMenuOpen] = useState(false);
   const [error, setError] = useState<string | null>(null);
   const signedIn = !!session?.user;
+  // A new session or persona closes the menu.
+  useEffect(() => setMenuOpen(false), [session?.user, session?.current_persona_key]);
 
   const login = async (e: React.FormEvent<HTMLFormElement>) => {
     e.preventDefault();

@@ -1,0 +1,147 @@
+// Starts and stops the real local gateway for the end-to-end tests, and the interim steps for
+// what this branch's main does not serve yet (each one stands down by itself once main serves
+// the real thing — see `hasPublisher` and `hasSystemRoute`).
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { encodeAsset, type EncodeSystem } from '../tests/support/encode';
+
+export const REPO = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+
+export async function freePort(): Promise<number> {
+  return new Promise((ok, fail) => {
+    const s = createServer();
+    s.once('error', fail);
+    s.listen(0, '127.0.0.1', () => {
+      const port = (s.address() as { port: number }).port;
+      s.close(() => ok(port));
+    });
+  });
+}
+
+export interface Gateway {
+  proc: ChildProcess;
+  baseUrl: string;
+  dataDir: string;
+  objectsDir: string;
+  log: string;
+}
+
+/** Builds (if needed) and starts `exomaps-local up` with its own data folder; resolves when healthy. */
+export async function startGateway(opts: { spaDir?: string; sources?: string } = {}): Promise<Gateway> {
+  const build = spawnSync('cargo', ['build', '-q', '-p', 'exomaps-local', '--bin', 'exomaps-local'], { cwd: REPO, stdio: 'inherit' });
+  if (build.status !== 0) throw new Error('cargo build -p exomaps-local failed');
+  const port = await freePort();
+  const dataDir = mkdtempSync(join(tmpdir(), 'exomaps-e2e-'));
+  const objectsDir = join(dataDir, 'objects');
+  mkdirSync(objectsDir, { recursive: true });
+  const log = join(dataDir, 'gateway.log');
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    EXOMAPS_DATA_DIR: dataDir,
+    EXOMAPS_PORT: String(port),
+    EXOMAPS_HOST: '127.0.0.1',
+    EXOMAPS_SOURCES: opts.sources ?? join(REPO, 'sample/sources'),
+    EXOMAPS_SPA_DIR: opts.spaDir ?? join(REPO, 'spa/dist'),
+    EXOMAPS_OBJECTS_DIR: objectsDir,
+    EXOMAPS_LOGIN_MAX_PER_SOURCE: '1000',
+    RUST_LOG: process.env.RUST_LOG ?? 'info',
+  };
+  delete env.DATABASE_URL; // `up` starts its own private cluster in the data folder
+  delete env.EXOMAPS_SOURCE_FILES;
+  delete env.EXOMAPS_SEED_USERS;
+  delete env.EXOMAPS_SECRETS_FILE;
+  const out = openSync(log, 'a');
+  const proc = spawn(join(REPO, 'target/debug/exomaps-local'), ['up'], { cwd: REPO, env, stdio: ['ignore', out, out], detached: false });
+  const baseUrl = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 120_000;
+  for (;;) {
+    if (proc.exitCode !== null) throw new Error(`the gateway exited (${proc.exitCode}): ${readFileSync(log, 'utf8').slice(-3000)}`);
+    try {
+      const r = await fetch(`${baseUrl}/api/health`);
+      if (r.ok) break;
+    } catch {
+      /* not listening yet */
+    }
+    if (Date.now() > deadline) throw new Error(`the gateway did not become healthy: ${readFileSync(log, 'utf8').slice(-3000)}`);
+    await new Promise((r) => setTimeout(r, 250));
+  }
+  return { proc, baseUrl, dataDir, objectsDir, log };
+}
+
+export function stopGateway(pid: number) {
+  try {
+    process.kill(pid, 'SIGTERM');
+  } catch {
+    /* already gone */
+  }
+}
+
+export interface SeedUser {
+  username: string;
+  password: string;
+  personas: string[];
+}
+
+export function seedUsers(dataDir: string): SeedUser[] {
+  const raw = JSON.parse(readFileSync(join(dataDir, 'seed-users.json'), 'utf8'));
+  return (Array.isArray(raw) ? raw : raw.users) as SeedUser[];
+}
+
+/**
+ * Interim publisher: when the pipeline's publish phase does not write the map asset yet, the
+ * tests write it the way docs/map-asset.md says, from the active build as the API serves it
+ * (`/api/world/systems/full`), so the SPA is exercised on a real asset of the real build.
+ * Returns 'published-by-pipeline' when the pointer already shows `buildId` (or any build).
+ */
+export async function ensureAsset(g: { baseUrl: string; objectsDir: string }, buildId?: number): Promise<'published-by-pipeline' | 'written-by-test'> {
+  const ptr = await fetch(`${g.baseUrl}/data/world/latest.json`);
+  if (ptr.ok) {
+    const p = await ptr.json();
+    if (buildId === undefined || p.world_build_id >= buildId) return 'published-by-pipeline';
+  }
+  const full = await (await fetch(`${g.baseUrl}/api/world/systems/full?limit=20000`)).json();
+  const id: number = buildId ?? full.world_build_id;
+  const systems: EncodeSystem[] = full.systems.map((s: Record<string, never>) => ({
+    main_id: s.main_id,
+    x_pc: s.x,
+    y_pc: s.y,
+    z_pc: s.z,
+    distance_ly: s.distance_ly,
+    spectral_class: s.spectral_class,
+    multiplicity: s.multiplicity ?? 1,
+    observed_planets: s.observed_planet_count ?? 0,
+    inferred_planets: s.inferred_planet_count ?? 0,
+    curated: s.confidence === 'curated',
+    aliases: [],
+  }));
+  const withAliases = await aliasesFromSources(systems);
+  writeAsset(g.objectsDir, withAliases, id);
+  return 'written-by-test';
+}
+
+/** The sample file's SIMBAD `ids` column as aliases (what canonicalisation gives the real asset). */
+async function aliasesFromSources(systems: EncodeSystem[]): Promise<EncodeSystem[]> {
+  const file = join(REPO, 'sample/sources/SIMBAD_sample.csv');
+  if (!existsSync(file)) return systems;
+  const ids = new Map<string, string[]>();
+  for (const line of readFileSync(file, 'utf8').replace(/^\uFEFF/, '').split('\n').slice(1)) {
+    const cells = line.split(',');
+    if (cells.length < 4) continue;
+    ids.set(cells[2].replace(/\s+/g, ' ').trim(), cells[3].split('|').map((a) => a.replace(/\s+/g, ' ').trim()).filter(Boolean));
+  }
+  return systems.map((s) => ({ ...s, aliases: (ids.get(s.main_id.replace(/\s+/g, ' ').trim()) ?? []).filter((a) => a !== s.main_id) }));
+}
+
+export function writeAsset(objectsDir: string, systems: EncodeSystem[], id: number) {
+  const dir = join(objectsDir, 'data/world');
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(join(dir, `${id}.exmp`), encodeAsset(systems, id));
+  writeFileSync(
+    join(dir, 'latest.json'),
+    JSON.stringify({ world_build_id: id, asset: `/data/world/${id}.exmp`, systems: systems.length, generated_at: new Date().toISOString() }),
+  );
+}
