@@ -68,6 +68,7 @@ fn concrete(route_path: &str) -> (String, serde_json::Map<String, Value>) {
             Some(name) => {
                 let value = match name {
                     "run_id" => "00000000-0000-4000-8000-000000000000",
+                    "id" => "Sol",
                     other => panic!("no probe value for path parameter {other}: add one to concrete()"),
                 };
                 params.insert(name.to_string(), json!(value));

@@ -31,7 +31,7 @@ export interface Gateway {
 }
 
 /** Builds (if needed) and starts `exomaps-local up` with its own data folder; resolves when healthy. */
-export async function startGateway(opts: { spaDir?: string; sources?: string } = {}): Promise<Gateway> {
+export async function startGateway(opts: { spaDir?: string; sources?: string; sourceFiles?: string } = {}): Promise<Gateway> {
   const build = spawnSync('cargo', ['build', '-q', '-p', 'exomaps-local', '--bin', 'exomaps-local'], { cwd: REPO, stdio: 'inherit' });
   if (build.status !== 0) throw new Error('cargo build -p exomaps-local failed');
   const port = await freePort();
@@ -51,7 +51,7 @@ export async function startGateway(opts: { spaDir?: string; sources?: string } =
     RUST_LOG: process.env.RUST_LOG ?? 'info',
   };
   delete env.DATABASE_URL; // `up` starts its own private cluster in the data folder
-  delete env.EXOMAPS_SOURCE_FILES;
+  env.EXOMAPS_SOURCE_FILES = opts.sourceFiles ?? 'SIMBAD_sample.csv,EXOPLANETS_sample.csv';
   delete env.EXOMAPS_SEED_USERS;
   delete env.EXOMAPS_SECRETS_FILE;
   const out = openSync(log, 'a');

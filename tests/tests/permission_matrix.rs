@@ -128,7 +128,7 @@ async fn every_persona_on_every_route_is_allowed_redacted_or_denied_as_the_table
     let (state, _) = test_state(store, exomaps_api::config::Config::default());
     // Path parameters name things that exist, so allowed GETs answer 200.
     let concrete = |path: &str| -> String {
-        let p = path.replace("{run_id}", &run.run_id.to_string());
+        let p = path.replace("{run_id}", &run.run_id.to_string()).replace("{id}", "Sol");
         assert!(!p.contains('{'), "{path}: give the matrix test a value for this path parameter");
         p
     };

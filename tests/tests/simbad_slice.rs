@@ -29,6 +29,17 @@ const GOLDEN: &[(&str, [f64; 3], f64)] = &[
     ("* eps Eri", [1.8910, 2.5308, -0.5263], 10.446),
 ];
 
+/// The canonical main_id of the star a SIMBAD identifier names (through the alias table).
+async fn canonical_name(store: &exomaps_store::Store, alias: &str) -> String {
+    sqlx::query_scalar(
+        "SELECT s.main_id FROM dm_galaxy.star_aliases a JOIN dm_galaxy.stars s USING (star_id) WHERE a.alias_norm = $1",
+    )
+    .bind(exomaps_domain::names::alias_key(alias))
+    .fetch_one(store.pool())
+    .await
+    .unwrap_or_else(|e| panic!("no star for alias {alias}: {e}"))
+}
+
 fn by_name(systems: &[Value]) -> BTreeMap<String, &Value> {
     systems.iter().map(|s| (s["main_id"].as_str().unwrap().to_string(), s)).collect()
 }
@@ -87,31 +98,61 @@ async fn simbad_01_is_quarantined_placed_and_served() {
     let expected: String = Sha256::digest(std::fs::read(&path).unwrap()).iter().map(|b| format!("{b:02x}")).collect();
     assert_eq!(sha, expected);
 
-    // Every accepted row is placed; Sol is added at the origin as a curated system.
-    let placed: i64 = sqlx::query_scalar(
-        "SELECT count(*) FROM dm_galaxy.stars_xyz x JOIN dm_galaxy.world_builds w USING (world_build_id)
-         WHERE w.run_id = $1 AND x.distance_source = 'catalog_distance'",
+    // Every accepted row is placed: each accepted SIMBAD line is the source of exactly one
+    // placed star (its own, or a curated component it was merged into, DOMAIN.md §4.8).
+    let placed_lines: Vec<(i64,)> = sqlx::query_as(
+        "SELECT (src->>'line')::int8 FROM dm_galaxy.build_systems b
+         JOIN dm_galaxy.world_builds w USING (world_build_id)
+         JOIN dm_galaxy.stars_xyz x ON x.world_build_id = b.world_build_id AND x.star_id = b.star_id
+         CROSS JOIN LATERAL jsonb_array_elements(b.canon->'sources') AS src
+         WHERE w.run_id = $1 AND src->>'provenance' = 'simbad' ORDER BY 1",
+    )
+    .bind(run_id)
+    .fetch_all(store.pool())
+    .await
+    .unwrap();
+    let accepted_lines: Vec<(i64,)> =
+        sqlx::query_as("SELECT row_number::int8 FROM stg_data.stg_simbad_raw WHERE run_id = $1 ORDER BY 1")
+            .bind(run_id)
+            .fetch_all(store.pool())
+            .await
+            .unwrap();
+    assert_eq!(accepted_lines.len(), 1579);
+    assert_eq!(placed_lines, accepted_lines, "every accepted line placed exactly once");
+    let curated: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM dm_galaxy.build_systems b JOIN dm_galaxy.world_builds w USING (world_build_id)
+         WHERE w.run_id = $1 AND b.canon->>'provenance' = 'curated'",
     )
     .bind(run_id)
     .fetch_one(store.pool())
     .await
     .unwrap();
-    assert_eq!(placed, 1579);
+    let merged: i64 = sqlx::query_scalar(
+        "SELECT count(*) FROM dm_galaxy.build_systems b JOIN dm_galaxy.world_builds w USING (world_build_id)
+         CROSS JOIN LATERAL jsonb_array_elements(b.canon->'sources') AS src
+         WHERE w.run_id = $1 AND b.canon->>'provenance' = 'curated' AND src->>'provenance' = 'simbad'",
+    )
+    .bind(run_id)
+    .fetch_one(store.pool())
+    .await
+    .unwrap();
 
-    // Out of the API.
+    // Out of the API: the SIMBAD stars that stand alone, plus every curated system.
     let router = gateway(store.clone());
     let (status, _, body) = get(&router, "/api/world/systems/xyz").await;
     assert_eq!(status, 200, "{body}");
-    assert_eq!(body["total_count"], 1580);
-    assert_eq!(body["returned"], 1580);
+    let expected_total = 1579 - merged + curated;
+    assert_eq!(body["total_count"], expected_total, "{merged} rows merged into {curated} curated systems");
+    assert_eq!(body["returned"], expected_total);
     let systems = body["systems"].as_array().unwrap();
     let named = by_name(systems);
+    let proxima = canonical_name(&store, "V* V645 Cen").await;
     let sol = named["Sol"];
     assert_eq!((sol["x_pc"].as_f64(), sol["distance_ly"].as_f64()), (Some(0.0), Some(0.0)));
     assert_eq!(systems[0]["main_id"], "Sol", "nearest first");
-    assert_eq!(systems[1]["main_id"], "V* V645 Cen");
+    assert_eq!(systems[1]["main_id"], proxima.as_str());
     for (name, xyz, ly) in GOLDEN {
-        let s = named[*name];
+        let s = named[canonical_name(&store, name).await.as_str()];
         for (axis, want) in ["x_pc", "y_pc", "z_pc"].iter().zip(xyz) {
             let got = s[*axis].as_f64().unwrap();
             assert!((got - want).abs() <= 1e-4, "{name} {axis}: {got} vs {want}");
@@ -120,7 +161,7 @@ async fn simbad_01_is_quarantined_placed_and_served() {
         assert!((got - ly).abs() <= 1e-3, "{name} distance {got} ly vs {ly}");
     }
     for (name, ra, dec, d) in NAMED {
-        let s = named.get(*name).unwrap_or_else(|| panic!("{name} missing from the map"));
+        let s = named.get(canonical_name(&store, name).await.as_str()).unwrap_or_else(|| panic!("{name} missing"));
         let (ra, dec) = (ra.to_radians(), dec.to_radians());
         let want = [d * dec.cos() * ra.cos(), d * dec.cos() * ra.sin(), d * dec.sin()];
         for (axis, want) in ["x_pc", "y_pc", "z_pc"].iter().zip(want) {
@@ -154,7 +195,7 @@ async fn a_second_run_replaces_the_active_build_atomically() {
     let second = run_pipeline(&store, "b", &[spec], narrow).await.unwrap();
     assert_ne!(first.run_id, second.run_id);
     let t = second.phase(Phase::Transform).unwrap();
-    assert_eq!(t["placed"], 1579);
+    assert_eq!(t["unplaced"], 0);
     let in_scope = t["in_scope"].as_u64().unwrap() as usize;
     assert!(in_scope > 0 && t["in_margin"].as_u64() > Some(0) && t["beyond"].as_u64() > Some(0), "{t}");
     let statuses: Vec<(String,)> = sqlx::query_as("SELECT status FROM dm_galaxy.world_builds ORDER BY world_build_id")
@@ -164,7 +205,7 @@ async fn a_second_run_replaces_the_active_build_atomically() {
     assert_eq!(statuses, vec![("archived".into(),), ("active".into(),)]);
     let router = gateway(store);
     let (_, _, body) = get(&router, "/api/world/systems?limit=5000").await;
-    assert_eq!(body["total_count"].as_i64().unwrap() as usize, in_scope + 1, "in-scope stars + Sol");
+    assert_eq!(body["total_count"].as_i64().unwrap() as usize, in_scope, "in-scope stars (Sol among them)");
     let far =
         body["systems"].as_array().unwrap().iter().map(|s| s["distance_ly"].as_f64().unwrap()).fold(0.0, f64::max);
     assert!(far <= 20.0, "farthest served system {far} ly is beyond the 20 ly scope");

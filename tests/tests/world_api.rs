@@ -60,14 +60,18 @@ async fn full_payload_has_the_map_fields_and_an_etag() {
     let router = sample_router().await;
     let (status, headers, body) = get(&router, "/api/world/systems/full").await;
     assert_eq!(status, 200);
-    let sirius_b =
-        body["systems"].as_array().unwrap().iter().find(|s| s["main_id"] == "* alf CMa B").expect("Sirius B");
+    let sirius_b = body["systems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|s| s["main_id"] == "Sirius B")
+        .expect("Sirius B (SIMBAD `* alf CMa B` merged into the curated component)");
     for key in
         ["x", "y", "z", "distance_ly", "spectral_class", "multiplicity", "planet_count", "companions", "confidence"]
     {
         assert!(sirius_b.get(key).is_some(), "{key} missing: {sirius_b}");
     }
-    assert_eq!(sirius_b["spectral_class"], "D", "white dwarf from its object type");
+    assert_eq!(sirius_b["spectral_class"], "D", "a white dwarf, class D (DOMAIN.md §11.23)");
     assert!(
         body["systems"].as_array().unwrap().iter().any(|s| s["spectral_class"].is_null()),
         "unknown class is null, not K"

@@ -64,6 +64,9 @@ pub struct Config {
     /// `EXOMAPS_SOURCES`: the folder `file://` sources of `POST /api/runs` must live in (and
     /// where the default sources come from). Unset: no `file://` source is accepted.
     pub sources_dir: Option<std::path::PathBuf>,
+    /// `EXOMAPS_OBJECTS_DIR`: the local stand-in for the SPA bucket (published map assets),
+    /// served by the local gateway under `/data/`.
+    pub objects_dir: Option<std::path::PathBuf>,
     pub auth: AuthConfig,
 }
 
@@ -75,6 +78,7 @@ impl Default for Config {
             scope: Scope::default(),
             build: "dev".into(),
             sources_dir: None,
+            objects_dir: None,
             auth: AuthConfig::default(),
         }
     }
@@ -114,6 +118,7 @@ impl Config {
             }
             c.scope.margin_ly = v;
         }
+        c.objects_dir = get("EXOMAPS_OBJECTS_DIR").filter(|v| !v.trim().is_empty()).map(std::path::PathBuf::from);
         c.sources_dir = get("EXOMAPS_SOURCES").filter(|v| !v.trim().is_empty()).map(std::path::PathBuf::from);
         if let Some(b) = get("EXOMAPS_BUILD").filter(|v| !v.trim().is_empty()) {
             c.build = b;

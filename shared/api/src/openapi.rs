@@ -49,21 +49,22 @@ pub struct WorldPointer {
     pub generated_at: String,
 }
 
-/// `GET /api/system/{id}` answer: one system with its planets, zones and lineage (the
-/// pipeline's contract; the route arrives with the pipeline's read API — until then this
-/// component documents what the SPA reads, and the path row below picks it up by path).
+/// `GET /api/system/{id}` answer, as the SPA reads it (the handler builds it from the
+/// canonical star and its inference; `tests/tests/openapi_shapes.rs` checks the real answer
+/// parses as this). Fields the SPA does not read are left out of the schema.
 #[derive(Serialize, Deserialize, ToSchema)]
 pub struct SystemDetail {
     pub system: SystemFacts,
-    #[serde(default)]
     pub aliases: Vec<String>,
     pub planets: SystemPlanets,
-    #[serde(default)]
-    pub belts: Vec<serde_json::Value>,
+    pub belts: Vec<Belt>,
     pub habitable_zone: Option<HabitableZone>,
-    pub lineage: Option<Lineage>,
-    /// `https://simbad.u-strasbg.fr/simbad/sim-id?Ident=<main_id>`.
-    pub simbad_url: Option<String>,
+    pub frost_line_au: Option<f64>,
+    /// One entry per source row the star came from.
+    pub lineage: Vec<Lineage>,
+    pub world_build_id: i64,
+    /// `https://simbad.u-strasbg.fr/simbad/sim-id?Ident=<SIMBAD id>`.
+    pub simbad_url: String,
 }
 
 #[derive(Serialize, Deserialize, ToSchema)]
@@ -73,46 +74,69 @@ pub struct SystemFacts {
     pub dec_deg: Option<f64>,
     pub distance_ly: Option<f64>,
     pub distance_pc: Option<f64>,
+    pub distance_source: Option<String>,
     pub x_pc: Option<f64>,
     pub y_pc: Option<f64>,
     pub z_pc: Option<f64>,
     pub spectral_type: Option<String>,
     pub spectral_class: Option<String>,
+    pub teff_k: Option<f64>,
+    pub luminosity_lsun: Option<f64>,
     pub multiplicity: Option<i64>,
 }
 
 #[derive(Serialize, Deserialize, ToSchema)]
 pub struct SystemPlanets {
-    #[serde(default)]
     pub observed: Vec<Planet>,
-    #[serde(default)]
     pub inferred: Vec<Planet>,
 }
 
-/// An observed or inferred planet (inferred ones carry `confidence` and `method`).
+/// An observed or inferred planet (inferred ones carry `in_hz`, `confidence` and `method`).
 #[derive(Serialize, Deserialize, ToSchema)]
 pub struct Planet {
-    pub name: Option<String>,
-    pub semi_major_axis_au: Option<f64>,
-    pub period_days: Option<f64>,
+    pub planet_name: String,
+    pub planet_status: Option<String>,
     pub mass_earth: Option<f64>,
     pub radius_earth: Option<f64>,
+    pub semi_major_axis_au: Option<f64>,
+    pub orbital_period_days: Option<f64>,
+    pub eccentricity: Option<f64>,
+    pub detection_type: Option<String>,
+    pub discovered: Option<i64>,
+    #[serde(default)]
     pub in_hz: Option<bool>,
-    /// Inferred only: `low`/`medium`/`high` or a number.
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
     pub confidence: Option<serde_json::Value>,
+    #[serde(default)]
     pub method: Option<String>,
 }
 
 #[derive(Serialize, Deserialize, ToSchema)]
+pub struct Belt {
+    pub belt_type: String,
+    pub inner_radius_au: f64,
+    pub outer_radius_au: f64,
+    #[schema(value_type = String)]
+    pub confidence: serde_json::Value,
+    pub method: String,
+}
+
+/// Habitable-zone bounds in AU (conservative and optimistic).
+#[derive(Serialize, Deserialize, ToSchema)]
 pub struct HabitableZone {
-    pub inner_au: f64,
-    pub outer_au: f64,
+    pub conservative_inner_au: f64,
+    pub conservative_outer_au: f64,
+    pub optimistic_inner_au: f64,
+    pub optimistic_outer_au: f64,
 }
 
 #[derive(Serialize, Deserialize, ToSchema)]
 pub struct Lineage {
-    pub source_name: Option<String>,
+    /// `curated`, `simbad`, `exoplanet_catalogue`.
+    pub provenance: Option<String>,
     pub row_number: Option<i64>,
+    pub source_name: Option<String>,
     pub file_checksum_sha256: Option<String>,
     pub run_id: Option<Uuid>,
 }
@@ -148,6 +172,9 @@ pub enum ServerMessage {
     #[serde(rename = "data.refreshed")]
     DataRefreshed {
         world_build_id: i64,
+        /// Path of the new map asset (`/data/world/<id>.exmp`), when one was published.
+        #[serde(default)]
+        asset: Option<String>,
         #[serde(default, skip_serializing_if = "Option::is_none")]
         run_id: Option<Uuid>,
         #[serde(default)]
@@ -175,6 +202,16 @@ struct Shape {
     response: Option<(&'static str, String)>,
 }
 
+/// Query parameters per route: (name, integer?) — all optional.
+fn query_params(route: &Route) -> &'static [(&'static str, bool)] {
+    match route.name {
+        "runs-manifest" => &[("limit", true), ("before", false)],
+        "runs-validation" => &[("limit", true), ("offset", true), ("source", false), ("code", false)],
+        "world-systems" | "world-systems-xyz" | "world-systems-full" => &[("limit", true), ("offset", true)],
+        _ => &[],
+    }
+}
+
 fn named<T: ToSchema>() -> String {
     T::name().into_owned()
 }
@@ -197,7 +234,7 @@ fn shape(route: &Route, schemas: &mut Vec<(String, RefOr<Schema>)>) -> Shape {
         "runs-get" => (None, Some(("200", add::<runs::RunDetail>(schemas)))),
         "runs-manifest" => (None, Some(("200", add::<runs::ManifestPage>(schemas)))),
         "runs-validation" => (None, Some(("200", add::<runs::Validation>(schemas)))),
-        _ if route.path == "/api/system/{id}" => (None, Some(("200", add::<SystemDetail>(schemas)))),
+        "system-get" => (None, Some(("200", add::<SystemDetail>(schemas)))),
         _ => (None, None),
     };
     Shape { request, response }
@@ -224,9 +261,6 @@ pub fn document() -> OpenApi {
     ] {
         schemas.push(extra);
     }
-    // The detail answer is a component even before its route exists (see `SystemDetail`).
-    schemas.push((named::<SystemDetail>(), SystemDetail::schema()));
-    SystemDetail::schemas(&mut schemas);
     let mut by_path: BTreeMap<&str, Vec<(HttpMethod, utoipa::openapi::path::Operation)>> = BTreeMap::new();
     for route in ROUTES {
         let s = shape(route, &mut schemas);
@@ -243,6 +277,15 @@ pub fn document() -> OpenApi {
                     .parameter_in(ParameterIn::Path)
                     .required(utoipa::openapi::Required::True)
                     .schema(Some(String::schema())),
+            );
+        }
+        for (name, integer) in query_params(route) {
+            op = op.parameter(
+                ParameterBuilder::new()
+                    .name(*name)
+                    .parameter_in(ParameterIn::Query)
+                    .required(utoipa::openapi::Required::False)
+                    .schema(Some(if *integer { i64::schema() } else { String::schema() })),
             );
         }
         if let Some((_, schema)) = s.request {

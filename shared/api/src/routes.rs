@@ -141,6 +141,14 @@ pub static ROUTES: &[Route] = &[
         handler: h!(handlers::world::systems_full),
     },
     Route {
+        name: "system-get",
+        method: Method::GET,
+        path: "/api/system/{id}",
+        access: Access::grid([Y, Y, Y, Y, Y, Y, Y, Y]),
+        summary: "One system: star, aliases, observed and inferred bodies, lineage",
+        handler: h!(handlers::system::detail),
+    },
+    Route {
         name: "world-confidence",
         method: Method::GET,
         path: "/api/world/confidence",

@@ -10,11 +10,11 @@
 //! Nothing is ever guessed into a default class.
 
 use crate::names::normalise_id;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::fmt;
 
 /// A spectral class letter. `D` is a white dwarf.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum SpectralClass {
     O,
     B,
@@ -148,7 +148,7 @@ pub fn teff_from_type(class: SpectralClass, subclass: Option<f64>) -> f64 {
 }
 
 /// What kind of object a spectral-type string says, beyond (or instead of) its class.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum StellarKind {
     /// An ordinary MK type.
@@ -170,7 +170,7 @@ pub enum StellarKind {
 }
 
 /// A parsed spectral type.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SpectralType {
     /// The input, whitespace-normalised.
     pub raw: String,

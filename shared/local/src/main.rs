@@ -19,11 +19,13 @@ use exomaps_local::pg::PrivateCluster;
 use exomaps_local::{gateway, sources};
 use exomaps_pipeline::chain::{KickMessage, Phase, PipelineContext};
 use exomaps_pipeline::notify::Notifier;
+use exomaps_pipeline::objects::{DirSink, ObjectSink};
 use exomaps_pipeline::queue::LocalQueues;
 use exomaps_store::Store;
 use std::net::SocketAddr;
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 
 fn main() -> ExitCode {
     let args: Vec<String> = std::env::args().skip(1).collect();
@@ -144,8 +146,12 @@ async fn async_main(cmd: &str) -> Result<(), String> {
     config.sources_dir = Some(sources_dir.clone());
     // Pipeline pushes (run progress, data.refreshed) go straight to the gateway's sockets.
     let sockets = gateway::Sockets::default();
-    let notifier = Notifier::new(store.clone(), Some(std::sync::Arc::new(sockets.clone())));
-    let ctx = PipelineContext { store: store.clone(), scope: config.scope, notifier };
+    let notifier = Notifier::new(store.clone(), Some(Arc::new(sockets.clone())));
+    let objects_dir = config.objects_dir.clone().unwrap_or_else(|| data_dir().join("objects"));
+    let objects_dir = std::path::absolute(&objects_dir).unwrap_or(objects_dir);
+    config.objects_dir = Some(objects_dir.clone());
+    let objects: Arc<dyn ObjectSink> = Arc::new(DirSink::new(objects_dir.clone()));
+    let ctx = PipelineContext { store: store.clone(), scope: config.scope, notifier, objects: Some(objects) };
     if cmd == "up" || cmd == "ingest" {
         let specs = sources::source_specs(&sources_dir)?;
         tracing::info!(dir = %sources_dir.display(), files = specs.len(), "ingesting sources");
@@ -176,9 +182,9 @@ async fn async_main(cmd: &str) -> Result<(), String> {
     let host = std::env::var("EXOMAPS_HOST").unwrap_or_else(|_| "127.0.0.1".into());
     let addr: SocketAddr = format!("{host}:{port}").parse().map_err(|e| format!("bad address: {e}"))?;
     let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| format!("cannot listen on {addr}: {e}"))?;
-    let statics = statics();
+    let statics = gateway::Statics { spa_dir: Some(spa_dir()), objects_dir: Some(objects_dir) };
     tracing::info!(spa = ?statics.spa_dir, objects = ?statics.objects_dir, "static folders");
-    let state = AppState::with_store(config, store).with_queues(std::sync::Arc::new(queues));
+    let state = AppState::with_store(config, store).with_queues(Arc::new(queues));
     let app = gateway::router_with(state, sockets, statics);
     tracing::info!("ExoMaps listening on http://{addr}");
     axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
@@ -190,17 +196,14 @@ async fn async_main(cmd: &str) -> Result<(), String> {
     Ok(())
 }
 
-/// The built SPA (`EXOMAPS_SPA_DIR`, default `spa/dist`) and the local object store
-/// (`EXOMAPS_OBJECTS_DIR`, default `<data dir>/objects`, served at `/data/*`).
-fn statics() -> gateway::Statics {
-    let dir = |var: &str, default: PathBuf| {
-        let p = std::env::var_os(var).filter(|v| !v.is_empty()).map(PathBuf::from).unwrap_or(default);
-        std::path::absolute(&p).unwrap_or(p)
-    };
-    gateway::Statics {
-        spa_dir: Some(dir("EXOMAPS_SPA_DIR", sources::repo_root().join("spa/dist"))),
-        objects_dir: Some(dir("EXOMAPS_OBJECTS_DIR", data_dir().join("objects"))),
-    }
+/// The built SPA the gateway serves at `/`: `EXOMAPS_SPA_DIR`, default `spa/dist`. (The local
+/// object store, `EXOMAPS_OBJECTS_DIR`, is served at `/data/*`.)
+fn spa_dir() -> PathBuf {
+    let p = std::env::var_os("EXOMAPS_SPA_DIR")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .unwrap_or_else(|| sources::repo_root().join("spa/dist"));
+    std::path::absolute(&p).unwrap_or(p)
 }
 
 async fn shutdown_signal() {

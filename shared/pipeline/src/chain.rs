@@ -7,30 +7,36 @@
 //! Lambdas and the local queue runner both call it.
 
 use crate::notify::Notifier;
-use crate::{PhaseError, SourceSpec, ingest, transform};
+use crate::objects::ObjectSink;
+use crate::{PhaseError, SourceSpec, canonicalise, infer, ingest, transform};
 use exomaps_domain::coords::Scope;
 use exomaps_store::Store;
 use exomaps_store::runs::{PhaseStart, RunStatus};
 use serde::{Deserialize, Serialize};
 use serde_json::json;
+use std::sync::Arc;
 use uuid::Uuid;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Phase {
     Ingest,
+    Canonicalise,
     Transform,
+    Infer,
     Publish,
 }
 
 impl Phase {
     /// The phases in chain order.
-    pub const ALL: [Phase; 3] = [Phase::Ingest, Phase::Transform, Phase::Publish];
+    pub const ALL: [Phase; 5] = [Phase::Ingest, Phase::Canonicalise, Phase::Transform, Phase::Infer, Phase::Publish];
 
     pub fn as_str(self) -> &'static str {
         match self {
             Phase::Ingest => "ingest",
+            Phase::Canonicalise => "canonicalise",
             Phase::Transform => "transform",
+            Phase::Infer => "infer",
             Phase::Publish => "publish",
         }
     }
@@ -102,6 +108,8 @@ pub struct PipelineContext {
     pub store: Store,
     pub scope: Scope,
     pub notifier: Notifier,
+    /// Where publish writes the map asset (none: the asset stays in the database only).
+    pub objects: Option<Arc<dyn ObjectSink>>,
 }
 
 /// Why a message was not handled.
@@ -161,7 +169,9 @@ pub async fn handle(ctx: &PipelineContext, phase: Phase, body: &str) -> Result<H
     progress_started(ctx, run_id, phase).await;
     let result = match phase {
         Phase::Ingest => unreachable!("handled above"),
+        Phase::Canonicalise => canonicalise(&ctx.store, run_id, ctx.scope).await.map(|o| json!(o)),
         Phase::Transform => transform(&ctx.store, run_id, ctx.scope).await.map(|o| json!(o)),
+        Phase::Infer => infer(&ctx.store, run_id).await.map(|o| json!(o)),
         Phase::Publish => publish(ctx, run_id).await,
     };
     finish(ctx, run_id, phase, result).await
@@ -224,11 +234,35 @@ async fn publish(ctx: &PipelineContext, run_id: Uuid) -> Result<serde_json::Valu
     if store.start_phase(run_id, PHASE).await? == PhaseStart::AlreadyDone {
         return Ok(json!({"world_build_id": build_id, "executed": false}));
     }
+    // The map asset and the pointer the SPA reads first (the pointer goes last, so it never
+    // names an asset that is not there yet).
+    let mut asset_key = None;
+    if let (Some(objects), Some((bytes, sha))) = (&ctx.objects, store.build_asset(build_id).await?) {
+        let key = format!("data/world/{build_id}.exmp");
+        let systems = exomaps_domain::asset::decode(&bytes).map(|a| a.systems.len()).unwrap_or(0);
+        objects.put(&key, bytes, "application/octet-stream").await.map_err(PhaseError::Rejected)?;
+        let pointer = json!({
+            "world_build_id": build_id,
+            "asset": format!("/{key}"),
+            "sha256": sha,
+            "systems": systems,
+            "generated_at": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+        });
+        let pointer = serde_json::to_vec_pretty(&pointer).expect("a JSON value serialises");
+        objects.put("data/world/latest.json", pointer, "application/json").await.map_err(PhaseError::Rejected)?;
+        store.set_asset_key(build_id, &key).await?;
+        asset_key = Some(key);
+    }
     store.activate_world_build(build_id).await?;
     let status = if store.run_has_gate_warnings(run_id).await? { RunStatus::Warn } else { RunStatus::Pass };
     let counts = store.world_build_counts(build_id).await?;
-    let outcome =
-        json!({"world_build_id": build_id, "executed": true, "status": status.as_str(), "row_counts": counts});
+    let outcome = json!({
+        "world_build_id": build_id,
+        "executed": true,
+        "status": status.as_str(),
+        "row_counts": counts,
+        "asset_key": asset_key,
+    });
     store.finish_phase(run_id, PHASE, true, &outcome, None).await?;
     store.finish_run(run_id, status, None).await?;
     Ok(outcome)
@@ -245,6 +279,7 @@ async fn announce(ctx: &PipelineContext, run_id: Uuid, outcome: &serde_json::Val
         "run_id": run_id,
         "tables": tables,
         "row_counts": counts,
+        "asset": outcome["asset_key"].as_str().map(|k| format!("/{k}")),
     });
     let channel = format!("runs:{run_id}");
     ctx.notifier.publish(&channel, &refreshed).await;
@@ -260,7 +295,8 @@ mod tests {
 
     #[test]
     fn phases_chain_in_order_and_name_their_queues() {
-        assert_eq!(Phase::Ingest.next(), Some(Phase::Transform));
+        assert_eq!(Phase::Ingest.next(), Some(Phase::Canonicalise));
+        assert_eq!(Phase::Infer.next(), Some(Phase::Publish));
         assert_eq!(Phase::Publish.next(), None);
         assert_eq!(Phase::Transform.queue_name(), "exomaps-pipeline-transform");
         for p in Phase::ALL {

@@ -2,7 +2,8 @@
 //! quarantine the rest with reasons, and gate the file.
 
 use crate::{Family, PhaseError, SourceSpec, read_source};
-use exomaps_domain::catalogue::contract::{GateStatus, gate_status};
+use exomaps_domain::catalogue::contract::gate_status;
+use exomaps_domain::catalogue::exoplanets;
 use exomaps_domain::catalogue::simbad;
 use exomaps_store::Store;
 use exomaps_store::ingest::SourceFileMeta;
@@ -16,6 +17,7 @@ pub const PHASE: &str = "ingest";
 
 #[derive(Debug, Clone, Serialize)]
 pub struct SourceOutcome {
+    pub family: Family,
     pub source_name: String,
     pub sha256: String,
     pub total_rows: usize,
@@ -81,7 +83,10 @@ async fn ingest_one(store: &Store, run_id: Uuid, spec: &SourceSpec) -> Result<So
         file_uri: spec.uri.clone(),
         sha256: String::new(),
         bytes: 0,
-        contract_version: simbad::CONTRACT_VERSION,
+        contract_version: match spec.family {
+            Family::Simbad => simbad::CONTRACT_VERSION,
+            Family::Exoplanets => exoplanets::CONTRACT_VERSION,
+        },
     };
     let bytes = match read_source(spec).await {
         Ok(b) => b,
@@ -92,13 +97,19 @@ async fn ingest_one(store: &Store, run_id: Uuid, spec: &SourceSpec) -> Result<So
     };
     meta.sha256 = hex(&Sha256::digest(&bytes));
     meta.bytes = bytes.len() as u64;
-    if spec.family != Family::Simbad {
-        let reason = format!("{}: the {} contract is not supported yet", source_name, spec.family.as_str());
-        store.write_failed_source(run_id, &meta, &reason).await?;
-        return Err(PhaseError::Rejected(reason));
-    }
+    let cfg = store.gate_config(spec.family.as_str()).await?;
     let t_parse = std::time::Instant::now();
-    let batch = match simbad::parse(&bytes) {
+    // Parse (CPU-bound) off the async workers; then write the batch in one transaction.
+    let parsed = tokio::task::spawn_blocking({
+        let family = spec.family;
+        move || match family {
+            Family::Simbad => simbad::parse(&bytes).map(Batch::Simbad),
+            Family::Exoplanets => exoplanets::parse(&bytes).map(Batch::Exoplanets),
+        }
+    })
+    .await
+    .map_err(|e| PhaseError::Rejected(format!("{source_name}: parser failed: {e}")))?;
+    let batch = match parsed {
         Ok(b) => b,
         Err(e) => {
             let reason = format!("{source_name}: {e}");
@@ -107,30 +118,38 @@ async fn ingest_one(store: &Store, run_id: Uuid, spec: &SourceSpec) -> Result<So
         }
     };
     let parse_ms = t_parse.elapsed().as_millis() as u64;
-    let cfg = store.gate_config(spec.family.as_str()).await?;
-    let gate = gate_status(&cfg, batch.total_rows, batch.quarantined.len(), batch.duplicate_rows);
+    let (total, accepted, quarantined, duplicates, issues) = match &batch {
+        Batch::Simbad(b) => (b.total_rows, b.accepted.len(), b.quarantined.len(), b.duplicate_rows, b.issue_counts()),
+        Batch::Exoplanets(b) => {
+            (b.total_rows, b.accepted.len(), b.quarantined.len(), b.duplicate_rows, b.issue_counts())
+        }
+    };
+    let gate = gate_status(&cfg, total, quarantined, duplicates);
     let t_write = std::time::Instant::now();
-    store.write_simbad_ingest(run_id, &meta, &batch, gate).await?;
+    match &batch {
+        Batch::Simbad(b) => store.write_simbad_ingest(run_id, &meta, b, gate).await?,
+        Batch::Exoplanets(b) => store.write_exoplanet_ingest(run_id, &meta, b, gate).await?,
+    }
     let write_ms = t_write.elapsed().as_millis() as u64;
     tracing::info!(
-        parse_ms,
-        write_ms,
-        %run_id, source = %source_name, total = batch.total_rows, accepted = batch.accepted.len(),
-        quarantined = batch.quarantined.len(), gate = gate.as_str(), "source ingested"
+        parse_ms, write_ms, %run_id, source = %source_name, total, accepted, quarantined, gate = gate.as_str(),
+        "source ingested"
     );
     Ok(SourceOutcome {
+        family: spec.family,
         source_name,
         sha256: meta.sha256,
-        total_rows: batch.total_rows,
-        accepted_rows: batch.accepted.len(),
-        quarantined_rows: batch.quarantined.len(),
-        issue_counts: batch.issue_counts().into_iter().map(|(k, v)| (k.as_str().to_string(), v)).collect(),
-        gate_status: match gate {
-            GateStatus::Pass => "pass",
-            GateStatus::Warn => "warn",
-            GateStatus::Fail => "fail",
-        },
+        total_rows: total,
+        accepted_rows: accepted,
+        quarantined_rows: quarantined,
+        issue_counts: issues.into_iter().map(|(k, v)| (k.as_str().to_string(), v)).collect(),
+        gate_status: gate.as_str(),
     })
+}
+
+enum Batch {
+    Simbad(simbad::SimbadBatch),
+    Exoplanets(exoplanets::ExoplanetBatch),
 }
 
 fn hex(bytes: &[u8]) -> String {

@@ -4,13 +4,18 @@
 //! Invariants: no SQL here (the store owns it); no formulas here (the domain owns them);
 //! this crate reads source bytes, sequences the phases and records their outcome.
 
+pub mod canonicalise;
 pub mod chain;
+mod infer;
 mod ingest;
 pub mod notify;
+pub mod objects;
 pub mod queue;
 mod source;
 mod transform;
 
+pub use canonicalise::{CanonOutcome, canonicalise};
+pub use infer::{InferOutcome, infer};
 pub use ingest::{IngestOutcome, SourceOutcome, ingest};
 pub use source::{Family, SourceSpec, file_path, read_source, sources_in};
 pub use transform::{TransformOutcome, transform};
@@ -94,7 +99,12 @@ pub async fn run_pipeline(
     sources: &[SourceSpec],
     scope: Scope,
 ) -> Result<RunReport, chain::HandleError> {
-    let ctx = chain::PipelineContext { store: store.clone(), scope, notifier: notify::Notifier::silent(store.clone()) };
+    let ctx = chain::PipelineContext {
+        store: store.clone(),
+        scope,
+        notifier: notify::Notifier::silent(store.clone()),
+        objects: None,
+    };
     let kick = chain::KickMessage { run_name: run_name.into(), sources: sources.to_vec(), seed: None, run_id: None };
     run_chain(&ctx, &kick).await
 }

@@ -1,12 +1,22 @@
 //! Phase 01 writes: staging rows, quarantine, validation summary and manifest — one
 //! transaction per source file, staging and quarantine each in one COPY.
 
+use crate::StoreError;
 use crate::copy::CopyBuf;
 use crate::{Result, Store};
-use exomaps_domain::catalogue::contract::GateStatus;
+use exomaps_domain::catalogue::contract::{GateStatus, NoteCode, QuarantinedRow, ReasonCode};
+use exomaps_domain::catalogue::exoplanets::ExoplanetBatch;
 use exomaps_domain::catalogue::simbad::SimbadBatch;
 use serde_json::{Map, Value, json};
+use std::collections::BTreeMap;
 use uuid::Uuid;
+
+/// A family's staging rows, COPY-encoded, with how to clear and load them.
+struct Staging {
+    delete: &'static str,
+    copy: &'static str,
+    rows: CopyBuf,
+}
 
 /// Provenance of one source file.
 #[derive(Debug, Clone)]
@@ -19,6 +29,17 @@ pub struct SourceFileMeta {
     pub contract_version: &'static str,
 }
 
+/// What the writer needs of a validated batch besides its staging rows.
+struct BatchSummary<'a> {
+    pub total_rows: usize,
+    pub accepted_rows: usize,
+    pub duplicate_rows: usize,
+    pub quarantined: &'a [QuarantinedRow],
+    pub issue_counts: BTreeMap<ReasonCode, usize>,
+    pub note_counts: BTreeMap<NoteCode, usize>,
+    pub staging_table: &'static str,
+}
+
 impl Store {
     /// Writes one validated SIMBAD file. Re-running it for the same (run, source) first removes
     /// what an interrupted earlier attempt may have left, so nothing is doubled.
@@ -29,16 +50,6 @@ impl Store {
         batch: &SimbadBatch,
         gate: GateStatus,
     ) -> Result<()> {
-        let mut tx = self.pool().begin().await?;
-        for stmt in [
-            "DELETE FROM stg_data.stg_simbad_raw WHERE run_id = $1 AND source_name = $2",
-            "DELETE FROM stg_data.validation_quarantine WHERE run_id = $1 AND source_name = $2",
-            "DELETE FROM stg_data.validation_summary WHERE run_id = $1 AND source_name = $2",
-            "DELETE FROM stg_data.source_manifest WHERE run_id = $1 AND source_name = $2",
-        ] {
-            sqlx::query(stmt).bind(run_id).bind(&meta.source_name).execute(&mut *tx).await?;
-        }
-
         let run = run_id.to_string();
         let mut rows = CopyBuf::new();
         for r in &batch.accepted {
@@ -62,19 +73,87 @@ impl Store {
                 .text(&serde_json::to_string(&r.notes).unwrap_or_else(|_| "[]".into()));
             rows.end_row();
         }
-        let mut copy = (*tx)
-            .copy_in_raw(
-                "COPY stg_data.stg_simbad_raw (run_id, source_name, row_number, sys_id, sys_code, main_id,
-                 main_id_raw, ids, otype_txt, otype_shortname, otype_longname, otypes, spectral_type,
-                 ra_deg, dec_deg, dist_pc, multiplicity, notes) FROM STDIN",
-            )
-            .await?;
-        copy.send(rows.into_bytes()).await?;
+        let summary = BatchSummary {
+            total_rows: batch.total_rows,
+            accepted_rows: batch.accepted.len(),
+            duplicate_rows: batch.duplicate_rows,
+            quarantined: &batch.quarantined,
+            issue_counts: batch.issue_counts(),
+            note_counts: batch.note_counts(),
+            staging_table: "stg_data.stg_simbad_raw",
+        };
+        let staging = Staging {
+            delete: "DELETE FROM stg_data.stg_simbad_raw WHERE run_id = $1 AND source_name = $2",
+            copy: "COPY stg_data.stg_simbad_raw (run_id, source_name, row_number, sys_id, sys_code, main_id,
+                   main_id_raw, ids, otype_txt, otype_shortname, otype_longname, otypes, spectral_type,
+                   ra_deg, dec_deg, dist_pc, multiplicity, notes) FROM STDIN",
+            rows,
+        };
+        self.write_ingest(run_id, meta, staging, &summary, gate).await
+    }
+
+    /// Writes one validated exoplanet file: key columns plus the typed record (JSON).
+    pub async fn write_exoplanet_ingest(
+        &self,
+        run_id: Uuid,
+        meta: &SourceFileMeta,
+        batch: &ExoplanetBatch,
+        gate: GateStatus,
+    ) -> Result<()> {
+        let run = run_id.to_string();
+        let mut rows = CopyBuf::new();
+        for r in &batch.accepted {
+            rows.text(&run)
+                .text(&meta.source_name)
+                .display(r.line)
+                .text(&r.star_name)
+                .text(&r.planet_name)
+                .text(&serde_json::to_string(r).map_err(|e| StoreError::Conflict(e.to_string()))?);
+            rows.end_row();
+        }
+        let summary = BatchSummary {
+            total_rows: batch.total_rows,
+            accepted_rows: batch.accepted.len(),
+            duplicate_rows: batch.duplicate_rows,
+            quarantined: &batch.quarantined,
+            issue_counts: batch.issue_counts(),
+            note_counts: batch.note_counts(),
+            staging_table: "stg_data.stg_exoplanet_raw",
+        };
+        let staging = Staging {
+            delete: "DELETE FROM stg_data.stg_exoplanet_raw WHERE run_id = $1 AND source_name = $2",
+            copy: "COPY stg_data.stg_exoplanet_raw (run_id, source_name, row_number, star_name, planet_name, record)
+                   FROM STDIN",
+            rows,
+        };
+        self.write_ingest(run_id, meta, staging, &summary, gate).await
+    }
+
+    /// Staging rows, quarantine, summary and manifest of one file, in one transaction.
+    async fn write_ingest(
+        &self,
+        run_id: Uuid,
+        meta: &SourceFileMeta,
+        staging: Staging,
+        batch: &BatchSummary<'_>,
+        gate: GateStatus,
+    ) -> Result<()> {
+        let mut tx = self.pool().begin().await?;
+        for stmt in [
+            staging.delete,
+            "DELETE FROM stg_data.validation_quarantine WHERE run_id = $1 AND source_name = $2",
+            "DELETE FROM stg_data.validation_summary WHERE run_id = $1 AND source_name = $2",
+        ] {
+            sqlx::query(stmt).bind(run_id).bind(&meta.source_name).execute(&mut *tx).await?;
+        }
+        let mut copy = (*tx).copy_in_raw(staging.copy).await?;
+        copy.send(staging.rows.into_bytes()).await?;
         copy.finish().await?;
 
+        let run = run_id.to_string();
         let mut q = CopyBuf::new();
         let mut records = 0usize;
-        for row in &batch.quarantined {
+        for row in batch.quarantined {
             let raw: Map<String, Value> = row.raw.iter().map(|(k, v)| (k.clone(), Value::String(v.clone()))).collect();
             let raw = Value::Object(raw).to_string();
             for issue in &row.issues {
@@ -99,10 +178,10 @@ impl Store {
         copy.finish().await?;
 
         let issue_counts: Map<String, Value> =
-            batch.issue_counts().into_iter().map(|(k, v)| (k.as_str().to_string(), json!(v))).collect();
+            batch.issue_counts.iter().map(|(k, v)| (k.as_str().to_string(), json!(v))).collect();
         let note_counts: Map<String, Value> =
-            batch.note_counts().into_iter().map(|(k, v)| (k.as_str().to_string(), json!(v))).collect();
-        let warning_count: usize = batch.note_counts().values().sum();
+            batch.note_counts.iter().map(|(k, v)| (k.as_str().to_string(), json!(v))).collect();
+        let warning_count: usize = batch.note_counts.values().sum();
         let details = json!({
             "duplicate_rows": batch.duplicate_rows,
             "error_rows": batch.quarantined.len(),
@@ -118,7 +197,7 @@ impl Store {
         .bind(run_id)
         .bind(&meta.source_name)
         .bind(batch.total_rows as i32)
-        .bind(batch.accepted.len() as i32)
+        .bind(batch.accepted_rows as i32)
         .bind(batch.quarantined.len() as i32)
         .bind(warning_count as i32)
         .bind(records as i32)
@@ -127,8 +206,8 @@ impl Store {
         .execute(&mut *tx)
         .await?;
 
-        let counts = [batch.total_rows, batch.accepted.len(), batch.quarantined.len()];
-        let metadata = json!({ "source_table": "stg_data.stg_simbad_raw" });
+        let counts = [batch.total_rows, batch.accepted_rows, batch.quarantined.len()];
+        let metadata = json!({ "source_table": batch.staging_table });
         upsert_manifest(&mut *tx, run_id, meta, counts, gate, &metadata).await?;
 
         tx.commit().await?;

@@ -4,6 +4,7 @@
 //! writes SQL. Values are always bound, never formatted into statements. The schema comes
 //! only from `migrations/` (embedded here), forward-only.
 
+pub mod canon;
 mod copy;
 pub mod identity;
 pub mod ingest;

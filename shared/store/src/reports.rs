@@ -67,7 +67,7 @@ impl Store {
     /// Runs, newest first; `before` pages by start time.
     pub async fn list_runs(&self, limit: i64, before: Option<DateTime<Utc>>) -> Result<Vec<crate::runs::RunRow>> {
         Ok(sqlx::query_as::<_, crate::runs::RunRow>(
-            "SELECT run_id, run_name, status, started_at, finished_at, failure_reason, notes
+            "SELECT run_id, run_name, status, seed, started_at, finished_at, failure_reason, notes
              FROM stg_data.ingest_runs WHERE ($2::timestamptz IS NULL OR started_at < $2)
              ORDER BY started_at DESC, run_id LIMIT $1",
         )

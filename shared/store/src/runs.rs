@@ -32,6 +32,7 @@ pub struct RunRow {
     pub run_id: Uuid,
     pub run_name: String,
     pub status: String,
+    pub seed: Option<i64>,
     pub started_at: DateTime<Utc>,
     pub finished_at: Option<DateTime<Utc>>,
     pub failure_reason: Option<String>,
@@ -90,7 +91,7 @@ impl Store {
 
     pub async fn run(&self, run_id: Uuid) -> Result<Option<RunRow>> {
         Ok(sqlx::query_as::<_, RunRow>(
-            "SELECT run_id, run_name, status, started_at, finished_at, failure_reason, notes
+            "SELECT run_id, run_name, status, seed, started_at, finished_at, failure_reason, notes
              FROM stg_data.ingest_runs WHERE run_id = $1",
         )
         .bind(run_id)

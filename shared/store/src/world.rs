@@ -33,6 +33,11 @@ pub struct SystemRow {
     pub spectral_type: Option<String>,
     pub spectral_class: Option<String>,
     pub multiplicity: i16,
+    pub teff_k: Option<f64>,
+    pub luminosity_lsun: Option<f64>,
+    pub system_group: Option<String>,
+    pub observed_planets: i32,
+    pub inferred_planets: i32,
 }
 
 /// A page of systems plus the total that matched.
@@ -57,8 +62,12 @@ impl Store {
     pub async fn systems_in_scope(&self, world_build_id: i64, limit: i64, offset: i64) -> Result<SystemsPage> {
         let systems = sqlx::query_as::<_, SystemRow>(
             "SELECT s.star_id, s.main_id, x.x_pc, x.y_pc, x.z_pc, x.distance_pc, x.distance_ly,
-                    x.distance_source, x.uncertainty_pc, s.spectral_type, s.spectral_class, s.multiplicity
+                    x.distance_source, x.uncertainty_pc, s.spectral_type, s.spectral_class, s.multiplicity,
+                    s.teff_k, s.luminosity_lsun, s.system_group,
+                    COALESCE(b.observed_planets, 0) AS observed_planets,
+                    COALESCE(b.inferred_planets, 0) AS inferred_planets
              FROM dm_galaxy.stars_xyz x JOIN dm_galaxy.stars s USING (star_id)
+             LEFT JOIN dm_galaxy.build_systems b ON b.world_build_id = x.world_build_id AND b.star_id = x.star_id
              WHERE x.world_build_id = $1 AND x.in_scope
              ORDER BY x.distance_pc, s.main_id
              LIMIT $2 OFFSET $3",
@@ -89,10 +98,75 @@ impl Store {
 impl Store {
     /// Row counts of what a world build holds, by table.
     pub async fn world_build_counts(&self, world_build_id: i64) -> Result<std::collections::BTreeMap<String, i64>> {
-        let stars_xyz: i64 = sqlx::query_scalar("SELECT count(*) FROM dm_galaxy.stars_xyz WHERE world_build_id = $1")
-            .bind(world_build_id)
-            .fetch_one(self.pool())
-            .await?;
-        Ok([("stars_xyz".to_string(), stars_xyz)].into_iter().collect())
+        let row: (i64, i64, i64, i64, i64, i64) = sqlx::query_as(
+            "SELECT (SELECT count(*) FROM dm_galaxy.stars_xyz WHERE world_build_id = $1),
+                    count(*), COALESCE(sum(observed_planets), 0), COALESCE(sum(inferred_planets), 0),
+                    COALESCE(sum(inferred_belts), 0), COALESCE(sum(inferred_moons), 0)
+             FROM dm_galaxy.build_systems WHERE world_build_id = $1",
+        )
+        .bind(world_build_id)
+        .fetch_one(self.pool())
+        .await?;
+        Ok([
+            ("stars_xyz", row.0),
+            ("build_systems", row.1),
+            ("planets", row.2),
+            ("inferred_planets", row.3),
+            ("inferred_belts", row.4),
+            ("inferred_moons", row.5),
+        ]
+        .into_iter()
+        .map(|(k, v)| (k.to_string(), v))
+        .collect())
+    }
+}
+
+/// One system of a build, as the detail API serves it.
+#[derive(Debug, Clone, sqlx::FromRow)]
+pub struct SystemDetailRow {
+    pub star_id: i64,
+    pub main_id: String,
+    pub canon: sqlx::types::Json<serde_json::Value>,
+    pub inference: Option<sqlx::types::Json<serde_json::Value>>,
+    pub x_pc: Option<f64>,
+    pub y_pc: Option<f64>,
+    pub z_pc: Option<f64>,
+    pub distance_ly: Option<f64>,
+    pub in_scope: Option<bool>,
+}
+
+impl Store {
+    /// A system of a build by main_id or by any alias (normalised key `alias_norm`).
+    pub async fn system_detail(
+        &self,
+        world_build_id: i64,
+        main_id: &str,
+        alias_norm: &str,
+    ) -> Result<Option<SystemDetailRow>> {
+        Ok(sqlx::query_as::<_, SystemDetailRow>(
+            "SELECT b.star_id, b.main_id, b.canon, b.inference, x.x_pc, x.y_pc, x.z_pc, x.distance_ly, x.in_scope
+             FROM dm_galaxy.build_systems b
+             LEFT JOIN dm_galaxy.stars_xyz x ON x.world_build_id = b.world_build_id AND x.star_id = b.star_id
+             WHERE b.world_build_id = $1
+               AND (b.main_id = $2 OR b.star_id = (SELECT star_id FROM dm_galaxy.star_aliases WHERE alias_norm = $3))
+             ORDER BY (b.main_id = $2) DESC LIMIT 1",
+        )
+        .bind(world_build_id)
+        .bind(main_id)
+        .bind(alias_norm)
+        .fetch_optional(self.pool())
+        .await?)
+    }
+
+    /// The source files of a build's run, by family, with checksums: (family, name, sha256).
+    pub async fn build_source_files(&self, world_build_id: i64) -> Result<Vec<(String, String, String, uuid::Uuid)>> {
+        Ok(sqlx::query_as(
+            "SELECT m.source_family, m.source_name, m.file_checksum_sha256, m.run_id
+             FROM dm_galaxy.world_builds w JOIN stg_data.source_manifest m USING (run_id)
+             WHERE w.world_build_id = $1 AND w.sources ->> m.source_family = m.source_name",
+        )
+        .bind(world_build_id)
+        .fetch_all(self.pool())
+        .await?)
     }
 }

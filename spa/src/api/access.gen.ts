@@ -144,6 +144,20 @@ export const OPERATIONS = {
       "ops_engineer"
     ]
   },
+  "system_get": {
+    "method": "GET",
+    "path": "/api/system/{id}",
+    "personas": [
+      "admin",
+      "sim_owner",
+      "general_user",
+      "data_curator",
+      "science_analyst",
+      "ops_engineer",
+      "narrative_designer",
+      "observer_guest"
+    ]
+  },
   "world_confidence": {
     "method": "GET",
     "path": "/api/world/confidence",

@@ -188,6 +188,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/system/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** One system: star, aliases, observed and inferred bodies, lineage */
+        get: operations["system_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/world/confidence": {
         parameters: {
             query?: never;
@@ -260,6 +277,15 @@ export interface paths {
 export type webhooks = Record<string, never>;
 export interface components {
     schemas: {
+        Belt: {
+            belt_type: string;
+            confidence: string;
+            /** Format: double */
+            inner_radius_au: number;
+            method: string;
+            /** Format: double */
+            outer_radius_au: number;
+        };
         /** @description Client → server WebSocket message. */
         ClientMessage: {
             /** @description `subscribe`, `unsubscribe` or `ping`. */
@@ -276,14 +302,21 @@ export interface components {
             /** @description On 403/401 from the permission check: the personas the route allows. */
             required_personas?: string[] | null;
         };
+        /** @description Habitable-zone bounds in AU (conservative and optimistic). */
         HabitableZone: {
             /** Format: double */
-            inner_au: number;
+            conservative_inner_au: number;
             /** Format: double */
-            outer_au: number;
+            conservative_outer_au: number;
+            /** Format: double */
+            optimistic_inner_au: number;
+            /** Format: double */
+            optimistic_outer_au: number;
         };
         Lineage: {
             file_checksum_sha256?: string | null;
+            /** @description `curated`, `simbad`, `exoplanet_catalogue`. */
+            provenance?: string | null;
             /** Format: int64 */
             row_number?: number | null;
             /** Format: uuid */
@@ -360,17 +393,22 @@ export interface components {
             started_at: string;
             status: string;
         };
-        /** @description An observed or inferred planet (inferred ones carry `confidence` and `method`). */
+        /** @description An observed or inferred planet (inferred ones carry `in_hz`, `confidence` and `method`). */
         Planet: {
-            /** @description Inferred only: `low`/`medium`/`high` or a number. */
-            confidence?: unknown;
+            confidence?: string | null;
+            detection_type?: string | null;
+            /** Format: int64 */
+            discovered?: number | null;
+            /** Format: double */
+            eccentricity?: number | null;
             in_hz?: boolean | null;
             /** Format: double */
             mass_earth?: number | null;
             method?: string | null;
-            name?: string | null;
             /** Format: double */
-            period_days?: number | null;
+            orbital_period_days?: number | null;
+            planet_name: string;
+            planet_status?: string | null;
             /** Format: double */
             radius_earth?: number | null;
             /** Format: double */
@@ -419,6 +457,8 @@ export interface components {
             /** Format: uuid */
             run_id: string;
             run_name: string;
+            /** Format: int64 */
+            seed?: number | null;
             /** Format: date-time */
             started_at: string;
             status: string;
@@ -446,6 +486,8 @@ export interface components {
             /** @enum {string} */
             type: "run.progress";
         } | {
+            /** @description Path of the new map asset (`/data/world/<id>.exmp`), when one was published. */
+            asset?: string | null;
             row_counts?: unknown;
             /** Format: uuid */
             run_id?: string | null;
@@ -518,19 +560,24 @@ export interface components {
             persona: string;
         };
         /**
-         * @description `GET /api/system/{id}` answer: one system with its planets, zones and lineage (the
-         *     pipeline's contract; the route arrives with the pipeline's read API — until then this
-         *     component documents what the SPA reads, and the path row below picks it up by path).
+         * @description `GET /api/system/{id}` answer, as the SPA reads it (the handler builds it from the
+         *     canonical star and its inference; `tests/tests/openapi_shapes.rs` checks the real answer
+         *     parses as this). Fields the SPA does not read are left out of the schema.
          */
         SystemDetail: {
-            aliases?: string[];
-            belts?: unknown[];
+            aliases: string[];
+            belts: components["schemas"]["Belt"][];
+            /** Format: double */
+            frost_line_au?: number | null;
             habitable_zone?: null | components["schemas"]["HabitableZone"];
-            lineage?: null | components["schemas"]["Lineage"];
+            /** @description One entry per source row the star came from. */
+            lineage: components["schemas"]["Lineage"][];
             planets: components["schemas"]["SystemPlanets"];
-            /** @description `https://simbad.u-strasbg.fr/simbad/sim-id?Ident=<main_id>`. */
-            simbad_url?: string | null;
+            /** @description `https://simbad.u-strasbg.fr/simbad/sim-id?Ident=<SIMBAD id>`. */
+            simbad_url: string;
             system: components["schemas"]["SystemFacts"];
+            /** Format: int64 */
+            world_build_id: number;
         };
         SystemFacts: {
             /** Format: double */
@@ -539,6 +586,9 @@ export interface components {
             distance_ly?: number | null;
             /** Format: double */
             distance_pc?: number | null;
+            distance_source?: string | null;
+            /** Format: double */
+            luminosity_lsun?: number | null;
             main_id: string;
             /** Format: int64 */
             multiplicity?: number | null;
@@ -547,6 +597,8 @@ export interface components {
             spectral_class?: string | null;
             spectral_type?: string | null;
             /** Format: double */
+            teff_k?: number | null;
+            /** Format: double */
             x_pc?: number | null;
             /** Format: double */
             y_pc?: number | null;
@@ -554,8 +606,8 @@ export interface components {
             z_pc?: number | null;
         };
         SystemPlanets: {
-            inferred?: components["schemas"]["Planet"][];
-            observed?: components["schemas"]["Planet"][];
+            inferred: components["schemas"]["Planet"][];
+            observed: components["schemas"]["Planet"][];
         };
         TokenBody: {
             access_token?: string | null;
@@ -960,6 +1012,37 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Validation"];
+                };
+            };
+            /** @description the error envelope */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    system_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SystemDetail"];
                 };
             };
             /** @description the error envelope */

@@ -86,9 +86,22 @@ export class Catalog {
   }
 }
 
-/** A human name: the first "NAME …" alias, else the main_id without its "NAME " prefix. */
+/** SIMBAD-style identifiers: prefixed ("NAME …", "* …", "V* …") or catalogue + number ("GJ 551"). */
+const CATALOGUE_ID = /^(NAME|\*\*?|V\*|Em\*|PM\*|Fl\*)\s|^[A-Z0-9][A-Z0-9+-]{0,7}\s*[+-]?[0-9J]/;
+
+/**
+ * A human name: the main_id when it is a name already (curated: "Proxima Centauri", "Sol"),
+ * else the longest "NAME …" identifier ("Proxima Centauri" over "Proxima Cen"), else the
+ * main_id; spaces collapsed.
+ */
 export function displayName(mainId: string, aliases: string[]): string {
-  const named = [mainId, ...aliases].find((a) => /^NAME\s/.test(a));
-  if (named) return named.replace(/^NAME\s+/, '').replace(/\s+/g, ' ');
-  return mainId.replace(/\s+/g, ' ').trim();
+  const clean = (s: string) => s.replace(/\s+/g, ' ').trim();
+  if (!CATALOGUE_ID.test(mainId)) return clean(mainId);
+  let best = '';
+  for (const a of [mainId, ...aliases]) {
+    if (!/^NAME\s/.test(a)) continue;
+    const n = clean(a.replace(/^NAME\s+/, ''));
+    if (n.length > best.length) best = n;
+  }
+  return best || clean(mainId);
 }

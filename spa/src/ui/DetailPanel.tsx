@@ -50,7 +50,8 @@ export function DetailPanel({ catalog, index, detail, onClose }: Props) {
           <>
             <dt>Habitable zone</dt>
             <dd data-testid="detail-hz">
-              {fmt(hz.inner_au)}–{fmt(hz.outer_au)} AU
+              {fmt(hz.conservative_inner_au)}–{fmt(hz.conservative_outer_au)} AU{' '}
+              <span className="muted">(optimistic {fmt(hz.optimistic_inner_au)}–{fmt(hz.optimistic_outer_au)})</span>
             </dd>
           </>
         )}
@@ -65,7 +66,7 @@ export function DetailPanel({ catalog, index, detail, onClose }: Props) {
       {!d && !detail?.error && <p className="muted">loading details…</p>}
       {d && (
         <>
-          {d.aliases && d.aliases.length > 0 && <p className="aliases">Also: {d.aliases.slice(0, 8).join(' · ')}</p>}
+          {d.aliases.length > 0 && <p className="aliases">Also: {d.aliases.slice(0, 8).join(' · ')}</p>}
           <h3>Planets</h3>
           <table className="planets" data-testid="planets">
             <thead>
@@ -83,9 +84,9 @@ export function DetailPanel({ catalog, index, detail, onClose }: Props) {
               {observed.map((p, k) => (
                 <tr key={`o${k}`} data-testid="planet-observed">
                   <td><span className="badge obs">OBS</span>{p.in_hz && <span className="badge hz">HZ</span>}</td>
-                  <td>{p.name ?? '—'}</td>
+                  <td>{p.planet_name}</td>
                   <td>{fmt(p.semi_major_axis_au, 3)}</td>
-                  <td>{fmt(p.period_days, 2)}</td>
+                  <td>{fmt(p.orbital_period_days, 2)}</td>
                   <td>{fmt(p.mass_earth, 2)}</td>
                   <td>{fmt(p.radius_earth, 2)}</td>
                   <td>observed</td>
@@ -94,9 +95,9 @@ export function DetailPanel({ catalog, index, detail, onClose }: Props) {
               {inferred.map((p, k) => (
                 <tr key={`i${k}`} data-testid="planet-inferred">
                   <td><span className="badge inf">INF</span>{p.in_hz && <span className="badge hz">HZ</span>}</td>
-                  <td>{p.name ?? '—'}</td>
+                  <td>{p.planet_name}</td>
                   <td>{fmt(p.semi_major_axis_au, 3)}</td>
-                  <td>{fmt(p.period_days, 2)}</td>
+                  <td>{fmt(p.orbital_period_days, 2)}</td>
                   <td>{fmt(p.mass_earth, 2)}</td>
                   <td>{fmt(p.radius_earth, 2)}</td>
                   <td>{String(p.confidence ?? '—')}{p.method ? ` (${p.method})` : ''}</td>
@@ -109,13 +110,22 @@ export function DetailPanel({ catalog, index, detail, onClose }: Props) {
               )}
             </tbody>
           </table>
-          {d.belts && d.belts.length > 0 && <p>{d.belts.length} belt(s)</p>}
-          {d.lineage && (
-            <p className="lineage" data-testid="lineage">
-              Lineage: {d.lineage.source_name ?? '—'} row {d.lineage.row_number ?? '—'}
-              {d.lineage.file_checksum_sha256 && <span title={d.lineage.file_checksum_sha256}> · sha256 {d.lineage.file_checksum_sha256.slice(0, 12)}…</span>}
-              {d.lineage.run_id && <span> · run {d.lineage.run_id.slice(0, 8)}</span>}
-            </p>
+          {d.belts.length > 0 && <p>Belts: {d.belts.map((b) => `${b.belt_type} ${fmt(b.inner_radius_au)}–${fmt(b.outer_radius_au)} AU`).join(' · ')}</p>}
+          {d.frost_line_au != null && <p className="muted">Frost line {fmt(d.frost_line_au)} AU</p>}
+          {d.lineage.length > 0 && (
+            <div className="lineage" data-testid="lineage">
+              Lineage:
+              <ul>
+                {d.lineage.map((l, k) => (
+                  <li key={k}>
+                    {l.provenance ?? '—'}
+                    {l.source_name && <> · {l.source_name} row {l.row_number ?? '—'}</>}
+                    {l.file_checksum_sha256 && <span title={l.file_checksum_sha256}> · sha256 {l.file_checksum_sha256.slice(0, 12)}…</span>}
+                    {l.run_id && <span> · run {l.run_id.slice(0, 8)}</span>}
+                  </li>
+                ))}
+              </ul>
+            </div>
           )}
         </>
       )}

@@ -36,7 +36,7 @@ export function FiltersPanel({ filters, visible, total, onChange }: Props) {
       </div>
       <label>
         planets{' '}
-        <select data-testid="planets" value={filters.planets} onChange={(e) => onChange({ ...filters, planets: e.target.value as PlanetFilter })}>
+        <select data-testid="planet-filter" value={filters.planets} onChange={(e) => onChange({ ...filters, planets: e.target.value as PlanetFilter })}>
           <option value="any">any system</option>
           <option value="any-planets">with planets (observed or inferred)</option>
           <option value="observed">with observed planets</option>

@@ -36,7 +36,13 @@ describe('search', () => {
     expect(hits.map((h) => h.index)).toContain(4);
     expect(cat.search('sol')[0].index).toBe(0);
     expect(normalise('NAME  Proxima   Cen')).toBe('proxima cen');
-    expect(displayName('V* V645 Cen', ['NAME Proxima Centauri'])).toBe('Proxima Centauri');
+    expect(displayName('V* V645 Cen', ['NAME Proxima Cen', 'NAME Proxima Centauri', 'GJ 551'])).toBe('Proxima Centauri');
+    expect(displayName('Wolf  359', ['GJ 406'])).toBe('Wolf 359');
+    expect(displayName('Proxima Centauri', ['NAME Proxima Cen', 'GJ 551'])).toBe('Proxima Centauri');
+    expect(displayName('GJ   551', ['NAME Proxima Cen'])).toBe('Proxima Cen');
+    expect(displayName('NAME Barnard\'s star', [])).toBe("Barnard's star");
+    expect(displayName('HD  95735', ['NAME Lalande 21185'])).toBe('Lalande 21185');
+    expect(displayName('Sirius A', ['alf CMa'])).toBe('Sirius A');
   });
 });
 

@@ -4,4 +4,5 @@ pub mod auth;
 pub mod health;
 pub mod persona;
 pub mod runs;
+pub mod system;
 pub mod world;

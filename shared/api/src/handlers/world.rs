@@ -159,8 +159,8 @@ struct SystemFull {
     group_hierarchy: Option<String>,
 }
 
-/// The map payload. Observed data only for now (planets and inference come with the
-/// pipeline). Cached by the world build: `ETag` changes when a new build is activated.
+/// The map payload: every system in scope with its class, planet counts (observed and
+/// inferred) and group (the SPA itself loads the compact binary asset instead). Cached by the world build: `ETag` changes when a new build is activated.
 pub async fn systems_full(state: AppState, req: ApiRequest) -> Result<ApiResponse, ApiError> {
     let p = paging(&req, 20000, 20000)?;
     // One read of the active build serves both the ETag and the page, so they always agree.
@@ -184,14 +184,14 @@ pub async fn systems_full(state: AppState, req: ApiRequest) -> Result<ApiRespons
         distance_ly: r.distance_ly,
         spectral_class: r.spectral_class,
         spectral_type: r.spectral_type,
-        teff: None,
-        luminosity: None,
+        teff: r.teff_k,
+        luminosity: r.luminosity_lsun,
         multiplicity: r.multiplicity,
-        planet_count: 0,
-        observed_planet_count: 0,
-        inferred_planet_count: 0,
+        planet_count: (r.observed_planets + r.inferred_planets) as i64,
+        observed_planet_count: r.observed_planets as i64,
+        inferred_planet_count: r.inferred_planets as i64,
         companions: Vec::new(),
-        system_group: None,
+        system_group: r.system_group,
         group_hierarchy: None,
     })
     .await?;

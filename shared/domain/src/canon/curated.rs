@@ -17,13 +17,13 @@
 //!   `alf Cen C`, `V* V645 Cen`, `GJ 551`).
 
 use crate::spectral::SpectralClass;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Separation (AU) below which a bond is a close binary.
 pub const CLOSE_BINARY_MAX_AU: f64 = 100.0;
 
 /// The kind of a gravitational bond between two components.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum BondKind {
     CloseBinary,

@@ -17,7 +17,8 @@
 //!   else the single star its `star_alternate_names` name (several → flag
 //!   [`FlagCode::AmbiguousHost`] and a new star); else it becomes a new star from the
 //!   exoplanet catalogue.
-//! * Precedence of values: curated > SIMBAD > exoplanet catalogue (position, distance, class);
+//! * Precedence of values: SIMBAD > curated > exoplanet catalogue for position and distance
+//!   (observed beats hand-typed), curated > SIMBAD > exoplanet catalogue for class;
 //!   physical parameters (Teff, mass, radius, [Fe/H], age) come from the curated catalogue or
 //!   the first non-blank exoplanet row.
 //! * An alias key belongs to exactly one star (the first claimant); later claims are dropped
@@ -31,7 +32,7 @@ use crate::names::{alias_key, normalise_id};
 use crate::spectral::{self, SpectralClass, StellarKind};
 use crate::units::LY_PER_PC;
 use curated::{BondKind, COMPANION_CATALOGUE, CuratedComponent, SOL_ALIASES, SOL_MAIN_ID, SOL_PLANETS};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::{BTreeMap, HashMap};
 
 /// Tunables of canonicalisation.
@@ -63,7 +64,7 @@ impl Default for CanonConfig {
 }
 
 /// Where a value or a star came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum Provenance {
     Curated,
@@ -83,7 +84,7 @@ impl Provenance {
 }
 
 /// How a distance was obtained (DOMAIN.md §5.4 `distance_source`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum DistanceSource {
     /// A real parallax with its error (none in the committed sources).
@@ -104,7 +105,7 @@ impl DistanceSource {
 }
 
 /// Where a spectral class came from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ClassSource {
     /// Parsed from a catalogue spectral type.
@@ -128,7 +129,7 @@ impl ClassSource {
 }
 
 /// One source row (or curated entry) merged into a star: the lineage.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SourceRef {
     pub provenance: Provenance,
     /// SIMBAD `sys_id`, the exoplanet `star_name`, or the curated group name.
@@ -139,21 +140,21 @@ pub struct SourceRef {
 }
 
 /// One distance measurement of a star.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct DistanceMeasurement {
     pub provenance: Provenance,
     pub distance_pc: f64,
 }
 
 /// One alias: its key ([`alias_key`]) and display text.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Alias {
     pub key: String,
     pub text: String,
 }
 
 /// A planet's tier (DOMAIN.md §6.4): Confirmed → T1, Candidate → T2, curated (Sol) → T1.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Tier {
     T1,
     T2,
@@ -162,7 +163,7 @@ pub enum Tier {
 }
 
 /// An observed planet attached to its host.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CanonPlanet {
     pub planet_name: String,
     pub planet_status: Option<String>,
@@ -187,7 +188,7 @@ pub struct CanonPlanet {
 }
 
 /// One canonical star.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CanonStar {
     /// Unique, normalised (SIMBAD main_id, curated component name, or exoplanet star_name).
     pub main_id: String,
@@ -238,7 +239,7 @@ impl CanonStar {
 }
 
 /// A review flag on a star.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum FlagCode {
     /// Two distance measurements disagree by more than the configured fraction.
@@ -268,14 +269,14 @@ impl FlagCode {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct CanonFlag {
     pub code: FlagCode,
     pub detail: String,
 }
 
 /// A curated group with the main_ids of its components and its bonds.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SystemGroup {
     pub name: String,
     pub hierarchy: String,
@@ -283,7 +284,7 @@ pub struct SystemGroup {
     pub bonds: Vec<GroupBond>,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct GroupBond {
     pub a: String,
     pub b: String,
@@ -292,7 +293,7 @@ pub struct GroupBond {
 }
 
 /// Why two stars are on the curators' spatial review list (never merged silently).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum ReviewKind {
     /// Closer than `same_object_arcsec` on the sky: possibly one object listed twice.
@@ -301,7 +302,7 @@ pub enum ReviewKind {
     CloseNeighbours,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ReviewPair {
     pub kind: ReviewKind,
     pub a: String,
@@ -311,7 +312,7 @@ pub struct ReviewPair {
 }
 
 /// The canonical catalogue.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Canon {
     pub stars: Vec<CanonStar>,
     pub groups: Vec<SystemGroup>,
@@ -322,7 +323,7 @@ pub struct Canon {
 }
 
 /// An exoplanet row that is not attached to a star.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct UnattachedPlanet {
     pub planet_name: String,
     pub star_name: String,
@@ -331,7 +332,7 @@ pub struct UnattachedPlanet {
 }
 
 /// Counts of what canonicalisation did.
-#[derive(Debug, Clone, Default, PartialEq, Serialize)]
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
 pub struct CanonStats {
     pub stars: usize,
     pub curated_stars: usize,
@@ -535,12 +536,24 @@ fn merge_simbad(star: &mut CanonStar, r: &SimbadRecord, cfg: &CanonConfig) {
         object_id: r.sys_id.to_string(),
         line: Some(r.line),
     });
+    // Observed beats curated for where a star is: the first SIMBAD row merged into a curated
+    // component replaces the curated position and distance (the curated values stay in
+    // `distances` and a disagreement is flagged); later rows only flag.
+    let curated_position = star.distance_provenance.is_none_or(|p| p == Provenance::Curated);
     match (star.ra_deg, star.dec_deg) {
         (Some(ra), Some(dec)) => {
             let sep = angular_separation_arcsec(ra, dec, r.ra_deg, r.dec_deg);
             if sep > cfg.position_tolerance_arcsec {
-                let detail = format!("SIMBAD sys_id {} is {sep:.1}\" from the adopted position", r.sys_id);
+                let detail = if curated_position {
+                    format!("the curated position is {sep:.1}\" from SIMBAD sys_id {} (SIMBAD adopted)", r.sys_id)
+                } else {
+                    format!("SIMBAD sys_id {} is {sep:.1}\" from the adopted position", r.sys_id)
+                };
                 push_flag(star, FlagCode::PositionDisagreement, detail);
+            }
+            if curated_position {
+                star.ra_deg = Some(r.ra_deg);
+                star.dec_deg = Some(r.dec_deg);
             }
         }
         _ => {
@@ -550,6 +563,13 @@ fn merge_simbad(star: &mut CanonStar, r: &SimbadRecord, cfg: &CanonConfig) {
     }
     if let Some(d) = r.dist_pc.filter(|d| *d > 0.0) {
         set_distance(star, Provenance::Simbad, d);
+        if curated_position && d.is_finite() {
+            star.distance_pc = Some(d);
+            star.distance_provenance = Some(Provenance::Simbad);
+            star.distance_source = Some(DistanceSource::CatalogDistance);
+            let last = star.distances.pop().expect("just pushed");
+            star.distances.insert(0, last);
+        }
     }
     if star.otype.is_none() {
         star.otype = r.otype_txt.clone();

@@ -1,11 +1,11 @@
 //! Vocabulary shared by every ingest contract (DOMAIN.md §4.4): reason codes for quarantined
 //! rows, notes for repaired rows, the per-file gate and the reasons a whole file is refused.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::fmt;
 
 /// Why a row was quarantined. Serialised as its [`ReasonCode::as_str`] code.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum ReasonCode {
     /// A required cell is blank after trimming.
@@ -62,7 +62,7 @@ impl fmt::Display for ReasonCode {
 }
 
 /// One failed check on one row (a row failing two checks has two issues).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RowIssue {
     pub code: ReasonCode,
     /// Normalised column name, or `"*"` for a whole-row problem.
@@ -77,7 +77,7 @@ impl RowIssue {
 }
 
 /// A warning or repair recorded on an accepted row. Serialised as its [`NoteCode::as_str`] code.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "SCREAMING_SNAKE_CASE")]
 pub enum NoteCode {
     /// An identifier was trimmed / had its internal whitespace collapsed (raw value kept).
@@ -122,7 +122,7 @@ impl fmt::Display for NoteCode {
 }
 
 /// A warning or repair recorded on an accepted row (never a quarantine).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct RowNote {
     pub code: NoteCode,
     pub column: String,
@@ -141,7 +141,7 @@ pub const MAX_COLUMNS: usize = 4096;
 pub const MAX_EXTRA_RAW_CELLS: usize = 32;
 
 /// A row that failed at least one check (any contract).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct QuarantinedRow {
     pub line: u32,
     pub issues: Vec<RowIssue>,
@@ -151,7 +151,7 @@ pub struct QuarantinedRow {
 }
 
 /// Outcome of a file's quality gate.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum GateStatus {
     Pass,

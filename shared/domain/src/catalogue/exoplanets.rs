@@ -33,7 +33,7 @@ use crate::catalogue::contract::{
 use crate::catalogue::rows::{self, Cell, non_blank, number, required_null, show, split_list};
 use crate::names::normalise_id;
 use crate::units::{EARTH_MASSES_PER_JUPITER_MASS, EARTH_RADII_PER_JUPITER_RADIUS};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::hash_map::Entry;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
@@ -163,7 +163,7 @@ pub const IDENTITY_COLUMN: &str = "star_name,planet_name";
 const ANY: (f64, f64) = (f64::NEG_INFINITY, f64::INFINITY);
 
 /// Where a planet's Earth-unit mass comes from.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "snake_case")]
 pub enum MassSource {
     /// `mass` (true mass).
@@ -182,7 +182,7 @@ impl MassSource {
 }
 
 /// One accepted exoplanet row (one planet and its host's catalogue values).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ExoplanetRecord {
     /// Line number in the file where the row starts (header = 1, first data row = 2).
     pub line: u32,
@@ -239,7 +239,7 @@ pub struct ExoplanetRecord {
 }
 
 /// The outcome of validating one exoplanet file.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct ExoplanetBatch {
     /// Data rows read (header excluded; blank lines are not rows).
     pub total_rows: usize,

@@ -24,7 +24,7 @@ use crate::catalogue::contract::{
 };
 use crate::catalogue::rows::{self, Cell, non_blank, number, required_null, show, split_list};
 use crate::names::normalise_id;
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use std::collections::hash_map::Entry;
 use std::collections::{BTreeMap, HashMap, HashSet};
 
@@ -56,7 +56,7 @@ const UNICODE_MINUS: char = '\u{2212}';
 pub const IDENTITY_COLUMN: &str = "sys_id,main_id";
 
 /// One accepted SIMBAD row.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SimbadRecord {
     /// Line number in the file where the row starts (header = 1, first data row = 2).
     pub line: u32,
@@ -88,7 +88,7 @@ pub struct SimbadRecord {
 }
 
 /// The outcome of validating one SIMBAD file.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SimbadBatch {
     /// Data rows read (header excluded; blank lines are not rows).
     pub total_rows: usize,

@@ -28,7 +28,7 @@ use crate::canon::{CanonPlanet, CanonStar};
 use crate::spectral::{SpectralClass, StellarKind, teff_from_type};
 use crate::units::SOLAR_MASSES_PER_EARTH_MASS;
 use rng::{Domain, Stream};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Recorded on every inferred row.
 pub const INFERENCE_VERSION: &str = "3.0.0";
@@ -78,7 +78,7 @@ impl HzLimit {
 
 /// Habitable-zone bounds in AU (conservative: runaway / maximum greenhouse; optimistic:
 /// recent Venus / early Mars).
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct HabitableZone {
     pub conservative_inner_au: f64,
     pub conservative_outer_au: f64,
@@ -140,7 +140,7 @@ pub fn pair_is_stable(inner: &Orbit, outer: &Orbit, star_mass_msun: f64) -> bool
 }
 
 /// What the stability checks need of a planet.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Serialize, Deserialize)]
 pub struct Orbit {
     pub a_au: f64,
     pub e: f64,
@@ -228,7 +228,7 @@ impl StarInput {
 }
 
 /// Stellar parameters used, with what was assumed.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StellarParams {
     pub spectral_class: Option<SpectralClass>,
     /// The class was not known and the neighbourhood prior (M) or the kind's class was used.
@@ -319,7 +319,7 @@ pub fn stellar_params(s: &StarInput) -> StellarParams {
 }
 
 /// Confidence labels of inferred bodies (DOMAIN.md §6.4).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum Confidence {
     VeryLow,
@@ -351,7 +351,7 @@ impl Confidence {
 }
 
 /// An inferred planet (the gateway's field names where they exist).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct InferredPlanet {
     pub planet_name: String,
     pub planet_status: &'static str,
@@ -371,7 +371,7 @@ pub struct InferredPlanet {
     pub inference_version: &'static str,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct InferredBelt {
     pub belt_id: String,
     pub belt_type: &'static str,
@@ -384,7 +384,7 @@ pub struct InferredBelt {
     pub inference_version: &'static str,
 }
 
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct InferredMoon {
     /// The planet (observed or inferred) it orbits.
     pub parent_planet: String,
@@ -401,7 +401,7 @@ pub struct InferredMoon {
 }
 
 /// The stability zone an observed planet claims (no inferred planet inside it).
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct StabilityZone {
     pub planet_name: String,
     pub inner_au: f64,
@@ -412,7 +412,7 @@ pub struct StabilityZone {
 }
 
 /// The engine's output for one star.
-#[derive(Debug, Clone, PartialEq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SystemInference {
     pub main_id: String,
     pub inference_version: &'static str,

@@ -1,0 +1,370 @@
+//! Phases 01b–03 persistence: staged records back into domain records, the canonical build
+//! (stars, aliases, per-build systems, reference results), positions, inference and the asset.
+
+use crate::copy::CopyBuf;
+use crate::transform::PositionWrite;
+use crate::{Result, Store, StoreError};
+use exomaps_domain::canon::CanonStar;
+use exomaps_domain::catalogue::contract::RowNote;
+use exomaps_domain::catalogue::exoplanets::ExoplanetRecord;
+use exomaps_domain::catalogue::simbad::SimbadRecord;
+use exomaps_domain::reference::ReferenceReport;
+use serde_json::Value;
+use uuid::Uuid;
+
+/// What the canonicalise phase writes for one run.
+pub struct CanonBuildWrite<'a> {
+    pub scope_ly: f64,
+    pub margin_ly: f64,
+    pub seed: i64,
+    /// The source file chosen per family (`{"SIMBAD": "SIMBAD_03.csv", …}`).
+    pub sources: Value,
+    pub stars: &'a [CanonStar],
+    pub reference: &'a ReferenceReport,
+}
+
+#[derive(sqlx::FromRow)]
+struct SimbadRow {
+    row_number: i32,
+    sys_id: i64,
+    sys_code: Option<String>,
+    main_id: String,
+    main_id_raw: String,
+    ids: Vec<String>,
+    otype_txt: Option<String>,
+    otype_shortname: Option<String>,
+    otype_longname: Option<String>,
+    otypes: Vec<String>,
+    spectral_type: Option<String>,
+    ra_deg: f64,
+    dec_deg: f64,
+    dist_pc: Option<f64>,
+    multiplicity: i16,
+    notes: sqlx::types::Json<Vec<RowNote>>,
+}
+
+fn json_err(e: serde_json::Error) -> StoreError {
+    StoreError::Conflict(format!("stored record does not match the domain type: {e}"))
+}
+
+impl Store {
+    /// The accepted SIMBAD rows of one source of a run, as domain records, in file order.
+    pub async fn staged_simbad_records(&self, run_id: Uuid, source_name: &str) -> Result<Vec<SimbadRecord>> {
+        let rows = sqlx::query_as::<_, SimbadRow>(
+            "SELECT row_number, sys_id, sys_code, main_id, main_id_raw, ids, otype_txt, otype_shortname,
+                    otype_longname, otypes, spectral_type, ra_deg, dec_deg, dist_pc, multiplicity, notes
+             FROM stg_data.stg_simbad_raw WHERE run_id = $1 AND source_name = $2 ORDER BY row_number",
+        )
+        .bind(run_id)
+        .bind(source_name)
+        .fetch_all(self.pool())
+        .await?;
+        Ok(rows
+            .into_iter()
+            .map(|r| SimbadRecord {
+                line: r.row_number as u32,
+                sys_id: r.sys_id,
+                sys_code: r.sys_code,
+                main_id: r.main_id,
+                main_id_raw: r.main_id_raw,
+                ids: r.ids,
+                otype_txt: r.otype_txt,
+                otype_shortname: r.otype_shortname,
+                otype_longname: r.otype_longname,
+                otypes: r.otypes,
+                spectral_type: r.spectral_type,
+                ra_deg: r.ra_deg,
+                dec_deg: r.dec_deg,
+                dist_pc: r.dist_pc,
+                multiplicity: r.multiplicity.clamp(0, 255) as u8,
+                notes: r.notes.0,
+            })
+            .collect())
+    }
+
+    /// The accepted exoplanet rows of one source of a run, as domain records, in file order.
+    pub async fn staged_exoplanet_records(&self, run_id: Uuid, source_name: &str) -> Result<Vec<ExoplanetRecord>> {
+        let rows: Vec<(sqlx::types::Json<Value>,)> = sqlx::query_as(
+            "SELECT record FROM stg_data.stg_exoplanet_raw WHERE run_id = $1 AND source_name = $2 ORDER BY row_number",
+        )
+        .bind(run_id)
+        .bind(source_name)
+        .fetch_all(self.pool())
+        .await?;
+        rows.into_iter().map(|(r,)| serde_json::from_value(r.0).map_err(json_err)).collect()
+    }
+
+    /// Creates the run's draft world build from its canonical stars: star identities (upsert by
+    /// main_id), aliases (the newest build's claim wins), one `build_systems` row per star with
+    /// its whole canonical record, and the reference results — in one transaction. Idempotent
+    /// on the run: an existing build is returned as is.
+    pub async fn write_canon_build(&self, run_id: Uuid, build: &CanonBuildWrite<'_>) -> Result<i64> {
+        let mut tx = self.pool().begin().await?;
+        if let Some(id) =
+            sqlx::query_scalar::<_, i64>("SELECT world_build_id FROM dm_galaxy.world_builds WHERE run_id = $1")
+                .bind(run_id)
+                .fetch_optional(&mut *tx)
+                .await?
+        {
+            return Ok(id);
+        }
+        let build_id: i64 = sqlx::query_scalar(
+            "INSERT INTO dm_galaxy.world_builds (run_id, status, scope_ly, margin_ly, seed, stars_count, sources)
+             VALUES ($1, 'draft', $2, $3, $4, $5, $6) RETURNING world_build_id",
+        )
+        .bind(run_id)
+        .bind(build.scope_ly)
+        .bind(build.margin_ly)
+        .bind(build.seed)
+        .bind(build.stars.len() as i32)
+        .bind(&build.sources)
+        .fetch_one(&mut *tx)
+        .await?;
+
+        // Star identities: COPY into a temporary table, then one upsert.
+        sqlx::query(
+            "CREATE TEMPORARY TABLE canon_stars (
+                 main_id text, source_name text, source_object_id text, ra_deg float8, dec_deg float8,
+                 distance_pc float8, otype text, otypes text[], spectral_type text, spectral_class text,
+                 class_source text, multiplicity int2, source_row int4, stellar_kind text, teff_k float8,
+                 luminosity_lsun float8, mass_msun float8, radius_rsun float8, system_group text,
+                 canon jsonb, observed_planets int4) ON COMMIT DROP",
+        )
+        .execute(&mut *tx)
+        .await?;
+        let mut rows = CopyBuf::new();
+        for s in build.stars {
+            let first = s.sources.first();
+            let kind = serde_json::to_value(s.kind).map_err(json_err)?;
+            rows.text(&s.main_id)
+                .text(s.provenance.source_name())
+                .opt_text(first.map(|r| r.object_id.as_str()))
+                .f64(s.ra_deg)
+                .f64(s.dec_deg)
+                .f64(s.distance_pc)
+                .opt_text(s.otype.as_deref())
+                .text_array(&s.otypes)
+                .opt_text(s.spectral_type.as_deref())
+                .opt_text(s.spectral_class.map(|c| c.letter().to_string()).as_deref())
+                .opt_text(s.class_source.map(|c| c.as_str()))
+                .display(s.multiplicity)
+                .opt_text(first.and_then(|r| r.line).map(|l| l.to_string()).as_deref())
+                .opt_text(kind.as_str())
+                .f64(s.teff_k)
+                .f64(s.luminosity_lsun)
+                .f64(s.mass_msun)
+                .f64(s.radius_rsun)
+                .opt_text(s.group.as_deref())
+                .text(&serde_json::to_string(s).map_err(json_err)?)
+                .display(s.planets.len());
+            rows.end_row();
+        }
+        let mut copy = (*tx).copy_in_raw("COPY canon_stars FROM STDIN").await?;
+        copy.send(rows.into_bytes()).await?;
+        copy.finish().await?;
+        sqlx::query(
+            "INSERT INTO dm_galaxy.stars AS s (main_id, source_name, source_object_id, ra_deg, dec_deg, distance_pc,
+                 otype, otypes, spectral_type, spectral_class, class_source, multiplicity, source_run_id, source_row,
+                 stellar_kind, teff_k, luminosity_lsun, mass_msun, radius_rsun, system_group)
+             SELECT main_id, source_name, source_object_id, ra_deg, dec_deg, distance_pc, otype, otypes,
+                    spectral_type, spectral_class, class_source, multiplicity, $1, source_row, stellar_kind, teff_k,
+                    luminosity_lsun, mass_msun, radius_rsun, system_group
+             FROM canon_stars
+             ON CONFLICT (main_id) DO UPDATE SET
+                 source_name = EXCLUDED.source_name, source_object_id = EXCLUDED.source_object_id,
+                 ra_deg = EXCLUDED.ra_deg, dec_deg = EXCLUDED.dec_deg, distance_pc = EXCLUDED.distance_pc,
+                 otype = EXCLUDED.otype, otypes = EXCLUDED.otypes, spectral_type = EXCLUDED.spectral_type,
+                 spectral_class = EXCLUDED.spectral_class, class_source = EXCLUDED.class_source,
+                 multiplicity = EXCLUDED.multiplicity, source_run_id = EXCLUDED.source_run_id,
+                 source_row = EXCLUDED.source_row, stellar_kind = EXCLUDED.stellar_kind, teff_k = EXCLUDED.teff_k,
+                 luminosity_lsun = EXCLUDED.luminosity_lsun, mass_msun = EXCLUDED.mass_msun,
+                 radius_rsun = EXCLUDED.radius_rsun, system_group = EXCLUDED.system_group, updated_at = now()",
+        )
+        .bind(run_id)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(
+            "INSERT INTO dm_galaxy.build_systems (world_build_id, star_id, main_id, observed_planets, canon)
+             SELECT $1, s.star_id, c.main_id, c.observed_planets, c.canon
+             FROM canon_stars c JOIN dm_galaxy.stars s USING (main_id)",
+        )
+        .bind(build_id)
+        .execute(&mut *tx)
+        .await?;
+
+        let mut aliases = CopyBuf::new();
+        for s in build.stars {
+            for a in &s.aliases {
+                aliases.text(&a.key).text(&a.text).text(&s.main_id);
+                aliases.end_row();
+            }
+        }
+        sqlx::query("CREATE TEMPORARY TABLE canon_aliases (alias_norm text, alias text, main_id text) ON COMMIT DROP")
+            .execute(&mut *tx)
+            .await?;
+        let mut copy = (*tx).copy_in_raw("COPY canon_aliases FROM STDIN").await?;
+        copy.send(aliases.into_bytes()).await?;
+        copy.finish().await?;
+        sqlx::query(
+            "INSERT INTO dm_galaxy.star_aliases (alias_norm, alias, star_id)
+             SELECT DISTINCT ON (a.alias_norm) a.alias_norm, a.alias, s.star_id
+             FROM canon_aliases a JOIN dm_galaxy.stars s USING (main_id)
+             ORDER BY a.alias_norm
+             ON CONFLICT (alias_norm) DO UPDATE SET alias = EXCLUDED.alias, star_id = EXCLUDED.star_id",
+        )
+        .execute(&mut *tx)
+        .await?;
+
+        for r in &build.reference.results {
+            sqlx::query(
+                "INSERT INTO stg_data.reference_results (run_id, rule_key, status, result) VALUES ($1, $2, $3, $4)
+                 ON CONFLICT (run_id, rule_key) DO UPDATE SET status = EXCLUDED.status, result = EXCLUDED.result",
+            )
+            .bind(run_id)
+            .bind(&r.rule_key)
+            .bind(r.status.as_str())
+            .bind(serde_json::to_value(r).map_err(json_err)?)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(build_id)
+    }
+
+    /// The canonical stars of a build with their star ids, in main_id order.
+    pub async fn build_canon(&self, world_build_id: i64) -> Result<Vec<(i64, CanonStar)>> {
+        let rows: Vec<(i64, sqlx::types::Json<Value>)> = sqlx::query_as(
+            "SELECT star_id, canon FROM dm_galaxy.build_systems WHERE world_build_id = $1 ORDER BY main_id",
+        )
+        .bind(world_build_id)
+        .fetch_all(self.pool())
+        .await?;
+        rows.into_iter().map(|(id, c)| Ok((id, serde_json::from_value(c.0).map_err(json_err)?))).collect()
+    }
+
+    /// Writes the positions of a build (replacing any a crashed earlier attempt left).
+    pub async fn write_positions(&self, world_build_id: i64, rows: &[(i64, PositionWrite)]) -> Result<()> {
+        let mut tx = self.pool().begin().await?;
+        sqlx::query("DELETE FROM dm_galaxy.stars_xyz WHERE world_build_id = $1")
+            .bind(world_build_id)
+            .execute(&mut *tx)
+            .await?;
+        let mut buf = CopyBuf::new();
+        for (star_id, p) in rows {
+            buf.display(world_build_id)
+                .display(star_id)
+                .f64(Some(p.x_pc))
+                .f64(Some(p.y_pc))
+                .f64(Some(p.z_pc))
+                .f64(Some(p.distance_pc))
+                .f64(Some(p.distance_ly))
+                .text(p.distance_source)
+                .f64(p.uncertainty_pc)
+                .text(if p.uncertainty_pc.is_some() { "known" } else { "unknown" })
+                .display(p.in_scope)
+                .display(p.in_margin);
+            buf.end_row();
+        }
+        let mut copy = (*tx)
+            .copy_in_raw(
+                "COPY dm_galaxy.stars_xyz (world_build_id, star_id, x_pc, y_pc, z_pc, distance_pc, distance_ly,
+                 distance_source, uncertainty_pc, uncertainty_flag, in_scope, in_margin) FROM STDIN",
+            )
+            .await?;
+        copy.send(buf.into_bytes()).await?;
+        copy.finish().await?;
+        let in_scope = rows.iter().filter(|(_, p)| p.in_scope).count() as i32;
+        sqlx::query("UPDATE dm_galaxy.world_builds SET in_scope_count = $2 WHERE world_build_id = $1")
+            .bind(world_build_id)
+            .bind(in_scope)
+            .execute(&mut *tx)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Star ids of a build within scope or its margin (the systems inference completes).
+    pub async fn build_placed_star_ids(&self, world_build_id: i64) -> Result<Vec<i64>> {
+        Ok(sqlx::query_scalar(
+            "SELECT star_id FROM dm_galaxy.stars_xyz WHERE world_build_id = $1 AND (in_scope OR in_margin)",
+        )
+        .bind(world_build_id)
+        .fetch_all(self.pool())
+        .await?)
+    }
+
+    /// Stores Phase 03's output: each system's inference (JSON) and counts, and the encoded map
+    /// asset, in one transaction.
+    pub async fn write_inference(
+        &self,
+        world_build_id: i64,
+        systems: &[(i64, Value, [i32; 3])],
+        inference_version: &str,
+        asset: &[u8],
+        asset_sha256: &str,
+    ) -> Result<()> {
+        let mut tx = self.pool().begin().await?;
+        sqlx::query(
+            "CREATE TEMPORARY TABLE inferred (star_id int8, inference jsonb, p int4, b int4, m int4) ON COMMIT DROP",
+        )
+        .execute(&mut *tx)
+        .await?;
+        let mut buf = CopyBuf::new();
+        for (star_id, inference, [p, b, m]) in systems {
+            buf.display(star_id).text(&inference.to_string()).display(p).display(b).display(m);
+            buf.end_row();
+        }
+        let mut copy = (*tx).copy_in_raw("COPY inferred FROM STDIN").await?;
+        copy.send(buf.into_bytes()).await?;
+        copy.finish().await?;
+        sqlx::query(
+            "UPDATE dm_galaxy.build_systems b SET inference = i.inference, inferred_planets = i.p,
+                 inferred_belts = i.b, inferred_moons = i.m
+             FROM inferred i WHERE b.world_build_id = $1 AND b.star_id = i.star_id",
+        )
+        .bind(world_build_id)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query(
+            "UPDATE dm_galaxy.world_builds SET asset = $2, asset_sha256 = $3, inference_version = $4
+             WHERE world_build_id = $1",
+        )
+        .bind(world_build_id)
+        .bind(asset)
+        .bind(asset_sha256)
+        .bind(inference_version)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The encoded map asset of a build and its SHA-256.
+    pub async fn build_asset(&self, world_build_id: i64) -> Result<Option<(Vec<u8>, String)>> {
+        let row: Option<(Option<Vec<u8>>, Option<String>)> =
+            sqlx::query_as("SELECT asset, asset_sha256 FROM dm_galaxy.world_builds WHERE world_build_id = $1")
+                .bind(world_build_id)
+                .fetch_optional(self.pool())
+                .await?;
+        Ok(row.and_then(|(a, s)| Some((a?, s?))))
+    }
+
+    pub async fn set_asset_key(&self, world_build_id: i64, key: &str) -> Result<()> {
+        sqlx::query("UPDATE dm_galaxy.world_builds SET asset_key = $2 WHERE world_build_id = $1")
+            .bind(world_build_id)
+            .bind(key)
+            .execute(self.pool())
+            .await?;
+        Ok(())
+    }
+
+    /// The inference of every system of a build (star id → JSON), for the map asset.
+    pub async fn build_inference(&self, world_build_id: i64) -> Result<Vec<(i64, Option<Value>)>> {
+        let rows: Vec<(i64, Option<sqlx::types::Json<Value>>)> =
+            sqlx::query_as("SELECT star_id, inference FROM dm_galaxy.build_systems WHERE world_build_id = $1")
+                .bind(world_build_id)
+                .fetch_all(self.pool())
+                .await?;
+        Ok(rows.into_iter().map(|(id, v)| (id, v.map(|j| j.0))).collect())
+    }
+}
