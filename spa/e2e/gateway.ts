@@ -1,8 +1,6 @@
-// Starts and stops the real local gateway for the end-to-end tests, and the interim steps for
-// what this branch's main does not serve yet (each one stands down by itself once main serves
-// the real thing — see `hasPublisher` and `hasSystemRoute`).
+// Starts and stops the real local gateway for the end-to-end tests.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, openSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
@@ -91,51 +89,13 @@ export function seedUsers(dataDir: string): SeedUser[] {
   return (Array.isArray(raw) ? raw : raw.users) as SeedUser[];
 }
 
-/**
- * Interim publisher: when the pipeline's publish phase does not write the map asset yet, the
- * tests write it the way docs/map-asset.md says, from the active build as the API serves it
- * (`/api/world/systems/full`), so the SPA is exercised on a real asset of the real build.
- * Returns 'published-by-pipeline' when the pointer already shows `buildId` (or any build).
- */
-export async function ensureAsset(g: { baseUrl: string; objectsDir: string }, buildId?: number): Promise<'published-by-pipeline' | 'written-by-test'> {
-  const ptr = await fetch(`${g.baseUrl}/data/world/latest.json`);
-  if (ptr.ok) {
-    const p = await ptr.json();
-    if (buildId === undefined || p.world_build_id >= buildId) return 'published-by-pipeline';
-  }
-  const full = await (await fetch(`${g.baseUrl}/api/world/systems/full?limit=20000`)).json();
-  const id: number = buildId ?? full.world_build_id;
-  const systems: EncodeSystem[] = full.systems.map((s: Record<string, never>) => ({
-    main_id: s.main_id,
-    x_pc: s.x,
-    y_pc: s.y,
-    z_pc: s.z,
-    distance_ly: s.distance_ly,
-    spectral_class: s.spectral_class,
-    multiplicity: s.multiplicity ?? 1,
-    observed_planets: s.observed_planet_count ?? 0,
-    inferred_planets: s.inferred_planet_count ?? 0,
-    curated: s.confidence === 'curated',
-    aliases: [],
-  }));
-  const withAliases = await aliasesFromSources(systems);
-  writeAsset(g.objectsDir, withAliases, id);
-  return 'written-by-test';
+/** The published map pointer (the pipeline's publish phase writes it on every run). */
+export async function worldPointer(baseUrl: string): Promise<{ world_build_id: number; asset: string; systems: number } | null> {
+  const r = await fetch(`${baseUrl}/data/world/latest.json`);
+  return r.ok ? r.json() : null;
 }
 
-/** The sample file's SIMBAD `ids` column as aliases (what canonicalisation gives the real asset). */
-async function aliasesFromSources(systems: EncodeSystem[]): Promise<EncodeSystem[]> {
-  const file = join(REPO, 'sample/sources/SIMBAD_sample.csv');
-  if (!existsSync(file)) return systems;
-  const ids = new Map<string, string[]>();
-  for (const line of readFileSync(file, 'utf8').replace(/^\uFEFF/, '').split('\n').slice(1)) {
-    const cells = line.split(',');
-    if (cells.length < 4) continue;
-    ids.set(cells[2].replace(/\s+/g, ' ').trim(), cells[3].split('|').map((a) => a.replace(/\s+/g, ' ').trim()).filter(Boolean));
-  }
-  return systems.map((s) => ({ ...s, aliases: (ids.get(s.main_id.replace(/\s+/g, ' ').trim()) ?? []).filter((a) => a !== s.main_id) }));
-}
-
+/** Writes an asset and its pointer into an object-store folder (the first-paint benchmark). */
 export function writeAsset(objectsDir: string, systems: EncodeSystem[], id: number) {
   const dir = join(objectsDir, 'data/world');
   mkdirSync(dir, { recursive: true });

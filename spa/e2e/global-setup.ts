@@ -1,4 +1,4 @@
-import { ensureAsset, startGateway } from './gateway';
+import { startGateway, worldPointer } from './gateway';
 
 export default async function globalSetup() {
   const g = await startGateway();
@@ -7,7 +7,7 @@ export default async function globalSetup() {
   process.env.E2E_OBJECTS_DIR = g.objectsDir;
   process.env.E2E_GATEWAY_PID = String(g.proc.pid);
   process.env.E2E_GATEWAY_LOG = g.log;
-  const how = await ensureAsset(g);
-  process.env.E2E_ASSET_SOURCE = how;
-  console.log(`gateway ${g.baseUrl} (data ${g.dataDir}); map asset ${how}`);
+  const ptr = await worldPointer(g.baseUrl);
+  if (!ptr) throw new Error(`the sample run published no map asset (see ${g.log})`);
+  console.log(`gateway ${g.baseUrl} (data ${g.dataDir}); world build ${ptr.world_build_id}, ${ptr.systems} systems`);
 }

@@ -47,36 +47,3 @@ export async function litPixels(page: Page): Promise<{ lit: number; total: numbe
   });
 }
 
-/**
- * Interim for GET /api/system/{id}: when this branch's main does not route it yet (the
- * gateway's JSON 404 "no such route"), the panel's request is answered from a small table of
- * well-known systems; once the route exists the real answer passes through untouched.
- */
-export async function interimSystemRoute(page: Page) {
-  const probe = await page.request.get(`${base()}/api/system/${encodeURIComponent('Sol')}`);
-  const body = await probe.json().catch(() => ({}));
-  if (!(probe.status() === 404 && /no such route/.test(body.message ?? ''))) return false;
-  await page.route('**/api/system/*', async (route) => {
-    const id = decodeURIComponent(new URL(route.request().url()).pathname.split('/').pop()!);
-    const planets = INTERIM_PLANETS[id] ?? [];
-    await route.fulfill({
-      json: {
-        system: { main_id: id },
-        aliases: [],
-        planets: { observed: planets, inferred: [] },
-        belts: [],
-        habitable_zone: null,
-        lineage: null,
-        simbad_url: `https://simbad.u-strasbg.fr/simbad/sim-id?Ident=${encodeURIComponent(id)}`,
-      },
-    });
-  });
-  return true;
-}
-
-const INTERIM_PLANETS: Record<string, object[]> = {
-  'V* V645 Cen': [
-    { name: 'Proxima Cen b', semi_major_axis_au: 0.04857, period_days: 11.1868, mass_earth: 1.07 },
-    { name: 'Proxima Cen d', semi_major_axis_au: 0.02885, period_days: 5.122, mass_earth: 0.26 },
-  ],
-};

@@ -2,8 +2,8 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { expect, test } from '@playwright/test';
-import { REPO, ensureAsset } from './gateway';
-import { base, interimSystemRoute, litPixels, openMap, search, signIn } from './helpers';
+import { REPO, worldPointer } from './gateway';
+import { base, litPixels, openMap, search, signIn } from './helpers';
 
 const SCREENSHOT = join(REPO, 'target/e2e/map.png');
 
@@ -29,8 +29,6 @@ test('the map canvas renders stars (non-blank pixels) and a screenshot is kept',
 });
 
 test('searching "Proxima" selects it; the panel shows 4.24 ly and its planets', async ({ page }) => {
-  const interim = await interimSystemRoute(page);
-  test.info().annotations.push({ type: 'system-route', description: interim ? 'interim (route not on main yet)' : 'real' });
   await openMap(page);
   await page.getByTestId('search').fill('Proxima');
   await expect(page.getByTestId('suggestion').first()).toContainText('Proxima Centauri');
@@ -204,8 +202,7 @@ test('starting a run shows live phase progress, and the map refreshes when it co
   const detail = await (await page.request.get(`${base()}/api/runs/${run.run.run_id}`)).json();
   const newBuild: number = detail.world_build_id;
   expect(newBuild).toBeGreaterThan(buildBefore);
-  const how = await ensureAsset({ baseUrl: base(), objectsDir: process.env.E2E_OBJECTS_DIR! }, newBuild);
-  test.info().annotations.push({ type: 'asset', description: how });
+  expect((await worldPointer(base()))!.world_build_id).toBe(newBuild); // published by the run itself
   await page.waitForFunction((b) => window.__exomaps?.worldBuildId === b, newBuild, { timeout: 20_000 });
   expect(await page.evaluate(() => window.__exomaps!.reason)).toBe('data.refreshed');
   await page.getByRole('link', { name: 'Map', exact: true }).click();
