@@ -22,8 +22,9 @@ const VERTEX = /* glsl */ `
     vColor = color;
     vec4 mv = modelViewMatrix * vec4(position, 1.0);
     gl_Position = projectionMatrix * mv;
-    float px = size * scale / max(-mv.z, 0.05);
-    gl_PointSize = shown > 0.5 ? clamp(px, 2.0, 36.0) : 0.0;
+    // Brighter classes are bigger; size falls off gently (√) with distance so far stars stay visible.
+    float px = (1.6 + 2.4 * size) * sqrt(30.0 / max(-mv.z, 0.05)) * scale;
+    gl_PointSize = shown > 0.5 ? clamp(px, 2.0 * scale, 36.0 * scale) : 0.0;
   }
 `;
 
@@ -162,7 +163,7 @@ export class StarMap {
     this.renderer.domElement.style.height = `${h}px`;
     this.camera.aspect = w / h;
     this.camera.updateProjectionMatrix();
-    if (this.points) (this.points.material as THREE.ShaderMaterial).uniforms.scale.value = h * this.renderer.getPixelRatio() * 0.022;
+    if (this.points) (this.points.material as THREE.ShaderMaterial).uniforms.scale.value = this.renderer.getPixelRatio();
     this.invalidate();
   }
 
@@ -358,7 +359,21 @@ export class StarMap {
     }
     near.sort((a, b) => a[0] - b[0]);
     near.slice(0, 40).forEach(([d2, i]) => add(i, 300 - Math.sqrt(d2)));
-    const placed = placeLabels(cands, w, h, 36);
+    // Ring labels first: star labels keep clear of them.
+    const v = new THREE.Vector3();
+    const ringBoxes: [number, number, number, number][] = [];
+    RING_LY.forEach((ly, k) => {
+      v.set(lyToPc(ly), 0, 0).project(this.camera);
+      const s = this.ringLabels[k];
+      const ok = v.z < 1 && v.z > -1;
+      s.style.display = ok ? '' : 'none';
+      if (!ok) return;
+      const x = (v.x * 0.5 + 0.5) * w + 4;
+      const y = (-v.y * 0.5 + 0.5) * h;
+      s.style.transform = `translate(${x}px, ${y}px)`;
+      ringBoxes.push([x, y, 40, 14]);
+    });
+    const placed = placeLabels(cands, w, h, 36, ringBoxes);
     while (this.labelPool.length < placed.length) {
       const s = document.createElement('span');
       s.className = 'map-label';
@@ -376,15 +391,6 @@ export class StarMap {
       s.dataset.index = String(l.index);
       s.className = 'map-label' + (l.index === this.selected ? ' selected' : '');
       s.style.transform = `translate(${l.box[0]}px, ${l.box[1]}px)`;
-    });
-    // Ring labels: where each ring crosses +X (RA 0h) in the equatorial plane.
-    const v = new THREE.Vector3();
-    RING_LY.forEach((ly, k) => {
-      v.set(lyToPc(ly), 0, 0).project(this.camera);
-      const s = this.ringLabels[k];
-      const ok = v.z < 1 && v.z > -1;
-      s.style.display = ok ? '' : 'none';
-      if (ok) s.style.transform = `translate(${(v.x * 0.5 + 0.5) * w + 4}px, ${(-v.y * 0.5 + 0.5) * h}px)`;
     });
     if (this.ruler) {
       const [a, b] = this.ruler;

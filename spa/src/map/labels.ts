@@ -28,15 +28,24 @@ function overlaps(a: [number, number, number, number], b: [number, number, numbe
   return a[0] < b[0] + b[2] && b[0] < a[0] + a[2] && a[1] < b[1] + b[3] && b[1] < a[1] + a[3];
 }
 
-/** Places up to `max` labels inside a `width`×`height` viewport; no two boxes overlap. */
-export function placeLabels(cands: LabelCandidate[], width: number, height: number, max = 40): PlacedLabel[] {
+/**
+ * Places up to `max` labels inside a `width`×`height` viewport; no two boxes overlap, and none
+ * overlaps an `occupied` box (labels drawn by someone else, e.g. the rings').
+ */
+export function placeLabels(
+  cands: LabelCandidate[],
+  width: number,
+  height: number,
+  max = 40,
+  occupied: [number, number, number, number][] = [],
+): PlacedLabel[] {
   const sorted = [...cands].sort((a, b) => b.priority - a.priority);
   const placed: PlacedLabel[] = [];
   for (const c of sorted) {
     if (placed.length >= max) break;
     const box = labelBox(c);
     if (box[0] < 0 || box[1] < 0 || box[0] + box[2] > width || box[1] + box[3] > height) continue;
-    if (placed.some((p) => overlaps(p.box, box))) continue;
+    if (placed.some((p) => overlaps(p.box, box)) || occupied.some((o) => overlaps(o, box))) continue;
     placed.push({ ...c, box });
   }
   return placed;

@@ -30,7 +30,7 @@ export function DetailPanel({ catalog, index, detail, onClose }: Props) {
         <h2 data-testid="detail-name">{catalog.displayNames[index]}</h2>
         <button className="close" onClick={onClose} aria-label="close">×</button>
       </header>
-      <p className="main-id">{mainId}</p>
+      {mainId !== catalog.displayNames[index] && <p className="main-id">{mainId}</p>}
       <dl>
         <dt>Distance</dt>
         <dd data-testid="detail-distance">

@@ -138,5 +138,9 @@ describe('labels', () => {
       }
     }
     expect(placeLabels(cands, 800, 600, 5).length).toBe(5);
+    // An occupied box (a ring label) keeps star labels away.
+    const one = [{ index: 0, text: 'Sol', x: 100, y: 100, priority: 1 }];
+    expect(placeLabels(one, 800, 600, 5, [[105, 95, 40, 14]])).toEqual([]);
+    expect(placeLabels(one, 800, 600, 5, [[300, 300, 40, 14]]).length).toBe(1);
   });
 });
