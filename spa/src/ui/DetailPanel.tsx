@@ -77,7 +77,7 @@ export function DetailPanel({ catalog, index, detail, onClose }: Props) {
                 <th>period (d)</th>
                 <th>mass (M⊕)</th>
                 <th>radius (R⊕)</th>
-                <th>confidence</th>
+                <th>conf.</th>
               </tr>
             </thead>
             <tbody>
@@ -100,7 +100,7 @@ export function DetailPanel({ catalog, index, detail, onClose }: Props) {
                   <td>{fmt(p.orbital_period_days, 2)}</td>
                   <td>{fmt(p.mass_earth, 2)}</td>
                   <td>{fmt(p.radius_earth, 2)}</td>
-                  <td>{String(p.confidence ?? '—')}{p.method ? ` (${p.method})` : ''}</td>
+                  <td title={p.method ? `method: ${p.method}` : undefined}>{String(p.confidence ?? '—')}</td>
                 </tr>
               ))}
               {observed.length + inferred.length === 0 && (
