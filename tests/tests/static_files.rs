@@ -5,7 +5,7 @@
 use axum::body::Body;
 use exomaps_api::AppState;
 use exomaps_api::config::Config;
-use exomaps_local::gateway::{Sockets, Statics, router_with};
+use exomaps_local::gateway::{Statics, router_with};
 use http::{Request, StatusCode};
 use tower::ServiceExt;
 
@@ -27,7 +27,7 @@ async fn setup() -> (tempdir::Dir, axum::Router) {
     std::fs::write(objects.join("data/world/3.exmp"), b"EXMP").unwrap();
     std::fs::write(root.path.join("secret.txt"), "TOPSECRET").unwrap();
     let statics = Statics { spa_dir: Some(spa), objects_dir: Some(objects) };
-    let router = router_with(AppState::load(Config::default()).await.unwrap(), Sockets::default(), statics);
+    let router = router_with(AppState::load(Config::default()).await.unwrap(), statics);
     (root, router)
 }
 

@@ -47,11 +47,20 @@ fn route_table_binaries_and_template_agree() {
         .filter(|p| p.extension().is_some_and(|e| e == "rs"))
         .map(|p| p.file_stem().unwrap().to_string_lossy().into_owned())
         .collect();
-    let names: BTreeSet<String> = ROUTES.iter().map(|r| r.name.to_string()).collect();
-    assert_eq!(bins, names, "functions/src/bin and the route table disagree");
-    for name in &names {
+    // One binary per HTTP route, per pipeline phase and per WebSocket route — and nothing else.
+    let mut expected: Vec<(String, String)> =
+        ROUTES.iter().map(|r| (r.name.to_string(), format!("run_route(\"{}\")", r.name))).collect();
+    for p in exomaps_pipeline::chain::Phase::ALL {
+        expected.push((format!("phase-{}", p.as_str()), format!("run_phase(\"{}\")", p.as_str())));
+    }
+    for (name, _) in exomaps_api::ws::WS_ROUTES {
+        expected.push((name.to_string(), format!("run_ws(\"{name}\")")));
+    }
+    let names: BTreeSet<String> = expected.iter().map(|(n, _)| n.clone()).collect();
+    assert_eq!(bins, names, "functions/src/bin and the function tables disagree");
+    for (name, call) in &expected {
         let src = std::fs::read_to_string(repo().join(format!("functions/src/bin/{name}.rs"))).unwrap();
-        assert!(src.contains(&format!("run_route(\"{name}\")")), "{name}.rs does not run its own route");
+        assert!(src.contains(call.as_str()), "{name}.rs does not call {call}");
     }
 }
 

@@ -11,6 +11,11 @@ use std::time::Duration;
 pub struct AuthConfig {
     /// `EXOMAPS_SECRETS_FILE`: the local secrets file (signing keys, optional database URL).
     pub secrets_file: Option<PathBuf>,
+    /// `EXOMAPS_JWT_SECRET_ID`: the Secrets Manager secret holding the signing key set (JSON
+    /// `{"current": {"kid", "secret"}, "previous": [...]}`); used when no secrets file is set.
+    pub jwt_secret_id: Option<String>,
+    /// `EXOMAPS_DB_SECRET_ID`: the Secrets Manager secret with the database credentials.
+    pub db_secret_id: Option<String>,
     /// `EXOMAPS_SECRETS_TTL_SECS` (default 60): how long cached secrets are used before the
     /// source is looked at again.
     pub secrets_ttl: Duration,
@@ -33,6 +38,8 @@ impl Default for AuthConfig {
     fn default() -> Self {
         AuthConfig {
             secrets_file: None,
+            jwt_secret_id: None,
+            db_secret_id: None,
             secrets_ttl: Duration::from_secs(60),
             issuer: "exomaps".into(),
             audience: "exomaps-api".into(),
@@ -125,6 +132,8 @@ impl Config {
         }
         let a = &mut c.auth;
         a.secrets_file = get("EXOMAPS_SECRETS_FILE").filter(|v| !v.trim().is_empty()).map(PathBuf::from);
+        a.jwt_secret_id = get("EXOMAPS_JWT_SECRET_ID").filter(|v| !v.trim().is_empty());
+        a.db_secret_id = get("EXOMAPS_DB_SECRET_ID").filter(|v| !v.trim().is_empty());
         if let Some(s) = parse::<u64>(&get, "EXOMAPS_SECRETS_TTL_SECS")? {
             a.secrets_ttl = Duration::from_secs(s);
         }

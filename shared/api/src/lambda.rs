@@ -31,7 +31,13 @@ pub fn run_route(name: &str) -> Result<(), Error> {
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     runtime.block_on(async move {
         // The pool needs the runtime's context, so the state is built inside it.
-        let state = AppState::load(config).await?;
+        let mut state = AppState::load(config).await?;
+        // Routes that start runs send their kick messages to the ingest queue.
+        let urls = exomaps_pipeline::aws::SqsQueues::urls_from_env();
+        if !urls.is_empty() {
+            let sqs = exomaps_platform::aws::sqs_client(exomaps_platform::aws::config().await);
+            state = state.with_queues(std::sync::Arc::new(exomaps_pipeline::aws::SqsQueues::new(sqs, urls)));
+        }
         lambda_http::run(service_fn(move |req: lambda_http::Request| {
             let state = state.clone();
             async move { Ok::<_, Error>(handle(route, &state, req).await) }
@@ -94,4 +100,111 @@ fn into_lambda(res: ApiResponse) -> lambda_http::Response<Body> {
         Body::Binary(body.to_vec())
     };
     lambda_http::Response::from_parts(parts, body)
+}
+
+/// The pipeline context of a process: the store, the scope, pushes through the WebSocket API
+/// (`EXOMAPS_WS_ENDPOINT`, the management endpoint) and published files to the SPA bucket
+/// (`EXOMAPS_SPA_BUCKET`) — each only when configured.
+pub async fn pipeline_context(state: &AppState) -> Result<exomaps_pipeline::chain::PipelineContext, Error> {
+    use exomaps_pipeline::aws::{S3Sink, SdkBroadcast};
+    use exomaps_pipeline::notify::{Broadcast, Notifier};
+    use exomaps_pipeline::objects::ObjectSink;
+    let store = state.store().map_err(|e| e.message)?.clone();
+    let sdk = exomaps_platform::aws::config().await;
+    let env = |k: &str| std::env::var(k).ok().filter(|v| !v.is_empty());
+    let broadcaster: Option<std::sync::Arc<dyn Broadcast>> = env("EXOMAPS_WS_ENDPOINT").map(|endpoint| {
+        let b = exomaps_platform::broadcast::Broadcaster::new(sdk);
+        std::sync::Arc::new(SdkBroadcast::new(b, endpoint)) as std::sync::Arc<dyn Broadcast>
+    });
+    let objects: Option<std::sync::Arc<dyn ObjectSink>> = env("EXOMAPS_SPA_BUCKET").map(|bucket| {
+        let store = exomaps_platform::objects::ObjectStore::new(exomaps_platform::aws::s3_client(sdk), bucket);
+        std::sync::Arc::new(S3Sink::new(store)) as std::sync::Arc<dyn ObjectSink>
+    });
+    Ok(exomaps_pipeline::chain::PipelineContext {
+        notifier: Notifier::new(store.clone(), broadcaster),
+        store,
+        scope: state.config().scope,
+        objects,
+    })
+}
+
+/// The whole `main` of a pipeline phase function: an SQS-triggered Lambda that runs each
+/// message of its batch through the phase, sends the next phase's message, and reports
+/// `batchItemFailures`.
+pub fn run_phase(name: &str) -> Result<(), Error> {
+    use exomaps_pipeline::aws::{SqsQueues, handle_batch};
+    use lambda_http::lambda_runtime::{self, LambdaEvent};
+    init_tracing(true);
+    let phase = exomaps_pipeline::chain::Phase::from_name(name).ok_or_else(|| format!("no pipeline phase {name:?}"))?;
+    let config = Config::from_env()?;
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    runtime.block_on(async move {
+        let state = AppState::load(config).await?;
+        let ctx = pipeline_context(&state).await?;
+        let sqs = exomaps_platform::aws::sqs_client(exomaps_platform::aws::config().await);
+        let queues = SqsQueues::new(sqs, SqsQueues::urls_from_env());
+        let (ctx, queues) = (&ctx, &queues);
+        lambda_runtime::run(service_fn(move |event: LambdaEvent<aws_lambda_events::event::sqs::SqsEvent>| async move {
+            Ok::<_, Error>(handle_batch(ctx, queues, phase, event.payload).await)
+        }))
+        .await
+    })
+}
+
+/// The whole `main` of a WebSocket function (`ws-connect`, `ws-disconnect`, `ws-default`).
+pub fn run_ws(name: &str) -> Result<(), Error> {
+    init_tracing(true);
+    if !crate::ws::WS_ROUTES.iter().any(|(n, _)| *n == name) {
+        return Err(format!("no WebSocket function {name:?}").into());
+    }
+    let config = Config::from_env()?;
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    runtime.block_on(async move {
+        let state = AppState::load(config).await?;
+        lambda_http::run(service_fn(move |req: lambda_http::Request| {
+            let state = state.clone();
+            async move { Ok::<_, Error>(handle_ws(&state, req).await) }
+        }))
+        .await
+    })
+}
+
+/// One WebSocket event (`$connect`, `$disconnect` or a message), routed by its route key.
+pub async fn handle_ws(state: &AppState, req: lambda_http::Request) -> lambda_http::Response<Body> {
+    use lambda_http::request::RequestContext;
+    let (connection_id, route_key) = match req.request_context_ref() {
+        Some(RequestContext::WebSocket(ctx)) => (ctx.connection_id.clone().unwrap_or_default(), ctx.route_key.clone()),
+        _ => (String::new(), None),
+    };
+    let reply = |status: u16, body: String| {
+        let mut res = lambda_http::Response::new(Body::Text(body));
+        *res.status_mut() = http::StatusCode::from_u16(status).unwrap_or(http::StatusCode::OK);
+        res
+    };
+    if connection_id.is_empty() {
+        return reply(400, r#"{"error":"bad_request","message":"not a WebSocket event"}"#.into());
+    }
+    let error = |e: crate::ApiError| {
+        reply(e.status.as_u16(), serde_json::json!({"error": e.code, "message": e.message}).to_string())
+    };
+    match route_key.as_deref() {
+        Some("$connect") => {
+            let caller = match crate::auth::authenticate(state, req.headers()).await {
+                Ok(c) => c,
+                Err(e) => return error(e),
+            };
+            match crate::ws::on_connect(state, &connection_id, &caller).await {
+                Ok(()) => reply(200, String::new()),
+                Err(e) => error(e),
+            }
+        }
+        Some("$disconnect") => match crate::ws::on_disconnect(state, &connection_id).await {
+            Ok(()) => reply(200, String::new()),
+            Err(e) => error(e),
+        },
+        _ => {
+            let body = std::str::from_utf8(req.body()).unwrap_or("");
+            reply(200, crate::ws::on_message(state, &connection_id, body).await.to_string())
+        }
+    }
 }

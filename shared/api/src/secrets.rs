@@ -377,13 +377,75 @@ pub fn write_secrets_file(path: &Path, keys: &KeySet, database_url: Option<&str>
 /// **Secrets Manager plugs in here**: when its configuration is present (secret ids in the
 /// environment), return its source instead of the file.
 pub fn from_config(config: &Config) -> Result<Option<Arc<dyn SecretSource>>, String> {
-    match &config.auth.secrets_file {
-        Some(path) => {
+    match (&config.auth.secrets_file, &config.auth.jwt_secret_id) {
+        (Some(path), _) => {
             let source =
                 FileSource::open(path, config.auth.secrets_ttl).map_err(|e| format!("EXOMAPS_SECRETS_FILE: {e}"))?;
             Ok(Some(Arc::new(source)))
         }
-        None => Ok(None),
+        (None, Some(jwt)) => Ok(Some(Arc::new(SecretsManagerSource::new(
+            jwt.clone(),
+            config.auth.db_secret_id.clone(),
+            config.auth.secrets_ttl,
+        )))),
+        (None, None) => Ok(None),
+    }
+}
+
+/// Secrets from AWS Secrets Manager (the emulator when `AWS_ENDPOINT_URL` is set), cached for
+/// the configured TTL: a rotated signing key is picked up after at most one TTL, without a
+/// restart. The SDK client is built once, on first use.
+pub struct SecretsManagerSource {
+    jwt_id: String,
+    db_id: Option<String>,
+    ttl: std::time::Duration,
+    cache: tokio::sync::OnceCell<exomaps_platform::secrets::SecretCache>,
+    /// The last key set parsed, with the text it came from (parsing is skipped when unchanged).
+    parsed: std::sync::Mutex<Option<(String, Arc<KeySet>)>>,
+}
+
+impl fmt::Debug for SecretsManagerSource {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SecretsManagerSource").field("jwt_id", &self.jwt_id).field("db_id", &self.db_id).finish()
+    }
+}
+
+impl SecretsManagerSource {
+    pub fn new(jwt_id: String, db_id: Option<String>, ttl: std::time::Duration) -> SecretsManagerSource {
+        SecretsManagerSource { jwt_id, db_id, ttl, cache: tokio::sync::OnceCell::new(), parsed: Default::default() }
+    }
+
+    async fn cache(&self) -> &exomaps_platform::secrets::SecretCache {
+        self.cache
+            .get_or_init(|| async {
+                exomaps_platform::secrets::SecretCache::new(exomaps_platform::aws::config().await, self.ttl)
+            })
+            .await
+    }
+}
+
+impl SecretSource for SecretsManagerSource {
+    fn signing_keys(&self) -> SecretFuture<'_, Arc<KeySet>> {
+        Box::pin(async move {
+            let text = self.cache().await.get_string(&self.jwt_id).await.map_err(|e| SecretError(e.to_string()))?;
+            let mut parsed = self.parsed.lock().expect("key set lock");
+            if let Some((t, keys)) = parsed.as_ref()
+                && *t == text
+            {
+                return Ok(keys.clone());
+            }
+            let keys = Arc::new(KeySet::from_json(&text)?);
+            *parsed = Some((text, keys.clone()));
+            Ok(keys)
+        })
+    }
+
+    fn database_url(&self) -> SecretFuture<'_, Option<String>> {
+        Box::pin(async move {
+            let Some(id) = &self.db_id else { return Ok(None) };
+            let text = self.cache().await.get_string(id).await.map_err(|e| SecretError(e.to_string()))?;
+            database_url_from_json(&text).map(Some)
+        })
     }
 }
 

@@ -18,13 +18,10 @@ use axum::response::Response;
 use axum::routing::{MethodFilter, MethodRouter, get};
 use exomaps_api::routes::{MAX_BODY_BYTES, with_standard_headers};
 use exomaps_api::{ApiError, ApiRequest, AppState, ROUTES, Route, auth, dispatch, ws};
-use exomaps_pipeline::notify::{Broadcast, PostOutcome};
 use http::{HeaderMap, StatusCode, header};
 use std::collections::{BTreeMap, HashMap};
-use std::future::Future;
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::pin::Pin;
 use std::sync::{Arc, Mutex};
 use tokio::sync::mpsc;
 
@@ -34,31 +31,13 @@ struct Socket {
     connected_at: chrono::DateTime<chrono::Utc>,
 }
 
-/// The live local sockets. Cloned handles share one map; as a [`Broadcast`] it delivers the
-/// pipeline's pushes straight to them (what `POST /@connections/{id}` does over HTTP).
+/// The live local sockets (cloned handles share one map).
 #[derive(Clone, Default)]
-pub struct Sockets(Arc<Mutex<HashMap<String, Socket>>>);
+struct Sockets(Arc<Mutex<HashMap<String, Socket>>>);
 
 impl Sockets {
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Socket>> {
         self.0.lock().expect("sockets lock")
-    }
-}
-
-impl Broadcast for Sockets {
-    fn post<'a>(
-        &'a self,
-        connection_id: &'a str,
-        data: &'a [u8],
-    ) -> Pin<Box<dyn Future<Output = PostOutcome> + Send + 'a>> {
-        let tx = self.lock().get(connection_id).map(|s| s.tx.clone());
-        let text = String::from_utf8_lossy(data).into_owned();
-        Box::pin(async move {
-            match tx {
-                Some(tx) if tx.send(Message::Text(text.into())).is_ok() => PostOutcome::Delivered,
-                _ => PostOutcome::Gone,
-            }
-        })
     }
 }
 
@@ -82,11 +61,11 @@ struct Gateway {
 /// their paths), `/ws`, `/@connections/{id}`, and a JSON 404 and 405 for the rest. Serve it
 /// with `into_make_service_with_connect_info::<SocketAddr>()` so handlers see the client address.
 pub fn router(state: AppState) -> Router {
-    router_with(state, Sockets::default(), Statics::default())
+    router_with(state, Statics::default())
 }
 
-/// [`router`] over given sockets (shared with the pipeline's notifier) and static folders.
-pub fn router_with(state: AppState, sockets: Sockets, statics: Statics) -> Router {
+/// [`router`] that also serves static folders (the SPA and the local object store).
+pub fn router_with(state: AppState, statics: Statics) -> Router {
     let mut by_path: BTreeMap<&'static str, MethodRouter<Gateway>> = BTreeMap::new();
     for route in ROUTES {
         let filter = MethodFilter::try_from(route.method.clone()).expect("route methods are standard");
@@ -100,7 +79,7 @@ pub fn router_with(state: AppState, sockets: Sockets, statics: Statics) -> Route
     for (path, mr) in by_path {
         router = router.route(path, mr.options(preflight).fallback(method_not_allowed));
     }
-    let gw = Gateway { app: state, sockets, statics: Arc::new(statics) };
+    let gw = Gateway { app: state, sockets: Sockets::default(), statics: Arc::new(statics) };
     router
         .route("/ws", get(ws_upgrade))
         .route("/@connections/{id}", get(connection_info).post(connection_post).delete(connection_delete))

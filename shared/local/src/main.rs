@@ -11,16 +11,18 @@ exomaps-local serve       migrate and serve against DATABASE_URL (seed users onl
 exomaps-local ingest      run the pipeline once against DATABASE_URL and print the report
 exomaps-local pg-start D  start a private cluster in folder D; print its DATABASE_URL
 exomaps-local pg-stop D   stop the cluster in folder D
-exomaps-local routes      print the route table (function, method, path)";
+exomaps-local routes      print every function (HTTP routes, pipeline phases, WebSocket routes)";
 
 use exomaps_api::config::Config;
 use exomaps_api::{AppState, ROUTES};
 use exomaps_local::pg::PrivateCluster;
 use exomaps_local::{gateway, sources};
+use exomaps_pipeline::aws::{SdkBroadcast, SqsQueues, poll_once};
 use exomaps_pipeline::chain::{KickMessage, Phase, PipelineContext};
-use exomaps_pipeline::notify::Notifier;
+use exomaps_pipeline::notify::{Broadcast, Notifier};
 use exomaps_pipeline::objects::{DirSink, ObjectSink};
 use exomaps_pipeline::queue::LocalQueues;
+use exomaps_pipeline::queue::Queues;
 use exomaps_store::Store;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -28,6 +30,16 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 fn main() -> ExitCode {
+    // The local gateway signs its own /@connections calls like API Gateway expects; without AWS
+    // settings it uses placeholder ones (nothing leaves this machine).
+    for (key, value) in
+        [("AWS_ACCESS_KEY_ID", "local"), ("AWS_SECRET_ACCESS_KEY", "local"), ("AWS_REGION", "us-east-1")]
+    {
+        if std::env::var_os(key).is_none() {
+            // SAFETY: single-threaded here — no runtime or other thread has started yet.
+            unsafe { std::env::set_var(key, value) };
+        }
+    }
     let args: Vec<String> = std::env::args().skip(1).collect();
     let cmd = args.first().map(String::as_str).unwrap_or("up");
     let result = match cmd {
@@ -47,6 +59,12 @@ fn main() -> ExitCode {
         "routes" => {
             for r in ROUTES {
                 println!("{}\t{}\t{}", r.name, r.method, r.path);
+            }
+            for p in Phase::ALL {
+                println!("phase-{}\tSQS\t{}", p.as_str(), p.queue_name());
+            }
+            for (name, key) in exomaps_api::ws::WS_ROUTES {
+                println!("{name}\tWS\t{key}");
             }
             Ok(())
         }
@@ -144,9 +162,7 @@ async fn async_main(cmd: &str) -> Result<(), String> {
 
     let sources_dir = config.sources_dir.clone().unwrap_or_else(sources::sources_dir);
     config.sources_dir = Some(sources_dir.clone());
-    // Pipeline pushes (run progress, data.refreshed) go straight to the gateway's sockets.
-    let sockets = gateway::Sockets::default();
-    let notifier = Notifier::new(store.clone(), Some(Arc::new(sockets.clone())));
+    let notifier = Notifier::silent(store.clone());
     let objects_dir = config.objects_dir.clone().unwrap_or_else(|| data_dir().join("objects"));
     let objects_dir = std::path::absolute(&objects_dir).unwrap_or(objects_dir);
     config.objects_dir = Some(objects_dir.clone());
@@ -173,8 +189,6 @@ async fn async_main(cmd: &str) -> Result<(), String> {
             return Ok(());
         }
     }
-    let queues = LocalQueues::spawn(ctx, 5, std::time::Duration::from_secs(2));
-
     let port: u16 = match std::env::var("EXOMAPS_PORT") {
         Ok(p) => p.parse().map_err(|_| format!("EXOMAPS_PORT={p:?} is not a port"))?,
         Err(_) => 5000,
@@ -182,10 +196,42 @@ async fn async_main(cmd: &str) -> Result<(), String> {
     let host = std::env::var("EXOMAPS_HOST").unwrap_or_else(|_| "127.0.0.1".into());
     let addr: SocketAddr = format!("{host}:{port}").parse().map_err(|e| format!("bad address: {e}"))?;
     let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| format!("cannot listen on {addr}: {e}"))?;
+    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+
+    // Pushes go through the same SDK broadcaster as in AWS, to this gateway's /@connections.
+    let sdk = exomaps_platform::aws::config().await;
+    let broadcaster = exomaps_platform::broadcast::Broadcaster::new(sdk);
+    let endpoint = format!("http://127.0.0.1:{}", addr.port());
+    let broadcast: Arc<dyn Broadcast> = Arc::new(SdkBroadcast::new(broadcaster, endpoint));
+    let ctx = PipelineContext { notifier: Notifier::new(store.clone(), Some(broadcast)), ..ctx };
+    // Phase messages: in process by default; real SQS queues (exomaps-pipeline-<phase>, e.g. in
+    // the emulator after `localstack/emulator bootstrap`) with EXOMAPS_QUEUES=sqs.
+    let queues: Arc<dyn Queues> = if std::env::var("EXOMAPS_QUEUES").is_ok_and(|v| v == "sqs") {
+        let sqs = exomaps_platform::aws::sqs_client(sdk);
+        let queues = Arc::new(SqsQueues::new(sqs.clone(), SqsQueues::urls_from_env()));
+        for phase in Phase::ALL {
+            let consumer = exomaps_platform::queue::QueueConsumer::by_name(sqs.clone(), &phase.queue_name())
+                .await
+                .map_err(|e| format!("queue {}: {e}", phase.queue_name()))?;
+            let (ctx, queues) = (ctx.clone(), queues.clone());
+            tokio::spawn(async move {
+                loop {
+                    let wait = std::time::Duration::from_secs(5);
+                    if let Err(e) = poll_once(&ctx, queues.as_ref(), phase, &consumer, wait).await {
+                        tracing::warn!(phase = phase.as_str(), error = %e, "SQS poll failed");
+                        tokio::time::sleep(wait).await;
+                    }
+                }
+            });
+        }
+        tracing::info!("pipeline phases fed from SQS");
+        queues
+    } else {
+        Arc::new(LocalQueues::spawn(ctx, 5, std::time::Duration::from_secs(2)))
+    };
     let statics = gateway::Statics { spa_dir: Some(spa_dir()), objects_dir: Some(objects_dir) };
     tracing::info!(spa = ?statics.spa_dir, objects = ?statics.objects_dir, "static folders");
-    let state = AppState::with_store(config, store).with_queues(Arc::new(queues));
-    let app = gateway::router_with(state, sockets, statics);
+    let app = gateway::router_with(AppState::with_store(config, store).with_queues(queues), statics);
     tracing::info!("ExoMaps listening on http://{addr}");
     axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(shutdown_signal())

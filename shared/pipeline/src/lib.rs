@@ -4,6 +4,7 @@
 //! Invariants: no SQL here (the store owns it); no formulas here (the domain owns them);
 //! this crate reads source bytes, sequences the phases and records their outcome.
 
+pub mod aws;
 pub mod canonicalise;
 pub mod chain;
 mod infer;

@@ -1,0 +1,181 @@
+//! The pipeline's ports on AWS: SQS queues for phase messages, the SPA bucket for published
+//! files, the API Gateway Management API for pushes — and the SQS batch handler every phase
+//! Lambda runs.
+
+use crate::chain::{self, Phase, PipelineContext};
+use crate::notify::{Broadcast, PostOutcome};
+use crate::objects::{ObjectSink, PutFuture};
+use crate::queue::{Queues, SendFuture};
+use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
+use exomaps_platform::broadcast::{Broadcaster, Delivery};
+use exomaps_platform::objects::{ObjectStore, PutOptions};
+use exomaps_platform::queue::QueuePublisher;
+use std::collections::HashMap;
+use std::future::Future;
+use std::pin::Pin;
+use tokio::sync::OnceCell;
+
+/// The phase queues on SQS. A phase's queue URL comes from `EXOMAPS_QUEUE_<PHASE>_URL` (the
+/// template passes them) or is looked up by name (`exomaps-pipeline-<phase>`) on first use.
+pub struct SqsQueues {
+    client: aws_sdk_sqs::Client,
+    urls: HashMap<Phase, String>,
+    publishers: HashMap<Phase, OnceCell<QueuePublisher>>,
+}
+
+impl SqsQueues {
+    pub fn new(client: aws_sdk_sqs::Client, urls: HashMap<Phase, String>) -> SqsQueues {
+        let publishers = Phase::ALL.into_iter().map(|p| (p, OnceCell::new())).collect();
+        SqsQueues { client, urls, publishers }
+    }
+
+    /// Queue URLs from `EXOMAPS_QUEUE_<PHASE>_URL`.
+    pub fn urls_from_env() -> HashMap<Phase, String> {
+        Phase::ALL
+            .into_iter()
+            .filter_map(|p| {
+                let key = format!("EXOMAPS_QUEUE_{}_URL", p.as_str().to_uppercase());
+                std::env::var(key).ok().filter(|v| !v.is_empty()).map(|url| (p, url))
+            })
+            .collect()
+    }
+
+    async fn publisher(&self, phase: Phase) -> Result<&QueuePublisher, String> {
+        let cell = &self.publishers[&phase];
+        cell.get_or_try_init(|| async {
+            match self.urls.get(&phase) {
+                Some(url) => Ok(QueuePublisher::with_url(self.client.clone(), url.clone())),
+                None => {
+                    QueuePublisher::by_name(self.client.clone(), &phase.queue_name()).await.map_err(|e| e.to_string())
+                }
+            }
+        })
+        .await
+    }
+}
+
+impl Queues for SqsQueues {
+    fn send(&self, phase: Phase, body: String) -> SendFuture<'_> {
+        Box::pin(async move {
+            let publisher = self.publisher(phase).await?;
+            let value: serde_json::Value = serde_json::from_str(&body).map_err(|e| e.to_string())?;
+            publisher.send_json(&value).await.map(|_| ()).map_err(|e| e.to_string())
+        })
+    }
+}
+
+/// Pushes through the API Gateway Management API of one WebSocket API stage.
+pub struct SdkBroadcast {
+    broadcaster: Broadcaster,
+    endpoint: String,
+}
+
+impl SdkBroadcast {
+    pub fn new(broadcaster: Broadcaster, endpoint: impl Into<String>) -> SdkBroadcast {
+        SdkBroadcast { broadcaster, endpoint: endpoint.into() }
+    }
+}
+
+impl Broadcast for SdkBroadcast {
+    fn post<'a>(
+        &'a self,
+        connection_id: &'a str,
+        data: &'a [u8],
+    ) -> Pin<Box<dyn Future<Output = PostOutcome> + Send + 'a>> {
+        Box::pin(async move {
+            match self.broadcaster.post(&self.endpoint, connection_id, data).await {
+                Ok(Delivery::Delivered) => PostOutcome::Delivered,
+                Ok(Delivery::Gone) => PostOutcome::Gone,
+                Err(e) => PostOutcome::Failed(e.to_string()),
+            }
+        })
+    }
+}
+
+/// Published files in the SPA bucket.
+pub struct S3Sink {
+    store: ObjectStore,
+}
+
+impl S3Sink {
+    pub fn new(store: ObjectStore) -> S3Sink {
+        S3Sink { store }
+    }
+}
+
+impl ObjectSink for S3Sink {
+    fn put<'a>(&'a self, key: &'a str, bytes: Vec<u8>, content_type: &'a str) -> PutFuture<'a> {
+        Box::pin(async move {
+            // The pointer changes with every build; assets are immutable (named by build id).
+            let cache = if key.ends_with("latest.json") { "no-cache" } else { "public, max-age=31536000, immutable" };
+            let options = PutOptions::new(content_type).cache_control(cache);
+            self.store.put(key, bytes, &options).await.map(|_| ()).map_err(|e| e.to_string())
+        })
+    }
+}
+
+/// One SQS batch for `phase`: each message through [`chain::handle`]; the next phase's message
+/// is sent before the current one counts as done. Failed messages are reported as
+/// `batchItemFailures` (SQS redelivers them; after maxReceiveCount they go to the DLQ) while the
+/// rest of the batch completes.
+pub async fn handle_batch(
+    ctx: &PipelineContext,
+    queues: &dyn Queues,
+    phase: Phase,
+    event: SqsEvent,
+) -> SqsBatchResponse {
+    let mut response = SqsBatchResponse::default();
+    for record in event.records {
+        let id = record.message_id.clone().unwrap_or_default();
+        let body = record.body.unwrap_or_default();
+        let outcome = match chain::handle(ctx, phase, &body).await {
+            Ok(handled) => match handled.next {
+                Some(next) => {
+                    let msg = serde_json::to_string(&next).expect("a phase message serialises");
+                    queues.send(next.phase, msg).await.map_err(|e| format!("next message not sent: {e}"))
+                }
+                None => Ok(()),
+            },
+            Err(e) => Err(e.to_string()),
+        };
+        if let Err(reason) = outcome {
+            tracing::warn!(phase = phase.as_str(), message_id = %id, %reason, "message failed");
+            let mut failure = BatchItemFailure::default();
+            failure.item_identifier = id;
+            response.batch_item_failures.push(failure);
+        }
+    }
+    response
+}
+
+/// A local stand-in for Lambda's SQS event-source mapping: receive a batch from a phase's
+/// queue, run it through [`handle_batch`], delete what succeeded and leave the failures to be
+/// redelivered after the visibility timeout (and moved to the DLQ by the queue's redrive
+/// policy). Returns how many messages were received.
+pub async fn poll_once(
+    ctx: &PipelineContext,
+    queues: &dyn Queues,
+    phase: Phase,
+    consumer: &exomaps_platform::queue::QueueConsumer,
+    wait: std::time::Duration,
+) -> Result<usize, String> {
+    let received = consumer.receive(10, wait).await.map_err(|e| e.to_string())?;
+    if received.is_empty() {
+        return Ok(0);
+    }
+    let records: Vec<serde_json::Value> = received
+        .iter()
+        .map(|m| serde_json::json!({"messageId": m.message_id, "receiptHandle": m.receipt_handle, "body": m.body}))
+        .collect();
+    let event: SqsEvent =
+        serde_json::from_value(serde_json::json!({ "Records": records })).map_err(|e| format!("SQS event: {e}"))?;
+    let response = handle_batch(ctx, queues, phase, event).await;
+    let failed: std::collections::HashSet<&str> =
+        response.batch_item_failures.iter().map(|f| f.item_identifier.as_str()).collect();
+    for m in &received {
+        if !failed.contains(m.message_id.as_str()) {
+            consumer.delete(&m.receipt_handle).await.map_err(|e| e.to_string())?;
+        }
+    }
+    Ok(received.len())
+}
