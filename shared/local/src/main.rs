@@ -164,8 +164,9 @@ async fn async_main(cmd: &str) -> Result<(), String> {
     config.sources_dir = Some(sources_dir.clone());
     let notifier = Notifier::silent(store.clone());
     let objects_dir = config.objects_dir.clone().unwrap_or_else(|| data_dir().join("objects"));
+    let objects_dir = std::path::absolute(&objects_dir).unwrap_or(objects_dir);
     config.objects_dir = Some(objects_dir.clone());
-    let objects: Arc<dyn ObjectSink> = Arc::new(DirSink::new(objects_dir));
+    let objects: Arc<dyn ObjectSink> = Arc::new(DirSink::new(objects_dir.clone()));
     let ctx = PipelineContext { store: store.clone(), scope: config.scope, notifier, objects: Some(objects) };
     if cmd == "up" || cmd == "ingest" {
         let specs = sources::source_specs(&sources_dir)?;
@@ -228,7 +229,9 @@ async fn async_main(cmd: &str) -> Result<(), String> {
     } else {
         Arc::new(LocalQueues::spawn(ctx, 5, std::time::Duration::from_secs(2)))
     };
-    let app = gateway::router(AppState::with_store(config, store).with_queues(queues));
+    let statics = gateway::Statics { spa_dir: Some(spa_dir()), objects_dir: Some(objects_dir) };
+    tracing::info!(spa = ?statics.spa_dir, objects = ?statics.objects_dir, "static folders");
+    let app = gateway::router_with(AppState::with_store(config, store).with_queues(queues), statics);
     tracing::info!("ExoMaps listening on http://{addr}");
     axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(shutdown_signal())
@@ -237,6 +240,16 @@ async fn async_main(cmd: &str) -> Result<(), String> {
     tracing::info!("shut down");
     drop(cluster);
     Ok(())
+}
+
+/// The built SPA the gateway serves at `/`: `EXOMAPS_SPA_DIR`, default `spa/dist`. (The local
+/// object store, `EXOMAPS_OBJECTS_DIR`, is served at `/data/*`.)
+fn spa_dir() -> PathBuf {
+    let p = std::env::var_os("EXOMAPS_SPA_DIR")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .unwrap_or_else(|| sources::repo_root().join("spa/dist"));
+    std::path::absolute(&p).unwrap_or(p)
 }
 
 async fn shutdown_signal() {
