@@ -106,8 +106,8 @@ fn main() {
     inputs.push((format!("synthetic {rows} rows"), vec![syn]));
 
     println!(
-        "{:<28} {:>9} {:>10} {:>10} {:>10} {:>12} {:>8}",
-        "input", "rows", "copy s", "ingest s", "chain s", "ingest row/s", "× copy"
+        "{:<28} {:>9} {:>8} {:>9} {:>9} {:>9} {:>9} {:>9} {:>12} {:>8}",
+        "input", "rows", "copy s", "ingest s", "canon s", "xyz s", "infer s", "chain s", "ingest row/s", "× copy"
     );
     for (name, files) in inputs {
         let copy_s: f64 = files.iter().map(|f| psql_copy(&url, f, header_columns(f))).sum();
