@@ -109,3 +109,79 @@ async fn subscribe_push_and_cleanup() {
     let big = json!({"type": "x", "pad": "a".repeat(40_000)});
     assert_eq!(notifier.publish("data", &big).await.delivered, 0);
 }
+
+/// The same protocol with the production broadcaster: the AWS SDK's API Gateway Management
+/// client posts to the local gateway's `/@connections` (as it posts to API Gateway in AWS). A
+/// data curator follows a run from kick to `data.refreshed`, in order.
+#[tokio::test]
+async fn a_curator_follows_a_run_through_the_sdk_broadcaster() {
+    use exomaps_domain::coords::Scope;
+    use exomaps_domain::persona::Persona;
+    use exomaps_pipeline::aws::SdkBroadcast;
+    use exomaps_pipeline::chain::{KickMessage, Phase, PipelineContext};
+    use exomaps_pipeline::queue::{LocalQueues, Queues};
+    use exomaps_pipeline::{Family, SourceSpec};
+    use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+
+    if std::env::var_os("AWS_REGION").is_none() && std::env::var_os("AWS_DEFAULT_REGION").is_none() {
+        assert!(std::env::var("CI").map_or(true, |v| v != "true"), "CI runs with the emulator's AWS settings");
+        eprintln!("skipping: no AWS settings (./dev test provides them)");
+        return;
+    }
+    let (store, _) = fresh_store().await;
+    let (state, _) = exomaps_tests::test_state(store.clone(), exomaps_api::config::Config::default());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let app = exomaps_tests::gateway_for(state.clone());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+
+    let sdk = exomaps_platform::aws::config().await;
+    let broadcaster = exomaps_platform::broadcast::Broadcaster::new(sdk);
+    let notifier = Notifier::new(
+        store.clone(),
+        Some(Arc::new(SdkBroadcast::new(broadcaster, format!("http://127.0.0.1:{port}")))),
+    );
+    let ctx =
+        PipelineContext { store: store.clone(), scope: Scope::default(), notifier: notifier.clone(), objects: None };
+    let queues = LocalQueues::spawn(ctx, 5, Duration::from_millis(100));
+
+    let token = exomaps_tests::token_for(&state, Persona::DataCurator, &[Persona::DataCurator]).await;
+    let mut request = format!("ws://127.0.0.1:{port}/ws").into_client_request().unwrap();
+    request.headers_mut().insert("authorization", format!("Bearer {token}").parse().unwrap());
+    let (mut ws, _) = tokio_tungstenite::connect_async(request).await.unwrap();
+    let run_id = uuid::Uuid::new_v4();
+    ws.send(Message::text(json!({"action": "subscribe", "run_id": run_id}).to_string())).await.unwrap();
+    assert_eq!(next_json(&mut ws).await["type"], "subscribed");
+
+    let kick = KickMessage {
+        run_name: "followed".into(),
+        sources: vec![SourceSpec::file(Family::Simbad, exomaps_tests::sample_sources().join("SIMBAD_sample.csv"))],
+        seed: None,
+        run_id: Some(run_id),
+    };
+    queues.send(Phase::Ingest, serde_json::to_string(&kick).unwrap()).await.unwrap();
+    let mut seen = Vec::new();
+    loop {
+        let m = next_json(&mut ws).await;
+        let label = match m["type"].as_str().unwrap() {
+            "run.progress" => format!("{}:{}", m["phase"].as_str().unwrap(), m["status"].as_str().unwrap()),
+            other => other.to_string(),
+        };
+        seen.push(label);
+        if m["type"] == "run.completed" {
+            assert_eq!(m["status"], "pass");
+            break;
+        }
+    }
+    let mut want: Vec<String> =
+        Phase::ALL.iter().flat_map(|p| [format!("{}:running", p.as_str()), format!("{}:done", p.as_str())]).collect();
+    want.extend(["data.refreshed".to_string(), "run.completed".to_string()]);
+    assert_eq!(seen, want, "every phase's progress, then data.refreshed, in order");
+
+    // A connection the store lists but API Gateway no longer has: 410 through the SDK, deleted.
+    store.ws_connect("0123456789abcdef", "general_user", None).await.unwrap();
+    store.ws_subscribe("0123456789abcdef", &format!("runs:{run_id}")).await.unwrap();
+    let report = notifier.publish(&format!("runs:{run_id}"), &json!({"type": "pong"})).await;
+    assert_eq!((report.delivered, report.gone, report.failed), (1, 1, 0));
+    assert_eq!(store.ws_subscribers(&format!("runs:{run_id}")).await.unwrap().len(), 1);
+}

@@ -109,3 +109,44 @@ async fn a_kick_on_sqs_builds_the_world_and_a_poison_message_ends_in_the_dlq() {
     let failed: Vec<&str> = response.batch_item_failures.iter().map(|f| f.item_identifier.as_str()).collect();
     assert_eq!(failed, ["bad"]);
 }
+
+/// Publish writes the map asset and its pointer to the SPA bucket (S3 in the emulator).
+#[tokio::test]
+async fn publish_puts_the_asset_and_pointer_in_the_bucket() {
+    use exomaps_pipeline::aws::S3Sink;
+    use exomaps_pipeline::run_chain;
+    use exomaps_platform::objects::ObjectStore;
+    use std::sync::Arc;
+    if std::env::var_os("AWS_ENDPOINT_URL").is_none() {
+        assert!(std::env::var("CI").map_or(true, |v| v != "true"), "CI must run the emulator");
+        eprintln!("skipping: AWS_ENDPOINT_URL is not set");
+        return;
+    }
+    let s3 = exomaps_platform::aws::s3_client(exomaps_platform::aws::config().await);
+    let bucket = format!("exomaps-spa-{}", uuid::Uuid::new_v4().simple());
+    s3.create_bucket().bucket(&bucket).send().await.expect("create bucket");
+    let objects = ObjectStore::new(s3.clone(), bucket.clone());
+    let (store, _) = fresh_store().await;
+    let ctx = PipelineContext {
+        store: store.clone(),
+        scope: Scope::default(),
+        notifier: Notifier::silent(store.clone()),
+        objects: Some(Arc::new(S3Sink::new(objects.clone()))),
+    };
+    let kick = KickMessage {
+        run_name: "to the bucket".into(),
+        sources: vec![SourceSpec::file(Family::Simbad, sample_sources().join("SIMBAD_sample.csv"))],
+        seed: None,
+        run_id: None,
+    };
+    let report = run_chain(&ctx, &kick).await.unwrap();
+    assert_eq!(report.status, "pass");
+    let pointer = objects.get("data/world/latest.json").await.unwrap().expect("latest.json");
+    let pointer: serde_json::Value = serde_json::from_slice(&pointer.body).unwrap();
+    let key = pointer["asset"].as_str().unwrap().trim_start_matches('/').to_string();
+    let asset = objects.get(&key).await.unwrap().expect("the asset");
+    let decoded = exomaps_domain::asset::decode(&asset.body).unwrap();
+    assert_eq!(decoded.systems.len() as u64, pointer["systems"].as_u64().unwrap());
+    assert_eq!(decoded.world_build_id as i64, pointer["world_build_id"].as_i64().unwrap());
+    assert!(decoded.systems.iter().any(|s| s.main_id == "Sol"));
+}

@@ -213,6 +213,14 @@ pub static ROUTES: &[Route] = &[
         handler: h!(handlers::auth::logout),
     },
     Route {
+        name: "openapi",
+        method: Method::GET,
+        path: "/api/openapi.json",
+        access: Access::grid([Y, Y, Y, Y, Y, Y, Y, Y]),
+        summary: "The OpenAPI document of this API (generated from the route table)",
+        handler: h!(crate::openapi::serve),
+    },
+    Route {
         name: "admin-users",
         method: Method::GET,
         path: "/api/admin/users",

@@ -89,11 +89,11 @@ fn main() {
         .flatten()
         .map(|e| e.path())
         .filter(|p| p.extension().is_some_and(|e| e == "csv"))
-        .filter(|p| Family::from_file_name(&p.file_name().unwrap().to_string_lossy()) == Some(Family::Simbad))
+        .filter(|p| Family::from_file_name(&p.file_name().unwrap().to_string_lossy()).is_some())
         .collect();
     real_files.sort();
     if !real_files.is_empty() {
-        inputs.push((format!("{} real SIMBAD files", real_files.len()), real_files));
+        inputs.push((format!("the {} source files", real_files.len()), real_files));
     }
     let syn = work.join("SIMBAD_synthetic.csv");
     let t = Instant::now();
@@ -106,32 +106,44 @@ fn main() {
     inputs.push((format!("synthetic {rows} rows"), vec![syn]));
 
     println!(
-        "{:<28} {:>9} {:>10} {:>10} {:>10} {:>12} {:>8}",
-        "input", "rows", "copy s", "ingest s", "chain s", "ingest row/s", "× copy"
+        "{:<28} {:>9} {:>8} {:>9} {:>9} {:>9} {:>9} {:>9} {:>12} {:>8}",
+        "input", "rows", "copy s", "ingest s", "canon s", "xyz s", "infer s", "chain s", "ingest row/s", "× copy"
     );
     for (name, files) in inputs {
         let copy_s: f64 = files.iter().map(|f| psql_copy(&url, f, header_columns(f))).sum();
         let total_rows: usize =
             files.iter().map(|f| std::fs::read(f).unwrap().split(|b| *b == b'\n').count() - 2).sum();
-        let (ingest_s, chain_s, status) = rt.block_on(async {
+        let (phase_s, chain_s, status) = rt.block_on(async {
             let store = Store::connect_lazy(&url, &Default::default()).unwrap();
             store.migrate().await.unwrap();
-            let specs: Vec<SourceSpec> = files.iter().map(|f| SourceSpec::file(Family::Simbad, f)).collect();
+            let specs: Vec<SourceSpec> = files
+                .iter()
+                .map(|f| {
+                    SourceSpec::file(Family::from_file_name(&f.file_name().unwrap().to_string_lossy()).unwrap(), f)
+                })
+                .collect();
             let t = Instant::now();
             let report = run_pipeline(&store, "bench", &specs, Scope::default()).await.unwrap();
             let chain_s = t.elapsed().as_secs_f64();
             let phases = store.run_phases(report.run_id).await.unwrap();
-            let ingest = phases.iter().find(|p| p.phase == Phase::Ingest.as_str()).unwrap();
-            let ingest_s = (ingest.finished_at.unwrap() - ingest.started_at).as_seconds_f64();
-            (ingest_s, chain_s, report.status)
+            let secs = |phase: Phase| {
+                let p = phases.iter().find(|p| p.phase == phase.as_str()).unwrap();
+                (p.finished_at.unwrap() - p.started_at).as_seconds_f64()
+            };
+            let phase_s = [Phase::Ingest, Phase::Canonicalise, Phase::Transform, Phase::Infer].map(secs);
+            (phase_s, chain_s, report.status)
         });
         assert_eq!(status, "pass");
+        let [ingest_s, canon_s, xyz_s, infer_s] = phase_s;
         println!(
-            "{:<28} {:>9} {:>10.2} {:>10.2} {:>10.2} {:>12.0} {:>8.2}",
+            "{:<28} {:>9} {:>8.2} {:>9.2} {:>9.2} {:>9.2} {:>9.2} {:>9.2} {:>12.0} {:>8.2}",
             name,
             total_rows,
             copy_s,
             ingest_s,
+            canon_s,
+            xyz_s,
+            infer_s,
             chain_s,
             total_rows as f64 / ingest_s,
             chain_s / copy_s

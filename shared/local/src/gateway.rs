@@ -3,6 +3,11 @@
 //! also serves the WebSocket protocol at `/ws` and API Gateway's management endpoints
 //! `POST/GET/DELETE /@connections/{id}`, so the same broadcaster code that posts through the
 //! API Gateway Management API in AWS reaches local sockets.
+//!
+//! With [`Statics`] (`exomaps-local up`/`serve`) it also serves what S3 + CloudFront serve in
+//! AWS: `/data/*` from the local object-store folder and every other non-API path from the
+//! built SPA (`spa/dist`), falling back to `index.html` for client-side routes; hashed files
+//! under `/assets/` are cached for a year.
 
 use axum::Router;
 use axum::body::{Body, Bytes};
@@ -16,6 +21,7 @@ use exomaps_api::{ApiError, ApiRequest, AppState, ROUTES, Route, auth, dispatch,
 use http::{HeaderMap, StatusCode, header};
 use std::collections::{BTreeMap, HashMap};
 use std::net::SocketAddr;
+use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use tokio::sync::mpsc;
 
@@ -25,16 +31,41 @@ struct Socket {
     connected_at: chrono::DateTime<chrono::Utc>,
 }
 
+/// The live local sockets (cloned handles share one map).
+#[derive(Clone, Default)]
+struct Sockets(Arc<Mutex<HashMap<String, Socket>>>);
+
+impl Sockets {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Socket>> {
+        self.0.lock().expect("sockets lock")
+    }
+}
+
+/// Static files the local gateway serves besides the API.
+#[derive(Clone, Debug, Default)]
+pub struct Statics {
+    /// The built SPA (`spa/dist`): `/` and every path not under `/api`, `/ws` or `/data`.
+    pub spa_dir: Option<PathBuf>,
+    /// The local object store: `/data/<key>` is the file `<objects_dir>/data/<key>`.
+    pub objects_dir: Option<PathBuf>,
+}
+
 #[derive(Clone)]
 struct Gateway {
     app: AppState,
-    sockets: Arc<Mutex<HashMap<String, Socket>>>,
+    sockets: Sockets,
+    statics: Arc<Statics>,
 }
 
 /// The gateway's router: every route of the table (plus a CORS preflight answer on each of
 /// their paths), `/ws`, `/@connections/{id}`, and a JSON 404 and 405 for the rest. Serve it
 /// with `into_make_service_with_connect_info::<SocketAddr>()` so handlers see the client address.
 pub fn router(state: AppState) -> Router {
+    router_with(state, Statics::default())
+}
+
+/// [`router`] that also serves static folders (the SPA and the local object store).
+pub fn router_with(state: AppState, statics: Statics) -> Router {
     let mut by_path: BTreeMap<&'static str, MethodRouter<Gateway>> = BTreeMap::new();
     for route in ROUTES {
         let filter = MethodFilter::try_from(route.method.clone()).expect("route methods are standard");
@@ -48,11 +79,11 @@ pub fn router(state: AppState) -> Router {
     for (path, mr) in by_path {
         router = router.route(path, mr.options(preflight).fallback(method_not_allowed));
     }
-    let gw = Gateway { app: state, sockets: Arc::default() };
+    let gw = Gateway { app: state, sockets: Sockets::default(), statics: Arc::new(statics) };
     router
         .route("/ws", get(ws_upgrade))
         .route("/@connections/{id}", get(connection_info).post(connection_post).delete(connection_delete))
-        .fallback(not_found)
+        .fallback(static_or_not_found)
         .with_state(gw)
 }
 
@@ -109,7 +140,7 @@ async fn ws_upgrade(State(gw): State<Gateway>, headers: HeaderMap, upgrade: WebS
 
 async fn run_socket(gw: Gateway, id: String, mut socket: WebSocket) {
     let (tx, mut rx) = mpsc::unbounded_channel();
-    gw.sockets.lock().expect("sockets lock").insert(id.clone(), Socket { tx, connected_at: chrono::Utc::now() });
+    gw.sockets.lock().insert(id.clone(), Socket { tx, connected_at: chrono::Utc::now() });
     tracing::info!(connection = %id, "ws connected");
     loop {
         tokio::select! {
@@ -137,7 +168,7 @@ async fn run_socket(gw: Gateway, id: String, mut socket: WebSocket) {
             },
         }
     }
-    gw.sockets.lock().expect("sockets lock").remove(&id);
+    gw.sockets.lock().remove(&id);
     if let Err(e) = ws::on_disconnect(&gw.app, &id).await {
         tracing::warn!(connection = %id, error = %e.message, "ws disconnect not recorded");
     }
@@ -155,7 +186,7 @@ fn gone() -> Response {
 }
 
 fn sender(gw: &Gateway, id: &str) -> Option<mpsc::UnboundedSender<Message>> {
-    gw.sockets.lock().expect("sockets lock").get(id).map(|s| s.tx.clone())
+    gw.sockets.lock().get(id).map(|s| s.tx.clone())
 }
 
 async fn connection_post(State(gw): State<Gateway>, Path(id): Path<String>, body: Bytes) -> Response {
@@ -171,7 +202,7 @@ async fn connection_post(State(gw): State<Gateway>, Path(id): Path<String>, body
 }
 
 async fn connection_info(State(gw): State<Gateway>, Path(id): Path<String>) -> Response {
-    let connected_at = gw.sockets.lock().expect("sockets lock").get(&id).map(|s| s.connected_at);
+    let connected_at = gw.sockets.lock().get(&id).map(|s| s.connected_at);
     let Some(at) = connected_at else { return gone() };
     let at = at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true);
     let body = serde_json::json!({"ConnectedAt": at, "LastActiveAt": at, "Identity": {"SourceIp": "127.0.0.1"}});
@@ -229,6 +260,93 @@ fn to_axum(res: exomaps_api::ApiResponse) -> Response {
 
 async fn preflight(State(gw): State<Gateway>, req: Request) -> Response {
     to_axum(exomaps_api::cors::preflight(&gw.app.config().auth, req.headers()))
+}
+
+/// Is `rel` (a URL path without its leading `/`, percent-decoded) a safe relative file path?
+fn safe_relative(rel: &str) -> bool {
+    !rel.is_empty()
+        && !rel.contains('\\')
+        && !rel.contains('\0')
+        && rel.split('/').all(|seg| !seg.is_empty() && !seg.starts_with('.'))
+}
+
+fn content_type(path: &std::path::Path) -> &'static str {
+    match path.extension().and_then(|e| e.to_str()).unwrap_or("") {
+        "html" => "text/html; charset=utf-8",
+        "js" | "mjs" => "text/javascript; charset=utf-8",
+        "css" => "text/css; charset=utf-8",
+        "json" => "application/json",
+        "svg" => "image/svg+xml",
+        "png" => "image/png",
+        "ico" => "image/x-icon",
+        "woff2" => "font/woff2",
+        "txt" => "text/plain; charset=utf-8",
+        _ => "application/octet-stream",
+    }
+}
+
+/// The SPA's policy: its own scripts and styles, API and WebSocket on the same origin.
+const SPA_CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; \
+                       connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'";
+
+async fn file_response(path: &std::path::Path, cache: &'static str) -> Option<Response> {
+    let meta = tokio::fs::metadata(path).await.ok()?;
+    if !meta.is_file() {
+        return None;
+    }
+    let bytes = tokio::fs::read(path).await.ok()?;
+    let res = exomaps_api::ApiResponse::new(Bytes::from(bytes));
+    let (mut parts, body) = with_standard_headers(res).into_parts();
+    let h = &mut parts.headers;
+    h.insert(header::CONTENT_TYPE, http::HeaderValue::from_static(content_type(path)));
+    h.insert(header::CACHE_CONTROL, http::HeaderValue::from_static(cache));
+    h.insert(header::CONTENT_SECURITY_POLICY, http::HeaderValue::from_static(SPA_CSP));
+    Some(Response::from_parts(parts, Body::from(body)))
+}
+
+/// Everything no route matched: `/data/*` from the object store, else the SPA (with the
+/// `index.html` fallback for client-side routes), else the JSON 404. `/api/…`, `/ws` and
+/// `/@connections` never fall through to the SPA.
+async fn static_or_not_found(State(gw): State<Gateway>, req: Request) -> Response {
+    let raw = req.uri().path();
+    let is_read = req.method() == http::Method::GET || req.method() == http::Method::HEAD;
+    let api_like =
+        raw == "/api" || raw.starts_with("/api/") || raw.starts_with("/ws") || raw.starts_with("/@connections");
+    if !is_read || api_like {
+        return not_found().await;
+    }
+    let path = percent_decode(raw);
+    let rel = path.trim_start_matches('/');
+    if rel == "data" || rel.starts_with("data/") {
+        let Some(dir) = &gw.statics.objects_dir else { return not_found().await };
+        if !safe_relative(rel) {
+            return not_found().await;
+        }
+        // The pointer changes with every build; build-numbered assets never change.
+        let cache = if rel.ends_with("latest.json") { "no-cache" } else { "public, max-age=3600" };
+        return match file_response(&dir.join(rel), cache).await {
+            Some(r) => r,
+            None => to_axum(ApiError::not_found(format!("no object {path}")).into_response()),
+        };
+    }
+    let Some(dir) = &gw.statics.spa_dir else { return not_found().await };
+    if !rel.is_empty() && safe_relative(rel) {
+        let cache = if rel.starts_with("assets/") { "public, max-age=31536000, immutable" } else { "no-cache" };
+        if let Some(r) = file_response(&dir.join(rel), cache).await {
+            return r;
+        }
+        // A missing file with an extension is a real 404, not a client-side route.
+        if rel.rsplit('/').next().is_some_and(|last| last.contains('.')) {
+            return not_found().await;
+        }
+    }
+    match file_response(&dir.join("index.html"), "no-cache").await {
+        Some(r) => r,
+        None => to_axum(
+            ApiError::not_found("the map is not built: run `npm ci && npm run build` in spa/ (./dev up does it)")
+                .into_response(),
+        ),
+    }
 }
 
 async fn not_found() -> Response {

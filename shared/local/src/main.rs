@@ -19,10 +19,12 @@ use exomaps_api::config::Config;
 use exomaps_api::{AppState, ROUTES};
 use exomaps_local::pg::PrivateCluster;
 use exomaps_local::{gateway, sources};
+use exomaps_pipeline::aws::{SdkBroadcast, SqsQueues, poll_once};
 use exomaps_pipeline::chain::{KickMessage, Phase, PipelineContext};
-use exomaps_pipeline::notify::Notifier;
+use exomaps_pipeline::notify::{Broadcast, Notifier};
 use exomaps_pipeline::objects::{DirSink, ObjectSink};
 use exomaps_pipeline::queue::LocalQueues;
+use exomaps_pipeline::queue::Queues;
 use exomaps_store::Store;
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -30,6 +32,16 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 fn main() -> ExitCode {
+    // The local gateway signs its own /@connections calls like API Gateway expects; without AWS
+    // settings it uses placeholder ones (nothing leaves this machine).
+    for (key, value) in
+        [("AWS_ACCESS_KEY_ID", "local"), ("AWS_SECRET_ACCESS_KEY", "local"), ("AWS_REGION", "us-east-1")]
+    {
+        if std::env::var_os(key).is_none() {
+            // SAFETY: single-threaded here — no runtime or other thread has started yet.
+            unsafe { std::env::set_var(key, value) };
+        }
+    }
     let args: Vec<String> = std::env::args().skip(1).collect();
     let cmd = args.first().map(String::as_str).unwrap_or("up");
     let result = match cmd {
@@ -158,8 +170,9 @@ async fn async_main(cmd: &str) -> Result<(), String> {
     config.sources_dir = Some(sources_dir.clone());
     let notifier = Notifier::silent(store.clone());
     let objects_dir = config.objects_dir.clone().unwrap_or_else(|| data_dir().join("objects"));
+    let objects_dir = std::path::absolute(&objects_dir).unwrap_or(objects_dir);
     config.objects_dir = Some(objects_dir.clone());
-    let objects: Arc<dyn ObjectSink> = Arc::new(DirSink::new(objects_dir));
+    let objects: Arc<dyn ObjectSink> = Arc::new(DirSink::new(objects_dir.clone()));
     let ctx = PipelineContext { store: store.clone(), scope: config.scope, notifier, objects: Some(objects) };
     if cmd == "up" || cmd == "ingest" {
         let specs = sources::source_specs(&sources_dir)?;
@@ -182,8 +195,6 @@ async fn async_main(cmd: &str) -> Result<(), String> {
             return Ok(());
         }
     }
-    let queues = LocalQueues::spawn(ctx, 5, std::time::Duration::from_secs(2));
-
     let port: u16 = match std::env::var("EXOMAPS_PORT") {
         Ok(p) => p.parse().map_err(|_| format!("EXOMAPS_PORT={p:?} is not a port"))?,
         Err(_) => 5000,
@@ -191,7 +202,42 @@ async fn async_main(cmd: &str) -> Result<(), String> {
     let host = std::env::var("EXOMAPS_HOST").unwrap_or_else(|_| "127.0.0.1".into());
     let addr: SocketAddr = format!("{host}:{port}").parse().map_err(|e| format!("bad address: {e}"))?;
     let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| format!("cannot listen on {addr}: {e}"))?;
-    let app = gateway::router(AppState::with_store(config, store).with_queues(Arc::new(queues)));
+    let addr = listener.local_addr().map_err(|e| e.to_string())?;
+
+    // Pushes go through the same SDK broadcaster as in AWS, to this gateway's /@connections.
+    let sdk = exomaps_platform::aws::config().await;
+    let broadcaster = exomaps_platform::broadcast::Broadcaster::new(sdk);
+    let endpoint = format!("http://127.0.0.1:{}", addr.port());
+    let broadcast: Arc<dyn Broadcast> = Arc::new(SdkBroadcast::new(broadcaster, endpoint));
+    let ctx = PipelineContext { notifier: Notifier::new(store.clone(), Some(broadcast)), ..ctx };
+    // Phase messages: in process by default; real SQS queues (exomaps-pipeline-<phase>, e.g. in
+    // the emulator after `localstack/emulator bootstrap`) with EXOMAPS_QUEUES=sqs.
+    let queues: Arc<dyn Queues> = if std::env::var("EXOMAPS_QUEUES").is_ok_and(|v| v == "sqs") {
+        let sqs = exomaps_platform::aws::sqs_client(sdk);
+        let queues = Arc::new(SqsQueues::new(sqs.clone(), SqsQueues::urls_from_env()));
+        for phase in Phase::ALL {
+            let consumer = exomaps_platform::queue::QueueConsumer::by_name(sqs.clone(), &phase.queue_name())
+                .await
+                .map_err(|e| format!("queue {}: {e}", phase.queue_name()))?;
+            let (ctx, queues) = (ctx.clone(), queues.clone());
+            tokio::spawn(async move {
+                loop {
+                    let wait = std::time::Duration::from_secs(5);
+                    if let Err(e) = poll_once(&ctx, queues.as_ref(), phase, &consumer, wait).await {
+                        tracing::warn!(phase = phase.as_str(), error = %e, "SQS poll failed");
+                        tokio::time::sleep(wait).await;
+                    }
+                }
+            });
+        }
+        tracing::info!("pipeline phases fed from SQS");
+        queues
+    } else {
+        Arc::new(LocalQueues::spawn(ctx, 5, std::time::Duration::from_secs(2)))
+    };
+    let statics = gateway::Statics { spa_dir: Some(spa_dir()), objects_dir: Some(objects_dir) };
+    tracing::info!(spa = ?statics.spa_dir, objects = ?statics.objects_dir, "static folders");
+    let app = gateway::router_with(AppState::with_store(config, store).with_queues(queues), statics);
     tracing::info!("ExoMaps listening on http://{addr}");
     axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(shutdown_signal())
@@ -200,6 +246,16 @@ async fn async_main(cmd: &str) -> Result<(), String> {
     tracing::info!("shut down");
     drop(cluster);
     Ok(())
+}
+
+/// The built SPA the gateway serves at `/`: `EXOMAPS_SPA_DIR`, default `spa/dist`. (The local
+/// object store, `EXOMAPS_OBJECTS_DIR`, is served at `/data/*`.)
+fn spa_dir() -> PathBuf {
+    let p = std::env::var_os("EXOMAPS_SPA_DIR")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .unwrap_or_else(|| sources::repo_root().join("spa/dist"));
+    std::path::absolute(&p).unwrap_or(p)
 }
 
 async fn shutdown_signal() {

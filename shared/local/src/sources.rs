@@ -2,8 +2,8 @@
 //!
 //! The folder: `$EXOMAPS_SOURCES`, else `../shared/data/sources` (from the working directory or
 //! from the repository), else the small sample the repository carries (`sample/sources`).
-//! The files: `$EXOMAPS_SOURCE_FILES` (comma-separated names), else `SIMBAD_01.csv` when the
-//! folder has it, else every `SIMBAD*.csv` in it.
+//! The files: `$EXOMAPS_SOURCE_FILES` (comma-separated names), else every `SIMBAD*.csv` and
+//! `EXOPLANETS*.csv` in it.
 
 use exomaps_pipeline::SourceSpec;
 use std::path::{Path, PathBuf};

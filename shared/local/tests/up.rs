@@ -61,11 +61,11 @@ fn up_serves_the_world_and_stops_cleanly() {
         assert!((got - want).abs() <= 1e-4, "Proxima {axis}: {got} vs {want}");
     }
     if real.is_some() {
-        // Every valid SIMBAD_01 row placed: 1,579 rows, 20 of them merged into the 30 curated
-        // systems (Sol and the companion catalogue) — tests/tests/simbad_slice.rs proves the
-        // merge row by row.
-        assert_eq!(xyz["total_count"], 1589);
-        assert_eq!(systems.len(), 1589);
+        // The five files: SIMBAD_03 and EXOPLANETS_01x canonicalised with the curated systems;
+        // 1,743 systems within 100 ly (tests/tests/simbad_slice.rs proves every valid SIMBAD_01
+        // row is placed, row by row).
+        assert_eq!(xyz["total_count"], 1743);
+        assert_eq!(systems.len(), 1743);
     }
 
     // SAFETY: sending SIGTERM to our own child process.

@@ -55,25 +55,25 @@ impl SourceSpec {
     }
 }
 
-/// The sources of a run from a folder: the named files, else `SIMBAD_01.csv` when the folder
-/// has it, else every `SIMBAD*.csv` in it (sorted).
+/// The sources of a run from a folder: the named files, else every `SIMBAD*.csv` and
+/// `EXOPLANETS*.csv` in it (sorted; canonicalise uses the newest of each family, the others
+/// are validated and reported).
 pub fn sources_in(dir: &std::path::Path, names: Option<&[String]>) -> Result<Vec<SourceSpec>, String> {
     let names: Vec<String> = match names {
         Some(n) if !n.is_empty() => n.to_vec(),
-        _ if dir.join("SIMBAD_01.csv").is_file() => vec!["SIMBAD_01.csv".into()],
         _ => {
             let mut v: Vec<String> = std::fs::read_dir(dir)
                 .map_err(|e| format!("cannot list {}: {e}", dir.display()))?
                 .flatten()
                 .map(|e| e.file_name().to_string_lossy().into_owned())
-                .filter(|n| n.to_ascii_uppercase().starts_with("SIMBAD") && n.to_ascii_lowercase().ends_with(".csv"))
+                .filter(|n| Family::from_file_name(n).is_some() && n.to_ascii_lowercase().ends_with(".csv"))
                 .collect();
             v.sort();
             v
         }
     };
     if names.is_empty() {
-        return Err(format!("no SIMBAD*.csv source in {}", dir.display()));
+        return Err(format!("no SIMBAD*.csv or EXOPLANETS*.csv source in {}", dir.display()));
     }
     names
         .into_iter()

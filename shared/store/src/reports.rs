@@ -5,7 +5,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use uuid::Uuid;
 
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct PhaseRow {
     pub phase: String,
     pub status: String,
@@ -15,7 +15,7 @@ pub struct PhaseRow {
     pub error: Option<String>,
 }
 
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct ManifestRow {
     pub source_family: String,
     pub source_name: String,
@@ -31,7 +31,7 @@ pub struct ManifestRow {
     pub metadata: serde_json::Value,
 }
 
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct SummaryRow {
     pub source_name: String,
     pub total_rows: i32,
@@ -44,7 +44,7 @@ pub struct SummaryRow {
     pub details: serde_json::Value,
 }
 
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct QuarantineRow {
     pub source_name: String,
     pub row_number: i32,

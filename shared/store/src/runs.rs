@@ -27,7 +27,7 @@ impl RunStatus {
     }
 }
 
-#[derive(Debug, Clone, Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct RunRow {
     pub run_id: Uuid,
     pub run_name: String,

@@ -26,7 +26,7 @@ pub const MAX_AUTH_BODY: usize = 8 * 1024;
 const REFRESH_TOKEN_BYTES: usize = 32;
 const MAX_REFRESH_TOKEN_CHARS: usize = 128;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "snake_case")]
 pub enum Mode {
     Cookie,
@@ -34,23 +34,23 @@ pub enum Mode {
     Bearer,
 }
 
-#[derive(Deserialize)]
-struct LoginBody {
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct LoginBody {
     username: String,
     password: String,
     #[serde(default)]
     mode: Mode,
 }
 
-#[derive(Deserialize, Default)]
-struct RefreshBody {
+#[derive(Deserialize, Default, utoipa::ToSchema)]
+pub struct RefreshBody {
     refresh_token: Option<String>,
     #[serde(default)]
     mode: Option<Mode>,
 }
 
-#[derive(Serialize)]
-struct TokenBody {
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct TokenBody {
     token_type: &'static str,
     #[serde(skip_serializing_if = "Option::is_none")]
     access_token: Option<String>,

@@ -12,21 +12,21 @@ use exomaps_domain::persona::Persona;
 use http::StatusCode;
 use serde::{Deserialize, Serialize};
 
-#[derive(Serialize)]
-struct PersonaInfo {
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct PersonaInfo {
     label: &'static str,
     description: &'static str,
     menus: &'static [&'static str],
 }
 
-#[derive(Serialize)]
-struct PersonaRef {
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct PersonaRef {
     key: &'static str,
     label: &'static str,
 }
 
-#[derive(Serialize)]
-struct PersonaView {
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct PersonaView {
     current_persona_key: &'static str,
     current_persona: PersonaInfo,
     /// The personas this caller may switch to, in the order of DOMAIN.md §1.1.
@@ -53,8 +53,8 @@ pub async fn get_persona(_state: AppState, req: ApiRequest) -> Result<ApiRespons
     Ok(ok_json(&view(c.persona, &c.allowed, c.user.clone())))
 }
 
-#[derive(Deserialize)]
-struct SwitchBody {
+#[derive(Deserialize, utoipa::ToSchema)]
+pub struct SwitchBody {
     persona: String,
 }
 

@@ -7,9 +7,10 @@ use crate::{ApiError, AppState};
 use chrono::{DateTime, Utc};
 use exomaps_pipeline::chain::{KickMessage, Phase};
 use exomaps_pipeline::{Family, SourceSpec, file_path, sources_in};
+use exomaps_store::reports::{ManifestRow, PhaseRow, QuarantineRow, SummaryRow};
+use exomaps_store::runs::RunRow;
 use http::StatusCode;
 use serde::{Deserialize, Serialize};
-use serde_json::json;
 use uuid::Uuid;
 
 fn run_id(req: &ApiRequest) -> Result<Uuid, ApiError> {
@@ -17,9 +18,11 @@ fn run_id(req: &ApiRequest) -> Result<Uuid, ApiError> {
     Uuid::parse_str(raw).map_err(|_| ApiError::bad_request(format!("{raw:?} is not a run id (UUID)")))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct SourceInput {
+pub struct SourceInput {
+    /// `SIMBAD` or `EXOPLANETS` (needed with `uri`).
+    #[schema(value_type = Option<String>)]
     family: Option<Family>,
     /// A file name inside the server's sources folder…
     file: Option<String>,
@@ -27,9 +30,10 @@ struct SourceInput {
     uri: Option<String>,
 }
 
-#[derive(Deserialize)]
+/// `POST /api/runs` body; every field is optional (default: the server's sources folder).
+#[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
-struct StartRun {
+pub struct StartRun {
     run_name: Option<String>,
     sources: Option<Vec<SourceInput>>,
     seed: Option<i64>,
@@ -96,10 +100,37 @@ pub async fn start(state: AppState, req: ApiRequest) -> Result<ApiResponse, ApiE
         tracing::error!(error = %e, "kick message not sent");
         ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "queue_unavailable", "the pipeline queue did not accept the run")
     })?;
-    Ok(json_response(
-        StatusCode::ACCEPTED,
-        &json!({"run_id": run_id, "status": "queued", "channel": format!("runs:{run_id}"), "sources": kick.sources}),
-    ))
+    let sources = kick.sources.iter().map(|s| StartedSource { family: s.family, uri: s.uri.clone() }).collect();
+    let started = RunStarted { run_id, status: "queued", channel: format!("runs:{run_id}"), sources };
+    Ok(json_response(StatusCode::ACCEPTED, &started))
+}
+
+/// `POST /api/runs` answer (202).
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct RunStarted {
+    pub run_id: Uuid,
+    /// Always `queued`.
+    pub status: &'static str,
+    /// The WebSocket channel that carries the run's progress: `runs:<run_id>`.
+    pub channel: String,
+    pub sources: Vec<StartedSource>,
+}
+
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct StartedSource {
+    #[schema(value_type = String)]
+    pub family: Family,
+    pub uri: String,
+}
+
+/// `GET /api/runs/{run_id}` answer.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct RunDetail {
+    pub run: RunRow,
+    pub phases: Vec<PhaseRow>,
+    pub sources: Vec<ManifestRow>,
+    /// The world build the run produced (once transformed).
+    pub world_build_id: Option<i64>,
 }
 
 /// `GET /api/runs/{run_id}`: status, per-phase progress and per-file manifest.
@@ -110,12 +141,20 @@ pub async fn get_run(state: AppState, req: ApiRequest) -> Result<ApiResponse, Ap
     let phases = store.run_phases(id).await?;
     let sources = store.run_manifest(id).await?;
     let build = store.world_build_id_of_run(id).await?;
-    Ok(ok_json(&json!({"run": run, "phases": phases, "sources": sources, "world_build_id": build})))
+    Ok(ok_json(&RunDetail { run, phases, sources, world_build_id: build }))
 }
 
-#[derive(Serialize)]
-struct ManifestPage {
-    runs: Vec<serde_json::Value>,
+/// One run of the manifest with its source files.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ManifestEntry {
+    pub run: RunRow,
+    pub sources: Vec<ManifestRow>,
+}
+
+/// `GET /api/runs/manifest` answer.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct ManifestPage {
+    runs: Vec<ManifestEntry>,
     total_returned: usize,
     limit: i64,
     /// Pass as `before` to get the next page (absent on the last page).
@@ -139,7 +178,7 @@ pub async fn manifest(state: AppState, req: ApiRequest) -> Result<ApiResponse, A
     let mut out = Vec::with_capacity(runs.len());
     for run in &runs {
         let sources = store.run_manifest(run.run_id).await?;
-        out.push(json!({"run": run, "sources": sources}));
+        out.push(ManifestEntry { run: run.clone(), sources });
     }
     let next_before = (runs.len() as i64 == limit).then(|| runs.last().map(|r| r.started_at)).flatten();
     Ok(ok_json(&ManifestPage { total_returned: out.len(), runs: out, limit, next_before }))
@@ -162,10 +201,29 @@ pub async fn validation(state: AppState, req: ApiRequest) -> Result<ApiResponse,
     let source = req.query.get("source").map(String::as_str).filter(|s| !s.is_empty());
     let code = req.query.get("code").map(String::as_str).filter(|s| !s.is_empty());
     let (rows, total) = store.quarantine_page(id, source, code, limit, offset).await?;
-    Ok(ok_json(&json!({
-        "run_id": id,
-        "validation_summary": summary,
-        "total_sources": summary.len(),
-        "quarantine": {"rows": rows, "total_count": total, "returned": rows.len(), "limit": limit, "offset": offset},
-    })))
+    Ok(ok_json(&Validation {
+        run_id: id,
+        total_sources: summary.len(),
+        validation_summary: summary,
+        quarantine: QuarantinePage { returned: rows.len(), rows, total_count: total, limit, offset },
+    }))
+}
+
+/// `GET /api/runs/validation/{run_id}` answer.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Validation {
+    pub run_id: Uuid,
+    pub validation_summary: Vec<SummaryRow>,
+    pub total_sources: usize,
+    pub quarantine: QuarantinePage,
+}
+
+/// A page of quarantine records (rows with their reason codes and raw cells).
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct QuarantinePage {
+    pub rows: Vec<QuarantineRow>,
+    pub total_count: i64,
+    pub returned: usize,
+    pub limit: i64,
+    pub offset: i64,
 }

@@ -241,6 +241,27 @@ pub fn normalise_header(h: &str) -> String {
     h.split_whitespace().collect::<Vec<_>>().join("_").to_lowercase()
 }
 
+/// Number of issues (quarantine records) per code; codes that never occur are absent.
+pub fn issue_counts(quarantined: &[QuarantinedRow]) -> std::collections::BTreeMap<ReasonCode, usize> {
+    let mut counts = std::collections::BTreeMap::new();
+    for issue in quarantined.iter().flat_map(|q| &q.issues) {
+        *counts.entry(issue.code).or_insert(0) += 1;
+    }
+    counts
+}
+
+/// Number of rows carrying each note code (a row counts once per code); absent codes are absent.
+pub fn note_counts<'a>(rows: impl Iterator<Item = &'a [RowNote]>) -> std::collections::BTreeMap<NoteCode, usize> {
+    let mut counts = std::collections::BTreeMap::new();
+    for notes in rows {
+        let codes: std::collections::BTreeSet<NoteCode> = notes.iter().map(|n| n.code).collect();
+        for code in codes {
+            *counts.entry(code).or_insert(0) += 1;
+        }
+    }
+    counts
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -35,7 +35,7 @@ use crate::names::normalise_id;
 use crate::units::{EARTH_MASSES_PER_JUPITER_MASS, EARTH_RADII_PER_JUPITER_RADIUS};
 use serde::{Deserialize, Serialize};
 use std::collections::hash_map::Entry;
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeMap, HashMap};
 
 /// Version tag recorded with every batch validated by this module.
 pub const CONTRACT_VERSION: &str = "exoplanets.v2";
@@ -252,23 +252,12 @@ pub struct ExoplanetBatch {
 impl ExoplanetBatch {
     /// Number of issues (quarantine records) per code; codes that never occur are absent.
     pub fn issue_counts(&self) -> BTreeMap<ReasonCode, usize> {
-        let mut counts = BTreeMap::new();
-        for issue in self.quarantined.iter().flat_map(|q| &q.issues) {
-            *counts.entry(issue.code).or_insert(0) += 1;
-        }
-        counts
+        super::contract::issue_counts(&self.quarantined)
     }
 
     /// Number of accepted rows carrying each note code; codes that never occur are absent.
     pub fn note_counts(&self) -> BTreeMap<NoteCode, usize> {
-        let mut counts = BTreeMap::new();
-        for rec in &self.accepted {
-            let codes: HashSet<NoteCode> = rec.notes.iter().map(|n| n.code).collect();
-            for code in codes {
-                *counts.entry(code).or_insert(0) += 1;
-            }
-        }
-        counts
+        super::contract::note_counts(self.accepted.iter().map(|r| r.notes.as_slice()))
     }
 
     /// Number of accepted rows carrying a note of `code` on `column`.

@@ -2,6 +2,7 @@
 
 use super::*;
 use crate::catalogue::contract::{FileError, GateConfig, GateStatus, NoteCode, ReasonCode};
+use std::collections::HashSet;
 
 /// A reduced header (the contract reads columns by name, so order and extras do not matter).
 const HDR: &str = "star_name,ra,dec,star_alternate_names,planet_name,planet_status,mass,mass_sini,radius,orbital_period,semi_major_axis,eccentricity,discovered,updated,star_distance,star_sp_type,star_teff,star_mass\n";

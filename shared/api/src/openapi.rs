@@ -1,0 +1,411 @@
+//! The OpenAPI 3.1 document of the HTTP API, built from the route table (every route, its
+//! function name as `operationId`, its summary and its permission row as `x-personas`) and the
+//! `ToSchema` derives of the request and response types. Served at `GET /api/openapi.json`;
+//! the SPA generates its TypeScript types from it (`spa/scripts/gen-api.mjs`), so no server
+//! type is written twice.
+//!
+//! Besides the routes, the components carry the shapes the SPA reads outside the route table:
+//! the WebSocket messages (`ServerMessage`, `ClientMessage`, DOMAIN.md §8.4) and the published
+//! map pointer `/data/world/latest.json` (`WorldPointer`).
+
+use crate::handlers::{auth, persona, runs};
+use crate::routes::{ROUTES, Route};
+use crate::{ApiError, ApiRequest, ApiResponse, AppState};
+use http::Method;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+use utoipa::openapi::extensions::ExtensionsBuilder;
+use utoipa::openapi::path::{HttpMethod, OperationBuilder, ParameterBuilder, ParameterIn, PathItem};
+use utoipa::openapi::request_body::RequestBodyBuilder;
+use utoipa::openapi::schema::{ComponentsBuilder, Schema};
+use utoipa::openapi::{
+    ContentBuilder, InfoBuilder, OpenApi, OpenApiBuilder, PathsBuilder, Ref, RefOr, ResponseBuilder,
+};
+use utoipa::{PartialSchema, ToSchema};
+use uuid::Uuid;
+
+/// The error envelope every route answers with on failure (`crate::error::ApiError`).
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct ErrorEnvelope {
+    /// snake_case code: `forbidden`, `unauthorized`, `not_found`, `bad_request`, …
+    pub error: String,
+    pub message: String,
+    /// On 403/401 from the permission check: the personas the route allows.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub required_personas: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub current_persona: Option<String>,
+}
+
+/// `/data/world/latest.json` in the object store: the active world build's map asset.
+#[derive(Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WorldPointer {
+    pub world_build_id: i64,
+    /// Path of the EXMP asset (`/data/world/<id>.exmp`), docs/map-asset.md.
+    pub asset: String,
+    pub systems: i64,
+    /// ISO 8601 UTC.
+    pub generated_at: String,
+}
+
+/// `GET /api/system/{id}` answer, as the SPA reads it (the handler builds it from the
+/// canonical star and its inference; `tests/tests/openapi_shapes.rs` checks the real answer
+/// parses as this). Fields the SPA does not read are left out of the schema.
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct SystemDetail {
+    pub system: SystemFacts,
+    pub aliases: Vec<String>,
+    pub planets: SystemPlanets,
+    pub belts: Vec<Belt>,
+    pub habitable_zone: Option<HabitableZone>,
+    pub frost_line_au: Option<f64>,
+    /// One entry per source row the star came from.
+    pub lineage: Vec<Lineage>,
+    pub world_build_id: i64,
+    /// `https://simbad.u-strasbg.fr/simbad/sim-id?Ident=<SIMBAD id>`.
+    pub simbad_url: String,
+}
+
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct SystemFacts {
+    pub main_id: String,
+    pub ra_deg: Option<f64>,
+    pub dec_deg: Option<f64>,
+    pub distance_ly: Option<f64>,
+    pub distance_pc: Option<f64>,
+    pub distance_source: Option<String>,
+    pub x_pc: Option<f64>,
+    pub y_pc: Option<f64>,
+    pub z_pc: Option<f64>,
+    pub spectral_type: Option<String>,
+    pub spectral_class: Option<String>,
+    pub teff_k: Option<f64>,
+    pub luminosity_lsun: Option<f64>,
+    pub multiplicity: Option<i64>,
+}
+
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct SystemPlanets {
+    pub observed: Vec<Planet>,
+    pub inferred: Vec<Planet>,
+}
+
+/// An observed or inferred planet (inferred ones carry `in_hz`, `confidence` and `method`).
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct Planet {
+    pub planet_name: String,
+    pub planet_status: Option<String>,
+    pub mass_earth: Option<f64>,
+    pub radius_earth: Option<f64>,
+    pub semi_major_axis_au: Option<f64>,
+    pub orbital_period_days: Option<f64>,
+    pub eccentricity: Option<f64>,
+    pub detection_type: Option<String>,
+    pub discovered: Option<i64>,
+    #[serde(default)]
+    pub in_hz: Option<bool>,
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    pub confidence: Option<serde_json::Value>,
+    #[serde(default)]
+    pub method: Option<String>,
+}
+
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct Belt {
+    pub belt_type: String,
+    pub inner_radius_au: f64,
+    pub outer_radius_au: f64,
+    #[schema(value_type = String)]
+    pub confidence: serde_json::Value,
+    pub method: String,
+}
+
+/// Habitable-zone bounds in AU (conservative and optimistic).
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct HabitableZone {
+    pub conservative_inner_au: f64,
+    pub conservative_outer_au: f64,
+    pub optimistic_inner_au: f64,
+    pub optimistic_outer_au: f64,
+}
+
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct Lineage {
+    /// `curated`, `simbad`, `exoplanet_catalogue`.
+    pub provenance: Option<String>,
+    pub row_number: Option<i64>,
+    pub source_name: Option<String>,
+    pub file_checksum_sha256: Option<String>,
+    pub run_id: Option<Uuid>,
+}
+
+/// Client → server WebSocket message.
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct ClientMessage {
+    /// `subscribe`, `unsubscribe` or `ping`.
+    pub action: String,
+    /// `runs:<run_id>`, `data` or `admin`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub channel: Option<String>,
+}
+
+/// Server → client WebSocket message (replies and pushes), tagged by `type`.
+#[derive(Serialize, Deserialize, ToSchema)]
+#[serde(tag = "type", deny_unknown_fields)]
+pub enum ServerMessage {
+    /// A phase of a run started (`running`), finished (`done`, with its counts) or failed.
+    #[serde(rename = "run.progress")]
+    RunProgress {
+        run_id: Uuid,
+        /// `ingest`, `transform`, `publish` (more phases as the pipeline grows).
+        phase: String,
+        /// `running`, `done` or `failed`.
+        status: String,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        counts: Option<serde_json::Value>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
+    },
+    /// A new world build is active: clients reload the map.
+    #[serde(rename = "data.refreshed")]
+    DataRefreshed {
+        world_build_id: i64,
+        /// Path of the new map asset (`/data/world/<id>.exmp`), when one was published.
+        #[serde(default)]
+        asset: Option<String>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        run_id: Option<Uuid>,
+        #[serde(default)]
+        tables: Vec<String>,
+        #[serde(default)]
+        row_counts: serde_json::Value,
+    },
+    /// The run ended: `pass`, `warn` or `fail`.
+    #[serde(rename = "run.completed")]
+    RunCompleted { run_id: Uuid, status: String },
+    #[serde(rename = "subscribed")]
+    Subscribed { channel: String },
+    #[serde(rename = "unsubscribed")]
+    Unsubscribed { count: i64 },
+    #[serde(rename = "pong")]
+    Pong,
+    #[serde(rename = "error")]
+    Error { error: String, message: String },
+}
+
+/// What the document says a route takes and answers (besides the error envelope).
+struct Shape {
+    request: Option<(String, RefOr<Schema>)>,
+    /// (status, schema name) of the success answer; `None`: JSON not (yet) typed.
+    response: Option<(&'static str, String)>,
+}
+
+/// Query parameters per route: (name, integer?) — all optional.
+fn query_params(route: &Route) -> &'static [(&'static str, bool)] {
+    match route.name {
+        "runs-manifest" => &[("limit", true), ("before", false)],
+        "runs-validation" => &[("limit", true), ("offset", true), ("source", false), ("code", false)],
+        "world-systems" | "world-systems-xyz" | "world-systems-full" => &[("limit", true), ("offset", true)],
+        _ => &[],
+    }
+}
+
+fn named<T: ToSchema>() -> String {
+    T::name().into_owned()
+}
+
+fn shape(route: &Route, schemas: &mut Vec<(String, RefOr<Schema>)>) -> Shape {
+    fn add<T: ToSchema>(schemas: &mut Vec<(String, RefOr<Schema>)>) -> String {
+        schemas.push((named::<T>(), T::schema()));
+        T::schemas(schemas);
+        named::<T>()
+    }
+    let body = |name: String| Some((name.clone(), RefOr::Ref(Ref::from_schema_name(name))));
+    let (request, response) = match route.name {
+        "auth-login" => (body(add::<auth::LoginBody>(schemas)), Some(("200", add::<auth::TokenBody>(schemas)))),
+        "auth-refresh" => (body(add::<auth::RefreshBody>(schemas)), Some(("200", add::<auth::TokenBody>(schemas)))),
+        "persona-get" => (None, Some(("200", add::<persona::PersonaView>(schemas)))),
+        "persona-set" => {
+            (body(add::<persona::SwitchBody>(schemas)), Some(("200", add::<persona::PersonaView>(schemas))))
+        }
+        "runs-start" => (body(add::<runs::StartRun>(schemas)), Some(("202", add::<runs::RunStarted>(schemas)))),
+        "runs-get" => (None, Some(("200", add::<runs::RunDetail>(schemas)))),
+        "runs-manifest" => (None, Some(("200", add::<runs::ManifestPage>(schemas)))),
+        "runs-validation" => (None, Some(("200", add::<runs::Validation>(schemas)))),
+        "system-get" => (None, Some(("200", add::<SystemDetail>(schemas)))),
+        _ => (None, None),
+    };
+    Shape { request, response }
+}
+
+fn http_method(m: &Method) -> HttpMethod {
+    match *m {
+        Method::POST => HttpMethod::Post,
+        Method::PUT => HttpMethod::Put,
+        Method::DELETE => HttpMethod::Delete,
+        Method::PATCH => HttpMethod::Patch,
+        _ => HttpMethod::Get,
+    }
+}
+
+/// The document for the current route table.
+pub fn document() -> OpenApi {
+    let mut schemas: Vec<(String, RefOr<Schema>)> = Vec::new();
+    for extra in [
+        (named::<ErrorEnvelope>(), ErrorEnvelope::schema()),
+        (named::<WorldPointer>(), WorldPointer::schema()),
+        (named::<ClientMessage>(), ClientMessage::schema()),
+        (named::<ServerMessage>(), ServerMessage::schema()),
+    ] {
+        schemas.push(extra);
+    }
+    let mut by_path: BTreeMap<&str, Vec<(HttpMethod, utoipa::openapi::path::Operation)>> = BTreeMap::new();
+    for route in ROUTES {
+        let s = shape(route, &mut schemas);
+        let personas: Vec<&str> = route.access.allowed().iter().map(|p| p.key()).collect();
+        let mut op = OperationBuilder::new()
+            .operation_id(Some(route.name.replace('-', "_")))
+            .summary(Some(route.summary))
+            .extensions(Some(ExtensionsBuilder::new().add("x-personas", personas).build()));
+        for segment in route.path.split('/').filter(|s| s.starts_with('{') && s.ends_with('}')) {
+            let name = &segment[1..segment.len() - 1];
+            op = op.parameter(
+                ParameterBuilder::new()
+                    .name(name)
+                    .parameter_in(ParameterIn::Path)
+                    .required(utoipa::openapi::Required::True)
+                    .schema(Some(String::schema())),
+            );
+        }
+        for (name, integer) in query_params(route) {
+            op = op.parameter(
+                ParameterBuilder::new()
+                    .name(*name)
+                    .parameter_in(ParameterIn::Query)
+                    .required(utoipa::openapi::Required::False)
+                    .schema(Some(if *integer { i64::schema() } else { String::schema() })),
+            );
+        }
+        if let Some((_, schema)) = s.request {
+            op = op.request_body(Some(
+                RequestBodyBuilder::new()
+                    .content("application/json", ContentBuilder::new().schema(Some(schema)).build())
+                    .build(),
+            ));
+        }
+        let (status, ok) = match &s.response {
+            Some((status, name)) => (
+                *status,
+                ResponseBuilder::new()
+                    .description("success")
+                    .content(
+                        "application/json",
+                        ContentBuilder::new().schema(Some(RefOr::Ref(Ref::from_schema_name(name.clone())))).build(),
+                    )
+                    .build(),
+            ),
+            None => (
+                "200",
+                ResponseBuilder::new()
+                    .description("success (JSON)")
+                    .content("application/json", ContentBuilder::new().build())
+                    .build(),
+            ),
+        };
+        let error = ResponseBuilder::new()
+            .description("the error envelope")
+            .content(
+                "application/json",
+                ContentBuilder::new().schema(Some(RefOr::Ref(Ref::from_schema_name(named::<ErrorEnvelope>())))).build(),
+            )
+            .build();
+        op = op.response(status, ok).response("default", error);
+        by_path.entry(route.path).or_default().push((http_method(&route.method), op.build()));
+    }
+    let mut paths = PathsBuilder::new();
+    for (path, ops) in by_path {
+        let mut item: Option<PathItem> = None;
+        for (method, op) in ops {
+            match &mut item {
+                None => item = Some(PathItem::new(method, op)),
+                Some(i) => i.merge_operations(PathItem::new(method, op)),
+            }
+        }
+        if let Some(item) = item {
+            paths = paths.path(path, item);
+        }
+    }
+    let components = ComponentsBuilder::new().schemas_from_iter(schemas).build();
+    OpenApiBuilder::new()
+        .info(
+            InfoBuilder::new()
+                .title("ExoMaps API")
+                .version(env!("CARGO_PKG_VERSION"))
+                .description(Some("Generated from exomaps_api::routes::ROUTES (x-personas: the permission row)."))
+                .build(),
+        )
+        .paths(paths.build())
+        .components(Some(components))
+        .build()
+}
+
+/// The document as pretty JSON (what the route serves and `spa/openapi.json` holds).
+pub fn document_json() -> String {
+    document().to_pretty_json().expect("the OpenAPI document serialises") + "\n"
+}
+
+/// `GET /api/openapi.json`.
+pub async fn serve(_state: AppState, _req: ApiRequest) -> Result<ApiResponse, ApiError> {
+    let mut res = http::Response::new(bytes::Bytes::from(document_json()));
+    let h = res.headers_mut();
+    h.insert(http::header::CONTENT_TYPE, http::HeaderValue::from_static("application/json"));
+    h.insert(http::header::CACHE_CONTROL, http::HeaderValue::from_static("public, max-age=300"));
+    Ok(res)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_route_is_documented_with_its_personas() {
+        let doc: serde_json::Value = serde_json::from_str(&document_json()).unwrap();
+        for r in ROUTES {
+            let method = r.method.as_str().to_lowercase();
+            let op = &doc["paths"][r.path][&method];
+            assert_eq!(op["operationId"], r.name.replace('-', "_"), "{} {}", r.method, r.path);
+            let personas: Vec<&str> = r.access.allowed().iter().map(|p| p.key()).collect();
+            assert_eq!(op["x-personas"], serde_json::json!(personas), "{}", r.name);
+        }
+        let schemas = doc["components"]["schemas"].as_object().unwrap();
+        for name in [
+            "RunDetail",
+            "RunRow",
+            "PhaseRow",
+            "Validation",
+            "QuarantineRow",
+            "PersonaView",
+            "TokenBody",
+            "ServerMessage",
+            "WorldPointer",
+        ] {
+            assert!(schemas.contains_key(name), "schema {name} missing");
+        }
+        // Every $ref resolves.
+        let text = document_json();
+        for part in text.split("\"#/components/schemas/").skip(1) {
+            let name = &part[..part.find('"').unwrap()];
+            assert!(schemas.contains_key(name), "dangling $ref {name}");
+        }
+    }
+
+    #[test]
+    fn server_messages_match_the_pipeline_pushes() {
+        let progress = serde_json::json!({"type": "run.progress", "run_id": Uuid::nil(), "phase": "ingest", "status": "done", "counts": {"rows": 3}});
+        assert!(matches!(serde_json::from_value(progress).unwrap(), ServerMessage::RunProgress { .. }));
+        let bad = serde_json::json!({"type": "run.completed", "run_id": Uuid::nil(), "status": "pass", "extra": 1});
+        assert!(serde_json::from_value::<ServerMessage>(bad).is_err(), "unknown fields are refused");
+    }
+}

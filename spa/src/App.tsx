@@ -1,0 +1,247 @@
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import { Api, ApiFailure, type PersonaView, type SystemDetail } from './api/client';
+import { Live } from './api/live';
+import { decodeAsset } from './asset/decode';
+import { Catalog } from './map/catalog';
+import { countVisible, visibilityMask } from './map/filters';
+import { StarMap } from './map/StarMap';
+import { decodeView, encodeView, type ViewState } from './map/urlState';
+import { PipelinePage } from './pages/Pipeline';
+import { canSeePipeline, useSession } from './session';
+import { DetailPanel } from './ui/DetailPanel';
+import { FiltersPanel } from './ui/FiltersPanel';
+import { RulerPanel } from './ui/RulerPanel';
+import { SearchBox } from './ui/SearchBox';
+import { TopBar } from './ui/TopBar';
+
+declare global {
+  interface Window {
+    /** Read-only hooks for the end-to-end tests and the first-paint benchmark. */
+    __exomaps?: Record<string, unknown>;
+  }
+}
+
+function usePath(): [string, (p: string) => void] {
+  const [path, setPath] = useState(location.pathname);
+  useEffect(() => {
+    const on = () => setPath(location.pathname);
+    addEventListener('popstate', on);
+    return () => removeEventListener('popstate', on);
+  }, []);
+  const go = useCallback((p: string) => {
+    if (p !== location.pathname) history.pushState(null, '', p + (p === '/' ? location.search : ''));
+    setPath(p);
+  }, []);
+  return [path, go];
+}
+
+type Detail = { mainId: string; data?: SystemDetail; error?: string };
+
+export function App() {
+  const { session, reload, setSession } = useSession();
+  const [path, go] = usePath();
+  const [view, setView] = useState<ViewState>(() => decodeView(location.search));
+  const [catalog, setCatalog] = useState<Catalog | null>(null);
+  const [mapStatus, setMapStatus] = useState('loading the map…');
+  const [detail, setDetail] = useState<Detail | null>(null);
+  const [liveNote, setLiveNote] = useState<string | null>(null);
+  const mapEl = useRef<HTMLDivElement>(null);
+  const map = useRef<StarMap | null>(null);
+  const live = useMemo(() => new Live(), []);
+  const viewRef = useRef(view);
+  viewRef.current = view;
+  const restored = useRef(false);
+  const buildId = useRef<number | null>(null);
+
+  // The map: fetch the pointer and the asset, decode, hand to the renderer.
+  // `expect`: the build a data.refreshed announced; the pointer may lag behind the message
+  // (object store / CDN), so it is polled for a while until it shows that build.
+  const loadWorld = useCallback(async (reason: string, expect?: number) => {
+    try {
+      let ptr = await Api.worldPointer();
+      for (let wait = 250; expect !== undefined && (ptr?.world_build_id ?? -1) < expect && wait < 8000; wait *= 1.5) {
+        await new Promise((r) => setTimeout(r, wait));
+        ptr = await Api.worldPointer();
+      }
+      if (!ptr) {
+        setMapStatus('No map published yet: run the pipeline (the map appears when it completes).');
+        return;
+      }
+      if (ptr.world_build_id === buildId.current) return;
+      const t0 = performance.now();
+      const bytes = await Api.assetBytes(ptr.asset);
+      const asset = decodeAsset(bytes);
+      buildId.current = asset.worldBuildId;
+      const cat = new Catalog(asset);
+      setCatalog(cat);
+      setMapStatus(`${asset.count.toLocaleString()} systems · world build ${asset.worldBuildId}`);
+      window.__exomaps = { ...window.__exomaps, loadedMs: performance.now() - t0, reason, worldBuildId: asset.worldBuildId };
+    } catch (e) {
+      setMapStatus(`The map could not be loaded: ${(e as Error).message}`);
+    }
+  }, []);
+
+  useEffect(() => {
+    void loadWorld('start');
+    live.subscribe('data');
+    const off = live.on((m) => {
+      if (m.type === 'data.refreshed') {
+        setLiveNote(`world build ${m.world_build_id} published: map reloaded`);
+        void loadWorld('data.refreshed', m.world_build_id);
+      }
+    });
+    return () => {
+      off();
+    };
+  }, [live, loadWorld]);
+
+  // The renderer lives as long as the map view is mounted.
+  useEffect(() => {
+    if (path !== '/' || !mapEl.current) return;
+    const m = new StarMap(mapEl.current, {
+      onPick: (i) => select(i, false),
+      onCamera: (c) => setView((v) => ({ ...v, camera: c })),
+    });
+    map.current = m;
+    window.__exomaps = {
+      ...window.__exomaps,
+      map: m,
+      screenOf: (mainId: string) => {
+        const i = catalogRef.current?.indexOf(mainId);
+        return i === undefined ? null : m.screenOf(i);
+      },
+    };
+    return () => {
+      m.dispose();
+      map.current = null;
+      restored.current = false;
+    };
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [path]);
+
+  const catalogRef = useRef(catalog);
+  catalogRef.current = catalog;
+
+  const select = useCallback((i: number | null, fly: boolean) => {
+    const cat = catalogRef.current;
+    if (!cat) return;
+    const mainId = i === null ? null : cat.asset.names[i];
+    setView((v) => ({ ...v, selected: mainId }));
+    if (i !== null && fly) map.current?.flyTo(i);
+  }, []);
+
+  // Catalog or map changes: give the stars to the renderer, restore the URL's view once.
+  useEffect(() => {
+    const m = map.current;
+    if (!m || !catalog) return;
+    m.setCatalog(catalog);
+    const v = viewRef.current;
+    if (!restored.current) {
+      restored.current = true;
+      if (v.camera) m.setCameraState(v.camera);
+      else {
+        const sel = v.selected ? catalog.indexOf(v.selected) : undefined;
+        if (sel !== undefined) m.flyTo(sel, 3);
+      }
+    }
+    const wait = () => {
+      if (m.firstStarsAt === null) return requestAnimationFrame(wait);
+      window.__exomaps = { ...window.__exomaps, ready: true, firstStarsMs: m.firstStarsAt, count: catalog.count };
+    };
+    wait();
+  }, [catalog, path]);
+
+  const selectedIndex = catalog && view.selected ? catalog.indexOf(view.selected) ?? null : null;
+  const rulerIdx = useMemo<[number, number] | null>(() => {
+    if (!catalog || !view.ruler) return null;
+    const a = catalog.indexOf(view.ruler[0]);
+    const b = catalog.indexOf(view.ruler[1]);
+    return a === undefined || b === undefined ? null : [a, b];
+  }, [catalog, view.ruler]);
+
+  const mask = useMemo(() => {
+    if (!catalog) return null;
+    const keep = [catalog.indexOf('Sol') ?? -1, selectedIndex ?? -1, ...(rulerIdx ?? [])];
+    return visibilityMask(catalog.asset, view.filters, keep);
+  }, [catalog, view.filters, selectedIndex, rulerIdx]);
+
+  useEffect(() => {
+    if (mask) map.current?.setVisibility(mask);
+    if (mask) window.__exomaps = { ...window.__exomaps, visibleCount: countVisible(mask) };
+  }, [mask, path]);
+  useEffect(() => map.current?.setSelected(selectedIndex), [selectedIndex, catalog, path]);
+  useEffect(() => map.current?.setRuler(rulerIdx), [rulerIdx, catalog, path]);
+
+  // The URL follows the view (replaceState: no history entry per camera move).
+  useEffect(() => {
+    if (path !== '/') return;
+    const t = setTimeout(() => history.replaceState(null, '', `/${encodeView(view)}`), 150);
+    return () => clearTimeout(t);
+  }, [view, path]);
+
+  // The detail panel follows the selection.
+  useEffect(() => {
+    const id = view.selected;
+    if (!id) return setDetail(null);
+    let stale = false;
+    setDetail({ mainId: id });
+    Api.system(id)
+      .then((data) => !stale && setDetail({ mainId: id, data }))
+      .catch((e: ApiFailure) => !stale && setDetail({ mainId: id, error: e.status === 404 ? 'No details for this system yet.' : e.message }));
+    return () => {
+      stale = true;
+    };
+  }, [view.selected]);
+
+  const onSession = useCallback(
+    (s: PersonaView | null) => {
+      if (s) setSession(s);
+      else void reload();
+      live.reconnect();
+    },
+    [live, reload, setSession],
+  );
+
+  const persona = session?.current_persona_key;
+  const pipelineAllowed = canSeePipeline(persona);
+
+  return (
+    <div className="app">
+      <TopBar session={session} onSession={onSession} path={path} go={go} pipelineAllowed={pipelineAllowed} />
+      {path === '/pipeline' ? (
+        pipelineAllowed ? (
+          <PipelinePage live={live} />
+        ) : (
+          <main className="page" data-testid="no-access">
+            <h2>Pipeline</h2>
+            <p>The pipeline page is for the data curator, ops engineer and admin personas. {session?.user ? `You are ${session.current_persona.label}.` : 'Sign in first.'}</p>
+          </main>
+        )
+      ) : (
+        <main className="map-layout">
+          <aside className="side left">
+            <SearchBox catalog={catalog} onPick={(i) => select(i, true)} />
+            {catalog && (selectedIndex !== null || view.ruler) && (
+              <RulerPanel catalog={catalog} selected={selectedIndex} ruler={view.ruler} onChange={(r) => setView((v) => ({ ...v, ruler: r }))} />
+            )}
+            <FiltersPanel filters={view.filters} visible={mask ? countVisible(mask) : 0} total={catalog?.count ?? 0} onChange={(f) => setView((v) => ({ ...v, filters: f }))} />
+            <p className="status" data-testid="map-status">{mapStatus}</p>
+            {liveNote && <p className="status live" data-testid="live-note">{liveNote}</p>}
+          </aside>
+          <section className="map" ref={mapEl} aria-label="star map" />
+          <aside className="side right">
+            {catalog && selectedIndex !== null ? (
+              <DetailPanel catalog={catalog} index={selectedIndex} detail={detail?.mainId === view.selected ? detail : null} onClose={() => select(null, false)} />
+            ) : (
+              <p className="hint">Click a star or search for one.</p>
+            )}
+          </aside>
+          {/* Reserved for the simulation view (colonies, ships, routes, live events). */}
+          <section className="sim-dock" aria-label="simulation" data-testid="sim-dock">
+            <span>Simulation — arrives with the simulation capability</span>
+          </section>
+        </main>
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,44 @@
+// One palette per spectral class (DOMAIN.md §9.3 "Proposal: one table"): the UI badges and the
+// star colours both use it. Sizes grow with a class's typical luminosity (a magnitude proxy:
+// the asset carries no photometry).
+import { CLASS_LETTERS, CLASS_UNKNOWN } from '../asset/decode';
+
+export const CLASS_COLOURS: Record<string, string> = {
+  O: '#9bb0ff',
+  B: '#aabfff',
+  A: '#cad7ff',
+  F: '#f8f7ff',
+  G: '#fff4ea',
+  K: '#ffd2a1',
+  M: '#ffb56c',
+  L: '#ff8c42',
+  T: '#ff6b35',
+  Y: '#d9534f',
+  D: '#e6ecff',
+  '?': '#6b7280',
+};
+
+/** Typical main-sequence luminosity (L☉) per class: the size proxy. */
+const CLASS_LUMINOSITY: Record<string, number> = {
+  O: 1e5, B: 1e3, A: 20, F: 3, G: 1, K: 0.3, M: 0.02, L: 1e-4, T: 1e-5, Y: 1e-6, D: 1e-3, '?': 0.05,
+};
+
+/** Every filterable class key, in order (unknown last). */
+export const CLASS_KEYS = [...CLASS_LETTERS.split(''), '?'];
+
+export function classKey(code: number): string {
+  return code === CLASS_UNKNOWN || code >= CLASS_LETTERS.length ? '?' : CLASS_LETTERS[code];
+}
+
+export function hexToRgb(hex: string): [number, number, number] {
+  const n = parseInt(hex.slice(1), 16);
+  return [((n >> 16) & 255) / 255, ((n >> 8) & 255) / 255, (n & 255) / 255];
+}
+
+/** Point size (world-space scale factor) by class and multiplicity. */
+export function starSize(code: number, multiplicity: number): number {
+  const l = CLASS_LUMINOSITY[classKey(code)];
+  // 0.30 + 0.70·L^0.3 as in the original (§9.3), clamped, plus a little for multiples.
+  const lum = Math.min(3.2, Math.max(0.35, 0.3 + 0.7 * Math.pow(l, 0.3)));
+  return lum * (multiplicity > 1 ? 1.15 : 1);
+}

@@ -1,0 +1,28 @@
+import { defineConfig } from 'vitest/config';
+import react from '@vitejs/plugin-react';
+
+// The dev server proxies the API, the WebSocket and the object store to a running gateway
+// (`./dev up`, http://127.0.0.1:5000) so `npm run dev` works against real data.
+const gateway = process.env.EXOMAPS_GATEWAY ?? 'http://127.0.0.1:5000';
+
+export default defineConfig({
+  plugins: [react()],
+  build: {
+    outDir: 'dist',
+    assetsDir: 'assets',
+    sourcemap: false,
+    // three.js (~600 kB) + React: one ~830 kB chunk, ~220 kB gzipped.
+    chunkSizeWarningLimit: 900,
+  },
+  server: {
+    proxy: {
+      '/api': gateway,
+      '/data': gateway,
+      '/ws': { target: gateway.replace(/^http/, 'ws'), ws: true },
+    },
+  },
+  test: {
+    include: ['tests/unit/**/*.test.ts'],
+    environment: 'node',
+  },
+});
