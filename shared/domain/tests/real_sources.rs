@@ -5,31 +5,16 @@
 //! print a skip message and pass — unless `CI=true`, where a missing directory is a failure.
 //! They only read the files; nothing derived from them is written anywhere.
 
+mod common;
+
 use exomaps_domain::catalogue::contract::{GateConfig, GateStatus, NoteCode, ReasonCode};
 use exomaps_domain::catalogue::simbad::{self, MULTIPLICITY_OTYPES, SimbadBatch};
 use exomaps_domain::names::normalise_id;
 use std::collections::{BTreeMap, HashSet};
-use std::path::{Path, PathBuf};
-
-fn sources_dir() -> Option<PathBuf> {
-    let dir = match std::env::var_os("EXOMAPS_SOURCES") {
-        Some(d) => PathBuf::from(d),
-        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../../shared/data/sources"),
-    };
-    if dir.is_dir() {
-        return Some(dir);
-    }
-    if std::env::var("CI").as_deref() == Ok("true") {
-        panic!("source directory {} is missing (CI=true)", dir.display());
-    }
-    eprintln!("skipping: source directory {} not found (set EXOMAPS_SOURCES)", dir.display());
-    None
-}
 
 /// Raw bytes and parsed batch of one file, or `None` when the sources are unavailable.
 fn load(name: &str) -> Option<(Vec<u8>, SimbadBatch)> {
-    let path = sources_dir()?.join(name);
-    let bytes = std::fs::read(&path).unwrap_or_else(|e| panic!("read {}: {e}", path.display()));
+    let bytes = common::read(name)?;
     let batch = simbad::parse(&bytes).unwrap_or_else(|e| panic!("{name}: {e}"));
     Some((bytes, batch))
 }
