@@ -1,13 +1,54 @@
 //! Decide and apply. `step` is the only place randomness is drawn; `apply` is pure bookkeeping,
 //! so a state is exactly the fold of its events.
+//!
+//! One tick (0.25 year), in this order:
+//! 1. `tick.advanced` — economy (production by technology and richness vs consumption, both in
+//!    production units), trade along open routes (surplus → deficit), logistic growth toward the
+//!    system's capacity (slowed, then reversed, by an uncovered deficit), technology drift
+//!    (faster with a surplus), cohesion toward `1000 − loss × ly to the capital + trade bonus`.
+//! 2. arrivals (by ship id): lost in transit, `target_settled`, or `colony.founded`;
+//! 3. per settlement (ascending system): end of life, one draw for discovery / breakthrough /
+//!    disaster / conflict (with a trade partner of another faction), secession;
+//! 4. launches at each settlement's launch opportunity, toward targets chosen by distance,
+//!    habitability and competition, among systems it does not KNOW to be settled or targeted:
+//!    news travels at c, so a colony `d` light-years away is known `d` years after its founding;
+//! 5. trade routes open between settlements within range that have heard of each other.
+//!
+//! Every decision is applied as soon as it is taken (two ships arriving at one system in one
+//! tick: the first founds, the second finds it settled).
+
+use std::collections::{BTreeMap, HashMap};
 
 use serde::{Deserialize, Serialize};
 
 use crate::event::{Event, EventBody};
 use crate::params::Params;
 use crate::rng::Stream;
-use crate::state::{Faction, Settlement, Ship, SimState};
-use crate::world::{SysIdx, World};
+use crate::state::{Faction, Route, Ruin, Settlement, Ship, SimState};
+use crate::world::{SysIdx, World, lag_ticks, travel_ticks};
+
+/// Production multiplier per technology level, per-mille (DOMAIN.md §7.5, World Engine table).
+const MULT_PERMILLE: [u64; 21] = [
+    500, 600, 800, 1000, 1300, 1600, 2000, 2500, 3000, 3600, 4300, 5100, 6000, 7000, 8200, 9500, 11000, 12500, 14500,
+    17000, 20000,
+];
+const TECH_MAX_MILLI: u32 = 20_000;
+/// Trade routes one settlement keeps at most.
+pub const MAX_PARTNERS: usize = 8;
+/// A settlement below this population is abandoned.
+pub const ABANDON_BELOW: u64 = 100;
+/// Cohesion of a new colony and of the members of a new faction, per-mille.
+const FRESH_COHESION: u16 = 900;
+const FACTION_SUFFIXES: [&str; 8] =
+    ["Compact", "Republic", "Union", "Concord", "League", "Free Worlds", "Commonwealth", "Directorate"];
+const DISASTERS: [&str; 4] = ["asteroid_impact", "disease_outbreak", "supply_collapse", "equipment_failure"];
+
+/// Whether a system can be settled at all (fixed per simulation by its site seed).
+pub fn settleable(state: &SimState, params: &Params, system: SysIdx) -> bool {
+    params.settleable_permille >= 1000
+        || Stream::new(state.site_seed, 0, system as u64, "settleable")
+            .chance_permille(params.settleable_permille as u32)
+}
 
 /// Starts a simulation: the first settlement at `start`. Returns the state at tick 0 and the
 /// `sim.started` event (tick 0, seq 0), already applied.
@@ -27,105 +68,444 @@ pub fn init(world: &World, params: &Params, seed: u64, start: SysIdx) -> (SimSta
     (state, vec![ev])
 }
 
+struct Tick<'a> {
+    world: &'a World,
+    params: &'a Params,
+    tick: u64,
+    events: Vec<Event>,
+}
+
+impl Tick<'_> {
+    fn emit(&mut self, state: &mut SimState, body: EventBody) {
+        let ev = Event { tick: self.tick, seq: self.events.len() as u32, body };
+        apply(self.world, self.params, state, &ev);
+        self.events.push(ev);
+    }
+}
+
+/// Whether the settlement at `observer` believes `x` settled at `tick` (only what light could
+/// have told it; `d` = their distance).
+fn believed_settled(state: &SimState, x: SysIdx, d: i64, tick: u64) -> bool {
+    let lag = lag_ticks(d);
+    if let Some(s) = state.settlements.get(&x) {
+        return s.founded_tick + lag <= tick;
+    }
+    if let Some(r) = state.ruins.get(&x) {
+        return r.founded_tick + lag <= tick && tick < r.abandoned_tick + lag;
+    }
+    false
+}
+
 /// Advances one tick; returns its events (already applied).
 pub fn step(world: &World, params: &Params, state: &mut SimState) -> Vec<Event> {
     let tick = state.tick + 1;
-    let mut events = vec![Event { tick, seq: 0, body: EventBody::TickAdvanced }];
-    apply(world, params, state, &events[0]);
-    let mut decided = Vec::new();
-    // Arrivals.
-    for ship in state.ships.values().filter(|s| s.arrive_tick == tick) {
-        if state.settlements.contains_key(&ship.to) {
-            decided.push(EventBody::ShipLost { ship: ship.id, to: ship.to });
+    let mut t = Tick { world, params, tick, events: Vec::new() };
+    t.emit(state, EventBody::TickAdvanced);
+
+    // 2. Arrivals.
+    let arriving: Vec<u64> = state.ships.values().filter(|s| s.arrive_tick <= tick).map(|s| s.id).collect();
+    for id in arriving {
+        let ship = &state.ships[&id];
+        let mut rng = Stream::new(state.seed, tick, id, "arrival");
+        let body = if rng.chance_permille(params.ship_loss_permille as u32) {
+            EventBody::ShipLost { ship: id, to: ship.to, reason: "lost_in_transit".into() }
+        } else if state.settlements.contains_key(&ship.to) {
+            EventBody::ShipLost { ship: id, to: ship.to, reason: "target_settled".into() }
         } else {
-            decided.push(EventBody::ColonyFounded {
+            EventBody::ColonyFounded {
                 system: ship.to,
                 parent: ship.from,
-                ship: ship.id,
+                ship: id,
                 population: ship.colonists,
                 faction: ship.faction,
-            });
-        }
+                colonizer: rng.chance_permille(params.colonizer_permille as u32),
+            }
+        };
+        t.emit(state, body);
     }
-    // Launches.
-    let mut next_ship = state.next_ship_id;
-    let speed = params.ship_speed_milli_c as i64;
-    for s in state.settlements.values() {
-        if s.population < params.launch_min_population
-            || tick < s.last_launch_tick + params.launch_interval_ticks as u64
-        {
+
+    // 3. Per settlement: end of life, events, secession.
+    let systems: Vec<SysIdx> = state.settlements.keys().copied().collect();
+    for &sys in &systems {
+        let Some(s) = state.settlements.get(&sys) else { continue };
+        if params.settlement_lifetime_ticks > 0 && tick >= s.founded_tick + params.settlement_lifetime_ticks as u64 {
+            abandon(&mut t, state, sys, "lifetime");
             continue;
         }
-        let mut rng = Stream::new(state.seed, tick, s.system as u64, "launch");
-        let mut best: Option<(u64, SysIdx, i64)> = None;
-        for (i, _) in world.systems.iter().enumerate() {
-            let i = i as SysIdx;
-            if state.settlements.contains_key(&i) || state.ships.values().any(|sh| sh.to == i) {
-                continue;
-            }
-            let d = world.distance_mly(s.system, i);
-            if d == 0 || d > params.ship_range_mly {
-                continue;
-            }
-            let score = rng.next_u64() % 1000 + (1_000_000_000 / d as u64);
-            if best.is_none_or(|b| score > b.0) {
-                best = Some((score, i, d));
-            }
+        settlement_events(&mut t, state, sys);
+        if state.settlements.get(&sys).is_some_and(|s| s.population < ABANDON_BELOW) {
+            abandon(&mut t, state, sys, "depopulated");
+            continue;
         }
-        if let Some((_, to, d)) = best {
-            // ticks = distance_ly / v / years_per_tick = d_mly / speed_milli_c * 4 / 1000 * 1000
-            let ticks = ((d * 4) + speed - 1) / speed;
-            decided.push(EventBody::ShipLaunched {
-                ship: next_ship,
-                from: s.system,
-                to,
-                colonists: params.colonists_per_ship,
-                arrive_tick: tick + ticks.max(1) as u64,
-            });
-            next_ship += 1;
+        maybe_split(&mut t, state, sys);
+    }
+
+    // 4. Launches.
+    launches(&mut t, state);
+
+    // 5. Trade routes.
+    open_routes(&mut t, state);
+
+    t.events
+}
+
+fn abandon(t: &mut Tick, state: &mut SimState, sys: SysIdx, reason: &str) {
+    let partners: Vec<SysIdx> = state.settlements[&sys].partners.iter().copied().collect();
+    for p in partners {
+        t.emit(state, EventBody::TradeRouteClosed { from: sys, to: p, reason: "abandoned".into() });
+    }
+    t.emit(state, EventBody::Abandoned { system: sys, reason: reason.into() });
+}
+
+fn settlement_events(t: &mut Tick, state: &mut SimState, sys: SysIdx) {
+    let p = t.params;
+    let mut rng = Stream::new(state.seed, t.tick, sys as u64, "events");
+    let r = rng.below(1_000_000);
+    let s = &state.settlements[&sys];
+    let mut edge = p.discovery_ppm as u64;
+    if r < edge {
+        let gain = 1000;
+        t.emit(state, EventBody::Discovery { system: sys, tech_milli: gain });
+        return;
+    }
+    edge += p.breakthrough_ppm as u64;
+    if r < edge {
+        t.emit(state, EventBody::TechBreakthrough { system: sys, tech_milli: 2000 });
+        return;
+    }
+    edge += p.disaster_ppm as u64;
+    if r < edge {
+        let kind = DISASTERS[rng.below(DISASTERS.len() as u64) as usize];
+        let permille = rng.range(20, 400);
+        let deaths = (s.population as u128 * permille as u128 / 1000) as u64;
+        t.emit(state, EventBody::Disaster { system: sys, kind: kind.into(), deaths });
+        return;
+    }
+    edge += p.conflict_ppm as u64;
+    if r < edge {
+        // With a trade partner of another faction (the first such, by system).
+        let other =
+            s.partners.iter().copied().find(|o| state.settlements.get(o).is_some_and(|x| x.faction != s.faction));
+        if let Some(other) = other {
+            let deaths = s.population / 100;
+            t.emit(state, EventBody::Conflict { system: sys, other, deaths, cohesion_loss: 50 });
+            t.emit(state, EventBody::TradeRouteClosed { from: sys, to: other, reason: "conflict".into() });
         }
     }
-    for (i, body) in decided.into_iter().enumerate() {
-        let ev = Event { tick, seq: i as u32 + 1, body };
-        apply(world, params, state, &ev);
-        events.push(ev);
+}
+
+fn maybe_split(t: &mut Tick, state: &mut SimState, sys: SysIdx) {
+    let p = t.params;
+    let s = &state.settlements[&sys];
+    let Some(faction) = state.factions.get(&s.faction) else { return };
+    if faction.capital == sys
+        || s.cohesion >= p.split_cohesion_permille
+        || s.capital_mly < p.split_min_distance_mly
+        || !Stream::new(state.seed, t.tick, sys as u64, "split").chance_ppm(p.split_ppm)
+    {
+        return;
     }
-    events
+    let old_capital = faction.capital;
+    // The members it has heard of that lie nearer to it than to the old capital.
+    let members: Vec<SysIdx> = state
+        .settlements
+        .values()
+        .filter(|x| x.faction == s.faction)
+        .filter(|x| {
+            let d = t.world.distance_mly(sys, x.system);
+            x.system == sys
+                || (x.founded_tick + lag_ticks(d) <= t.tick && d < t.world.distance_mly(old_capital, x.system))
+        })
+        .map(|x| x.system)
+        .collect();
+    let mut rng = Stream::new(state.seed, t.tick, sys as u64, "faction-name");
+    let base = format!(
+        "{} {}",
+        t.world.systems[sys as usize].name,
+        FACTION_SUFFIXES[rng.below(FACTION_SUFFIXES.len() as u64) as usize]
+    );
+    let taken = |n: &str| state.factions.values().any(|f| f.name == n);
+    let mut name = base.clone();
+    let mut k = 2;
+    while taken(&name) {
+        name = format!("{base} {k}");
+        k += 1;
+    }
+    let body = EventBody::FactionSplit {
+        parent: s.faction,
+        child: state.next_faction_id,
+        name,
+        capital: sys,
+        systems: members,
+    };
+    t.emit(state, body);
+}
+
+fn launches(t: &mut Tick, state: &mut SimState) {
+    let (p, world, tick) = (t.params, t.world, t.tick);
+    let interval = p.launch_interval_ticks.max(1) as u64;
+    let launchers: Vec<SysIdx> = state
+        .settlements
+        .values()
+        .filter(|s| {
+            tick > s.founded_tick
+                && (tick - s.founded_tick) % interval == 0
+                && s.colonizer
+                && (p.max_launches == 0 || s.launches < p.max_launches)
+                && s.population >= p.launch_min_population
+                && s.population > p.colonists_per_ship
+                && s.tech_level() >= p.launch_min_tech
+                && s.population as u128 * 1000
+                    >= world.systems[s.system as usize].capacity as u128 * p.launch_min_capacity_permille as u128
+        })
+        .map(|s| s.system)
+        .collect();
+    if launchers.is_empty() {
+        return;
+    }
+    let nb = world.neighbours(p.ship_range_mly);
+    // Ships in flight by target: (from, departure).
+    let mut inbound: HashMap<SysIdx, Vec<(SysIdx, u64)>> = HashMap::new();
+    for sh in state.ships.values() {
+        inbound.entry(sh.to).or_default().push((sh.from, sh.depart_tick));
+    }
+    for s in launchers {
+        let (pop, faction) = {
+            let x = &state.settlements[&s];
+            (x.population, x.faction)
+        };
+        let max_ships = ((pop - 1) / p.colonists_per_ship.max(1)).saturating_sub(1).min(p.ships_per_launch as u64);
+        if max_ships == 0 {
+            continue;
+        }
+        let mut rng = Stream::new(state.seed, tick, s as u64, "launch");
+        let mut scored: Vec<(u64, SysIdx, i64)> = Vec::new();
+        for &(c, d) in &nb.lists[s as usize] {
+            if believed_settled(state, c, d, tick) || !settleable(state, p, c) {
+                continue;
+            }
+            let targeted = inbound
+                .get(&c)
+                .is_some_and(|v| v.iter().any(|&(from, dep)| dep + lag_ticks(world.distance_mly(s, from)) <= tick));
+            if targeted {
+                continue;
+            }
+            // Competition: settlements of other factions it knows near the target.
+            let rivals = nb.lists[c as usize]
+                .iter()
+                .filter(|&&(x, dx)| dx <= p.trade_range_mly && x != s)
+                .filter(|&&(x, _)| {
+                    state.settlements.get(&x).is_some_and(|o| {
+                        o.faction != faction && o.founded_tick + lag_ticks(world.distance_mly(s, x)) <= tick
+                    })
+                })
+                .count() as u64;
+            let hab = world.systems[c as usize].habitability as u64;
+            let mut score = (hab + 200) * 1_000_000 / (d.max(0) as u64 + 2_000);
+            score = score * 1000 / (1000 + 500 * rivals);
+            score = score * rng.range(850, 1150) / 1000;
+            scored.push((score, c, d));
+        }
+        scored.sort_unstable_by(|a, b| b.0.cmp(&a.0).then(a.1.cmp(&b.1)));
+        for &(_, c, d) in scored.iter().take(max_ships as usize) {
+            let ship = state.next_ship_id;
+            let body = EventBody::ShipLaunched {
+                ship,
+                from: s,
+                to: c,
+                colonists: p.colonists_per_ship,
+                arrive_tick: tick + travel_ticks(d, p.ship_speed_milli_c),
+            };
+            t.emit(state, body);
+            inbound.entry(c).or_default().push((s, tick));
+        }
+    }
+}
+
+fn open_routes(t: &mut Tick, state: &mut SimState) {
+    let (p, world, tick) = (t.params, t.world, t.tick);
+    if p.trade_range_mly <= 0 {
+        return;
+    }
+    let interval = p.trade_interval_ticks.max(1) as u64;
+    let checkers: Vec<SysIdx> = state
+        .settlements
+        .values()
+        .filter(|s| {
+            tick > s.founded_tick
+                && (tick - s.founded_tick) % interval == 0
+                && s.population >= p.trade_min_population
+                && s.partners.len() < MAX_PARTNERS
+        })
+        .map(|s| s.system)
+        .collect();
+    if checkers.is_empty() {
+        return;
+    }
+    let nb = world.neighbours(p.trade_range_mly);
+    for a in checkers {
+        for &(b, d) in &nb.lists[a as usize] {
+            let (Some(sa), Some(sb)) = (state.settlements.get(&a), state.settlements.get(&b)) else { continue };
+            if sa.partners.len() >= MAX_PARTNERS {
+                break;
+            }
+            if sb.population < p.trade_min_population || sb.partners.len() >= MAX_PARTNERS || sa.partners.contains(&b) {
+                continue;
+            }
+            // Both must have heard of each other.
+            if sa.founded_tick.max(sb.founded_tick) + lag_ticks(d) > tick {
+                continue;
+            }
+            t.emit(state, EventBody::TradeRouteOpened { from: a, to: b });
+        }
+    }
+}
+
+/// Moves a faction's capital to its most populous remaining settlement (ties: lower system) and
+/// recomputes its members' distances to it.
+fn relocate_capital(world: &World, state: &mut SimState, faction: u32) {
+    let best = state
+        .settlements
+        .values()
+        .filter(|s| s.faction == faction)
+        .max_by(|a, b| a.population.cmp(&b.population).then(b.system.cmp(&a.system)))
+        .map(|s| s.system);
+    if let Some(cap) = best {
+        if let Some(f) = state.factions.get_mut(&faction) {
+            f.capital = cap;
+        }
+        for s in state.settlements.values_mut().filter(|s| s.faction == faction) {
+            s.capital_mly = world.distance_mly(cap, s.system);
+        }
+    }
+}
+
+fn new_settlement(system: SysIdx, population: u64, faction: u32, tick: u64, parent: Option<SysIdx>) -> Settlement {
+    Settlement {
+        system,
+        population,
+        faction,
+        founded_tick: tick,
+        last_launch_tick: tick,
+        parent,
+        tech_milli: 0,
+        cohesion: FRESH_COHESION,
+        capital_mly: 0,
+        production: 0,
+        consumption: 0,
+        trade_balance: 0,
+        launches: 0,
+        colonizer: true,
+        partners: Default::default(),
+    }
+}
+
+/// The tick's deterministic evolution.
+fn advance(world: &World, p: &Params, state: &mut SimState) {
+    // Economy.
+    for s in state.settlements.values_mut() {
+        let base = s.population / 1000;
+        let mult = MULT_PERMILLE[(s.tech_level() as usize).min(20)];
+        let rich = world.systems[s.system as usize].richness as u64;
+        s.production = base * mult / 1000 * rich / 1000;
+        s.consumption = base * p.consumption_permille as u64 / 1000;
+        s.trade_balance = s.production as i64 - s.consumption as i64;
+    }
+    // Trade: surplus flows to the deficit along each route, in route order.
+    for (&(a, b), route) in state.routes.iter_mut() {
+        let (Some(ba), Some(bb)) =
+            (state.settlements.get(&a).map(|s| s.trade_balance), state.settlements.get(&b).map(|s| s.trade_balance))
+        else {
+            continue;
+        };
+        let (from, to, amount) = if ba > 0 && bb < 0 {
+            (a, b, ba.min(-bb))
+        } else if bb > 0 && ba < 0 {
+            (b, a, bb.min(-ba))
+        } else {
+            continue;
+        };
+        if let Some(s) = state.settlements.get_mut(&from) {
+            s.trade_balance -= amount;
+        }
+        if let Some(s) = state.settlements.get_mut(&to) {
+            s.trade_balance += amount;
+        }
+        route.carried += amount as u64;
+    }
+    // Growth, technology, cohesion.
+    for s in state.settlements.values_mut() {
+        let k = world.systems[s.system as usize].capacity.max(1);
+        let pop = s.population;
+        let r = p.growth_permille as u64;
+        let supply = if s.consumption == 0 || s.trade_balance >= 0 {
+            1000
+        } else {
+            ((s.consumption as i64 + s.trade_balance).max(0) as u64 * 1000 / s.consumption).min(1000)
+        };
+        if pop < k {
+            let room_ppm = (k - pop) * 1_000_000 / k;
+            let growth = pop * r / 1000 * room_ppm / 1_000_000;
+            s.population = pop + growth * supply / 1000;
+        } else if pop > k {
+            s.population = pop - (pop - k) * r / 1000;
+        }
+        if supply < 1000 {
+            // Famine: up to 2 % a tick with nothing to eat.
+            s.population -= s.population * (1000 - supply) / 50_000;
+        }
+        let drift = p.tech_drift_milli;
+        let dt = if s.trade_balance > 0 {
+            2 * drift
+        } else if supply < 500 {
+            0
+        } else {
+            drift
+        };
+        s.tech_milli = (s.tech_milli + dt).min(TECH_MAX_MILLI);
+        let bonus = 25 * s.partners.len().min(8) as i64;
+        let loss = p.cohesion_loss_per_ly as i64 * s.capital_mly / 1000;
+        let target = (1000 - loss + bonus).clamp(0, 1000);
+        let c = s.cohesion as i64;
+        let mut delta = (target - c) / 16;
+        if delta == 0 {
+            delta = (target - c).signum();
+        }
+        s.cohesion = (c + delta).clamp(0, 1000) as u16;
+    }
 }
 
 /// Applies one event to the state.
-pub fn apply(_world: &World, _params: &Params, state: &mut SimState, ev: &Event) {
+pub fn apply(world: &World, params: &Params, state: &mut SimState, ev: &Event) {
     match &ev.body {
         EventBody::TickAdvanced => {
             state.tick = ev.tick;
-            for s in state.settlements.values_mut() {
-                // Logistic growth, 2 % a quarter toward 1e9, in integers.
-                let p = s.population as u128;
-                let k = 1_000_000_000u128;
-                let growth = p * 2 * k.saturating_sub(p) / (100 * k);
-                s.population = (p + growth) as u64;
-            }
+            advance(world, params, state);
         }
         EventBody::Started { system, population, faction, faction_name } => {
-            state
-                .factions
-                .insert(*faction, Faction { id: *faction, name: faction_name.clone(), capital: *system, parent: None });
-            state.next_faction_id = state.next_faction_id.max(faction + 1);
-            state.settlements.insert(
-                *system,
-                Settlement {
-                    system: *system,
-                    population: *population,
-                    faction: *faction,
+            state.factions.insert(
+                *faction,
+                Faction {
+                    id: *faction,
+                    name: faction_name.clone(),
+                    capital: *system,
+                    parent: None,
                     founded_tick: ev.tick,
-                    last_launch_tick: ev.tick,
                 },
             );
+            state.next_faction_id = state.next_faction_id.max(faction + 1);
+            let mut s = new_settlement(*system, *population, *faction, ev.tick, None);
+            s.tech_milli = params.start_tech.min(20) * 1000;
+            s.cohesion = 1000;
+            state.settlements.insert(*system, s);
         }
         EventBody::ShipLaunched { ship, from, to, colonists, arrive_tick } => {
-            let faction = state.settlements.get(from).map_or(0, |s| s.faction);
+            let (faction, tech_milli) = state.settlements.get(from).map_or((0, 0), |s| (s.faction, s.tech_milli));
             if let Some(s) = state.settlements.get_mut(from) {
                 s.population = s.population.saturating_sub(*colonists);
+                if s.last_launch_tick != ev.tick || s.launches == 0 {
+                    s.launches += 1;
+                }
                 s.last_launch_tick = ev.tick;
             }
             state.ships.insert(
@@ -138,25 +518,94 @@ pub fn apply(_world: &World, _params: &Params, state: &mut SimState, ev: &Event)
                     faction,
                     depart_tick: ev.tick,
                     arrive_tick: *arrive_tick,
+                    tech_milli,
                 },
             );
             state.next_ship_id = state.next_ship_id.max(ship + 1);
         }
-        EventBody::ColonyFounded { system, ship, population, faction, .. } => {
-            state.ships.remove(ship);
-            state.settlements.insert(
-                *system,
-                Settlement {
-                    system: *system,
-                    population: *population,
-                    faction: *faction,
-                    founded_tick: ev.tick,
-                    last_launch_tick: ev.tick,
-                },
-            );
+        EventBody::ColonyFounded { system, parent, ship, population, faction, colonizer } => {
+            let tech = state.ships.remove(ship).map_or(0, |s| s.tech_milli);
+            state.ruins.remove(system);
+            let mut s = new_settlement(*system, *population, *faction, ev.tick, Some(*parent));
+            s.tech_milli = tech.saturating_sub(1000);
+            s.colonizer = *colonizer;
+            if let Some(f) = state.factions.get(faction) {
+                s.capital_mly = world.distance_mly(f.capital, *system);
+            }
+            state.settlements.insert(*system, s);
         }
         EventBody::ShipLost { ship, .. } => {
             state.ships.remove(ship);
+        }
+        EventBody::TradeRouteOpened { from, to } => {
+            let key = ((*from).min(*to), (*from).max(*to));
+            state.routes.insert(key, Route { opened_tick: ev.tick, carried: 0 });
+            for (x, y) in [(from, to), (to, from)] {
+                if let Some(s) = state.settlements.get_mut(x) {
+                    s.partners.insert(*y);
+                }
+            }
+        }
+        EventBody::TradeRouteClosed { from, to, .. } => {
+            state.routes.remove(&((*from).min(*to), (*from).max(*to)));
+            for (x, y) in [(from, to), (to, from)] {
+                if let Some(s) = state.settlements.get_mut(x) {
+                    s.partners.remove(y);
+                }
+            }
+        }
+        EventBody::FactionSplit { parent, child, name, capital, systems } => {
+            state.factions.insert(
+                *child,
+                Faction {
+                    id: *child,
+                    name: name.clone(),
+                    capital: *capital,
+                    parent: Some(*parent),
+                    founded_tick: ev.tick,
+                },
+            );
+            state.next_faction_id = state.next_faction_id.max(child + 1);
+            for sys in systems {
+                if let Some(s) = state.settlements.get_mut(sys) {
+                    s.faction = *child;
+                    s.capital_mly = world.distance_mly(*capital, *sys);
+                    s.cohesion = if sys == capital { 1000 } else { FRESH_COHESION };
+                }
+            }
+        }
+        EventBody::Discovery { system, tech_milli } | EventBody::TechBreakthrough { system, tech_milli } => {
+            if let Some(s) = state.settlements.get_mut(system) {
+                s.tech_milli = (s.tech_milli + tech_milli).min(TECH_MAX_MILLI);
+            }
+        }
+        EventBody::Disaster { system, deaths, .. } => {
+            if let Some(s) = state.settlements.get_mut(system) {
+                s.population = s.population.saturating_sub(*deaths);
+            }
+        }
+        EventBody::Conflict { system, other, deaths, cohesion_loss } => {
+            if let Some(s) = state.settlements.get_mut(system) {
+                s.population = s.population.saturating_sub(*deaths);
+            }
+            for x in [system, other] {
+                if let Some(s) = state.settlements.get_mut(x) {
+                    s.cohesion = s.cohesion.saturating_sub(*cohesion_loss);
+                }
+            }
+        }
+        EventBody::Abandoned { system, .. } => {
+            let Some(s) = state.settlements.remove(system) else { return };
+            for p in &s.partners {
+                state.routes.remove(&((*system).min(*p), (*system).max(*p)));
+                if let Some(o) = state.settlements.get_mut(p) {
+                    o.partners.remove(system);
+                }
+            }
+            state.ruins.insert(*system, Ruin { founded_tick: s.founded_tick, abandoned_tick: ev.tick });
+            if state.factions.get(&s.faction).is_some_and(|f| f.capital == *system) {
+                relocate_capital(world, state, s.faction);
+            }
         }
     }
 }
@@ -186,6 +635,7 @@ pub struct ObservedSystem {
     pub as_of_tick: u64,
     pub population: u64,
     pub faction: u32,
+    pub tech_level: u32,
 }
 
 /// What an observer at one system can know at a tick.
@@ -198,7 +648,8 @@ pub struct ObserverView {
 
 /// The observer view at `at_tick`: `base` is a snapshot at or before `at_tick − max light lag`
 /// (tick 0's state always qualifies) and `events` every event after it up to `at_tick`, ascending.
-/// Each settled system appears as it was `distance / c` before `at_tick`.
+/// Each settled system appears as it was `distance / c` before `at_tick` (its latest state
+/// whose light has arrived); a system whose abandonment has been seen is absent.
 pub fn observer_view(
     world: &World,
     params: &Params,
@@ -207,25 +658,30 @@ pub fn observer_view(
     observer: SysIdx,
     at_tick: u64,
 ) -> ObserverView {
-    // Light lag in ticks for each system (4 ticks a year; 1 ly = 1000 mly).
-    let lag = |s: SysIdx| -> u64 { (world.distance_mly(observer, s) as u64 * 4) / 1000 };
-    let mut seen: std::collections::BTreeMap<SysIdx, ObservedSystem> = Default::default();
+    let lag = |s: SysIdx| -> u64 { lag_ticks(world.distance_mly(observer, s)) };
+    let mut lags: BTreeMap<SysIdx, u64> = BTreeMap::new();
+    let mut seen: BTreeMap<SysIdx, ObservedSystem> = BTreeMap::new();
     let mut state = base;
     let mut i = 0;
     loop {
-        for s in state.settlements.values() {
-            let l = lag(s.system);
-            if state.tick + l <= at_tick {
-                seen.insert(
-                    s.system,
-                    ObservedSystem {
-                        system: s.system,
-                        as_of_tick: state.tick,
-                        population: s.population,
-                        faction: s.faction,
-                    },
-                );
+        if state.tick <= at_tick {
+            for s in state.settlements.values() {
+                let l = *lags.entry(s.system).or_insert_with(|| lag(s.system));
+                if state.tick + l <= at_tick {
+                    seen.insert(
+                        s.system,
+                        ObservedSystem {
+                            system: s.system,
+                            as_of_tick: state.tick,
+                            population: s.population,
+                            faction: s.faction,
+                            tech_level: s.tech_level(),
+                        },
+                    );
+                }
             }
+            // Systems seen before whose light now shows them empty.
+            seen.retain(|sys, _| state.settlements.contains_key(sys) || state.tick + lags[sys] > at_tick);
         }
         if state.tick >= at_tick || i >= events.len() {
             break;

@@ -25,8 +25,8 @@ pub mod world;
 pub use engine::{ObservedSystem, ObserverView, apply, init, observer_view, replay, run, step};
 pub use event::{Event, EventBody};
 pub use params::{Params, SCENARIOS};
-pub use state::{Faction, Settlement, Ship, SimState, Summary};
-pub use world::{SysIdx, SystemInput, World, WorldSystem};
+pub use state::{Faction, Route, Ruin, Settlement, Ship, SimState, Summary};
+pub use world::{Neighbours, SysIdx, SystemInput, World, WorldSystem, lag_ticks, travel_ticks};
 
 /// The version of the rules; stored with every simulation and every snapshot.
 pub const MODEL_VERSION: &str = "1.0.0";

@@ -1,6 +1,7 @@
-//! The whole state of one simulation.
+//! The whole state of one simulation. Integers only, ordered maps only: the serialised form and
+//! the hash are canonical and identical on every platform.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
@@ -14,7 +15,39 @@ pub struct Settlement {
     pub population: u64,
     pub faction: u32,
     pub founded_tick: u64,
+    /// The tick of its last launch (its founding tick before the first).
     pub last_launch_tick: u64,
+    /// The system whose ship founded it (`None` for the first settlement).
+    pub parent: Option<SysIdx>,
+    /// Technology in thousandths of a level; the level is `tech_milli / 1000` (0..=20).
+    pub tech_milli: u32,
+    /// Cohesion with its faction, per-mille.
+    pub cohesion: u16,
+    /// Distance to its faction's capital, milli-light-years.
+    pub capital_mly: i64,
+    /// This tick's production and consumption (production units).
+    pub production: u64,
+    pub consumption: u64,
+    /// Production − consumption + net imports along its trade routes this tick (signed).
+    pub trade_balance: i64,
+    /// Launch opportunities used.
+    pub launches: u32,
+    /// Whether it ever launches ships (Landis's colonising colonies).
+    pub colonizer: bool,
+    /// Systems it has an open trade route with.
+    pub partners: BTreeSet<SysIdx>,
+}
+
+impl Settlement {
+    /// The technology level 0..=20 (floor of the accumulator).
+    pub fn tech_level(&self) -> u32 {
+        self.tech_milli / 1000
+    }
+
+    /// `max(0, trade_balance)` (DOMAIN.md §7.4's `trade_surplus`).
+    pub fn trade_surplus(&self) -> u64 {
+        self.trade_balance.max(0) as u64
+    }
 }
 
 /// A colony ship in flight.
@@ -27,6 +60,16 @@ pub struct Ship {
     pub faction: u32,
     pub depart_tick: u64,
     pub arrive_tick: u64,
+    /// The launching settlement's technology (thousandths of a level).
+    pub tech_milli: u32,
+}
+
+/// An open trade route.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Route {
+    pub opened_tick: u64,
+    /// Production units carried so far.
+    pub carried: u64,
 }
 
 /// A political faction.
@@ -36,6 +79,14 @@ pub struct Faction {
     pub name: String,
     pub capital: SysIdx,
     pub parent: Option<u32>,
+    pub founded_tick: u64,
+}
+
+/// A system whose settlement was abandoned (it can be settled again).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Ruin {
+    pub founded_tick: u64,
+    pub abandoned_tick: u64,
 }
 
 /// Counts shown in lists and tick summaries.
@@ -56,13 +107,33 @@ pub struct SimState {
     pub tick: u64,
     /// The randomness seed in force (a fork may change it).
     pub seed: u64,
+    /// The seed that fixed which systems are settleable (the first seed; a fork keeps it).
+    pub site_seed: u64,
     pub settlements: BTreeMap<SysIdx, Settlement>,
     pub ships: BTreeMap<u64, Ship>,
-    /// Open trade routes, (lower, higher) system index.
-    pub routes: BTreeMap<(SysIdx, SysIdx), u64>,
+    /// Open trade routes, (lower, higher) system index. Serialised as a list of pairs.
+    #[serde(with = "pair_map")]
+    pub routes: BTreeMap<(SysIdx, SysIdx), Route>,
+    /// Factions, including those left without settlements.
     pub factions: BTreeMap<u32, Faction>,
+    /// Abandoned systems.
+    pub ruins: BTreeMap<SysIdx, Ruin>,
     pub next_ship_id: u64,
     pub next_faction_id: u32,
+}
+
+mod pair_map {
+    use super::*;
+    use serde::{Deserializer, Serializer};
+
+    pub fn serialize<S: Serializer>(m: &BTreeMap<(SysIdx, SysIdx), Route>, s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(m.iter().map(|((a, b), r)| (a, b, r)))
+    }
+
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<BTreeMap<(SysIdx, SysIdx), Route>, D::Error> {
+        let v: Vec<(SysIdx, SysIdx, Route)> = Vec::deserialize(d)?;
+        Ok(v.into_iter().map(|(a, b, r)| ((a, b), r)).collect())
+    }
 }
 
 impl SimState {
@@ -71,10 +142,12 @@ impl SimState {
         SimState {
             tick: 0,
             seed,
+            site_seed: seed,
             settlements: BTreeMap::new(),
             ships: BTreeMap::new(),
             routes: BTreeMap::new(),
             factions: BTreeMap::new(),
+            ruins: BTreeMap::new(),
             next_ship_id: 1,
             next_faction_id: 1,
         }
@@ -85,50 +158,23 @@ impl SimState {
         self.tick as f64 * crate::YEARS_PER_TICK
     }
 
-    /// Counts for lists and tick summaries.
+    /// Counts for lists and tick summaries (`factions`: those holding at least one settlement).
     pub fn summary(&self) -> Summary {
+        let live: BTreeSet<u32> = self.settlements.values().map(|s| s.faction).collect();
         Summary {
             tick: self.tick,
             systems_settled: self.settlements.len() as u64,
             total_population: self.settlements.values().map(|s| s.population).sum(),
             ships_in_flight: self.ships.len() as u64,
             trade_routes: self.routes.len() as u64,
-            factions: self.factions.len() as u64,
+            factions: live.len() as u64,
         }
     }
 
-    /// SHA-256 (hex) of the canonical encoding of the whole state.
+    /// SHA-256 (hex) of the canonical encoding of the whole state (its JSON: every field,
+    /// ordered maps, integers only).
     pub fn hash(&self) -> String {
-        let mut h = Sha256::new();
-        h.update(self.tick.to_le_bytes());
-        h.update(self.seed.to_le_bytes());
-        for s in self.settlements.values() {
-            for v in [s.system as u64, s.population, s.faction as u64, s.founded_tick, s.last_launch_tick] {
-                h.update(v.to_le_bytes());
-            }
-        }
-        h.update([0xff]);
-        for s in self.ships.values() {
-            for v in [s.id, s.from as u64, s.to as u64, s.colonists, s.faction as u64, s.depart_tick, s.arrive_tick] {
-                h.update(v.to_le_bytes());
-            }
-        }
-        h.update([0xfe]);
-        for ((a, b), t) in &self.routes {
-            for v in [*a as u64, *b as u64, *t] {
-                h.update(v.to_le_bytes());
-            }
-        }
-        h.update([0xfd]);
-        for f in self.factions.values() {
-            h.update(f.id.to_le_bytes());
-            h.update(f.name.as_bytes());
-            h.update([0]);
-            h.update(f.capital.to_le_bytes());
-            h.update(f.parent.map_or(u64::MAX, |p| p as u64).to_le_bytes());
-        }
-        h.update(self.next_ship_id.to_le_bytes());
-        h.update(self.next_faction_id.to_le_bytes());
-        h.finalize().iter().map(|b| format!("{b:02x}")).collect()
+        let bytes = serde_json::to_vec(self).expect("a state always serialises");
+        Sha256::digest(&bytes).iter().map(|b| format!("{b:02x}")).collect()
     }
 }
