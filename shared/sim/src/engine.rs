@@ -35,6 +35,8 @@ const MULT_PERMILLE: [u64; 21] = [
 const TECH_MAX_MILLI: u32 = 20_000;
 /// Trade routes one settlement keeps at most.
 pub const MAX_PARTNERS: usize = 8;
+/// The nearest systems within trade range a settlement considers for a new route.
+pub const TRADE_CANDIDATES: usize = 16;
 /// A settlement below this population is abandoned.
 pub const ABANDON_BELOW: u64 = 100;
 /// Cohesion of a new colony and of the members of a new faction, per-mille.
@@ -83,12 +85,36 @@ impl Tick<'_> {
     }
 }
 
-/// Whether the settlement at `observer` believes `x` settled at `tick` (only what light could
-/// have told it; `d` = their distance).
-fn believed_settled(state: &SimState, x: SysIdx, d: i64, tick: u64) -> bool {
+/// Dense per-tick copies of what phases 4–5 read about every system (array loads instead of
+/// map lookups in the inner loops). Settlements are not created or removed in those phases.
+struct Dense {
+    /// Founding tick of the settlement there (`u64::MAX`: none).
+    founded: Vec<u64>,
+    faction: Vec<u32>,
+    population: Vec<u64>,
+}
+
+impl Dense {
+    fn new(world: &World, state: &SimState) -> Dense {
+        let n = world.systems.len();
+        let mut d = Dense { founded: vec![u64::MAX; n], faction: vec![0; n], population: vec![0; n] };
+        for s in state.settlements.values() {
+            let i = s.system as usize;
+            d.founded[i] = s.founded_tick;
+            d.faction[i] = s.faction;
+            d.population[i] = s.population;
+        }
+        d
+    }
+}
+
+/// Whether a settlement believes `x` settled at `tick` (only what light could have told it;
+/// `d` = their distance).
+fn believed_settled(state: &SimState, dense: &Dense, x: SysIdx, d: i64, tick: u64) -> bool {
     let lag = lag_ticks(d);
-    if let Some(s) = state.settlements.get(&x) {
-        return s.founded_tick + lag <= tick;
+    let f = dense.founded[x as usize];
+    if f != u64::MAX {
+        return f + lag <= tick;
     }
     if let Some(r) = state.ruins.get(&x) {
         return r.founded_tick + lag <= tick && tick < r.abandoned_tick + lag;
@@ -124,11 +150,27 @@ pub fn step(world: &World, params: &Params, state: &mut SimState) -> Vec<Event> 
         t.emit(state, body);
     }
 
-    // 3. Per settlement: end of life, events, secession.
-    let systems: Vec<SysIdx> = state.settlements.keys().copied().collect();
-    for &sys in &systems {
+    // 3. Per settlement: end of life, events, secession. One pass picks the settlements where
+    //    something can happen (the same pure draws are taken again when acting on them).
+    let event_ppm = params.discovery_ppm as u64
+        + params.breakthrough_ppm as u64
+        + params.disaster_ppm as u64
+        + params.conflict_ppm as u64;
+    let lifetime = params.settlement_lifetime_ticks as u64;
+    let busy: Vec<SysIdx> = state
+        .settlements
+        .values()
+        .filter(|s| {
+            (lifetime > 0 && tick >= s.founded_tick + lifetime)
+                || (s.cohesion < params.split_cohesion_permille
+                    && s.capital_mly >= params.split_min_distance_mly.max(1))
+                || Stream::new(state.seed, tick, s.system as u64, "events").below(1_000_000) < event_ppm
+        })
+        .map(|s| s.system)
+        .collect();
+    for sys in busy {
         let Some(s) = state.settlements.get(&sys) else { continue };
-        if params.settlement_lifetime_ticks > 0 && tick >= s.founded_tick + params.settlement_lifetime_ticks as u64 {
+        if lifetime > 0 && tick >= s.founded_tick + lifetime {
             abandon(&mut t, state, sys, "lifetime");
             continue;
         }
@@ -140,11 +182,10 @@ pub fn step(world: &World, params: &Params, state: &mut SimState) -> Vec<Event> 
         maybe_split(&mut t, state, sys);
     }
 
-    // 4. Launches.
-    launches(&mut t, state);
-
-    // 5. Trade routes.
-    open_routes(&mut t, state);
+    // 4. Launches; 5. trade routes.
+    let mut dense = None;
+    launches(&mut t, state, &mut dense);
+    open_routes(&mut t, state, &mut dense);
 
     t.events
 }
@@ -241,7 +282,7 @@ fn maybe_split(t: &mut Tick, state: &mut SimState, sys: SysIdx) {
     t.emit(state, body);
 }
 
-fn launches(t: &mut Tick, state: &mut SimState) {
+fn launches(t: &mut Tick, state: &mut SimState, dense: &mut Option<Dense>) {
     let (p, world, tick) = (t.params, t.world, t.tick);
     let interval = p.launch_interval_ticks.max(1) as u64;
     let launchers: Vec<SysIdx> = state
@@ -263,12 +304,10 @@ fn launches(t: &mut Tick, state: &mut SimState) {
     if launchers.is_empty() {
         return;
     }
+    let dn = dense.get_or_insert_with(|| Dense::new(world, state));
     let nb = world.neighbours(p.ship_range_mly);
-    // Ships in flight by target: (from, departure).
-    let mut inbound: HashMap<SysIdx, Vec<(SysIdx, u64)>> = HashMap::new();
-    for sh in state.ships.values() {
-        inbound.entry(sh.to).or_default().push((sh.from, sh.depart_tick));
-    }
+    // Ships in flight as (target, origin, departure), sorted; built when first needed.
+    let mut inbound: Option<Vec<(SysIdx, SysIdx, u64)>> = None;
     for s in launchers {
         let (pop, faction) = {
             let x = &state.settlements[&s];
@@ -281,23 +320,33 @@ fn launches(t: &mut Tick, state: &mut SimState) {
         let mut rng = Stream::new(state.seed, tick, s as u64, "launch");
         let mut scored: Vec<(u64, SysIdx, i64)> = Vec::new();
         for &(c, d) in &nb.lists[s as usize] {
-            if believed_settled(state, c, d, tick) || !settleable(state, p, c) {
+            if believed_settled(state, dn, c, d, tick) || !settleable(state, p, c) {
                 continue;
             }
-            let targeted = inbound
-                .get(&c)
-                .is_some_and(|v| v.iter().any(|&(from, dep)| dep + lag_ticks(world.distance_mly(s, from)) <= tick));
+            let ib = inbound.get_or_insert_with(|| {
+                let mut v: Vec<(SysIdx, SysIdx, u64)> =
+                    state.ships.values().map(|sh| (sh.to, sh.from, sh.depart_tick)).collect();
+                v.sort_unstable();
+                v
+            });
+            let first = ib.partition_point(|e| e.0 < c);
+            let targeted = ib[first..]
+                .iter()
+                .take_while(|e| e.0 == c)
+                .any(|&(_, from, dep)| dep + lag_ticks(world.distance_mly(s, from)) <= tick);
             if targeted {
                 continue;
             }
             // Competition: settlements of other factions it knows near the target.
             let rivals = nb.lists[c as usize]
                 .iter()
-                .filter(|&&(x, dx)| dx <= p.trade_range_mly && x != s)
-                .filter(|&&(x, _)| {
-                    state.settlements.get(&x).is_some_and(|o| {
-                        o.faction != faction && o.founded_tick + lag_ticks(world.distance_mly(s, x)) <= tick
-                    })
+                .filter(|&&(x, dx)| {
+                    let xi = x as usize;
+                    dx <= p.trade_range_mly
+                        && x != s
+                        && dn.founded[xi] != u64::MAX
+                        && dn.faction[xi] != faction
+                        && dn.founded[xi] + lag_ticks(world.distance_mly(s, x)) <= tick
                 })
                 .count() as u64;
             let hab = world.systems[c as usize].habitability as u64;
@@ -317,12 +366,16 @@ fn launches(t: &mut Tick, state: &mut SimState) {
                 arrive_tick: tick + travel_ticks(d, p.ship_speed_milli_c),
             };
             t.emit(state, body);
-            inbound.entry(c).or_default().push((s, tick));
+            dn.population[s as usize] = state.settlements[&s].population;
+            if let Some(ib) = inbound.as_mut() {
+                let at = ib.partition_point(|e| *e < (c, s, tick));
+                ib.insert(at, (c, s, tick));
+            }
         }
     }
 }
 
-fn open_routes(t: &mut Tick, state: &mut SimState) {
+fn open_routes(t: &mut Tick, state: &mut SimState, dense: &mut Option<Dense>) {
     let (p, world, tick) = (t.params, t.world, t.tick);
     if p.trade_range_mly <= 0 {
         return;
@@ -342,21 +395,33 @@ fn open_routes(t: &mut Tick, state: &mut SimState) {
     if checkers.is_empty() {
         return;
     }
+    let dn = dense.get_or_insert_with(|| Dense::new(world, state));
     let nb = world.neighbours(p.trade_range_mly);
     for a in checkers {
-        for &(b, d) in &nb.lists[a as usize] {
-            let (Some(sa), Some(sb)) = (state.settlements.get(&a), state.settlements.get(&b)) else { continue };
-            if sa.partners.len() >= MAX_PARTNERS {
-                break;
+        let mut open: Vec<SysIdx> = Vec::new();
+        {
+            let sa = &state.settlements[&a];
+            let room = MAX_PARTNERS - sa.partners.len();
+            // The nearest candidates only; both ends must have heard of each other.
+            for &(b, d) in nb.lists[a as usize].iter().take(TRADE_CANDIDATES) {
+                let bi = b as usize;
+                if dn.founded[bi] == u64::MAX
+                    || dn.population[bi] < p.trade_min_population
+                    || sa.founded_tick.max(dn.founded[bi]) + lag_ticks(d) > tick
+                    || sa.partners.contains(&b)
+                {
+                    continue;
+                }
+                open.push(b);
+                if open.len() >= room {
+                    break;
+                }
             }
-            if sb.population < p.trade_min_population || sb.partners.len() >= MAX_PARTNERS || sa.partners.contains(&b) {
-                continue;
+        }
+        for b in open {
+            if state.settlements[&b].partners.len() < MAX_PARTNERS {
+                t.emit(state, EventBody::TradeRouteOpened { from: a, to: b });
             }
-            // Both must have heard of each other.
-            if sa.founded_tick.max(sb.founded_tick) + lag_ticks(d) > tick {
-                continue;
-            }
-            t.emit(state, EventBody::TradeRouteOpened { from: a, to: b });
         }
     }
 }
@@ -411,30 +476,34 @@ fn advance(world: &World, p: &Params, state: &mut SimState) {
         s.consumption = base * p.consumption_permille as u64 / 1000;
         s.trade_balance = s.production as i64 - s.consumption as i64;
     }
-    // Trade: surplus flows to the deficit along each route, in route order.
-    for (&(a, b), route) in state.routes.iter_mut() {
-        let (Some(ba), Some(bb)) =
-            (state.settlements.get(&a).map(|s| s.trade_balance), state.settlements.get(&b).map(|s| s.trade_balance))
-        else {
-            continue;
-        };
-        let (from, to, amount) = if ba > 0 && bb < 0 {
-            (a, b, ba.min(-bb))
-        } else if bb > 0 && ba < 0 {
-            (b, a, bb.min(-ba))
-        } else {
-            continue;
-        };
-        if let Some(s) = state.settlements.get_mut(&from) {
-            s.trade_balance -= amount;
+    // Trade: surplus flows to the deficit along each route, in route order (on a dense copy of
+    // the balances: one pass over the routes, no map lookups).
+    let trading = !state.routes.is_empty();
+    let mut bal: Vec<i64> = Vec::new();
+    if trading {
+        bal = vec![0; world.systems.len()];
+        for s in state.settlements.values() {
+            bal[s.system as usize] = s.trade_balance;
         }
-        if let Some(s) = state.settlements.get_mut(&to) {
-            s.trade_balance += amount;
+        for (&(a, b), route) in state.routes.iter_mut() {
+            let (ba, bb) = (bal[a as usize], bal[b as usize]);
+            let (from, to, amount) = if ba > 0 && bb < 0 {
+                (a, b, ba.min(-bb))
+            } else if bb > 0 && ba < 0 {
+                (b, a, bb.min(-ba))
+            } else {
+                continue;
+            };
+            bal[from as usize] -= amount;
+            bal[to as usize] += amount;
+            route.carried += amount as u64;
         }
-        route.carried += amount as u64;
     }
     // Growth, technology, cohesion.
     for s in state.settlements.values_mut() {
+        if trading {
+            s.trade_balance = bal[s.system as usize];
+        }
         let k = world.systems[s.system as usize].capacity.max(1);
         let pop = s.population;
         let r = p.growth_permille as u64;
