@@ -14,7 +14,7 @@ fn explore_real() {
         w.neighbours(p.ship_range_mly).mean_degree(),
         w.neighbours(p.trade_range_mly).mean_degree()
     );
-    for seed in 1..=5 {
+    for seed in 1..=10 {
         let (mut st, _) = init(&w, &p, seed, sol);
         let t = std::time::Instant::now();
         let ev = run(&w, &p, &mut st, 2000);
