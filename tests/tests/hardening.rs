@@ -446,3 +446,34 @@ async fn logout_revokes_the_sessions_access_tokens() {
     let (status, _, _) = request(&other_router, req("GET", "/api/persona", None, &[("authorization", &access)])).await;
     assert_eq!(status, 401, "and everywhere else within the session check time");
 }
+
+#[tokio::test]
+async fn on_sqs_the_last_failed_delivery_fails_the_run_before_the_message_goes_to_the_dlq() {
+    let (store, _) = fresh_store().await;
+    let ctx = PipelineContext {
+        notifier: Notifier::new(store.clone(), None),
+        store: store.clone(),
+        scope: Scope::default(),
+        objects: None,
+    };
+    let run_id = uuid::Uuid::new_v4();
+    store.queue_run(run_id, "poisoned", None).await.unwrap();
+    let kick =
+        json!({"run_id": run_id, "run_name": "poisoned", "sources": [{"family": "SIMBAD", "uri": "s3://b/\u{0}"}]});
+    let event = |receives: u32| -> aws_lambda_events::event::sqs::SqsEvent {
+        serde_json::from_value(json!({"Records": [{
+            "messageId": "m1", "body": kick.to_string(),
+            "attributes": {"ApproximateReceiveCount": receives.to_string()},
+        }]}))
+        .unwrap()
+    };
+    let queue = ParkedQueue::default();
+    let res = exomaps_pipeline::aws::handle_batch(&ctx, &queue, Phase::Ingest, event(1)).await;
+    assert_eq!(res.batch_item_failures.len(), 1);
+    assert_eq!(store.run(run_id).await.unwrap().unwrap().status, "queued", "SQS will redeliver it");
+    let res = exomaps_pipeline::aws::handle_batch(&ctx, &queue, Phase::Ingest, event(5)).await;
+    assert_eq!(res.batch_item_failures.len(), 1, "still reported: the redrive moves it to the DLQ");
+    let run = store.run(run_id).await.unwrap().unwrap();
+    assert_eq!(run.status, "fail");
+    assert!(run.failure_reason.unwrap().contains("ingest message dead-lettered"));
+}

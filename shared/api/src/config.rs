@@ -182,8 +182,12 @@ impl Config {
         if let Some(ms) = parse::<u64>(&get, "EXOMAPS_WORLD_CACHE_CHECK_MS")? {
             c.world_cache_check = Duration::from_millis(ms);
         }
-        if let Some(v) = parse::<bool>(&get, "EXOMAPS_COMPRESS")? {
-            c.compress = v;
+        if let Some(v) = get("EXOMAPS_COMPRESS").filter(|v| !v.trim().is_empty()) {
+            c.compress = match v.trim().to_ascii_lowercase().as_str() {
+                "1" | "true" | "yes" | "on" => true,
+                "0" | "false" | "no" | "off" => false,
+                _ => return Err(format!("environment variable EXOMAPS_COMPRESS={v:?} is not valid (true/false)")),
+            };
         }
         let a = &mut c.auth;
         a.secrets_file = get("EXOMAPS_SECRETS_FILE").filter(|v| !v.trim().is_empty()).map(PathBuf::from);
