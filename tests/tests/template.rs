@@ -184,6 +184,11 @@ fn problems(root: &Value) -> Vec<String> {
         p.push(format!("Api event {extra:?} is not in the route table"));
     }
 
+    // Issue 15: API Gateway compresses the (cached, identity-encoded) JSON answers.
+    if root["Resources"]["RestApi"]["Properties"]["MinimumCompressionSize"].as_u64().is_none() {
+        p.push("RestApi: no MinimumCompressionSize (API Gateway compression off)".into());
+    }
+
     // Pipeline: queue + DLQ + event source mapping + alarm per phase.
     let queue_named = |name: &str| {
         t.of_type("AWS::SQS::Queue")
@@ -439,6 +444,9 @@ fn the_checks_catch_a_broken_template() {
 
     let p = edited(&["Resources", "PhaseTransformQueue", "Properties", "RedrivePolicy", "maxReceiveCount"], 9.into());
     assert!(mentions(&p, "PhaseTransformQueue: maxReceiveCount is not 5"), "{p:?}");
+
+    let p = edited(&["Resources", "RestApi", "Properties", "MinimumCompressionSize"], Value::Null);
+    assert!(mentions(&p, "no MinimumCompressionSize"), "{p:?}");
 
     let p = edited(&["Mappings", "PhaseTimeouts", "300", "QueueVisibility"], 300.into());
     assert!(mentions(&p, "visibility is not 6 x the timeout"), "{p:?}");

@@ -3,6 +3,7 @@
 
 use exomaps_domain::coords::Scope;
 use exomaps_store::PoolSettings;
+use exomaps_store::runs::RunLimits;
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -75,6 +76,25 @@ pub struct Config {
     /// served by the local gateway under `/data/`.
     pub objects_dir: Option<std::path::PathBuf>,
     pub auth: AuthConfig,
+    /// `EXOMAPS_RUNS_MAX_PER_USER` (default 2) and `EXOMAPS_RUNS_MAX_GLOBAL` (default 4): queued +
+    /// running pipeline runs allowed per user and in all (then 429 with `Retry-After`);
+    /// `EXOMAPS_RUNS_STALE_SECS` (default 3600): older active runs no longer count.
+    pub run_limits: RunLimits,
+    /// `EXOMAPS_RUNS_RETRY_AFTER_SECS` (default 30): the `Retry-After` of a refused start.
+    pub run_retry_after_secs: u64,
+    /// `EXOMAPS_DB_PROBE_MS` (default 500): while the database is known to be down, requests
+    /// fail at once (503) and a background probe pings it at this interval.
+    pub db_probe_interval: Duration,
+    /// `EXOMAPS_SESSION_CHECK_SECS` (default 5): how long a session found live is trusted before
+    /// an access token naming it is checked against the database again (logout revokes at
+    /// once in the process that handled it, within this time everywhere else).
+    pub session_check_ttl: Duration,
+    /// `EXOMAPS_WORLD_CACHE_CHECK_MS` (default 2000): how often the world read cache asks the
+    /// database which build is active (0: on every request).
+    pub world_cache_check: Duration,
+    /// `EXOMAPS_COMPRESS` (default off; the local gateway turns it on): gzip cached JSON for
+    /// clients that accept it. On AWS, API Gateway and CloudFront compress instead.
+    pub compress: bool,
 }
 
 impl Default for Config {
@@ -87,6 +107,12 @@ impl Default for Config {
             sources_dir: None,
             objects_dir: None,
             auth: AuthConfig::default(),
+            run_limits: RunLimits::default(),
+            run_retry_after_secs: 30,
+            db_probe_interval: Duration::from_millis(500),
+            session_check_ttl: Duration::from_secs(5),
+            world_cache_check: Duration::from_millis(2000),
+            compress: false,
         }
     }
 }
@@ -129,6 +155,39 @@ impl Config {
         c.sources_dir = get("EXOMAPS_SOURCES").filter(|v| !v.trim().is_empty()).map(std::path::PathBuf::from);
         if let Some(b) = get("EXOMAPS_BUILD").filter(|v| !v.trim().is_empty()) {
             c.build = b;
+        }
+        for (key, slot) in [
+            ("EXOMAPS_RUNS_MAX_PER_USER", &mut c.run_limits.per_user),
+            ("EXOMAPS_RUNS_MAX_GLOBAL", &mut c.run_limits.global),
+        ] {
+            if let Some(n) = parse::<u32>(&get, key)? {
+                if n == 0 {
+                    return Err(format!("{key} must be a positive integer"));
+                }
+                *slot = n;
+            }
+        }
+        if let Some(n) = parse::<u64>(&get, "EXOMAPS_RUNS_STALE_SECS")? {
+            c.run_limits.stale_secs = n.max(1);
+        }
+        if let Some(n) = parse::<u64>(&get, "EXOMAPS_RUNS_RETRY_AFTER_SECS")? {
+            c.run_retry_after_secs = n.max(1);
+        }
+        if let Some(ms) = parse::<u64>(&get, "EXOMAPS_DB_PROBE_MS")? {
+            c.db_probe_interval = Duration::from_millis(ms.max(10));
+        }
+        if let Some(s) = parse::<u64>(&get, "EXOMAPS_SESSION_CHECK_SECS")? {
+            c.session_check_ttl = Duration::from_secs(s);
+        }
+        if let Some(ms) = parse::<u64>(&get, "EXOMAPS_WORLD_CACHE_CHECK_MS")? {
+            c.world_cache_check = Duration::from_millis(ms);
+        }
+        if let Some(v) = get("EXOMAPS_COMPRESS").filter(|v| !v.trim().is_empty()) {
+            c.compress = match v.trim().to_ascii_lowercase().as_str() {
+                "1" | "true" | "yes" | "on" => true,
+                "0" | "false" | "no" | "off" => false,
+                _ => return Err(format!("environment variable EXOMAPS_COMPRESS={v:?} is not valid (true/false)")),
+            };
         }
         let a = &mut c.auth;
         a.secrets_file = get("EXOMAPS_SECRETS_FILE").filter(|v| !v.trim().is_empty()).map(PathBuf::from);

@@ -8,6 +8,7 @@
 //! built once per process. No SQL here (the store owns it).
 
 pub mod auth;
+pub mod cache;
 pub mod config;
 pub mod cors;
 pub mod error;
@@ -18,6 +19,7 @@ pub mod request;
 pub mod routes;
 pub mod secrets;
 pub mod state;
+pub mod text;
 pub mod ws;
 
 pub use error::ApiError;

@@ -202,14 +202,53 @@ struct Shape {
     response: Option<(&'static str, String)>,
 }
 
-/// Query parameters per route: (name, integer?) — all optional.
-fn query_params(route: &Route) -> &'static [(&'static str, bool)] {
+/// What a query parameter holds; its schema says exactly what the server accepts (issue 9).
+#[derive(Clone, Copy)]
+enum Q {
+    /// Any int64 (the server clamps it into the route's range).
+    Limit,
+    /// An int64 ≥ 0.
+    Offset,
+    /// An RFC 3339 time.
+    Time,
+    Text,
+}
+
+/// Query parameters per route — all optional.
+fn query_params(route: &Route) -> &'static [(&'static str, Q)] {
     match route.name {
-        "runs-manifest" => &[("limit", true), ("before", false)],
-        "runs-validation" => &[("limit", true), ("offset", true), ("source", false), ("code", false)],
-        "world-systems" | "world-systems-xyz" | "world-systems-full" => &[("limit", true), ("offset", true)],
+        "runs-manifest" => &[("limit", Q::Limit), ("before", Q::Time)],
+        "runs-validation" => &[("limit", Q::Limit), ("offset", Q::Offset), ("source", Q::Text), ("code", Q::Text)],
+        "world-systems" | "world-systems-xyz" | "world-systems-full" => &[("limit", Q::Limit), ("offset", Q::Offset)],
         _ => &[],
     }
+}
+
+fn query_schema(q: Q) -> RefOr<Schema> {
+    use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, SchemaFormat, Type};
+    let int64 =
+        || ObjectBuilder::new().schema_type(Type::Integer).format(Some(SchemaFormat::KnownFormat(KnownFormat::Int64)));
+    let schema = match q {
+        Q::Limit => int64(),
+        Q::Offset => int64().minimum(Some(0)),
+        Q::Time => ObjectBuilder::new()
+            .schema_type(Type::String)
+            .format(Some(SchemaFormat::KnownFormat(KnownFormat::DateTime))),
+        Q::Text => ObjectBuilder::new().schema_type(Type::String),
+    };
+    RefOr::T(Schema::Object(schema.build()))
+}
+
+/// A path parameter's schema: run ids are UUIDs; other ids are non-empty text.
+fn path_schema(name: &str) -> RefOr<Schema> {
+    use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, SchemaFormat, Type};
+    let b = ObjectBuilder::new().schema_type(Type::String);
+    let b = if name == "run_id" {
+        b.format(Some(SchemaFormat::KnownFormat(KnownFormat::Uuid)))
+    } else {
+        b.min_length(Some(1))
+    };
+    RefOr::T(Schema::Object(b.build()))
 }
 
 fn named<T: ToSchema>() -> String {
@@ -276,16 +315,16 @@ pub fn document() -> OpenApi {
                     .name(name)
                     .parameter_in(ParameterIn::Path)
                     .required(utoipa::openapi::Required::True)
-                    .schema(Some(String::schema())),
+                    .schema(Some(path_schema(name))),
             );
         }
-        for (name, integer) in query_params(route) {
+        for (name, kind) in query_params(route) {
             op = op.parameter(
                 ParameterBuilder::new()
                     .name(*name)
                     .parameter_in(ParameterIn::Query)
                     .required(utoipa::openapi::Required::False)
-                    .schema(Some(if *integer { i64::schema() } else { String::schema() })),
+                    .schema(Some(query_schema(*kind))),
             );
         }
         if let Some((_, schema)) = s.request {

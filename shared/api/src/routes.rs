@@ -242,7 +242,13 @@ pub async fn dispatch(route: &Route, state: &AppState, req: ApiRequest) -> ApiRe
     let origin = cors::allowed_origin(&state.config().auth, &req.headers);
     let res = match run(route, state, req).await {
         Ok(res) => res,
-        Err(e) => e.into_response(),
+        Err(e) => {
+            if e.code == "db_unavailable" && !state.db_known_down() {
+                // Fail fast from now on, and probe the database in the background.
+                state.mark_db_down();
+            }
+            e.into_response()
+        }
     };
     cors::apply(&state.config().auth, with_standard_headers(res), origin)
 }
@@ -251,6 +257,8 @@ async fn run(route: &Route, state: &AppState, mut req: ApiRequest) -> Result<Api
     if req.body.len() > MAX_BODY_BYTES {
         return Err(ApiError::payload_too_large(MAX_BODY_BYTES));
     }
+    // Text PostgreSQL cannot store (NUL) is refused here, once, for every route.
+    crate::text::check_request(&req)?;
     req.caller = match route.access.credentials {
         Credentials::Token => auth::authenticate(state, &req.headers).await?,
         Credentials::Ignored => Caller::anonymous(),

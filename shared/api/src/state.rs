@@ -7,7 +7,11 @@ use crate::secrets::{self, KeySet, SecretSource};
 use exomaps_pipeline::queue::Queues;
 use exomaps_store::Store;
 use http::StatusCode;
-use std::sync::Arc;
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use uuid::Uuid;
 
 #[derive(Clone)]
 pub struct AppState {
@@ -20,6 +24,20 @@ struct Inner {
     secrets: Option<Arc<dyn SecretSource>>,
     /// Where `POST /api/runs` sends kick messages (SQS in AWS, in-process locally).
     queues: Option<Arc<dyn Queues>>,
+    /// Shared by every clone of the state (and kept by `with_secrets` / `with_queues`).
+    shared: Arc<Shared>,
+}
+
+/// Per-process runtime state beside the configuration.
+#[derive(Default)]
+struct Shared {
+    /// Set while the database is known to be down: requests fail at once, a probe runs.
+    db_down: AtomicBool,
+    probing: AtomicBool,
+    /// Sessions (refresh-token families) by id: live or revoked, and when that was learnt.
+    sessions: Mutex<HashMap<Uuid, (bool, Instant)>>,
+    /// The world read cache (issue 15): answers as bytes per build.
+    pub(crate) world: crate::cache::WorldCache,
 }
 
 impl std::fmt::Debug for AppState {
@@ -43,7 +61,7 @@ impl AppState {
             Some(url) => Some(Store::connect_lazy(url, &config.pool).map_err(|e| format!("database URL: {e}"))?),
             None => None,
         };
-        Ok(AppState { inner: Arc::new(Inner { config, store, secrets, queues: None }) })
+        Ok(AppState { inner: Arc::new(Inner { config, store, secrets, queues: None, shared: Arc::default() }) })
     }
 
     /// State over an existing store, with the configuration's secret source (none when the
@@ -53,7 +71,9 @@ impl AppState {
             tracing::error!(error = %e, "secret source unavailable; tokens will be refused");
             None
         });
-        AppState { inner: Arc::new(Inner { config, store: Some(store), secrets, queues: None }) }
+        AppState {
+            inner: Arc::new(Inner { config, store: Some(store), secrets, queues: None, shared: Arc::default() }),
+        }
     }
 
     /// The same state with another secret source.
@@ -63,6 +83,7 @@ impl AppState {
             store: self.inner.store.clone(),
             secrets: Some(secrets),
             queues: self.inner.queues.clone(),
+            shared: self.inner.shared.clone(),
         };
         AppState { inner: Arc::new(inner) }
     }
@@ -74,6 +95,7 @@ impl AppState {
             store: self.inner.store.clone(),
             secrets: self.inner.secrets.clone(),
             queues: Some(queues),
+            shared: self.inner.shared.clone(),
         };
         AppState { inner: Arc::new(inner) }
     }
@@ -89,12 +111,90 @@ impl AppState {
         &self.inner.config
     }
 
-    /// The store, or a 503 when no database is configured.
+    /// The store, or a 503 when no database is configured — or, at once, while the database is
+    /// known to be down (a background probe clears that as soon as it answers again).
     pub fn store(&self) -> Result<&Store, ApiError> {
-        self.inner
-            .store
-            .as_ref()
-            .ok_or_else(|| ApiError::db_unavailable().with("detail", "no database configured (DATABASE_URL is unset)"))
+        let store = self.inner.store.as_ref().ok_or_else(|| {
+            ApiError::db_unavailable().with("detail", "no database configured (DATABASE_URL is unset)")
+        })?;
+        if self.db_known_down() {
+            return Err(
+                ApiError::db_unavailable().with_header(http::header::RETRY_AFTER, http::HeaderValue::from_static("1"))
+            );
+        }
+        Ok(store)
+    }
+
+    /// True while the database is known to be down (see [`AppState::mark_db_down`]).
+    pub fn db_known_down(&self) -> bool {
+        self.inner.shared.db_down.load(Ordering::Acquire)
+    }
+
+    /// Records that the database did not answer: until a probe succeeds, every request that
+    /// needs it fails at once instead of waiting out the acquire timeout. Starts the probe (one
+    /// per process): a ping every `db_probe_interval` until one succeeds.
+    pub fn mark_db_down(&self) {
+        let Some(store) = self.inner.store.clone() else { return };
+        self.inner.shared.db_down.store(true, Ordering::Release);
+        if self.inner.shared.probing.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        tracing::warn!("database marked down: failing fast, probing in the background");
+        let shared = self.inner.shared.clone();
+        let interval = self.inner.config.db_probe_interval;
+        let timeout = self.inner.config.pool.acquire_timeout.max(Duration::from_millis(200));
+        tokio::spawn(async move {
+            loop {
+                tokio::time::sleep(interval).await;
+                if let Ok(Ok(())) = tokio::time::timeout(timeout, store.ping()).await {
+                    shared.db_down.store(false, Ordering::Release);
+                    shared.probing.store(false, Ordering::Release);
+                    tracing::info!("database answers again");
+                    return;
+                }
+            }
+        });
+    }
+
+    /// Is the session (refresh-token family) `sid` still live? Revocations this process made
+    /// are known at once; otherwise the database is asked at most every `session_check_ttl`.
+    /// While the database cannot answer, the last known state is used (none: the error).
+    pub async fn session_live(&self, sid: Uuid) -> Result<bool, ApiError> {
+        let ttl = self.inner.config.session_check_ttl;
+        let cached = self.inner.shared.sessions.lock().expect("sessions").get(&sid).copied();
+        match cached {
+            Some((false, _)) => return Ok(false),
+            Some((true, at)) if at.elapsed() < ttl => return Ok(true),
+            _ => {}
+        }
+        let live = match self.store().map(|s| s.refresh_family_live(sid)) {
+            Ok(q) => match q.await {
+                Ok(live) => live,
+                Err(e) if e.is_unavailable() && cached.is_some() => {
+                    self.mark_db_down();
+                    return Ok(true);
+                }
+                Err(e) => return Err(e.into()),
+            },
+            Err(_) if cached.is_some() => return Ok(true),
+            Err(e) => return Err(e),
+        };
+        let mut sessions = self.inner.shared.sessions.lock().expect("sessions");
+        if sessions.len() > 50_000 {
+            let keep = ttl.max(Duration::from_secs(self.inner.config.auth.access_ttl_secs as u64));
+            sessions.retain(|_, (_, at)| at.elapsed() < keep);
+        }
+        sessions.insert(sid, (live, Instant::now()));
+        Ok(live)
+    }
+
+    /// Remembers a session this process ended: its access tokens are refused from now on.
+    pub fn forget_session(&self, sid: Uuid) {
+        self.inner.shared.sessions.lock().expect("sessions").insert(sid, (false, Instant::now()));
+    }
+
+    pub(crate) fn world_cache(&self) -> &crate::cache::WorldCache {
+        &self.inner.shared.world
     }
 
     pub fn store_opt(&self) -> Option<&Store> {

@@ -76,6 +76,7 @@ async fn handle_message(state: &AppState, connection_id: &str, body: &str) -> Re
     if body.len() > MAX_CLIENT_MESSAGE {
         return Err(ApiError::bad_request("message larger than 32 KB"));
     }
+    crate::text::check_json(body.as_bytes(), "message ")?;
     let msg: ClientMessage = serde_json::from_str(body)
         .map_err(|e| ApiError::bad_request(format!("messages are JSON objects with an \"action\": {e}")))?;
     let store = state.store()?;

@@ -135,7 +135,10 @@ async fn ws_upgrade(State(gw): State<Gateway>, headers: HeaderMap, upgrade: WebS
     if let Err(e) = ws::on_connect(&gw.app, &id, &caller).await {
         return to_axum(e.into_response());
     }
-    upgrade.max_message_size(ws::MAX_CLIENT_MESSAGE).on_upgrade(move |socket| run_socket(gw, id, socket))
+    upgrade
+        .max_message_size(ws::MAX_CLIENT_MESSAGE)
+        .max_frame_size(ws::MAX_CLIENT_MESSAGE)
+        .on_upgrade(move |socket| run_socket(gw, id, socket))
 }
 
 async fn run_socket(gw: Gateway, id: String, mut socket: WebSocket) {
@@ -151,7 +154,24 @@ async fn run_socket(gw: Gateway, id: String, mut socket: WebSocket) {
                         break;
                     }
                 }
+                // An oversized frame or message: close with 1009 (message too big), as API
+                // Gateway does at its own limit, instead of dropping the connection.
+                Some(Err(e)) if is_too_big(&e) => {
+                    tracing::info!(connection = %id, error = %e, "ws message too big: closing with 1009");
+                    let frame = axum::extract::ws::CloseFrame {
+                        code: axum::extract::ws::close_code::SIZE,
+                        reason: format!("message larger than {} bytes", ws::MAX_CLIENT_MESSAGE).into(),
+                    };
+                    let _ = socket.send(Message::Close(Some(frame))).await;
+                    break;
+                }
                 Some(Ok(Message::Close(_))) | None | Some(Err(_)) => break,
+                Some(Ok(Message::Binary(_))) => {
+                    let reply = r#"{"type":"error","error":"bad_request","message":"messages are JSON text frames"}"#;
+                    if socket.send(Message::Text(reply.into())).await.is_err() {
+                        break;
+                    }
+                }
                 Some(Ok(_)) => {}
             },
             outgoing = rx.recv() => match outgoing {
@@ -173,6 +193,17 @@ async fn run_socket(gw: Gateway, id: String, mut socket: WebSocket) {
         tracing::warn!(connection = %id, error = %e.message, "ws disconnect not recorded");
     }
     tracing::info!(connection = %id, "ws disconnected");
+}
+
+/// Is a socket read error the size limit (tungstenite's capacity error)?
+fn is_too_big(e: &axum::Error) -> bool {
+    let mut text = e.to_string();
+    let mut source = std::error::Error::source(e);
+    while let Some(s) = source {
+        text.push_str(&s.to_string());
+        source = s.source();
+    }
+    text.contains("Space limit exceeded") || text.contains("too long") || text.contains("too big")
 }
 
 /// API Gateway answers an unknown connection with 410 GoneException.

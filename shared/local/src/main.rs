@@ -141,6 +141,10 @@ async fn seed_users(store: &Store, cmd: &str) -> Result<(), String> {
 
 async fn async_main(cmd: &str) -> Result<(), String> {
     let mut config = Config::from_env()?;
+    // The local gateway compresses cached JSON itself (on AWS, API Gateway and CloudFront do).
+    if std::env::var_os("EXOMAPS_COMPRESS").is_none() {
+        config.compress = true;
+    }
     if cmd == "up" {
         local_secrets(&mut config)?;
     }

@@ -114,10 +114,19 @@ impl ObjectSink for S3Sink {
     }
 }
 
+/// The queues' redrive `maxReceiveCount` (`EXOMAPS_MAX_RECEIVES`, default 5 as in the template).
+fn max_receives() -> u32 {
+    static MAX: std::sync::OnceLock<u32> = std::sync::OnceLock::new();
+    *MAX.get_or_init(|| {
+        std::env::var("EXOMAPS_MAX_RECEIVES").ok().and_then(|v| v.trim().parse().ok()).filter(|n| *n > 0).unwrap_or(5)
+    })
+}
+
 /// One SQS batch for `phase`: each message through [`chain::handle`]; the next phase's message
 /// is sent before the current one counts as done. Failed messages are reported as
 /// `batchItemFailures` (SQS redelivers them; after maxReceiveCount they go to the DLQ) while the
-/// rest of the batch completes.
+/// rest of the batch completes. A message failing its last delivery fails its run
+/// ([`chain::dead_lettered`]).
 pub async fn handle_batch(
     ctx: &PipelineContext,
     queues: &dyn Queues,
@@ -138,6 +147,18 @@ pub async fn handle_batch(
             },
             Err(e) => Err(e.to_string()),
         };
+        if let Err(reason) = &outcome {
+            // The last delivery failed too: SQS's redrive moves the message to the phase's DLQ
+            // now, so the run it names fails with the reason (no run stays `running` forever).
+            let receives: u32 =
+                record.attributes.get("ApproximateReceiveCount").and_then(|v| v.parse().ok()).unwrap_or(0);
+            if receives >= max_receives() {
+                match chain::dead_lettered(ctx, phase, &body, reason).await {
+                    Ok(run) => tracing::error!(phase = phase.as_str(), message_id = %id, ?run, "message dead-lettered"),
+                    Err(e) => tracing::error!(error = %e, "dead-lettered run not failed"),
+                }
+            }
+        }
         if let Err(reason) = outcome {
             tracing::warn!(phase = phase.as_str(), message_id = %id, %reason, "message failed");
             let mut failure = BatchItemFailure::default();
@@ -165,7 +186,14 @@ pub async fn poll_once(
     }
     let records: Vec<serde_json::Value> = received
         .iter()
-        .map(|m| serde_json::json!({"messageId": m.message_id, "receiptHandle": m.receipt_handle, "body": m.body}))
+        .map(|m| {
+            serde_json::json!({
+                "messageId": m.message_id,
+                "receiptHandle": m.receipt_handle,
+                "body": m.body,
+                "attributes": {"ApproximateReceiveCount": m.receive_count.to_string()},
+            })
+        })
         .collect();
     let event: SqsEvent =
         serde_json::from_value(serde_json::json!({ "Records": records })).map_err(|e| format!("SQS event: {e}"))?;

@@ -80,13 +80,19 @@ pub struct PhaseMessage {
 impl KickMessage {
     /// Structural checks beyond JSON shape: what makes a kick meaningless.
     pub fn validate(&self) -> Result<(), String> {
-        if self.run_name.trim().is_empty() || self.run_name.len() > 200 {
+        if self.run_name.trim().is_empty() || self.run_name.chars().count() > 200 {
             return Err("run_name must be 1–200 characters".into());
         }
         if self.sources.is_empty() || self.sources.len() > 20 {
             return Err("sources must list 1–20 files".into());
         }
+        if self.run_name.contains('\0') {
+            return Err("run_name contains a NUL character".into());
+        }
         for s in &self.sources {
+            if s.uri.contains('\0') {
+                return Err("a source uri contains a NUL character".into());
+            }
             if !(s.uri.starts_with("file://") || s.uri.starts_with("s3://")) {
                 return Err(format!("source uri must be file:// or s3://: {}", s.uri));
             }
@@ -175,6 +181,44 @@ pub async fn handle(ctx: &PipelineContext, phase: Phase, body: &str) -> Result<H
         Phase::Publish => publish(ctx, run_id).await,
     };
     finish(ctx, run_id, phase, result).await
+}
+
+/// The run a phase message (kick or later) belongs to, read leniently: a message can be poison
+/// for its phase and still name its run.
+pub fn run_id_of(body: &str) -> Option<Uuid> {
+    let v: serde_json::Value = serde_json::from_str(body).ok()?;
+    Uuid::parse_str(v.get("run_id")?.as_str()?).ok()
+}
+
+/// A phase message exhausted its deliveries (it is in the phase's dead-letter queue): the run
+/// it names is failed with the reason, its phase marked failed and its channel told, so no run
+/// stays `running` forever. Returns the failed run, if the message named one. Idempotent: a
+/// run that already ended keeps its outcome.
+pub async fn dead_lettered(
+    ctx: &PipelineContext,
+    phase: Phase,
+    body: &str,
+    reason: &str,
+) -> Result<Option<Uuid>, String> {
+    let Some(run_id) = run_id_of(body) else {
+        tracing::error!(phase = phase.as_str(), %reason, "dead-lettered message names no run");
+        return Ok(None);
+    };
+    let reason = format!("{} message dead-lettered: {}", phase.as_str(), reason.replace('\0', "\\u0000"));
+    let reason: String = reason.chars().take(1000).collect();
+    let failed = ctx.store.fail_dead_lettered_run(run_id, phase.as_str(), &reason).await.map_err(|e| e.to_string())?;
+    if failed {
+        tracing::error!(%run_id, phase = phase.as_str(), %reason, "run failed: its message was dead-lettered");
+        let channel = format!("runs:{run_id}");
+        ctx.notifier
+            .publish(
+                &channel,
+                &json!({"type": "run.progress", "run_id": run_id, "phase": phase.as_str(), "status": "failed", "reason": reason}),
+            )
+            .await;
+        ctx.notifier.publish(&channel, &json!({"type": "run.completed", "run_id": run_id, "status": "fail"})).await;
+    }
+    Ok(Some(run_id))
 }
 
 async fn progress_started(ctx: &PipelineContext, run_id: Uuid, phase: Phase) {

@@ -56,11 +56,12 @@ impl LocalQueues {
                     }
                     Err(e) if receives >= max_receives => {
                         tracing::error!(phase = d.phase.as_str(), error = %e, "message moved to the dead-letter list");
-                        dead.lock().expect("dead letters").push(DeadLetter {
-                            phase: d.phase,
-                            body: d.body,
-                            reason: e.to_string(),
-                        });
+                        let reason = e.to_string();
+                        // The DLQ side: the run the message names fails with the reason.
+                        if let Err(err) = chain::dead_lettered(&ctx, d.phase, &d.body, &reason).await {
+                            tracing::error!(error = %err, "dead-lettered run not failed");
+                        }
+                        dead.lock().expect("dead letters").push(DeadLetter { phase: d.phase, body: d.body, reason });
                     }
                     Err(e) => {
                         let delay = if matches!(e, HandleError::Poison(_)) { Duration::ZERO } else { retry_delay };

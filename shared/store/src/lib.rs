@@ -55,6 +55,8 @@ pub static MIGRATOR: sqlx::migrate::Migrator = sqlx::migrate!("../../migrations"
 #[derive(Clone, Debug)]
 pub struct Store {
     pool: PgPool,
+    /// Bumped by every world build this process activates (read caches drop their answers).
+    generation: std::sync::Arc<std::sync::atomic::AtomicU64>,
 }
 
 /// Pool settings; `acquire_timeout` bounds how long a request waits for a dead database.
@@ -81,11 +83,20 @@ impl Store {
             .acquire_timeout(settings.acquire_timeout)
             .test_before_acquire(true)
             .connect_lazy_with(options);
-        Ok(Store { pool })
+        Ok(Store::from_pool(pool))
     }
 
     pub fn from_pool(pool: PgPool) -> Store {
-        Store { pool }
+        Store { pool, generation: Default::default() }
+    }
+
+    /// How many world builds were activated through this store (and its clones) so far.
+    pub fn activation_generation(&self) -> u64 {
+        self.generation.load(std::sync::atomic::Ordering::Acquire)
+    }
+
+    pub(crate) fn bump_generation(&self) {
+        self.generation.fetch_add(1, std::sync::atomic::Ordering::AcqRel);
     }
 
     pub fn pool(&self) -> &PgPool {

@@ -39,6 +39,34 @@ pub struct RunRow {
     pub notes: Option<String>,
 }
 
+/// Limits on queued and running runs (issue 9).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct RunLimits {
+    pub per_user: u32,
+    pub global: u32,
+    pub stale_secs: u64,
+}
+
+impl Default for RunLimits {
+    fn default() -> Self {
+        RunLimits { per_user: 2, global: 4, stale_secs: 3600 }
+    }
+}
+
+/// What [`Store::queue_run_limited`] did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum QueueOutcome {
+    Queued,
+    /// The caller already has this many runs queued or running.
+    UserLimit {
+        active: i64,
+    },
+    /// Everyone together has this many.
+    GlobalLimit {
+        active: i64,
+    },
+}
+
 /// What a phase found when it tried to start: the idempotency check on (run_id, phase).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PhaseStart {
@@ -77,6 +105,49 @@ impl Store {
         Ok(())
     }
 
+    /// Records a run accepted by the API (as [`Store::queue_run`]) unless the caller already has
+    /// `per_user` or everyone together `global` runs queued or running (runs started more than
+    /// `stale_secs` ago no longer count: a crashed run cannot block starting runs forever).
+    /// Serialised by a transaction-scoped advisory lock, so concurrent starts cannot overshoot.
+    pub async fn queue_run_limited(
+        &self,
+        run_id: Uuid,
+        run_name: &str,
+        seed: Option<i64>,
+        requested_by: Option<Uuid>,
+        limits: RunLimits,
+    ) -> Result<QueueOutcome> {
+        let mut tx = self.pool().begin().await?;
+        sqlx::query("SELECT pg_advisory_xact_lock(hashtext('exomaps.run_limits'))").execute(&mut *tx).await?;
+        let (mine, all): (i64, i64) = sqlx::query_as(
+            "SELECT count(*) FILTER (WHERE requested_by IS NOT DISTINCT FROM $1 AND $1 IS NOT NULL), count(*)
+             FROM stg_data.ingest_runs
+             WHERE status IN ('queued', 'running') AND started_at > now() - make_interval(secs => $2)",
+        )
+        .bind(requested_by)
+        .bind(limits.stale_secs as f64)
+        .fetch_one(&mut *tx)
+        .await?;
+        if requested_by.is_some() && mine >= i64::from(limits.per_user) {
+            return Ok(QueueOutcome::UserLimit { active: mine });
+        }
+        if all >= i64::from(limits.global) {
+            return Ok(QueueOutcome::GlobalLimit { active: all });
+        }
+        sqlx::query(
+            "INSERT INTO stg_data.ingest_runs (run_id, run_name, status, seed, requested_by)
+             VALUES ($1, $2, 'queued', $3, $4) ON CONFLICT (run_id) DO NOTHING",
+        )
+        .bind(run_id)
+        .bind(run_name)
+        .bind(seed)
+        .bind(requested_by)
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(QueueOutcome::Queued)
+    }
+
     pub async fn finish_run(&self, run_id: Uuid, status: RunStatus, failure_reason: Option<&str>) -> Result<()> {
         sqlx::query(
             "UPDATE stg_data.ingest_runs SET status = $2, failure_reason = $3, finished_at = now() WHERE run_id = $1",
@@ -87,6 +158,40 @@ impl Store {
         .execute(self.pool())
         .await?;
         Ok(())
+    }
+
+    /// Fails a run whose `phase` message was dead-lettered, with `reason`, unless it already
+    /// ended (pass/warn/fail). A run the dead message never got to create is recorded as failed.
+    /// The phase row, when there is one, is marked failed with the same reason. True when the
+    /// run was failed now.
+    pub async fn fail_dead_lettered_run(&self, run_id: Uuid, phase: &str, reason: &str) -> Result<bool> {
+        let mut tx = self.pool().begin().await?;
+        let changed = sqlx::query(
+            "INSERT INTO stg_data.ingest_runs (run_id, run_name, status, failure_reason, finished_at)
+             VALUES ($1, 'dead-lettered run', 'fail', $2, now())
+             ON CONFLICT (run_id) DO UPDATE SET status = 'fail', failure_reason = EXCLUDED.failure_reason,
+                 finished_at = now()
+             WHERE ingest_runs.status IN ('queued', 'running')",
+        )
+        .bind(run_id)
+        .bind(reason)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected()
+            > 0;
+        if changed {
+            sqlx::query(
+                "UPDATE stg_data.run_phases SET status = 'failed', error = $3, finished_at = now()
+                 WHERE run_id = $1 AND phase = $2 AND status <> 'done'",
+            )
+            .bind(run_id)
+            .bind(phase)
+            .bind(reason)
+            .execute(&mut *tx)
+            .await?;
+        }
+        tx.commit().await?;
+        Ok(changed)
     }
 
     pub async fn run(&self, run_id: Uuid) -> Result<Option<RunRow>> {

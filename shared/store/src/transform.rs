@@ -35,6 +35,7 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;
+        self.bump_generation();
         Ok(())
     }
 }

@@ -122,7 +122,16 @@ pub async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Calle
         Err(e) => return Err(e),
     };
     match token::verify(&state.config().auth, &keys, token) {
-        Ok(v) => Ok(Caller::from_subject(v.subject, via)),
+        Ok(v) => {
+            // A token of an ended session (logout, refresh reuse, disabled user) is refused.
+            if let Some(sid) = v.subject.session
+                && !state.session_live(sid).await?
+            {
+                tracing::info!(reason = "session_ended", "access token refused");
+                return Err(invalid_token());
+            }
+            Ok(Caller::from_subject(v.subject, via))
+        }
         Err(r) => {
             tracing::info!(reason = r.reason(), "access token refused");
             Err(invalid_token())

@@ -36,7 +36,11 @@ pub enum Mode {
 
 #[derive(Deserialize, utoipa::ToSchema)]
 pub struct LoginBody {
+    /// 1–128 characters, not only white space (it is trimmed).
+    #[schema(min_length = 1, max_length = 128, pattern = "[^\\s\\u0085]")]
     username: String,
+    /// At most 1024 bytes (256 characters always fit).
+    #[schema(min_length = 1, max_length = 256)]
     password: String,
     #[serde(default)]
     mode: Mode,
@@ -168,7 +172,7 @@ pub(crate) fn token_response(
 pub async fn login(state: AppState, req: ApiRequest) -> Result<ApiResponse, ApiError> {
     let body: LoginBody = req.json_body(MAX_AUTH_BODY)?;
     let username = body.username.trim();
-    if username.is_empty() || username.len() > 128 {
+    if username.is_empty() || username.chars().count() > 128 {
         return Err(ApiError::bad_request("username must be 1 to 128 characters"));
     }
     if body.password.is_empty() || body.password.len() > password::MAX_PASSWORD_BYTES {
@@ -284,10 +288,12 @@ pub async fn logout(state: AppState, req: ApiRequest) -> Result<ApiResponse, Api
             _ => None,
         },
     };
-    if let Some(f) = family
-        && store.revoke_refresh_family(f, "logout").await?
-    {
-        tracing::info!(family_id = %f, "signed out");
+    if let Some(f) = family {
+        if store.revoke_refresh_family(f, "logout").await? {
+            tracing::info!(family_id = %f, "signed out");
+        }
+        // Its access tokens stop working here at once (elsewhere within the session check TTL).
+        state.forget_session(f);
     }
     let mut res = ok_json(&LoggedOut { logged_out: true });
     for c in cookies::clear() {

@@ -32,6 +32,13 @@ pub async fn health(state: AppState, req: ApiRequest) -> Result<ApiResponse, Api
     let persona = req.caller.persona.key();
     let db_status = match state.store_opt() {
         None => DbStatus { configured: false, connected: false, message: "DB not configured", detail: None },
+        // Known down: answer at once; the background probe clears it when the database is back.
+        Some(_) if state.db_known_down() => DbStatus {
+            configured: true,
+            connected: false,
+            message: "Database not available",
+            detail: privileged.then(|| "known down; probing in the background".to_string()),
+        },
         Some(store) => match tokio::time::timeout(Duration::from_secs(5), store.ping()).await {
             Ok(Ok(())) => DbStatus { configured: true, connected: true, message: "Connected", detail: None },
             Ok(Err(e)) => DbStatus {

@@ -55,6 +55,10 @@ pub async fn get_persona(_state: AppState, req: ApiRequest) -> Result<ApiRespons
 
 #[derive(Deserialize, utoipa::ToSchema)]
 pub struct SwitchBody {
+    /// A persona key.
+    #[schema(
+        pattern = "^(admin|sim_owner|general_user|data_curator|science_analyst|ops_engineer|narrative_curator|observer_guest)$"
+    )]
     persona: String,
 }
 

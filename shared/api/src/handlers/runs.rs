@@ -8,7 +8,7 @@ use chrono::{DateTime, Utc};
 use exomaps_pipeline::chain::{KickMessage, Phase};
 use exomaps_pipeline::{Family, SourceSpec, file_path, sources_in};
 use exomaps_store::reports::{ManifestRow, PhaseRow, QuarantineRow, SummaryRow};
-use exomaps_store::runs::RunRow;
+use exomaps_store::runs::{QueueOutcome, RunRow};
 use http::StatusCode;
 use serde::{Deserialize, Serialize};
 use uuid::Uuid;
@@ -34,9 +34,29 @@ pub struct SourceInput {
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct StartRun {
+    /// 1–200 characters, not only white space.
+    #[schema(min_length = 1, max_length = 200, pattern = "[^\\s\\u0085]")]
     run_name: Option<String>,
+    /// At most 20; none or empty: every source of the server's sources folder.
+    #[schema(max_items = 20)]
     sources: Option<Vec<SourceInput>>,
+    /// A whole number (`7.0` is accepted as 7, as JSON Schema's `integer` allows).
+    #[serde(default, deserialize_with = "whole_number")]
+    #[schema(value_type = Option<i64>, format = Int64)]
     seed: Option<i64>,
+}
+
+/// JSON Schema's `integer`: any number with a zero fractional part, within int64.
+fn whole_number<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error> {
+    use serde::de::Error;
+    let Some(n) = Option::<serde_json::Number>::deserialize(d)? else { return Ok(None) };
+    if let Some(i) = n.as_i64() {
+        return Ok(Some(i));
+    }
+    match n.as_f64() {
+        Some(f) if f.fract() == 0.0 && (-(2f64.powi(63))..2f64.powi(63)).contains(&f) => Ok(Some(f as i64)),
+        _ => Err(D::Error::custom(format!("seed must be a whole number within int64, not {n}"))),
+    }
 }
 
 /// Resolves the requested sources; `file://` sources must stay inside the sources folder (a
@@ -94,7 +114,26 @@ pub async fn start(state: AppState, req: ApiRequest) -> Result<ApiResponse, ApiE
     };
     kick.validate().map_err(ApiError::bad_request)?;
     let queues = state.queues()?;
-    state.store()?.queue_run(run_id, &kick.run_name, kick.seed).await?;
+    let cfg = state.config();
+    let outcome =
+        state.store()?.queue_run_limited(run_id, &kick.run_name, kick.seed, req.caller.user_id, cfg.run_limits).await?;
+    let (scope, active, max) = match outcome {
+        QueueOutcome::Queued => ("", 0, 0),
+        QueueOutcome::UserLimit { active } => ("you have", active, cfg.run_limits.per_user),
+        QueueOutcome::GlobalLimit { active } => ("the server has", active, cfg.run_limits.global),
+    };
+    if !scope.is_empty() {
+        let secs = cfg.run_retry_after_secs;
+        return Err(ApiError::new(
+            StatusCode::TOO_MANY_REQUESTS,
+            "too_many_runs",
+            format!("{scope} {active} pipeline runs queued or running (limit {max}); try again later"),
+        )
+        .with("active_runs", active)
+        .with("limit", max)
+        .with("retry_after", secs)
+        .with_header(http::header::RETRY_AFTER, http::HeaderValue::from(secs)));
+    }
     let message = serde_json::to_string(&kick).map_err(|_| ApiError::internal())?;
     queues.send(Phase::Ingest, message).await.map_err(|e| {
         tracing::error!(error = %e, "kick message not sent");

@@ -1,11 +1,12 @@
 //! `GET /api/world/systems`, `/xyz` and `/full` (DOMAIN.md §2.3–2.5): the systems of the
 //! active world build within scope, nearest first, paged with true totals.
 
-use crate::request::{ApiRequest, ApiResponse, ok_json};
+use crate::request::{ApiRequest, ApiResponse};
 use crate::{ApiError, AppState};
+use bytes::Bytes;
 use exomaps_store::world::{SystemRow, WorldBuildRow};
-use http::{HeaderValue, StatusCode, header};
 use serde::Serialize;
+use std::future::Future;
 
 /// Paging of one listing: defaults and upper bounds per route.
 struct Paging {
@@ -68,8 +69,24 @@ async fn page<T: Serialize>(
     })
 }
 
-async fn active_build(state: &AppState) -> Result<Option<WorldBuildRow>, ApiError> {
-    Ok(state.store()?.active_world_build().await?)
+/// Serves the answer under `key` from the world read cache (`crate::cache`), building it with
+/// `make` for the active build on a miss. The key gets the caller's persona and redaction (the
+/// answers name the persona).
+async fn serve_cached<F, Fut>(state: &AppState, req: &ApiRequest, key: String, make: F) -> Result<ApiResponse, ApiError>
+where
+    F: FnOnce(Option<WorldBuildRow>) -> Fut,
+    Fut: Future<Output = Result<Bytes, ApiError>>,
+{
+    let cache = state.world_cache();
+    let build = cache.active_build(state).await?;
+    let id = build.as_ref().map(|b| b.world_build_id);
+    let key = format!("{key}|{}|{}", req.caller.persona.key(), req.redacted);
+    let entry = cache.get_or_build(state, id, &key, || make(build)).await?;
+    Ok(crate::cache::respond(req, &entry))
+}
+
+fn to_bytes(v: &impl Serialize) -> Result<Bytes, ApiError> {
+    serde_json::to_vec(v).map(Bytes::from).map_err(|_| ApiError::internal())
 }
 
 /// `confidence_bound` (the distance uncertainty in pc, `null` when unknown) is redacted —
@@ -88,16 +105,20 @@ struct SystemSummary {
 }
 
 pub async fn systems(state: AppState, req: ApiRequest) -> Result<ApiResponse, ApiError> {
-    let p = paging(&req, 500, 5000)?;
-    let build = active_build(&state).await?;
-    let env = page(&state, &req, build.as_ref(), p, |r| SystemSummary {
-        source: source_of(&r),
-        confidence_bound: confidence_bound(&req, &r),
-        main_id: r.main_id,
-        distance_ly: r.distance_ly,
+    let (state, req) = (&state, &req);
+    let p = paging(req, 500, 5000)?;
+    let key = format!("systems|{}|{}", p.limit, p.offset);
+    serve_cached(state, req, key, |build| async move {
+        let env = page(state, req, build.as_ref(), p, |r| SystemSummary {
+            source: source_of(&r),
+            confidence_bound: confidence_bound(req, &r),
+            main_id: r.main_id,
+            distance_ly: r.distance_ly,
+        })
+        .await?;
+        to_bytes(&env)
     })
-    .await?;
-    Ok(ok_json(&env))
+    .await
 }
 
 #[derive(Serialize)]
@@ -114,20 +135,24 @@ struct SystemXyz {
 }
 
 pub async fn systems_xyz(state: AppState, req: ApiRequest) -> Result<ApiResponse, ApiError> {
-    let p = paging(&req, 2000, 20000)?;
-    let build = active_build(&state).await?;
-    let env = page(&state, &req, build.as_ref(), p, |r| SystemXyz {
-        source: source_of(&r),
-        confidence_bound: confidence_bound(&req, &r),
-        x_pc: r.x_pc,
-        y_pc: r.y_pc,
-        z_pc: r.z_pc,
-        distance_ly: r.distance_ly,
-        main_id: r.main_id,
-        distance_source: r.distance_source,
+    let (state, req) = (&state, &req);
+    let p = paging(req, 2000, 20000)?;
+    let key = format!("xyz|{}|{}", p.limit, p.offset);
+    serve_cached(state, req, key, |build| async move {
+        let env = page(state, req, build.as_ref(), p, |r| SystemXyz {
+            source: source_of(&r),
+            confidence_bound: confidence_bound(req, &r),
+            x_pc: r.x_pc,
+            y_pc: r.y_pc,
+            z_pc: r.z_pc,
+            distance_ly: r.distance_ly,
+            main_id: r.main_id,
+            distance_source: r.distance_source,
+        })
+        .await?;
+        to_bytes(&env)
     })
-    .await?;
-    Ok(ok_json(&env))
+    .await
 }
 
 #[derive(Serialize)]
@@ -160,63 +185,56 @@ struct SystemFull {
 }
 
 /// The map payload: every system in scope with its class, planet counts (observed and
-/// inferred) and group (the SPA itself loads the compact binary asset instead). Cached by the world build: `ETag` changes when a new build is activated.
+/// inferred) and group (the SPA itself loads the compact binary asset instead). Served from the
+/// world read cache: a strong `ETag` per answer, 304 on `If-None-Match`.
 pub async fn systems_full(state: AppState, req: ApiRequest) -> Result<ApiResponse, ApiError> {
-    let p = paging(&req, 20000, 20000)?;
-    // One read of the active build serves both the ETag and the page, so they always agree.
-    let build = active_build(&state).await?;
-    let etag = match &build {
-        Some(b) => format!("\"wb-{}-{}-{}-{}\"", b.world_build_id, p.limit, p.offset, req.caller.persona.key()),
-        None => "\"wb-none\"".to_string(),
-    };
-    if req.header("if-none-match") == Some(etag.as_str()) {
-        let mut res = http::Response::new(bytes::Bytes::new());
-        *res.status_mut() = StatusCode::NOT_MODIFIED;
-        res.headers_mut().insert(header::ETAG, HeaderValue::from_str(&etag).map_err(|_| ApiError::internal())?);
-        return Ok(res);
-    }
-    let env = page(&state, &req, build.as_ref(), p, |r| SystemFull {
-        confidence: source_of(&r),
-        main_id: r.main_id,
-        x: r.x_pc,
-        y: r.y_pc,
-        z: r.z_pc,
-        distance_ly: r.distance_ly,
-        spectral_class: r.spectral_class,
-        spectral_type: r.spectral_type,
-        teff: r.teff_k,
-        luminosity: r.luminosity_lsun,
-        multiplicity: r.multiplicity,
-        planet_count: (r.observed_planets + r.inferred_planets) as i64,
-        observed_planet_count: r.observed_planets as i64,
-        inferred_planet_count: r.inferred_planets as i64,
-        companions: Vec::new(),
-        system_group: r.system_group,
-        group_hierarchy: None,
+    let (state, req) = (&state, &req);
+    let p = paging(req, 20000, 20000)?;
+    let key = format!("full|{}|{}", p.limit, p.offset);
+    serve_cached(state, req, key, |build| async move {
+        let env = page(state, req, build.as_ref(), p, |r| SystemFull {
+            confidence: source_of(&r),
+            main_id: r.main_id,
+            x: r.x_pc,
+            y: r.y_pc,
+            z: r.z_pc,
+            distance_ly: r.distance_ly,
+            spectral_class: r.spectral_class,
+            spectral_type: r.spectral_type,
+            teff: r.teff_k,
+            luminosity: r.luminosity_lsun,
+            multiplicity: r.multiplicity,
+            planet_count: (r.observed_planets + r.inferred_planets) as i64,
+            observed_planet_count: r.observed_planets as i64,
+            inferred_planet_count: r.inferred_planets as i64,
+            companions: Vec::new(),
+            system_group: r.system_group,
+            group_hierarchy: None,
+        })
+        .await?;
+        to_bytes(&env)
     })
-    .await?;
-    let mut res = ok_json(&env);
-    let h = res.headers_mut();
-    h.insert(header::ETAG, HeaderValue::from_str(&etag).map_err(|_| ApiError::internal())?);
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("public, max-age=60"));
-    Ok(res)
+    .await
 }
 
 /// `GET /api/world/confidence` (DOMAIN.md §2.6): in-scope systems by distance uncertainty.
 /// Catalogue distances carry no σ: their uncertainty is `null` with flag `unknown`, never 0.
 pub async fn confidence(state: AppState, req: ApiRequest) -> Result<ApiResponse, ApiError> {
-    let build = active_build(&state).await?;
-    let rows = match &build {
-        Some(b) => state.store()?.confidence_rows(b.world_build_id).await?,
-        None => Vec::new(),
-    };
-    let unknown = rows.iter().filter(|r| r.uncertainty_pc.is_none()).count();
-    Ok(ok_json(&serde_json::json!({
-        "confidence_data": rows,
-        "total_count": rows.len(),
-        "unknown_uncertainty_count": unknown,
-        "high_uncertainty_threshold_pc": 2.0,
-        "world_build_id": build.as_ref().map(|b| b.world_build_id),
-        "persona": req.caller.persona.key(),
-    })))
+    let (state, req) = (&state, &req);
+    serve_cached(state, req, "confidence".into(), |build| async move {
+        let rows = match &build {
+            Some(b) => state.store()?.confidence_rows(b.world_build_id).await?,
+            None => Vec::new(),
+        };
+        let unknown = rows.iter().filter(|r| r.uncertainty_pc.is_none()).count();
+        to_bytes(&serde_json::json!({
+            "confidence_data": rows,
+            "total_count": rows.len(),
+            "unknown_uncertainty_count": unknown,
+            "high_uncertainty_threshold_pc": 2.0,
+            "world_build_id": build.as_ref().map(|b| b.world_build_id),
+            "persona": req.caller.persona.key(),
+        }))
+    })
+    .await
 }
