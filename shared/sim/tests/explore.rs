@@ -44,3 +44,41 @@ fn explore_synthetic() {
     }
     eprintln!("json bytes {}", serde_json::to_vec(&st).unwrap().len());
 }
+
+#[test]
+#[ignore]
+fn explore_perc() {
+    let w = common::uniform_ball(6000, 57.7, 21);
+    let r = 3679;
+    let p = Params {
+        ship_speed_milli_c: 500,
+        ship_range_mly: r,
+        launch_interval_ticks: 4,
+        launch_min_population: 20_000,
+        launch_min_tech: 0,
+        ships_per_launch: 50,
+        colonists_per_ship: 1_000,
+        ship_loss_permille: 0,
+        start_population: 1_000_000,
+        growth_permille: 100,
+        trade_range_mly: 0,
+        split_ppm: 0,
+        discovery_ppm: 0,
+        breakthrough_ppm: 0,
+        disaster_ppm: 0,
+        conflict_ppm: 0,
+        ..Params::default()
+    };
+    let (mut s, _) = init(&w, &p, 21, 56);
+    let ev = run(&w, &p, &mut s, 700);
+    let nb = w.neighbours(r);
+    for x in [1571u32, 3220, 3976] {
+        eprintln!("{x}: nbrs {:?}", nb.lists[x as usize]);
+        for &(y, _) in &nb.lists[x as usize] {
+            eprintln!("   {y}: {:?}", s.settlements.get(&y));
+        }
+    }
+    for e in ev.iter().filter(|e| e.kind() != "tick.advanced").take(60) {
+        eprintln!("{e:?}");
+    }
+}
