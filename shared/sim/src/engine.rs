@@ -264,7 +264,7 @@ fn maybe_split(t: &mut Tick, state: &mut SimState, sys: SysIdx) {
     let mut rng = Stream::new(state.seed, t.tick, sys as u64, "faction-name");
     let base = format!(
         "{} {}",
-        t.world.systems[sys as usize].name,
+        display_name(&t.world.systems[sys as usize].name),
         FACTION_SUFFIXES[rng.below(FACTION_SUFFIXES.len() as u64) as usize]
     );
     let taken = |n: &str| state.factions.values().any(|f| f.name == n);
@@ -282,6 +282,17 @@ fn maybe_split(t: &mut Tick, state: &mut SimState, sys: SysIdx) {
         systems: members,
     };
     t.emit(state, body);
+}
+
+/// A star's name without SIMBAD's catalogue prefixes (`NAME `, `* `, `V* `).
+pub fn display_name(name: &str) -> &str {
+    let mut n = name.trim();
+    for prefix in ["NAME ", "* ", "V* "] {
+        if let Some(rest) = n.strip_prefix(prefix) {
+            n = rest.trim_start();
+        }
+    }
+    n
 }
 
 fn launches(t: &mut Tick, state: &mut SimState, dense: &mut Option<Dense>) {

@@ -35,7 +35,11 @@ fn two_thousand_ticks_from_sol_on_the_real_world() {
         for e in &events {
             if let EventBody::FactionSplit { name, capital, systems, .. } = &e.body {
                 // Named after its new capital, a real star.
-                assert!(name.starts_with(&w.systems[*capital as usize].name), "{name}");
+                assert!(
+                    name.starts_with(exomaps_sim::engine::display_name(&w.systems[*capital as usize].name)),
+                    "{name}"
+                );
+                assert!(!name.starts_with("NAME ") && !name.starts_with("* "), "{name}");
                 assert!(systems.contains(capital));
                 splits.push((seed, e.tick, name.clone()));
             }
@@ -43,5 +47,6 @@ fn two_thousand_ticks_from_sol_on_the_real_world() {
         eprintln!("seed {seed}: {:?}", s.summary());
     }
     eprintln!("splits: {splits:?}");
-    assert!(!splits.is_empty(), "no faction split in 12 seeds × 2,000 ticks");
+    let seeds_with_splits: BTreeSet<u64> = splits.iter().map(|s| s.0).collect();
+    assert!(seeds_with_splits.len() >= 3, "faction splits in only {seeds_with_splits:?} of 12 seeds");
 }

@@ -5,9 +5,7 @@ mod common;
 
 use std::collections::BTreeMap;
 
-use exomaps_sim::{
-    Event, EventBody, Params, SimState, SysIdx, init, lag_ticks, observer_view, run, step,
-};
+use exomaps_sim::{Event, EventBody, Params, SimState, SysIdx, init, lag_ticks, observer_view, run, step};
 
 #[test]
 fn landis_colonies_launch_once_or_never() {
@@ -126,7 +124,8 @@ fn the_observer_sees_each_system_as_it_was_light_travel_time_ago() {
         events.extend(step(&w, &p, &mut s));
         states.push(s.clone());
     }
-    let ever: std::collections::BTreeSet<SysIdx> = states.iter().flat_map(|st| st.settlements.keys().copied()).collect();
+    let ever: std::collections::BTreeSet<SysIdx> =
+        states.iter().flat_map(|st| st.settlements.keys().copied()).collect();
     assert!(ever.len() > 10);
     for observer in [sol, *ever.iter().last().unwrap()] {
         for at in [120u64, 300] {
@@ -137,7 +136,8 @@ fn the_observer_sees_each_system_as_it_was_light_travel_time_ago() {
                 let then = at.checked_sub(lag).map(|t| &states[t as usize]);
                 match then.and_then(|st| st.settlements.get(&sys)) {
                     Some(x) => {
-                        let o = seen.get(&sys).unwrap_or_else(|| panic!("{sys} missing from {observer}'s view at {at}"));
+                        let o =
+                            seen.get(&sys).unwrap_or_else(|| panic!("{sys} missing from {observer}'s view at {at}"));
                         assert_eq!((o.as_of_tick, o.population, o.faction), (at - lag, x.population, x.faction));
                     }
                     None => assert!(!seen.contains_key(&sys), "{sys} seen from {observer} before its light arrived"),

@@ -213,4 +213,3 @@ pub fn check_causality(w: &World, p: &Params, events: &[Event]) -> usize {
     }
     late_news
 }
-
