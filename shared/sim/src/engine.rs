@@ -17,7 +17,7 @@
 //! Every decision is applied as soon as it is taken (two ships arriving at one system in one
 //! tick: the first founds, the second finds it settled).
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 
@@ -33,6 +33,8 @@ const MULT_PERMILLE: [u64; 21] = [
     17000, 20000,
 ];
 const TECH_MAX_MILLI: u32 = 20_000;
+/// Technology a colony keeps at least (level 3: break-even production), unless its ship had less.
+const COLONY_TECH_FLOOR_MILLI: u32 = 3_000;
 /// Trade routes one settlement keeps at most.
 pub const MAX_PARTNERS: usize = 8;
 /// The nearest systems within trade range a settlement considers for a new route.
@@ -262,7 +264,7 @@ fn maybe_split(t: &mut Tick, state: &mut SimState, sys: SysIdx) {
     let mut rng = Stream::new(state.seed, t.tick, sys as u64, "faction-name");
     let base = format!(
         "{} {}",
-        t.world.systems[sys as usize].name,
+        display_name(&t.world.systems[sys as usize].name),
         FACTION_SUFFIXES[rng.below(FACTION_SUFFIXES.len() as u64) as usize]
     );
     let taken = |n: &str| state.factions.values().any(|f| f.name == n);
@@ -280,6 +282,17 @@ fn maybe_split(t: &mut Tick, state: &mut SimState, sys: SysIdx) {
         systems: members,
     };
     t.emit(state, body);
+}
+
+/// A star's name without SIMBAD's catalogue prefixes (`NAME `, `* `, `V* `).
+pub fn display_name(name: &str) -> &str {
+    let mut n = name.trim();
+    for prefix in ["NAME ", "* ", "V* "] {
+        if let Some(rest) = n.strip_prefix(prefix) {
+            n = rest.trim_start();
+        }
+    }
+    n
 }
 
 fn launches(t: &mut Tick, state: &mut SimState, dense: &mut Option<Dense>) {
@@ -307,7 +320,7 @@ fn launches(t: &mut Tick, state: &mut SimState, dense: &mut Option<Dense>) {
     let dn = dense.get_or_insert_with(|| Dense::new(world, state));
     let nb = world.neighbours(p.ship_range_mly);
     // Ships in flight as (target, origin, departure), sorted; built when first needed.
-    let mut inbound: Option<Vec<(SysIdx, SysIdx, u64)>> = None;
+    let mut inbound: Option<Vec<(SysIdx, SysIdx, u64, u64)>> = None;
     for s in launchers {
         let (pop, faction) = {
             let x = &state.settlements[&s];
@@ -324,16 +337,21 @@ fn launches(t: &mut Tick, state: &mut SimState, dense: &mut Option<Dense>) {
                 continue;
             }
             let ib = inbound.get_or_insert_with(|| {
-                let mut v: Vec<(SysIdx, SysIdx, u64)> =
-                    state.ships.values().map(|sh| (sh.to, sh.from, sh.depart_tick)).collect();
+                let mut v: Vec<(SysIdx, SysIdx, u64, u64)> = state
+                    .ships
+                    .values()
+                    .map(|sh| (sh.to, sh.from, sh.depart_tick, u64::MAX))
+                    .chain(state.wakes.values().map(|sh| (sh.to, sh.from, sh.depart_tick, sh.arrive_tick)))
+                    .collect();
                 v.sort_unstable();
                 v
             });
+            // Targeted, as far as it knows: it has heard of the launch, not yet of the outcome.
             let first = ib.partition_point(|e| e.0 < c);
-            let targeted = ib[first..]
-                .iter()
-                .take_while(|e| e.0 == c)
-                .any(|&(_, from, dep)| dep + lag_ticks(world.distance_mly(s, from)) <= tick);
+            let targeted = ib[first..].iter().take_while(|e| e.0 == c).any(|&(_, from, dep, end)| {
+                dep + lag_ticks(world.distance_mly(s, from)) <= tick
+                    && (end == u64::MAX || end.saturating_add(lag_ticks(d)) > tick)
+            });
             if targeted {
                 continue;
             }
@@ -368,8 +386,9 @@ fn launches(t: &mut Tick, state: &mut SimState, dense: &mut Option<Dense>) {
             t.emit(state, body);
             dn.population[s as usize] = state.settlements[&s].population;
             if let Some(ib) = inbound.as_mut() {
-                let at = ib.partition_point(|e| *e < (c, s, tick));
-                ib.insert(at, (c, s, tick));
+                let e = (c, s, tick, u64::MAX);
+                let at = ib.partition_point(|x| *x < e);
+                ib.insert(at, e);
             }
         }
     }
@@ -469,11 +488,12 @@ fn new_settlement(system: SysIdx, population: u64, faction: u32, tick: u64, pare
 fn advance(world: &World, p: &Params, state: &mut SimState) {
     // Economy.
     for s in state.settlements.values_mut() {
-        let base = s.population / 1000;
+        // Units: thousandths of DOMAIN.md's production unit (per 1,000 people), so a small
+        // colony's economy does not vanish in integer truncation.
         let mult = MULT_PERMILLE[(s.tech_level() as usize).min(20)];
         let rich = world.systems[s.system as usize].richness as u64;
-        s.production = base * mult / 1000 * rich / 1000;
-        s.consumption = base * p.consumption_permille as u64 / 1000;
+        s.production = s.population * mult / 1000 * rich / 1000;
+        s.consumption = s.population * p.consumption_permille as u64 / 1000;
         s.trade_balance = s.production as i64 - s.consumption as i64;
     }
     // Trade: surplus flows to the deficit along each route, in route order (on a dense copy of
@@ -549,6 +569,8 @@ pub fn apply(world: &World, params: &Params, state: &mut SimState, ev: &Event) {
     match &ev.body {
         EventBody::TickAdvanced => {
             state.tick = ev.tick;
+            let keep = lag_ticks(params.ship_range_mly);
+            state.wakes.retain(|_, w| w.arrive_tick + keep >= ev.tick);
             advance(world, params, state);
         }
         EventBody::Started { system, population, faction, faction_name } => {
@@ -593,10 +615,11 @@ pub fn apply(world: &World, params: &Params, state: &mut SimState, ev: &Event) {
             state.next_ship_id = state.next_ship_id.max(ship + 1);
         }
         EventBody::ColonyFounded { system, parent, ship, population, faction, colonizer } => {
-            let tech = state.ships.remove(ship).map_or(0, |s| s.tech_milli);
+            let tech = end_flight(state, *ship, ev.tick).map_or(0, |s| s.tech_milli);
             state.ruins.remove(system);
             let mut s = new_settlement(*system, *population, *faction, ev.tick, Some(*parent));
-            s.tech_milli = tech.saturating_sub(1000);
+            // A colony loses a level, but not below the break-even level its ship's kit holds.
+            s.tech_milli = tech.saturating_sub(1000).max(tech.min(COLONY_TECH_FLOOR_MILLI));
             s.colonizer = *colonizer;
             if let Some(f) = state.factions.get(faction) {
                 s.capital_mly = world.distance_mly(f.capital, *system);
@@ -604,7 +627,7 @@ pub fn apply(world: &World, params: &Params, state: &mut SimState, ev: &Event) {
             state.settlements.insert(*system, s);
         }
         EventBody::ShipLost { ship, .. } => {
-            state.ships.remove(ship);
+            end_flight(state, *ship, ev.tick);
         }
         EventBody::TradeRouteOpened { from, to } => {
             let key = ((*from).min(*to), (*from).max(*to));
@@ -677,6 +700,14 @@ pub fn apply(world: &World, params: &Params, state: &mut SimState, ev: &Event) {
             }
         }
     }
+}
+
+/// Ends a ship's flight: it leaves `ships` for `wakes` (ended at `tick`).
+fn end_flight(state: &mut SimState, ship: u64, tick: u64) -> Option<Ship> {
+    let mut s = state.ships.remove(&ship)?;
+    s.arrive_tick = tick;
+    state.wakes.insert(ship, s.clone());
+    Some(s)
 }
 
 /// Folds events (ascending by (tick, seq), all after the snapshot's tick) onto a snapshot.

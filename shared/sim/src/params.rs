@@ -107,10 +107,10 @@ impl Default for Params {
             trade_range_mly: 15_000,
             trade_min_population: 1_000_000,
             trade_interval_ticks: 20,
-            cohesion_loss_per_ly: 30,
+            cohesion_loss_per_ly: 40,
             split_cohesion_permille: 600,
-            split_ppm: 1_000,
-            split_min_distance_mly: 12_000,
+            split_ppm: 500,
+            split_min_distance_mly: 10_000,
             discovery_ppm: 5_000,
             breakthrough_ppm: 1_000,
             disaster_ppm: 500,
@@ -179,7 +179,11 @@ impl Params {
     /// Parses a scenario file (JSON): missing fields take the default scenario's values,
     /// unknown fields and out-of-range values are refused with a message naming the field.
     pub fn from_json(text: &str) -> Result<Params, String> {
-        let p: Params = serde_json::from_str(text).map_err(|e| format!("scenario file: {e}"))?;
+        let v: serde_json::Value = serde_json::from_str(text).map_err(|e| format!("scenario file: {e}"))?;
+        if !v.is_object() {
+            return Err("scenario file: expected a JSON object of parameters".into());
+        }
+        let p: Params = serde_json::from_value(v).map_err(|e| format!("scenario file: {e}"))?;
         p.validate()?;
         Ok(p)
     }

@@ -118,6 +118,11 @@ pub struct SimState {
     pub factions: BTreeMap<u32, Faction>,
     /// Abandoned systems.
     pub ruins: BTreeMap<SysIdx, Ruin>,
+    /// Ships that arrived (or were lost) recently, `arrive_tick` = the end: their launcher still
+    /// counts their target as taken until light brings the outcome home. Dropped once that news
+    /// can have reached anyone within ship range.
+    #[serde(default)]
+    pub wakes: BTreeMap<u64, Ship>,
     pub next_ship_id: u64,
     pub next_faction_id: u32,
 }
@@ -148,6 +153,7 @@ impl SimState {
             routes: BTreeMap::new(),
             factions: BTreeMap::new(),
             ruins: BTreeMap::new(),
+            wakes: BTreeMap::new(),
             next_ship_id: 1,
             next_faction_id: 1,
         }

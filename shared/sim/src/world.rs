@@ -141,11 +141,12 @@ impl World {
         self.systems.binary_search_by(|s| s.id.as_str().cmp(id)).ok().map(|i| i as SysIdx)
     }
 
-    /// Distance between two systems in milli-light-years (integer square root).
+    /// Distance between two systems in milli-light-years, rounded UP (so light lags and flight
+    /// times computed from it are never shorter than the true ones).
     pub fn distance_mly(&self, a: SysIdx, b: SysIdx) -> i64 {
         let (p, q) = (&self.systems[a as usize].pos_mly, &self.systems[b as usize].pos_mly);
         let d2: i128 = (0..3).map(|i| ((p[i] - q[i]) as i128).pow(2)).sum();
-        isqrt(d2 as u128) as i64
+        isqrt_ceil(d2 as u128) as i64
     }
 
     /// The neighbour lists within `range_mly` (computed once per world and range, then shared).
@@ -188,7 +189,7 @@ impl World {
                                 let q = &self.systems[j as usize].pos_mly;
                                 let d2: i128 = (0..3).map(|k| ((s.pos_mly[k] - q[k]) as i128).pow(2)).sum();
                                 if d2 <= r2 {
-                                    out.push((j, isqrt(d2 as u128) as i64));
+                                    out.push((j, isqrt_ceil(d2 as u128) as i64));
                                 }
                             }
                         }
@@ -212,6 +213,12 @@ pub fn lag_ticks(d_mly: i64) -> u64 {
 /// Flight time in ticks at `speed_milli_c` (at least one tick): ceil(distance / speed).
 pub fn travel_ticks(d_mly: i64, speed_milli_c: u32) -> u64 {
     ((d_mly.max(0) as u64) * 4).div_ceil(speed_milli_c.max(1) as u64).max(1)
+}
+
+/// Integer square root, rounded up.
+pub fn isqrt_ceil(n: u128) -> u128 {
+    let r = isqrt(n);
+    if r * r == n { r } else { r + 1 }
 }
 
 /// Integer square root (floor).

@@ -5,7 +5,9 @@
 use std::path::{Path, PathBuf};
 
 use exomaps_sim::rng::Stream;
-use exomaps_sim::{Event, EventBody, Params, SimState, SysIdx, SystemInput, World};
+use std::collections::BTreeMap;
+
+use exomaps_sim::{Event, EventBody, Params, SimState, SysIdx, SystemInput, World, lag_ticks};
 
 pub const LY_PER_PC: f64 = 3.261_563_777_167_433_6;
 
@@ -132,4 +134,82 @@ pub fn foundings(events: &[Event]) -> Vec<(u64, SysIdx, SysIdx)> {
             _ => None,
         })
         .collect()
+}
+
+/// Euclidean distance in light-years from the world's positions (independent of the engine's
+/// integer arithmetic).
+pub fn dist_ly(w: &World, a: SysIdx, b: SysIdx) -> f64 {
+    let (p, q) = (&w.systems[a as usize].pos_mly, &w.systems[b as usize].pos_mly);
+    ((0..3).map(|i| ((p[i] - q[i]) as f64).powi(2)).sum::<f64>()).sqrt() / 1000.0
+}
+
+/// Checks every causal invariant over one event history; returns how many ships arrived to
+/// find their target settled (possible only because the news had not reached their home).
+pub fn check_causality(w: &World, p: &Params, events: &[Event]) -> usize {
+    let v = p.ship_speed_milli_c as f64 / 1000.0;
+    let mut settled: BTreeMap<SysIdx, u64> = BTreeMap::new(); // system → founded tick
+    let mut ships: BTreeMap<u64, (SysIdx, SysIdx, u64, u64)> = BTreeMap::new(); // id → (from, to, depart, arrive)
+    let mut late_news = 0;
+    for e in events {
+        let t = e.tick;
+        match &e.body {
+            EventBody::Started { system, .. } => {
+                settled.insert(*system, t);
+            }
+            EventBody::ShipLaunched { ship, from, to, arrive_tick, .. } => {
+                let d = dist_ly(w, *from, *to);
+                // No arrival earlier than departure + distance / speed.
+                assert!(*arrive_tick as f64 >= t as f64 + d / v * 4.0 - 1e-9, "ship {ship}: {d} ly by {arrive_tick}");
+                assert!(d * 1000.0 <= p.ship_range_mly as f64 + 1.0, "ship {ship} beyond range");
+                // The target is not one the launcher had heard was settled…
+                if let Some(&f) = settled.get(to) {
+                    assert!(
+                        f + lag_ticks(w.distance_mly(*from, *to)) > t,
+                        "ship {ship} sent to {to}, known settled since {f}"
+                    );
+                }
+                // …nor one it had heard a ship was heading for.
+                for (id, &(o, dest, dep, _)) in &ships {
+                    if dest == *to {
+                        assert!(
+                            dep + lag_ticks(w.distance_mly(*from, o)) > t,
+                            "ship {ship} at {t} sent after ship {id}'s known launch at {dep}"
+                        );
+                    }
+                }
+                ships.insert(*ship, (*from, *to, t, *arrive_tick));
+            }
+            EventBody::ColonyFounded { system, ship, .. } => {
+                let (_, to, dep, arr) = ships.remove(ship).expect("a known ship");
+                assert_eq!((to, t), (*system, arr), "founded where and when the ship arrives");
+                assert!(t > dep);
+                assert!(!settled.contains_key(system));
+                settled.insert(*system, t);
+            }
+            EventBody::ShipLost { ship, reason, .. } => {
+                let (from, to, dep, arr) = ships.remove(ship).expect("a known ship");
+                assert_eq!(t, arr);
+                if reason == "target_settled" {
+                    let f = settled[&to];
+                    assert!(f + lag_ticks(w.distance_mly(from, to)) > dep, "it could not have known");
+                    late_news += 1;
+                }
+            }
+            EventBody::TradeRouteOpened { from, to } => {
+                let lag = lag_ticks(w.distance_mly(*from, *to));
+                assert!(settled[from].max(settled[to]) + lag <= t, "route {from}–{to} before both heard of each other");
+                assert!(w.distance_mly(*from, *to) <= p.trade_range_mly);
+            }
+            EventBody::FactionSplit { capital, systems, .. } => {
+                for s in systems {
+                    assert!(settled[s] + lag_ticks(w.distance_mly(*capital, *s)) <= t, "{s} joined before news of it");
+                }
+            }
+            EventBody::Abandoned { system, .. } => {
+                settled.remove(system);
+            }
+            _ => {}
+        }
+    }
+    late_news
 }
