@@ -64,6 +64,36 @@ struct ClientMessage {
     run_id: Option<String>,
 }
 
+/// A decoded client message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ClientRequest {
+    Ping,
+    Subscribe(String),
+    /// From one channel, or from all when `None`.
+    Unsubscribe(Option<String>),
+}
+
+/// Decodes one client message (pure; `fuzz/` fuzzes it): size, text (no NUL), JSON shape and
+/// action. Permission checks on the channel come after, with the connection's persona.
+pub fn decode_client_message(body: &str) -> Result<ClientRequest, ApiError> {
+    if body.len() > MAX_CLIENT_MESSAGE {
+        return Err(ApiError::bad_request("message larger than 32 KB"));
+    }
+    crate::text::check_json(body.as_bytes(), "message ")?;
+    let msg: ClientMessage = serde_json::from_str(body)
+        .map_err(|e| ApiError::bad_request(format!("messages are JSON objects with an \"action\": {e}")))?;
+    let channel = msg.channel.or(msg.run_id.map(|id| format!("runs:{id}")));
+    match msg.action.as_str() {
+        "ping" => Ok(ClientRequest::Ping),
+        "subscribe" => {
+            let channel = channel.ok_or_else(|| ApiError::bad_request("subscribe needs a \"channel\""))?;
+            Ok(ClientRequest::Subscribe(channel))
+        }
+        "unsubscribe" => Ok(ClientRequest::Unsubscribe(channel)),
+        other => Err(ApiError::bad_request(format!("unknown action {other:?} (subscribe, unsubscribe, ping)"))),
+    }
+}
+
 /// `$default`: one client message in, one reply out (errors are replies too, never a close).
 pub async fn on_message(state: &AppState, connection_id: &str, body: &str) -> Value {
     match handle_message(state, connection_id, body).await {
@@ -73,31 +103,23 @@ pub async fn on_message(state: &AppState, connection_id: &str, body: &str) -> Va
 }
 
 async fn handle_message(state: &AppState, connection_id: &str, body: &str) -> Result<Value, ApiError> {
-    if body.len() > MAX_CLIENT_MESSAGE {
-        return Err(ApiError::bad_request("message larger than 32 KB"));
-    }
-    crate::text::check_json(body.as_bytes(), "message ")?;
-    let msg: ClientMessage = serde_json::from_str(body)
-        .map_err(|e| ApiError::bad_request(format!("messages are JSON objects with an \"action\": {e}")))?;
+    let request = decode_client_message(body)?;
     let store = state.store()?;
     let persona = store
         .ws_persona(connection_id)
         .await?
         .and_then(|p| Persona::from_key(&p))
         .ok_or_else(|| ApiError::not_found("unknown connection"))?;
-    let channel = msg.channel.or(msg.run_id.map(|id| format!("runs:{id}")));
-    match msg.action.as_str() {
-        "ping" => Ok(json!({"type": "pong"})),
-        "subscribe" => {
-            let channel = channel.ok_or_else(|| ApiError::bad_request("subscribe needs a \"channel\""))?;
+    match request {
+        ClientRequest::Ping => Ok(json!({"type": "pong"})),
+        ClientRequest::Subscribe(channel) => {
             channel_allowed(persona, &channel)?;
             store.ws_subscribe(connection_id, &channel).await?;
             Ok(json!({"type": "subscribed", "channel": channel}))
         }
-        "unsubscribe" => {
+        ClientRequest::Unsubscribe(channel) => {
             let n = store.ws_unsubscribe(connection_id, channel.as_deref()).await?;
             Ok(json!({"type": "unsubscribed", "count": n}))
         }
-        other => Err(ApiError::bad_request(format!("unknown action {other:?} (subscribe, unsubscribe, ping)"))),
     }
 }

@@ -140,32 +140,41 @@ pub struct Handled {
     pub next: Option<PhaseMessage>,
 }
 
+/// A decoded message of a phase's queue.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Decoded {
+    Kick(KickMessage),
+    Phase(PhaseMessage),
+}
+
+/// Decodes one message from `phase`'s queue (pure; `fuzz/` fuzzes it): a kick on the ingest
+/// queue, a phase message naming this phase on the others; anything else is poison.
+pub fn decode(phase: Phase, body: &str) -> Result<Decoded, HandleError> {
+    if phase == Phase::Ingest {
+        return KickMessage::parse(body).map(Decoded::Kick).map_err(HandleError::Poison);
+    }
+    let msg: PhaseMessage =
+        serde_json::from_str(body).map_err(|e| HandleError::Poison(format!("malformed phase message: {e}")))?;
+    if msg.phase != phase {
+        return Err(HandleError::Poison(format!("a {} message on the {} queue", msg.phase.as_str(), phase.as_str())));
+    }
+    Ok(Decoded::Phase(msg))
+}
+
 /// Handles one message from `phase`'s queue and returns the message for the next phase, if
 /// any. A rejected input (bad file, failed gate) fails the run with its reason and ends the
 /// chain successfully (the message is consumed); only poison messages and infrastructure
 /// errors come back as errors.
 pub async fn handle(ctx: &PipelineContext, phase: Phase, body: &str) -> Result<Handled, HandleError> {
-    let run_id = match phase {
-        Phase::Ingest => {
-            let kick = KickMessage::parse(body).map_err(HandleError::Poison)?;
+    let run_id = match decode(phase, body)? {
+        Decoded::Kick(kick) => {
             let run_id = kick.run_id.unwrap_or_else(Uuid::new_v4);
             ctx.store.create_run(run_id, &kick.run_name, kick.seed).await.map_err(retry)?;
             progress_started(ctx, run_id, phase).await;
             let result = ingest(&ctx.store, run_id, &kick.sources).await;
             return finish(ctx, run_id, phase, result.map(|o| json!(o))).await;
         }
-        _ => {
-            let msg: PhaseMessage =
-                serde_json::from_str(body).map_err(|e| HandleError::Poison(format!("malformed phase message: {e}")))?;
-            if msg.phase != phase {
-                return Err(HandleError::Poison(format!(
-                    "a {} message on the {} queue",
-                    msg.phase.as_str(),
-                    phase.as_str()
-                )));
-            }
-            msg.run_id
-        }
+        Decoded::Phase(msg) => msg.run_id,
     };
     let run = ctx.store.run(run_id).await.map_err(retry)?;
     let Some(run) = run else { return Err(HandleError::Poison(format!("unknown run {run_id}"))) };
