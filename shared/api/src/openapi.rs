@@ -8,7 +8,7 @@
 //! the WebSocket messages (`ServerMessage`, `ClientMessage`, DOMAIN.md §8.4) and the published
 //! map pointer `/data/world/latest.json` (`WorldPointer`).
 
-use crate::handlers::{auth, persona, runs};
+use crate::handlers::{auth, persona, runs, sim};
 use crate::routes::{ROUTES, Route};
 use crate::{ApiError, ApiRequest, ApiResponse, AppState};
 use http::Method;
@@ -146,9 +146,13 @@ pub struct Lineage {
 pub struct ClientMessage {
     /// `subscribe`, `unsubscribe` or `ping`.
     pub action: String,
-    /// `runs:<run_id>`, `data` or `admin`.
+    /// `runs:<run_id>`, `data`, `admin` or `sim:<sim_id>`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub channel: Option<String>,
+    /// `sim:<sim_id>` only: first replay every event with a tick after this one (-1: from the
+    /// start), then live batches — each event exactly once, in (tick, seq) order.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub after_tick: Option<i64>,
 }
 
 /// Server → client WebSocket message (replies and pushes), tagged by `type`.
@@ -186,7 +190,44 @@ pub enum ServerMessage {
     #[serde(rename = "run.completed")]
     RunCompleted { run_id: Uuid, status: String },
     #[serde(rename = "subscribed")]
-    Subscribed { channel: String },
+    Subscribed {
+        channel: String,
+        /// `sim:<id>`: the replay covered ticks (after_tick, through_tick]; live batches follow.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        after_tick: Option<i64>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        through_tick: Option<i64>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        replayed_events: Option<i64>,
+    },
+    /// One committed batch of a simulation (ticks (from_tick, tick]) with its events, split in
+    /// `parts` messages of ≤ 32 KB each (`part` 1..=parts; the summary repeats in each).
+    #[serde(rename = "sim.tick")]
+    SimTick {
+        sim_id: Uuid,
+        from_tick: i64,
+        tick: i64,
+        simulated_year: f64,
+        state: String,
+        summary: Option<sim::SimSummary>,
+        events: Vec<sim::SimEventEnvelope>,
+        part: i64,
+        parts: i64,
+    },
+    /// The `after_tick` replay on subscribe: events of ticks (after_tick, through_tick].
+    #[serde(rename = "sim.events")]
+    SimEvents {
+        sim_id: Uuid,
+        replay: bool,
+        after_tick: i64,
+        through_tick: i64,
+        events: Vec<sim::SimEventEnvelope>,
+        part: i64,
+        parts: i64,
+    },
+    /// A simulation changed state (paused, running, completed, failed).
+    #[serde(rename = "sim.state")]
+    SimState { sim_id: Uuid, state: String, current_tick: i64 },
     #[serde(rename = "unsubscribed")]
     Unsubscribed { count: i64 },
     #[serde(rename = "pong")]
@@ -208,6 +249,10 @@ fn query_params(route: &Route) -> &'static [(&'static str, bool)] {
         "runs-manifest" => &[("limit", true), ("before", false)],
         "runs-validation" => &[("limit", true), ("offset", true), ("source", false), ("code", false)],
         "world-systems" | "world-systems-xyz" | "world-systems-full" => &[("limit", true), ("offset", true)],
+        "sim-list" => &[("limit", true), ("offset", true)],
+        "sim-snapshot" => &[("tick", true), ("observer", false)],
+        "sim-events" => &[("after_tick", true), ("after_seq", true), ("limit", true), ("kind", false)],
+        "sim-step" => &[("interval", true)],
         _ => &[],
     }
 }
@@ -235,6 +280,16 @@ fn shape(route: &Route, schemas: &mut Vec<(String, RefOr<Schema>)>) -> Shape {
         "runs-manifest" => (None, Some(("200", add::<runs::ManifestPage>(schemas)))),
         "runs-validation" => (None, Some(("200", add::<runs::Validation>(schemas)))),
         "system-get" => (None, Some(("200", add::<SystemDetail>(schemas)))),
+        "sim-create" => {
+            (body(add::<sim::CreateSimulation>(schemas)), Some(("201", add::<sim::SimulationView>(schemas))))
+        }
+        "sim-list" => (None, Some(("200", add::<sim::SimulationList>(schemas)))),
+        "sim-get" => (None, Some(("200", add::<sim::SimulationDetail>(schemas)))),
+        "sim-snapshot" => (None, Some(("200", add::<sim::SimSnapshot>(schemas)))),
+        "sim-events" => (None, Some(("200", add::<sim::SimEventsPage>(schemas)))),
+        "sim-pause" | "sim-resume" => (None, Some(("200", add::<sim::SimulationView>(schemas)))),
+        "sim-step" => (body(add::<sim::StepBody>(schemas)), Some(("200", add::<sim::StepResult>(schemas)))),
+        "sim-fork" => (body(add::<sim::ForkBody>(schemas)), Some(("201", add::<sim::SimulationView>(schemas)))),
         _ => (None, None),
     };
     Shape { request, response }
@@ -261,6 +316,10 @@ pub fn document() -> OpenApi {
     ] {
         schemas.push(extra);
     }
+    // The simulation types the WebSocket messages refer to.
+    schemas.push((named::<sim::SimSummary>(), sim::SimSummary::schema()));
+    schemas.push((named::<sim::SimEventEnvelope>(), sim::SimEventEnvelope::schema()));
+    sim::SimEventEnvelope::schemas(&mut schemas);
     let mut by_path: BTreeMap<&str, Vec<(HttpMethod, utoipa::openapi::path::Operation)>> = BTreeMap::new();
     for route in ROUTES {
         let s = shape(route, &mut schemas);

@@ -4,6 +4,7 @@
 use crate::config::Config;
 use crate::error::ApiError;
 use crate::secrets::{self, KeySet, SecretSource};
+use exomaps_pipeline::notify::Notifier;
 use exomaps_pipeline::queue::Queues;
 use exomaps_store::Store;
 use http::StatusCode;
@@ -20,6 +21,8 @@ struct Inner {
     secrets: Option<Arc<dyn SecretSource>>,
     /// Where `POST /api/runs` sends kick messages (SQS in AWS, in-process locally).
     queues: Option<Arc<dyn Queues>>,
+    /// Pushes to WebSocket connections (simulation routes and the `sim:<id>` replay).
+    notifier: Option<Notifier>,
 }
 
 impl std::fmt::Debug for AppState {
@@ -43,7 +46,7 @@ impl AppState {
             Some(url) => Some(Store::connect_lazy(url, &config.pool).map_err(|e| format!("database URL: {e}"))?),
             None => None,
         };
-        Ok(AppState { inner: Arc::new(Inner { config, store, secrets, queues: None }) })
+        Ok(AppState { inner: Arc::new(Inner { config, store, secrets, queues: None, notifier: None }) })
     }
 
     /// State over an existing store, with the configuration's secret source (none when the
@@ -53,7 +56,7 @@ impl AppState {
             tracing::error!(error = %e, "secret source unavailable; tokens will be refused");
             None
         });
-        AppState { inner: Arc::new(Inner { config, store: Some(store), secrets, queues: None }) }
+        AppState { inner: Arc::new(Inner { config, store: Some(store), secrets, queues: None, notifier: None }) }
     }
 
     /// The same state with another secret source.
@@ -63,6 +66,7 @@ impl AppState {
             store: self.inner.store.clone(),
             secrets: Some(secrets),
             queues: self.inner.queues.clone(),
+            notifier: self.inner.notifier.clone(),
         };
         AppState { inner: Arc::new(inner) }
     }
@@ -74,8 +78,34 @@ impl AppState {
             store: self.inner.store.clone(),
             secrets: self.inner.secrets.clone(),
             queues: Some(queues),
+            notifier: self.inner.notifier.clone(),
         };
         AppState { inner: Arc::new(inner) }
+    }
+
+    /// The same state with a notifier for WebSocket pushes.
+    pub fn with_notifier(self, notifier: Notifier) -> AppState {
+        let inner = Inner {
+            config: self.inner.config.clone(),
+            store: self.inner.store.clone(),
+            secrets: self.inner.secrets.clone(),
+            queues: self.inner.queues.clone(),
+            notifier: Some(notifier),
+        };
+        AppState { inner: Arc::new(inner) }
+    }
+
+    /// The queues, if configured (no error: callers decide).
+    pub fn queues_opt(&self) -> Option<&dyn Queues> {
+        self.inner.queues.as_deref()
+    }
+
+    /// The pipeline context of this process's request handlers: the store and the notifier
+    /// (silent when none is configured).
+    pub fn pipeline_context(&self) -> Result<exomaps_pipeline::chain::PipelineContext, ApiError> {
+        let store = self.store()?.clone();
+        let notifier = self.inner.notifier.clone().unwrap_or_else(|| Notifier::silent(store.clone()));
+        Ok(exomaps_pipeline::chain::PipelineContext { store, scope: self.config().scope, notifier, objects: None })
     }
 
     /// The pipeline queues, or a 503 when none is configured.

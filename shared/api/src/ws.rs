@@ -1,7 +1,9 @@
 //! The WebSocket channel (DOMAIN.md §8.4): `$connect`, `$disconnect` and `$default` handlers,
 //! shared by the API Gateway WebSocket Lambdas and the local gateway's `/ws`.
 //!
-//! Client → server: `{"action":"subscribe","channel":"runs:<run_id>"}` (or `"run_id":…`),
+//! Client → server: `{"action":"subscribe","channel":"runs:<run_id>"}` (or `"run_id":…`;
+//! `{"action":"subscribe","channel":"sim:<id>","after_tick":N}` replays a simulation's missed
+//! events first, see `exomaps_pipeline::sim::subscribe`),
 //! `{"action":"unsubscribe","channel"?}`, `{"action":"ping"}`. Replies: `{"type":"subscribed",
 //! "channel"}`, `{"type":"unsubscribed","count"}`, `{"type":"pong"}`, `{"type":"error","error",
 //! "message"}`. Server pushes go through `exomaps_pipeline::notify`.
@@ -62,6 +64,8 @@ struct ClientMessage {
     action: String,
     channel: Option<String>,
     run_id: Option<String>,
+    /// `sim:<id>` only: replay the events of ticks after this one first (-1: from the start).
+    after_tick: Option<i64>,
 }
 
 /// `$default`: one client message in, one reply out (errors are replies too, never a close).
@@ -90,6 +94,12 @@ async fn handle_message(state: &AppState, connection_id: &str, body: &str) -> Re
         "subscribe" => {
             let channel = channel.ok_or_else(|| ApiError::bad_request("subscribe needs a \"channel\""))?;
             channel_allowed(persona, &channel)?;
+            if let Some(id) = channel.strip_prefix("sim:") {
+                return subscribe_sim(state, connection_id, &channel, id, msg.after_tick).await;
+            }
+            if msg.after_tick.is_some() {
+                return Err(ApiError::bad_request("after_tick applies to sim:<id> channels only"));
+            }
             store.ws_subscribe(connection_id, &channel).await?;
             Ok(json!({"type": "subscribed", "channel": channel}))
         }
@@ -99,4 +109,30 @@ async fn handle_message(state: &AppState, connection_id: &str, body: &str) -> Re
         }
         other => Err(ApiError::bad_request(format!("unknown action {other:?} (subscribe, unsubscribe, ping)"))),
     }
+}
+
+/// `sim:<id>`: the replay of the events after `after_tick` (pushed as `sim.events` messages)
+/// and then live `sim.tick` batches, each event once and in order.
+async fn subscribe_sim(
+    state: &AppState,
+    connection_id: &str,
+    channel: &str,
+    id: &str,
+    after_tick: Option<i64>,
+) -> Result<Value, ApiError> {
+    let sim_id =
+        uuid::Uuid::parse_str(id).map_err(|_| ApiError::bad_request(format!("{id:?} is not a simulation id")))?;
+    if after_tick.is_some_and(|t| t < -1) {
+        return Err(ApiError::bad_request("after_tick must be ≥ -1"));
+    }
+    let ctx = state.pipeline_context()?;
+    let sim = exomaps_pipeline::sim::get(&ctx.store, sim_id).await?;
+    let done = exomaps_pipeline::sim::subscribe(&ctx, connection_id, &sim, after_tick).await?;
+    Ok(json!({
+        "type": "subscribed",
+        "channel": channel,
+        "after_tick": done.after_tick,
+        "through_tick": done.through_tick,
+        "replayed_events": done.replayed_events,
+    }))
 }
