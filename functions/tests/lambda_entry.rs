@@ -96,6 +96,9 @@ fn probe_body(route: &Route) -> Option<&'static str> {
         (_, "auth-refresh") => Some(r#"{"refresh_token": "unknown"}"#),
         (_, "auth-logout") => Some(r#"{"refresh_token": "unknown"}"#),
         (_, "runs-start") => Some(r#"{"run_name": "probe"}"#),
+        // Deterministic answers: an unknown scenario (400), and "Sol" is not a simulation id (400).
+        (_, "sim-create") => Some(r#"{"scenario": "no-such-scenario"}"#),
+        (_, "sim-pause" | "sim-resume" | "sim-step" | "sim-fork") => Some(r#"{"at_tick": 0}"#),
         (_, other) => panic!("no probe body for POST route {other}: add one to probe_body"),
     }
 }

@@ -15,7 +15,7 @@ fuzz_target!(|data: &[u8]| {
         Ok(req) => {
             assert!(body.len() <= MAX_CLIENT_MESSAGE);
             let channel = match &req {
-                ClientRequest::Subscribe(c) => Some(c.as_str()),
+                ClientRequest::Subscribe { channel, .. } => Some(channel.as_str()),
                 ClientRequest::Unsubscribe(c) => c.as_deref(),
                 ClientRequest::Ping => None,
             };

@@ -40,6 +40,9 @@ const SPEC: &[(&str, &str, &str)] = &[
     ("POST", "/api/simulation/{id}/resume", "Y Y N N N N N N"),
     ("POST", "/api/simulation/{id}/step", "Y Y N N N N N N"),
     ("POST", "/api/simulation/{id}/tick", "Y Y N N N N N N"),
+    // Simulations (issue 10): the list is a read like the others; a fork creates a simulation.
+    ("GET", "/api/simulation", "Y Y Y Y Y Y Y Y"),
+    ("POST", "/api/simulation/{id}/fork", "Y Y N N N N N N"),
     ("GET", "/api/engine/health", "Y Y N N N Y N N"),
     // Identity (issue 4): credential endpoints are open; user administration is admin's.
     ("POST", "/api/auth/login", "Y Y Y Y Y Y Y Y"),
@@ -94,6 +97,10 @@ fn body_for(route: &Route, persona: Persona) -> Option<Value> {
         "auth-login" => Some(json!({"username": format!("nobody-{}", persona.key()), "password": "not-it"})),
         "auth-refresh" | "auth-logout" => Some(json!({"refresh_token": "unknown-token"})),
         "runs-start" => Some(json!({"run_name": "probe"})),
+        "sim-create" => Some(json!({"name": format!("matrix {}", persona.key())})),
+        "sim-pause" | "sim-resume" => None,
+        "sim-step" => Some(json!({"n": 1})),
+        "sim-fork" => Some(json!({"at_tick": 0})),
         _ if route.method == http::Method::GET => None,
         other => panic!("no request body for POST route {other}: add one to body_for"),
     }
@@ -125,10 +132,12 @@ async fn every_persona_on_every_route_is_allowed_redacted_or_denied_as_the_table
     let (store, _) = fresh_store().await;
     let spec = SourceSpec::file(Family::Simbad, sample_sources().join("SIMBAD_sample.csv"));
     let run = run_pipeline(&store, "matrix", &[spec], Scope::default()).await.unwrap();
+    let sim = exomaps_pipeline::sim::create(&store, Default::default(), None).await.unwrap();
     let (state, _) = test_state(store, exomaps_api::config::Config::default());
     // Path parameters name things that exist, so allowed GETs answer 200.
     let concrete = |path: &str| -> String {
-        let p = path.replace("{run_id}", &run.run_id.to_string()).replace("{id}", "Sol");
+        let id = if path.starts_with("/api/simulation/") { sim.sim_id.to_string() } else { "Sol".to_string() };
+        let p = path.replace("{run_id}", &run.run_id.to_string()).replace("{id}", &id);
         assert!(!p.contains('{'), "{path}: give the matrix test a value for this path parameter");
         p
     };

@@ -2,6 +2,10 @@
 //! the deployment relies on:
 //!
 //! * every HTTP route ↔ one binary ↔ one function with one `Api` event (same method and path);
+//! * the simulation tick function (`sim-tick`) ↔ one FIFO queue `${AWS::StackName}-sim-tick.fifo`
+//!   with its FIFO DLQ (redrive, maxReceiveCount 5, visibility 6 × the function timeout), one
+//!   event source mapping reporting batch item failures, a DLQ alarm; least privilege: only it
+//!   polls the queue, only it and `sim-resume` send to it;
 //! * every pipeline phase ↔ one binary ↔ one function, one queue named
 //!   `${AWS::StackName}-pipeline-<phase>` with its DLQ (redrive, maxReceiveCount 5, visibility 6 ×
 //!   the function timeout), one event source mapping reporting batch item failures, a DLQ alarm;
@@ -113,6 +117,7 @@ fn expected_functions() -> Vec<(String, String)> {
     for (name, _) in exomaps_api::ws::WS_ROUTES {
         expected.push((name.to_string(), format!("run_ws(\"{name}\")")));
     }
+    expected.push(("sim-tick".to_string(), "run_sim_tick()".to_string()));
     expected
 }
 
@@ -207,9 +212,10 @@ fn problems(root: &Value) -> Vec<String> {
         }
     }
     let esms = t.of_type("AWS::Lambda::EventSourceMapping");
-    if esms.len() != Phase::ALL.len() {
-        p.push(format!("{} event source mappings for {} phases", esms.len(), Phase::ALL.len()));
+    if esms.len() != Phase::ALL.len() + 1 {
+        p.push(format!("{} event source mappings for {} phases + the sim-tick queue", esms.len(), Phase::ALL.len()));
     }
+    sim_tick_problems(root, &t, &mut p);
     for phase in Phase::ALL {
         let ph = phase.as_str();
         let Some((qid, q)) = queue_named(&format!("${{AWS::StackName}}-pipeline-{ph}")) else {
@@ -360,6 +366,103 @@ fn problems(root: &Value) -> Vec<String> {
     p
 }
 
+/// The simulation tick queue: FIFO with a FIFO DLQ, fed to `sim-tick` only, sent to only by
+/// `sim-tick` (the chain) and `sim-resume` (its first message).
+fn sim_tick_problems(root: &Value, t: &Template, p: &mut Vec<String>) {
+    let queue_named = |name: &str| {
+        t.of_type("AWS::SQS::Queue")
+            .into_iter()
+            .find(|(_, r)| sub_of(&r["Properties"]["QueueName"]) == Some(name))
+            .map(|(id, r)| (id.to_string(), r))
+    };
+    let Some((qid, q)) = queue_named("${AWS::StackName}-sim-tick.fifo") else {
+        p.push("no sim-tick FIFO queue".into());
+        return;
+    };
+    let Some((dlq_id, dlq)) = queue_named("${AWS::StackName}-sim-tick-dlq.fifo") else {
+        p.push("no sim-tick dead-letter queue".into());
+        return;
+    };
+    for (id, r) in [(&qid, q), (&dlq_id, dlq)] {
+        if r["Properties"]["FifoQueue"].as_bool() != Some(true) {
+            p.push(format!("{id}: not a FIFO queue"));
+        }
+        if !output_refs(root, id) {
+            p.push(format!("no output for {id}"));
+        }
+    }
+    let props = &q["Properties"];
+    if props["ContentBasedDeduplication"].as_bool() == Some(true) {
+        p.push(format!("{qid}: deduplication must come from the sender's id (simulation + epoch + tick)"));
+    }
+    if getatt_of(&props["RedrivePolicy"]["deadLetterTargetArn"]) != Some((dlq_id.clone(), "Arn".into())) {
+        p.push(format!("{qid}: redrive does not target {dlq_id}"));
+    }
+    if props["RedrivePolicy"]["maxReceiveCount"].as_u64() != Some(5) {
+        p.push(format!("{qid}: maxReceiveCount is not 5"));
+    }
+    let Some(fid) = t.function_by_binary("sim-tick") else { return };
+    let f = &t.resources[&fid]["Properties"];
+    let timeout = f["Timeout"].as_u64().unwrap_or(0);
+    if timeout == 0 || timeout > 30 {
+        p.push(format!("{fid}: Timeout must be 1..=30 s (one batch and its commit within 30 s)"));
+    }
+    if props["VisibilityTimeout"].as_u64() != Some(6 * timeout) {
+        p.push(format!("{qid}: VisibilityTimeout is not 6 x the sim-tick timeout"));
+    }
+    let env = &f["Environment"]["Variables"];
+    if ref_of(&env["EXOMAPS_QUEUE_SIM_TICK_URL"]) != Some(qid.as_str()) {
+        p.push(format!("{fid}: EXOMAPS_QUEUE_SIM_TICK_URL is not the sim-tick queue"));
+    }
+    if env["EXOMAPS_WS_ENDPOINT"].is_null() {
+        p.push(format!("{fid}: no EXOMAPS_WS_ENDPOINT"));
+    }
+    let esms = t.of_type("AWS::Lambda::EventSourceMapping");
+    let mine: Vec<_> = esms
+        .iter()
+        .filter(|(_, e)| getatt_of(&e["Properties"]["EventSourceArn"]) == Some((qid.clone(), "Arn".into())))
+        .collect();
+    match mine.as_slice() {
+        [(eid, e)] => {
+            if ref_of(&e["Properties"]["FunctionName"]) != Some(fid.as_str()) {
+                p.push(format!("{eid}: the sim-tick queue does not feed {fid}"));
+            }
+            let types = e["Properties"]["FunctionResponseTypes"].as_sequence().cloned().unwrap_or_default();
+            if !types.iter().any(|v| v.as_str() == Some("ReportBatchItemFailures")) {
+                p.push(format!("{eid}: no ReportBatchItemFailures"));
+            }
+        }
+        other => p.push(format!("{} event source mappings on the sim-tick queue", other.len())),
+    }
+    if !alarm_on(t, "AWS/SQS", "QueueName", |v| getatt_of(v) == Some((dlq_id.clone(), "QueueName".into()))) {
+        p.push(format!("no alarm on {dlq_id}"));
+    }
+    // Least privilege: who may poll and who may send.
+    for (id, r) in t.of_type("AWS::Serverless::Function") {
+        let policies = r["Properties"]["Policies"].as_sequence().cloned().unwrap_or_default();
+        let names = |kind: &str| -> bool {
+            policies.iter().any(|pol| getatt_of(&pol[kind]["QueueName"]) == Some((qid.clone(), "QueueName".into())))
+        };
+        let binary = t.functions()[id].clone();
+        if names("SQSPollerPolicy") && binary != "sim-tick" {
+            p.push(format!("{id} may poll the sim-tick queue"));
+        }
+        let sends = names("SQSSendMessagePolicy");
+        let should_send = binary == "sim-tick" || binary == "sim-resume";
+        if sends != should_send {
+            p.push(format!("{id}: SQSSendMessagePolicy on the sim-tick queue is {sends}, should be {should_send}"));
+        }
+        if binary == "sim-resume"
+            && ref_of(&r["Properties"]["Environment"]["Variables"]["EXOMAPS_QUEUE_SIM_TICK_URL"]) != Some(qid.as_str())
+        {
+            p.push(format!("{id}: no EXOMAPS_QUEUE_SIM_TICK_URL"));
+        }
+        if binary == "sim-tick" && !names("SQSPollerPolicy") {
+            p.push(format!("{id} may not poll the sim-tick queue"));
+        }
+    }
+}
+
 /// An alarm on `namespace` whose dimension `dimension` satisfies `matches`.
 fn alarm_on(t: &Template, namespace: &str, dimension: &str, matches: impl Fn(&Value) -> bool) -> bool {
     t.of_type("AWS::CloudWatch::Alarm").iter().any(|(_, a)| {
@@ -461,6 +564,17 @@ fn the_checks_catch_a_broken_template() {
 
     let p = edited(&["Globals", "Function", "Environment", "Variables", "AWS_ENDPOINT_URL"], "http://x:1".into());
     assert!(mentions(&p, "AWS_ENDPOINT_URL"), "{p:?}");
+
+    let p = without("SimTickEventSource");
+    assert!(mentions(&p, "0 event source mappings on the sim-tick queue"), "{p:?}");
+    let p = edited(&["Resources", "SimTickQueue", "Properties", "FifoQueue"], Value::Bool(false));
+    assert!(mentions(&p, "SimTickQueue: not a FIFO queue"), "{p:?}");
+    let p = edited(&["Resources", "SimTickQueue", "Properties", "VisibilityTimeout"], 30.into());
+    assert!(mentions(&p, "VisibilityTimeout is not 6 x the sim-tick timeout"), "{p:?}");
+    let p = without("SimTickDeadLetterAlarm");
+    assert!(mentions(&p, "no alarm on SimTickDeadLetterQueue"), "{p:?}");
+    let p = edited(&["Resources", "SimResumeFunction", "Properties", "Policies"], Value::Sequence(vec![]));
+    assert!(mentions(&p, "SimResumeFunction: SQSSendMessagePolicy on the sim-tick queue is false"), "{p:?}");
 
     let p = edited(&["Resources", "PhaseCanonicaliseFunction", "Properties", "Environment", "Variables"], Value::Null);
     assert!(mentions(&p, "PhaseCanonicaliseFunction: EXOMAPS_QUEUE_TRANSFORM_URL is not the transform queue"), "{p:?}");

@@ -11,6 +11,8 @@ Creates, idempotently (existing resources are left as they are, secrets are neve
   * SQS: exomaps-pipeline-{ingest,canonicalise,transform,infer,publish}, each with a DLQ
     `<name>-dlq` and a redrive policy (maxReceiveCount 5; visibility timeout 6 x the phase
     function timeout) — the values infra/template.yaml declares; keep them in step.
+  * SQS FIFO: exomaps-sim-tick.fifo (simulation tick batches) with its DLQ
+    exomaps-sim-tick-dlq.fifo (maxReceiveCount 5, visibility 6 x the 30 s tick function timeout).
   * Secrets Manager: `exomaps/db` (RDS-style JSON: engine, host, port, dbname, username,
     password, from DATABASE_URL or EXOMAPS_DB_*), `exomaps/jwt` (a key set with one random signing
     key generated here, never from source: {"current": {"kid", "secret"}, "previous": []}).
@@ -70,6 +72,30 @@ def queues(sqs):
             url = sqs.get_queue_url(QueueName=name)["QueueUrl"]
             sqs.set_queue_attributes(QueueUrl=url, Attributes=attrs)
         print(f"queue   {name} (dlq {name}-dlq, maxReceiveCount {MAX_RECEIVE_COUNT}) {url}")
+    sim_tick_queue(sqs)
+
+
+SIM_TICK_QUEUE = "exomaps-sim-tick.fifo"
+SIM_TICK_DLQ = "exomaps-sim-tick-dlq.fifo"
+SIM_TICK_TIMEOUT_S = 30
+
+
+def sim_tick_queue(sqs):
+    fifo = {"FifoQueue": "true"}
+    dlq_url = sqs.create_queue(
+        QueueName=SIM_TICK_DLQ, Attributes={**fifo, "MessageRetentionPeriod": str(DLQ_RETENTION_S)}
+    )["QueueUrl"]
+    dlq_arn = sqs.get_queue_attributes(QueueUrl=dlq_url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    redrive = json.dumps({"deadLetterTargetArn": dlq_arn, "maxReceiveCount": str(MAX_RECEIVE_COUNT)})
+    attrs = {"RedrivePolicy": redrive, "VisibilityTimeout": str(6 * SIM_TICK_TIMEOUT_S)}
+    try:
+        url = sqs.create_queue(QueueName=SIM_TICK_QUEUE, Attributes={**fifo, **attrs})["QueueUrl"]
+    except ClientError as e:
+        if e.response["Error"]["Code"] not in ("QueueAlreadyExists", "QueueNameExists"):
+            raise
+        url = sqs.get_queue_url(QueueName=SIM_TICK_QUEUE)["QueueUrl"]
+        sqs.set_queue_attributes(QueueUrl=url, Attributes=attrs)
+    print(f"queue   {SIM_TICK_QUEUE} (FIFO, dlq {SIM_TICK_DLQ}, maxReceiveCount {MAX_RECEIVE_COUNT}) {url}")
 
 
 def db_secret_value():

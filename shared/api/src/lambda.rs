@@ -34,9 +34,13 @@ pub fn run_route(name: &str) -> Result<(), Error> {
         let mut state = AppState::load(config).await?;
         // Routes that start runs send their kick messages to the ingest queue.
         let urls = exomaps_pipeline::aws::SqsQueues::urls_from_env();
-        if !urls.is_empty() {
+        if !urls.is_empty() || exomaps_pipeline::aws::SqsQueues::sim_tick_url_from_env().is_some() {
             let sqs = exomaps_platform::aws::sqs_client(exomaps_platform::aws::config().await);
             state = state.with_queues(std::sync::Arc::new(exomaps_pipeline::aws::SqsQueues::new(sqs, urls)));
+        }
+        // Simulation routes push state changes and stepped batches to `sim:<id>`.
+        if let Some(notifier) = notifier_from_env(&state).await {
+            state = state.with_notifier(notifier);
         }
         lambda_http::run(service_fn(move |req: lambda_http::Request| {
             let state = state.clone();
@@ -151,6 +155,38 @@ pub fn run_phase(name: &str) -> Result<(), Error> {
     })
 }
 
+/// A notifier posting through the WebSocket API's management endpoint (`EXOMAPS_WS_ENDPOINT`),
+/// when configured and a store exists.
+async fn notifier_from_env(state: &AppState) -> Option<exomaps_pipeline::notify::Notifier> {
+    use exomaps_pipeline::aws::SdkBroadcast;
+    let endpoint = std::env::var("EXOMAPS_WS_ENDPOINT").ok().filter(|v| !v.is_empty())?;
+    let store = state.store_opt()?.clone();
+    let b = exomaps_platform::broadcast::Broadcaster::new(exomaps_platform::aws::config().await);
+    Some(exomaps_pipeline::notify::Notifier::new(store, Some(std::sync::Arc::new(SdkBroadcast::new(b, endpoint)))))
+}
+
+/// The whole `main` of the simulation tick function: an SQS-triggered Lambda on the FIFO tick
+/// queue; each message is one batch of ticks (`exomaps_pipeline::sim::handle_tick`), the next
+/// message is sent while the simulation runs, failures are `batchItemFailures`.
+pub fn run_sim_tick() -> Result<(), Error> {
+    use exomaps_pipeline::aws::{SqsQueues, handle_sim_batch};
+    use lambda_http::lambda_runtime::{self, LambdaEvent};
+    init_tracing(true);
+    let config = Config::from_env()?;
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    runtime.block_on(async move {
+        let state = AppState::load(config).await?;
+        let ctx = pipeline_context(&state).await?;
+        let sqs = exomaps_platform::aws::sqs_client(exomaps_platform::aws::config().await);
+        let queues = SqsQueues::new(sqs, SqsQueues::urls_from_env());
+        let (ctx, queues) = (&ctx, &queues);
+        lambda_runtime::run(service_fn(move |event: LambdaEvent<aws_lambda_events::event::sqs::SqsEvent>| async move {
+            Ok::<_, Error>(handle_sim_batch(ctx, queues, event.payload).await)
+        }))
+        .await
+    })
+}
+
 /// The whole `main` of a WebSocket function (`ws-connect`, `ws-disconnect`, `ws-default`).
 pub fn run_ws(name: &str) -> Result<(), Error> {
     init_tracing(true);
@@ -160,7 +196,11 @@ pub fn run_ws(name: &str) -> Result<(), Error> {
     let config = Config::from_env()?;
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     runtime.block_on(async move {
-        let state = AppState::load(config).await?;
+        let mut state = AppState::load(config).await?;
+        // `$default` replays a simulation's missed events to the subscribing connection.
+        if let Some(notifier) = notifier_from_env(&state).await {
+            state = state.with_notifier(notifier);
+        }
         lambda_http::run(service_fn(move |req: lambda_http::Request| {
             let state = state.clone();
             async move { Ok::<_, Error>(handle_ws(&state, req).await) }

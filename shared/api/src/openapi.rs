@@ -8,7 +8,7 @@
 //! the WebSocket messages (`ServerMessage`, `ClientMessage`, DOMAIN.md §8.4) and the published
 //! map pointer `/data/world/latest.json` (`WorldPointer`).
 
-use crate::handlers::{auth, persona, runs};
+use crate::handlers::{auth, persona, runs, sim};
 use crate::routes::{ROUTES, Route};
 use crate::{ApiError, ApiRequest, ApiResponse, AppState};
 use http::Method;
@@ -146,9 +146,13 @@ pub struct Lineage {
 pub struct ClientMessage {
     /// `subscribe`, `unsubscribe` or `ping`.
     pub action: String,
-    /// `runs:<run_id>`, `data` or `admin`.
+    /// `runs:<run_id>`, `data`, `admin` or `sim:<sim_id>`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub channel: Option<String>,
+    /// `sim:<sim_id>` only: first replay every event with a tick after this one (-1: from the
+    /// start), then live batches — each event exactly once, in (tick, seq) order.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub after_tick: Option<i64>,
 }
 
 /// Server → client WebSocket message (replies and pushes), tagged by `type`.
@@ -186,7 +190,44 @@ pub enum ServerMessage {
     #[serde(rename = "run.completed")]
     RunCompleted { run_id: Uuid, status: String },
     #[serde(rename = "subscribed")]
-    Subscribed { channel: String },
+    Subscribed {
+        channel: String,
+        /// `sim:<id>`: the replay covered ticks (after_tick, through_tick]; live batches follow.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        after_tick: Option<i64>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        through_tick: Option<i64>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        replayed_events: Option<i64>,
+    },
+    /// One committed batch of a simulation (ticks (from_tick, tick]) with its events, split in
+    /// `parts` messages of ≤ 32 KB each (`part` 1..=parts; the summary repeats in each).
+    #[serde(rename = "sim.tick")]
+    SimTick {
+        sim_id: Uuid,
+        from_tick: i64,
+        tick: i64,
+        simulated_year: f64,
+        state: String,
+        summary: Option<sim::SimSummary>,
+        events: Vec<sim::SimEventEnvelope>,
+        part: i64,
+        parts: i64,
+    },
+    /// The `after_tick` replay on subscribe: events of ticks (after_tick, through_tick].
+    #[serde(rename = "sim.events")]
+    SimEvents {
+        sim_id: Uuid,
+        replay: bool,
+        after_tick: i64,
+        through_tick: i64,
+        events: Vec<sim::SimEventEnvelope>,
+        part: i64,
+        parts: i64,
+    },
+    /// A simulation changed state (paused, running, completed, failed).
+    #[serde(rename = "sim.state")]
+    SimState { sim_id: Uuid, state: String, current_tick: i64 },
     #[serde(rename = "unsubscribed")]
     Unsubscribed { count: i64 },
     #[serde(rename = "pong")]
@@ -211,6 +252,8 @@ enum Q {
     Offset,
     /// An RFC 3339 time.
     Time,
+    /// An int64 in `min..=max` (the server answers 400 outside it).
+    Range(i64, i64),
     Text,
 }
 
@@ -220,6 +263,10 @@ fn query_params(route: &Route) -> &'static [(&'static str, Q)] {
         "runs-manifest" => &[("limit", Q::Limit), ("before", Q::Time)],
         "runs-validation" => &[("limit", Q::Limit), ("offset", Q::Offset), ("source", Q::Text), ("code", Q::Text)],
         "world-systems" | "world-systems-xyz" | "world-systems-full" => &[("limit", Q::Limit), ("offset", Q::Offset)],
+        "sim-list" => &[("limit", Q::Limit), ("offset", Q::Offset)],
+        "sim-snapshot" => &[("tick", Q::Offset), ("observer", Q::Text)],
+        "sim-events" => &[("after_tick", Q::Offset), ("after_seq", Q::Offset), ("limit", Q::Limit), ("kind", Q::Text)],
+        "sim-step" => &[("interval", Q::Range(1, 1000))],
         _ => &[],
     }
 }
@@ -231,6 +278,7 @@ fn query_schema(q: Q) -> RefOr<Schema> {
     let schema = match q {
         Q::Limit => int64(),
         Q::Offset => int64().minimum(Some(0)),
+        Q::Range(min, max) => int64().minimum(Some(min)).maximum(Some(max)),
         Q::Time => ObjectBuilder::new()
             .schema_type(Type::String)
             .format(Some(SchemaFormat::KnownFormat(KnownFormat::DateTime))),
@@ -239,11 +287,11 @@ fn query_schema(q: Q) -> RefOr<Schema> {
     RefOr::T(Schema::Object(schema.build()))
 }
 
-/// A path parameter's schema: run ids are UUIDs; other ids are non-empty text.
-fn path_schema(name: &str) -> RefOr<Schema> {
+/// A path parameter's schema: run and simulation ids are UUIDs; other ids are non-empty text.
+fn path_schema(route: &Route, name: &str) -> RefOr<Schema> {
     use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, SchemaFormat, Type};
     let b = ObjectBuilder::new().schema_type(Type::String);
-    let b = if name == "run_id" {
+    let b = if name == "run_id" || route.path.starts_with("/api/simulation/") {
         b.format(Some(SchemaFormat::KnownFormat(KnownFormat::Uuid)))
     } else {
         b.min_length(Some(1))
@@ -274,6 +322,16 @@ fn shape(route: &Route, schemas: &mut Vec<(String, RefOr<Schema>)>) -> Shape {
         "runs-manifest" => (None, Some(("200", add::<runs::ManifestPage>(schemas)))),
         "runs-validation" => (None, Some(("200", add::<runs::Validation>(schemas)))),
         "system-get" => (None, Some(("200", add::<SystemDetail>(schemas)))),
+        "sim-create" => {
+            (body(add::<sim::CreateSimulation>(schemas)), Some(("201", add::<sim::SimulationView>(schemas))))
+        }
+        "sim-list" => (None, Some(("200", add::<sim::SimulationList>(schemas)))),
+        "sim-get" => (None, Some(("200", add::<sim::SimulationDetail>(schemas)))),
+        "sim-snapshot" => (None, Some(("200", add::<sim::SimSnapshot>(schemas)))),
+        "sim-events" => (None, Some(("200", add::<sim::SimEventsPage>(schemas)))),
+        "sim-pause" | "sim-resume" => (None, Some(("200", add::<sim::SimulationView>(schemas)))),
+        "sim-step" => (body(add::<sim::StepBody>(schemas)), Some(("200", add::<sim::StepResult>(schemas)))),
+        "sim-fork" => (body(add::<sim::ForkBody>(schemas)), Some(("201", add::<sim::SimulationView>(schemas)))),
         _ => (None, None),
     };
     Shape { request, response }
@@ -300,6 +358,10 @@ pub fn document() -> OpenApi {
     ] {
         schemas.push(extra);
     }
+    // The simulation types the WebSocket messages refer to.
+    schemas.push((named::<sim::SimSummary>(), sim::SimSummary::schema()));
+    schemas.push((named::<sim::SimEventEnvelope>(), sim::SimEventEnvelope::schema()));
+    sim::SimEventEnvelope::schemas(&mut schemas);
     let mut by_path: BTreeMap<&str, Vec<(HttpMethod, utoipa::openapi::path::Operation)>> = BTreeMap::new();
     for route in ROUTES {
         let s = shape(route, &mut schemas);
@@ -315,7 +377,7 @@ pub fn document() -> OpenApi {
                     .name(name)
                     .parameter_in(ParameterIn::Path)
                     .required(utoipa::openapi::Required::True)
-                    .schema(Some(path_schema(name))),
+                    .schema(Some(path_schema(route, name))),
             );
         }
         for (name, kind) in query_params(route) {

@@ -4,6 +4,7 @@
 use crate::config::Config;
 use crate::error::ApiError;
 use crate::secrets::{self, KeySet, SecretSource};
+use exomaps_pipeline::notify::Notifier;
 use exomaps_pipeline::queue::Queues;
 use exomaps_store::Store;
 use http::StatusCode;
@@ -24,6 +25,8 @@ struct Inner {
     secrets: Option<Arc<dyn SecretSource>>,
     /// Where `POST /api/runs` sends kick messages (SQS in AWS, in-process locally).
     queues: Option<Arc<dyn Queues>>,
+    /// Pushes to WebSocket connections (simulation routes and the `sim:<id>` replay).
+    notifier: Option<Notifier>,
     /// Shared by every clone of the state (and kept by `with_secrets` / `with_queues`).
     shared: Arc<Shared>,
 }
@@ -61,7 +64,7 @@ impl AppState {
             Some(url) => Some(Store::connect_lazy(url, &config.pool).map_err(|e| format!("database URL: {e}"))?),
             None => None,
         };
-        Ok(AppState { inner: Arc::new(Inner { config, store, secrets, queues: None, shared: Arc::default() }) })
+        Ok(AppState { inner: Arc::new(Inner { config, store, secrets, queues: None, notifier: None, shared: Arc::default() }) })
     }
 
     /// State over an existing store, with the configuration's secret source (none when the
@@ -72,7 +75,7 @@ impl AppState {
             None
         });
         AppState {
-            inner: Arc::new(Inner { config, store: Some(store), secrets, queues: None, shared: Arc::default() }),
+            inner: Arc::new(Inner { config, store: Some(store), secrets, queues: None, notifier: None, shared: Arc::default() }),
         }
     }
 
@@ -84,6 +87,7 @@ impl AppState {
             secrets: Some(secrets),
             queues: self.inner.queues.clone(),
             shared: self.inner.shared.clone(),
+            notifier: self.inner.notifier.clone(),
         };
         AppState { inner: Arc::new(inner) }
     }
@@ -96,8 +100,35 @@ impl AppState {
             secrets: self.inner.secrets.clone(),
             queues: Some(queues),
             shared: self.inner.shared.clone(),
+            notifier: self.inner.notifier.clone(),
         };
         AppState { inner: Arc::new(inner) }
+    }
+
+    /// The same state with a notifier for WebSocket pushes.
+    pub fn with_notifier(self, notifier: Notifier) -> AppState {
+        let inner = Inner {
+            config: self.inner.config.clone(),
+            store: self.inner.store.clone(),
+            secrets: self.inner.secrets.clone(),
+            queues: self.inner.queues.clone(),
+            notifier: Some(notifier),
+            shared: self.inner.shared.clone(),
+        };
+        AppState { inner: Arc::new(inner) }
+    }
+
+    /// The queues, if configured (no error: callers decide).
+    pub fn queues_opt(&self) -> Option<&dyn Queues> {
+        self.inner.queues.as_deref()
+    }
+
+    /// The pipeline context of this process's request handlers: the store and the notifier
+    /// (silent when none is configured).
+    pub fn pipeline_context(&self) -> Result<exomaps_pipeline::chain::PipelineContext, ApiError> {
+        let store = self.store()?.clone();
+        let notifier = self.inner.notifier.clone().unwrap_or_else(|| Notifier::silent(store.clone()));
+        Ok(exomaps_pipeline::chain::PipelineContext { store, scope: self.config().scope, notifier, objects: None })
     }
 
     /// The pipeline queues, or a 503 when none is configured.

@@ -1,7 +1,9 @@
 //! The WebSocket channel (DOMAIN.md §8.4): `$connect`, `$disconnect` and `$default` handlers,
 //! shared by the API Gateway WebSocket Lambdas and the local gateway's `/ws`.
 //!
-//! Client → server: `{"action":"subscribe","channel":"runs:<run_id>"}` (or `"run_id":…`),
+//! Client → server: `{"action":"subscribe","channel":"runs:<run_id>"}` (or `"run_id":…`;
+//! `{"action":"subscribe","channel":"sim:<id>","after_tick":N}` replays a simulation's missed
+//! events first, see `exomaps_pipeline::sim::subscribe`),
 //! `{"action":"unsubscribe","channel"?}`, `{"action":"ping"}`. Replies: `{"type":"subscribed",
 //! "channel"}`, `{"type":"unsubscribed","count"}`, `{"type":"pong"}`, `{"type":"error","error",
 //! "message"}`. Server pushes go through `exomaps_pipeline::notify`.
@@ -62,13 +64,16 @@ struct ClientMessage {
     action: String,
     channel: Option<String>,
     run_id: Option<String>,
+    /// `sim:<id>` only: replay the events of ticks after this one first (-1: from the start).
+    after_tick: Option<i64>,
 }
 
 /// A decoded client message.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ClientRequest {
     Ping,
-    Subscribe(String),
+    /// `after_tick` (only on `sim:<id>` channels): replay the events after that tick first.
+    Subscribe { channel: String, after_tick: Option<i64> },
     /// From one channel, or from all when `None`.
     Unsubscribe(Option<String>),
 }
@@ -87,7 +92,10 @@ pub fn decode_client_message(body: &str) -> Result<ClientRequest, ApiError> {
         "ping" => Ok(ClientRequest::Ping),
         "subscribe" => {
             let channel = channel.ok_or_else(|| ApiError::bad_request("subscribe needs a \"channel\""))?;
-            Ok(ClientRequest::Subscribe(channel))
+            if msg.after_tick.is_some() && !channel.starts_with("sim:") {
+                return Err(ApiError::bad_request("after_tick applies to sim:<id> channels only"));
+            }
+            Ok(ClientRequest::Subscribe { channel, after_tick: msg.after_tick })
         }
         "unsubscribe" => Ok(ClientRequest::Unsubscribe(channel)),
         other => Err(ApiError::bad_request(format!("unknown action {other:?} (subscribe, unsubscribe, ping)"))),
@@ -112,8 +120,11 @@ async fn handle_message(state: &AppState, connection_id: &str, body: &str) -> Re
         .ok_or_else(|| ApiError::not_found("unknown connection"))?;
     match request {
         ClientRequest::Ping => Ok(json!({"type": "pong"})),
-        ClientRequest::Subscribe(channel) => {
+        ClientRequest::Subscribe { channel, after_tick } => {
             channel_allowed(persona, &channel)?;
+            if let Some(id) = channel.strip_prefix("sim:") {
+                return subscribe_sim(state, connection_id, &channel, id, after_tick).await;
+            }
             store.ws_subscribe(connection_id, &channel).await?;
             Ok(json!({"type": "subscribed", "channel": channel}))
         }
@@ -122,4 +133,30 @@ async fn handle_message(state: &AppState, connection_id: &str, body: &str) -> Re
             Ok(json!({"type": "unsubscribed", "count": n}))
         }
     }
+}
+
+/// `sim:<id>`: the replay of the events after `after_tick` (pushed as `sim.events` messages)
+/// and then live `sim.tick` batches, each event once and in order.
+async fn subscribe_sim(
+    state: &AppState,
+    connection_id: &str,
+    channel: &str,
+    id: &str,
+    after_tick: Option<i64>,
+) -> Result<Value, ApiError> {
+    let sim_id =
+        uuid::Uuid::parse_str(id).map_err(|_| ApiError::bad_request(format!("{id:?} is not a simulation id")))?;
+    if after_tick.is_some_and(|t| t < -1) {
+        return Err(ApiError::bad_request("after_tick must be ≥ -1"));
+    }
+    let ctx = state.pipeline_context()?;
+    let sim = exomaps_pipeline::sim::get(&ctx.store, sim_id).await?;
+    let done = exomaps_pipeline::sim::subscribe(&ctx, connection_id, &sim, after_tick).await?;
+    Ok(json!({
+        "type": "subscribed",
+        "channel": channel,
+        "after_tick": done.after_tick,
+        "through_tick": done.through_tick,
+        "replayed_events": done.replayed_events,
+    }))
 }

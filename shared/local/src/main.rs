@@ -19,7 +19,7 @@ use exomaps_api::config::Config;
 use exomaps_api::{AppState, ROUTES};
 use exomaps_local::pg::PrivateCluster;
 use exomaps_local::{gateway, sources};
-use exomaps_pipeline::aws::{SdkBroadcast, SqsQueues, poll_once};
+use exomaps_pipeline::aws::{SdkBroadcast, SqsQueues, poll_once, poll_sim_once};
 use exomaps_pipeline::chain::{KickMessage, Phase, PipelineContext};
 use exomaps_pipeline::notify::{Broadcast, Notifier};
 use exomaps_pipeline::objects::{DirSink, ObjectSink};
@@ -213,7 +213,8 @@ async fn async_main(cmd: &str) -> Result<(), String> {
     let broadcaster = exomaps_platform::broadcast::Broadcaster::new(sdk);
     let endpoint = format!("http://127.0.0.1:{}", addr.port());
     let broadcast: Arc<dyn Broadcast> = Arc::new(SdkBroadcast::new(broadcaster, endpoint));
-    let ctx = PipelineContext { notifier: Notifier::new(store.clone(), Some(broadcast)), ..ctx };
+    let notifier = Notifier::new(store.clone(), Some(broadcast));
+    let ctx = PipelineContext { notifier: notifier.clone(), ..ctx };
     // Phase messages: in process by default; real SQS queues (exomaps-pipeline-<phase>, e.g. in
     // the emulator after `localstack/emulator bootstrap`) with EXOMAPS_QUEUES=sqs.
     let queues: Arc<dyn Queues> = if std::env::var("EXOMAPS_QUEUES").is_ok_and(|v| v == "sqs") {
@@ -234,6 +235,23 @@ async fn async_main(cmd: &str) -> Result<(), String> {
                 }
             });
         }
+        // The simulation tick FIFO queue (exomaps-sim-tick.fifo).
+        let name = exomaps_pipeline::queue::FifoQueue::SimTick.queue_name();
+        match exomaps_platform::queue::QueueConsumer::by_name(sqs.clone(), name).await {
+            Ok(consumer) => {
+                let (ctx, queues) = (ctx.clone(), queues.clone());
+                tokio::spawn(async move {
+                    loop {
+                        let wait = std::time::Duration::from_secs(5);
+                        if let Err(e) = poll_sim_once(&ctx, queues.as_ref(), &consumer, wait).await {
+                            tracing::warn!(error = %e, "SQS poll of the simulation tick queue failed");
+                            tokio::time::sleep(wait).await;
+                        }
+                    }
+                });
+            }
+            Err(e) => tracing::warn!(error = %e, "no simulation tick queue {name}: simulations cannot run"),
+        }
         tracing::info!("pipeline phases fed from SQS");
         queues
     } else {
@@ -241,7 +259,8 @@ async fn async_main(cmd: &str) -> Result<(), String> {
     };
     let statics = gateway::Statics { spa_dir: Some(spa_dir()), objects_dir: Some(objects_dir) };
     tracing::info!(spa = ?statics.spa_dir, objects = ?statics.objects_dir, "static folders");
-    let app = gateway::router_with(AppState::with_store(config, store).with_queues(queues), statics);
+    let app =
+        gateway::router_with(AppState::with_store(config, store).with_queues(queues).with_notifier(notifier), statics);
     tracing::info!("ExoMaps listening on http://{addr}");
     axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(shutdown_signal())

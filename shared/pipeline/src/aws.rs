@@ -5,7 +5,7 @@
 use crate::chain::{self, Phase, PipelineContext};
 use crate::notify::{Broadcast, PostOutcome};
 use crate::objects::{ObjectSink, PutFuture};
-use crate::queue::{Queues, SendFuture};
+use crate::queue::{FifoMessage, FifoQueue, Queues, SendFuture};
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
 use exomaps_platform::broadcast::{Broadcaster, Delivery};
 use exomaps_platform::objects::{ObjectStore, PutOptions};
@@ -21,12 +21,33 @@ pub struct SqsQueues {
     client: aws_sdk_sqs::Client,
     urls: HashMap<Phase, String>,
     publishers: HashMap<Phase, OnceCell<QueuePublisher>>,
+    /// The simulation tick FIFO queue: `EXOMAPS_QUEUE_SIM_TICK_URL`, else looked up by name.
+    sim_tick: OnceCell<QueuePublisher>,
 }
 
 impl SqsQueues {
     pub fn new(client: aws_sdk_sqs::Client, urls: HashMap<Phase, String>) -> SqsQueues {
         let publishers = Phase::ALL.into_iter().map(|p| (p, OnceCell::new())).collect();
-        SqsQueues { client, urls, publishers }
+        SqsQueues { client, urls, publishers, sim_tick: OnceCell::new() }
+    }
+
+    /// The simulation tick queue's URL from `EXOMAPS_QUEUE_SIM_TICK_URL`, when set.
+    pub fn sim_tick_url_from_env() -> Option<String> {
+        std::env::var(FifoQueue::SimTick.url_env()).ok().filter(|v| !v.is_empty())
+    }
+
+    async fn fifo_publisher(&self, queue: FifoQueue) -> Result<&QueuePublisher, String> {
+        let FifoQueue::SimTick = queue;
+        self.sim_tick
+            .get_or_try_init(|| async {
+                match SqsQueues::sim_tick_url_from_env() {
+                    Some(url) => Ok(QueuePublisher::with_url(self.client.clone(), url)),
+                    None => QueuePublisher::by_name(self.client.clone(), queue.queue_name())
+                        .await
+                        .map_err(|e| e.to_string()),
+                }
+            })
+            .await
     }
 
     /// Queue URLs from `EXOMAPS_QUEUE_<PHASE>_URL`.
@@ -60,6 +81,17 @@ impl Queues for SqsQueues {
             let publisher = self.publisher(phase).await?;
             let value: serde_json::Value = serde_json::from_str(&body).map_err(|e| e.to_string())?;
             publisher.send_json(&value).await.map(|_| ()).map_err(|e| e.to_string())
+        })
+    }
+
+    fn send_fifo(&self, queue: FifoQueue, message: FifoMessage) -> SendFuture<'_> {
+        Box::pin(async move {
+            let publisher = self.fifo_publisher(queue).await?;
+            publisher
+                .send_fifo(message.body, &message.group_id, &message.dedup_id)
+                .await
+                .map(|_| ())
+                .map_err(|e| e.to_string())
         })
     }
 }
@@ -198,6 +230,72 @@ pub async fn poll_once(
     let event: SqsEvent =
         serde_json::from_value(serde_json::json!({ "Records": records })).map_err(|e| format!("SQS event: {e}"))?;
     let response = handle_batch(ctx, queues, phase, event).await;
+    let failed: std::collections::HashSet<&str> =
+        response.batch_item_failures.iter().map(|f| f.item_identifier.as_str()).collect();
+    for m in &received {
+        if !failed.contains(m.message_id.as_str()) {
+            consumer.delete(&m.receipt_handle).await.map_err(|e| e.to_string())?;
+        }
+    }
+    Ok(received.len())
+}
+
+/// One SQS batch from the simulation tick FIFO queue: each message through
+/// [`crate::sim::handle_tick`], the follow-up sent before the message counts as done. FIFO: after
+/// the first failure the rest of the batch is reported failed too (unprocessed), so a group
+/// never runs out of order.
+pub async fn handle_sim_batch(ctx: &PipelineContext, queues: &dyn Queues, event: SqsEvent) -> SqsBatchResponse {
+    let mut response = SqsBatchResponse::default();
+    let mut failed = false;
+    for record in event.records {
+        let id = record.message_id.clone().unwrap_or_default();
+        let body = record.body.unwrap_or_default();
+        let outcome = if failed {
+            Err("an earlier message of the batch failed".to_string())
+        } else {
+            match crate::sim::handle_tick(ctx, &body, crate::sim::batch_budget()).await {
+                Ok(handled) => match handled.next {
+                    Some(next) => queues
+                        .send_fifo(FifoQueue::SimTick, next.fifo_message())
+                        .await
+                        .map_err(|e| format!("next tick message not sent: {e}")),
+                    None => Ok(()),
+                },
+                Err(e) => Err(e.to_string()),
+            }
+        };
+        if let Err(reason) = outcome {
+            if !failed {
+                tracing::warn!(message_id = %id, %reason, "simulation tick message failed");
+            }
+            failed = true;
+            let mut failure = BatchItemFailure::default();
+            failure.item_identifier = id;
+            response.batch_item_failures.push(failure);
+        }
+    }
+    response
+}
+
+/// [`poll_once`] for the simulation tick FIFO queue (a local stand-in for its event-source
+/// mapping).
+pub async fn poll_sim_once(
+    ctx: &PipelineContext,
+    queues: &dyn Queues,
+    consumer: &exomaps_platform::queue::QueueConsumer,
+    wait: std::time::Duration,
+) -> Result<usize, String> {
+    let received = consumer.receive(10, wait).await.map_err(|e| e.to_string())?;
+    if received.is_empty() {
+        return Ok(0);
+    }
+    let records: Vec<serde_json::Value> = received
+        .iter()
+        .map(|m| serde_json::json!({"messageId": m.message_id, "receiptHandle": m.receipt_handle, "body": m.body}))
+        .collect();
+    let event: SqsEvent =
+        serde_json::from_value(serde_json::json!({ "Records": records })).map_err(|e| format!("SQS event: {e}"))?;
+    let response = handle_sim_batch(ctx, queues, event).await;
     let failed: std::collections::HashSet<&str> =
         response.batch_item_failures.iter().map(|f| f.item_identifier.as_str()).collect();
     for m in &received {

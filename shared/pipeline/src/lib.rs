@@ -12,6 +12,7 @@ mod ingest;
 pub mod notify;
 pub mod objects;
 pub mod queue;
+pub mod sim;
 mod source;
 mod transform;
 

@@ -51,6 +51,11 @@ impl Notifier {
         Notifier { store, broadcaster: None }
     }
 
+    /// The broadcaster, when pushes are configured (the simulation feed posts per connection).
+    pub fn broadcaster(&self) -> Option<&Arc<dyn Broadcast>> {
+        self.broadcaster.as_ref()
+    }
+
     /// Sends `message` (JSON) to every subscriber of `channel`. A message over 32 KB is not
     /// sent (logged): pushes are small notifications, clients fetch the data itself.
     pub async fn publish(&self, channel: &str, message: &impl Serialize) -> PublishReport {

@@ -2,12 +2,17 @@
 //! gateway runs [`LocalQueues`], an in-process stand-in with the same semantics: every
 //! message goes through [`chain::handle`], failures are redelivered after a delay, and a
 //! message that fails `max_receives` times lands in the dead-letter list.
+//!
+//! FIFO queues (the simulation tick queue) go through the same port: [`Queues::send_fifo`]
+//! carries a message group id and a deduplication id; [`LocalQueues`] keeps their order and
+//! drops a repeated deduplication id within SQS's 5-minute window, as SQS does.
 
 use crate::chain::{self, HandleError, Phase, PipelineContext};
+use std::collections::HashMap;
 use std::future::Future;
 use std::pin::Pin;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
+use std::time::{Duration, Instant};
 use tokio::sync::mpsc;
 
 pub type SendFuture<'a> = Pin<Box<dyn Future<Output = Result<(), String>> + Send + 'a>>;
@@ -15,7 +20,48 @@ pub type SendFuture<'a> = Pin<Box<dyn Future<Output = Result<(), String>> + Send
 /// Where phase messages go: SQS queues in AWS, [`LocalQueues`] locally.
 pub trait Queues: Send + Sync {
     fn send(&self, phase: Phase, body: String) -> SendFuture<'_>;
+
+    /// Sends a message to a FIFO queue. The default refuses: no FIFO queue is configured.
+    fn send_fifo(&self, queue: FifoQueue, message: FifoMessage) -> SendFuture<'_> {
+        let _ = message;
+        Box::pin(async move { Err(format!("no {} queue is configured", queue.queue_name())) })
+    }
 }
+
+/// The FIFO queues.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum FifoQueue {
+    /// Simulation tick batches (`crate::sim::handle_tick`).
+    SimTick,
+}
+
+impl FifoQueue {
+    /// The queue's name when looked up by name (local runs against SQS): `exomaps-sim-tick.fifo`.
+    pub fn queue_name(self) -> &'static str {
+        match self {
+            FifoQueue::SimTick => "exomaps-sim-tick.fifo",
+        }
+    }
+
+    /// The environment variable with the queue's URL (the template passes it).
+    pub fn url_env(self) -> &'static str {
+        match self {
+            FifoQueue::SimTick => "EXOMAPS_QUEUE_SIM_TICK_URL",
+        }
+    }
+}
+
+/// A FIFO message: ordered within its group; a repeated deduplication id within 5 minutes is
+/// accepted but not delivered again.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct FifoMessage {
+    pub body: String,
+    pub group_id: String,
+    pub dedup_id: String,
+}
+
+/// SQS FIFO's deduplication window.
+pub const FIFO_DEDUP_WINDOW: Duration = Duration::from_secs(300);
 
 /// A message that exhausted its deliveries.
 #[derive(Debug, Clone, PartialEq)]
@@ -36,6 +82,61 @@ struct Delivery {
 pub struct LocalQueues {
     tx: mpsc::UnboundedSender<Delivery>,
     dead: Arc<Mutex<Vec<DeadLetter>>>,
+    fifo: Fifo,
+}
+
+/// The local FIFO (simulation tick) queue: its own worker, so a long batch does not hold up
+/// pipeline phases; one worker keeps every group in order.
+#[derive(Clone)]
+struct Fifo {
+    tx: mpsc::UnboundedSender<FifoMessage>,
+    seen: Arc<Mutex<HashMap<String, Instant>>>,
+}
+
+impl Fifo {
+    fn spawn(ctx: PipelineContext) -> Fifo {
+        let (tx, mut rx) = mpsc::unbounded_channel::<FifoMessage>();
+        let fifo = Fifo { tx, seen: Arc::default() };
+        let me = fifo.clone();
+        tokio::spawn(async move {
+            while let Some(m) = rx.recv().await {
+                // Up to 5 attempts, like the template's redrive policy; then logged and dropped.
+                for attempt in 1..=5u32 {
+                    match crate::sim::handle_tick(&ctx, &m.body, crate::sim::batch_budget()).await {
+                        Ok(handled) => {
+                            if let Some(next) = handled.next {
+                                let _ = me.offer(next.fifo_message());
+                            }
+                            break;
+                        }
+                        Err(HandleError::Poison(e)) => {
+                            tracing::error!(error = %e, "poison simulation tick message dropped");
+                            break;
+                        }
+                        Err(e) => {
+                            tracing::warn!(error = %e, attempt, "simulation tick failed; retrying");
+                            tokio::time::sleep(Duration::from_millis(200 * attempt as u64)).await;
+                        }
+                    }
+                }
+            }
+        });
+        fifo
+    }
+
+    /// Queues a message unless its deduplication id was seen within the window.
+    fn offer(&self, m: FifoMessage) -> Result<(), String> {
+        {
+            let mut seen = self.seen.lock().expect("dedup ids");
+            let now = Instant::now();
+            seen.retain(|_, at| now.duration_since(*at) < FIFO_DEDUP_WINDOW);
+            if seen.contains_key(&m.dedup_id) {
+                return Ok(()); // accepted, not delivered again (SQS FIFO semantics)
+            }
+            seen.insert(m.dedup_id.clone(), now);
+        }
+        self.tx.send(m).map_err(|_| "the local FIFO worker stopped".to_string())
+    }
 }
 
 impl LocalQueues {
@@ -43,7 +144,8 @@ impl LocalQueues {
     pub fn spawn(ctx: PipelineContext, max_receives: u32, retry_delay: Duration) -> LocalQueues {
         let (tx, mut rx) = mpsc::unbounded_channel::<Delivery>();
         let dead: Arc<Mutex<Vec<DeadLetter>>> = Arc::default();
-        let queues = LocalQueues { tx: tx.clone(), dead: dead.clone() };
+        let fifo = Fifo::spawn(ctx.clone());
+        let queues = LocalQueues { tx: tx.clone(), dead: dead.clone(), fifo };
         tokio::spawn(async move {
             while let Some(d) = rx.recv().await {
                 let receives = d.receives + 1;
@@ -89,6 +191,13 @@ impl Queues for LocalQueues {
             .tx
             .send(Delivery { phase, body, receives: 0 })
             .map_err(|_| "the local queue worker stopped".to_string());
+        Box::pin(async move { sent })
+    }
+
+    fn send_fifo(&self, queue: FifoQueue, message: FifoMessage) -> SendFuture<'_> {
+        let sent = match queue {
+            FifoQueue::SimTick => self.fifo.offer(message),
+        };
         Box::pin(async move { sent })
     }
 }

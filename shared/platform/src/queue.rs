@@ -65,6 +65,25 @@ impl QueuePublisher {
         Ok(out.message_id.unwrap_or_default())
     }
 
+    /// Send one message to a FIFO queue: ordered within `group_id`, and a second message with
+    /// the same `dedup_id` within SQS's 5-minute window is accepted but not delivered.
+    pub async fn send_fifo(&self, body: String, group_id: &str, dedup_id: &str) -> crate::Result<String> {
+        if body.len() > MAX_MESSAGE_BYTES {
+            return Err(PlatformError::TooLarge { what: "SQS message", size: body.len(), limit: MAX_MESSAGE_BYTES });
+        }
+        let out = self
+            .client
+            .send_message()
+            .queue_url(&self.url)
+            .message_body(body)
+            .message_group_id(group_id)
+            .message_deduplication_id(dedup_id)
+            .send()
+            .await
+            .map_err(|e| aws("SendMessage", &self.url, e))?;
+        Ok(out.message_id.unwrap_or_default())
+    }
+
     /// Send every message (as JSON) in batches of up to 10 (and 256 KiB per call). Returns the
     /// message ids in input order. If SQS refuses some entries, the error names them by input
     /// index; the others were sent.

@@ -11,6 +11,7 @@ pub mod ingest;
 pub mod realtime;
 pub mod reports;
 pub mod runs;
+pub mod sim;
 pub mod transform;
 pub mod world;
 
