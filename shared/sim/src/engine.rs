@@ -88,25 +88,28 @@ impl Tick<'_> {
 }
 
 /// Dense per-tick copies of what phases 4–5 read about every system (array loads instead of
-/// map lookups in the inner loops). Settlements are not created or removed in those phases.
+/// map lookups in the inner loops; 8 bytes a system). Settlements are not created or removed
+/// in those phases.
 struct Dense {
-    /// Founding tick of the settlement there (`u64::MAX`: none).
-    founded: Vec<u64>,
-    faction: Vec<u32>,
-    population: Vec<u64>,
+    /// (founding tick of the settlement there, its faction); `NONE`: no settlement.
+    slots: Vec<(u32, u32)>,
 }
 
 impl Dense {
+    const NONE: u32 = u32::MAX;
+
     fn new(world: &World, state: &SimState) -> Dense {
-        let n = world.systems.len();
-        let mut d = Dense { founded: vec![u64::MAX; n], faction: vec![0; n], population: vec![0; n] };
+        let mut slots = vec![(Dense::NONE, 0); world.systems.len()];
         for s in state.settlements.values() {
-            let i = s.system as usize;
-            d.founded[i] = s.founded_tick;
-            d.faction[i] = s.faction;
-            d.population[i] = s.population;
+            slots[s.system as usize] = (s.founded_tick.min(Dense::NONE as u64 - 1) as u32, s.faction);
         }
-        d
+        Dense { slots }
+    }
+
+    /// The founding tick of the settlement at `x`, if any.
+    fn founded(&self, x: SysIdx) -> Option<u64> {
+        let f = self.slots[x as usize].0;
+        (f != Dense::NONE).then_some(f as u64)
     }
 }
 
@@ -114,8 +117,7 @@ impl Dense {
 /// `d` = their distance).
 fn believed_settled(state: &SimState, dense: &Dense, x: SysIdx, d: i64, tick: u64) -> bool {
     let lag = lag_ticks(d);
-    let f = dense.founded[x as usize];
-    if f != u64::MAX {
+    if let Some(f) = dense.founded(x) {
         return f + lag <= tick;
     }
     if let Some(r) = state.ruins.get(&x) {
@@ -362,9 +364,8 @@ fn launches(t: &mut Tick, state: &mut SimState, dense: &mut Option<Dense>) {
                     let xi = x as usize;
                     dx <= p.trade_range_mly
                         && x != s
-                        && dn.founded[xi] != u64::MAX
-                        && dn.faction[xi] != faction
-                        && dn.founded[xi] + lag_ticks(world.distance_mly(s, x)) <= tick
+                        && dn.slots[xi].1 != faction
+                        && dn.founded(x).is_some_and(|f| f + lag_ticks(world.distance_mly(s, x)) <= tick)
                 })
                 .count() as u64;
             let hab = world.systems[c as usize].habitability as u64;
@@ -384,7 +385,6 @@ fn launches(t: &mut Tick, state: &mut SimState, dense: &mut Option<Dense>) {
                 arrive_tick: tick + travel_ticks(d, p.ship_speed_milli_c),
             };
             t.emit(state, body);
-            dn.population[s as usize] = state.settlements[&s].population;
             if let Some(ib) = inbound.as_mut() {
                 let e = (c, s, tick, u64::MAX);
                 let at = ib.partition_point(|x| *x < e);
@@ -423,12 +423,11 @@ fn open_routes(t: &mut Tick, state: &mut SimState, dense: &mut Option<Dense>) {
             let room = MAX_PARTNERS - sa.partners.len();
             // The nearest candidates only; both ends must have heard of each other.
             for &(b, d) in nb.lists[a as usize].iter().take(TRADE_CANDIDATES) {
-                let bi = b as usize;
-                if dn.founded[bi] == u64::MAX
-                    || dn.population[bi] < p.trade_min_population
-                    || sa.founded_tick.max(dn.founded[bi]) + lag_ticks(d) > tick
-                    || sa.partners.contains(&b)
-                {
+                let Some(fb) = dn.founded(b) else { continue };
+                if sa.founded_tick.max(fb) + lag_ticks(d) > tick || sa.partners.contains(&b) {
+                    continue;
+                }
+                if state.settlements.get(&b).is_none_or(|sb| sb.population < p.trade_min_population) {
                     continue;
                 }
                 open.push(b);
