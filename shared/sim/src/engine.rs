@@ -161,17 +161,41 @@ pub fn step(world: &World, params: &Params, state: &mut SimState) -> Vec<Event> 
         + params.disaster_ppm as u64
         + params.conflict_ppm as u64;
     let lifetime = params.settlement_lifetime_ticks as u64;
-    let busy: Vec<SysIdx> = state
-        .settlements
-        .values()
-        .filter(|s| {
-            (lifetime > 0 && tick >= s.founded_tick + lifetime)
-                || (s.cohesion < params.split_cohesion_permille
-                    && s.capital_mly >= params.split_min_distance_mly.max(1))
-                || Stream::new(state.seed, tick, s.system as u64, "events").below(1_000_000) < event_ppm
-        })
-        .map(|s| s.system)
-        .collect();
+    // The same pass picks the launch opportunities (phase 4) and route checks (phase 5), on the
+    // state after the arrivals; those phases re-read what they use and skip the abandoned.
+    let interval = params.launch_interval_ticks.max(1) as u64;
+    let trade_interval = params.trade_interval_ticks.max(1) as u64;
+    let (mut busy, mut launchers, mut checkers) = (Vec::new(), Vec::new(), Vec::new());
+    for s in state.settlements.values() {
+        if (lifetime > 0 && tick >= s.founded_tick + lifetime)
+            || (s.cohesion < params.split_cohesion_permille && s.capital_mly >= params.split_min_distance_mly.max(1))
+            || Stream::new(state.seed, tick, s.system as u64, "events").below(1_000_000) < event_ppm
+        {
+            busy.push(s.system);
+        }
+        if tick <= s.founded_tick {
+            continue;
+        }
+        let age = tick - s.founded_tick;
+        if age.is_multiple_of(interval)
+            && s.colonizer
+            && (params.max_launches == 0 || s.launches < params.max_launches)
+            && s.population >= params.launch_min_population
+            && s.population > params.colonists_per_ship
+            && s.tech_level() >= params.launch_min_tech
+            && s.population as u128 * 1000
+                >= world.systems[s.system as usize].capacity as u128 * params.launch_min_capacity_permille as u128
+        {
+            launchers.push(s.system);
+        }
+        if age.is_multiple_of(trade_interval)
+            && params.trade_range_mly > 0
+            && s.population >= params.trade_min_population
+            && s.partners.len() < MAX_PARTNERS
+        {
+            checkers.push(s.system);
+        }
+    }
     for sys in busy {
         let Some(s) = state.settlements.get(&sys) else { continue };
         if lifetime > 0 && tick >= s.founded_tick + lifetime {
@@ -188,8 +212,8 @@ pub fn step(world: &World, params: &Params, state: &mut SimState) -> Vec<Event> 
 
     // 4. Launches; 5. trade routes.
     let mut dense = None;
-    launches(&mut t, state, &mut dense);
-    open_routes(&mut t, state, &mut dense);
+    launches(&mut t, state, launchers, &mut dense);
+    open_routes(&mut t, state, checkers, &mut dense);
 
     t.events
 }
@@ -297,25 +321,8 @@ pub fn display_name(name: &str) -> &str {
     n
 }
 
-fn launches(t: &mut Tick, state: &mut SimState, dense: &mut Option<Dense>) {
+fn launches(t: &mut Tick, state: &mut SimState, launchers: Vec<SysIdx>, dense: &mut Option<Dense>) {
     let (p, world, tick) = (t.params, t.world, t.tick);
-    let interval = p.launch_interval_ticks.max(1) as u64;
-    let launchers: Vec<SysIdx> = state
-        .settlements
-        .values()
-        .filter(|s| {
-            tick > s.founded_tick
-                && (tick - s.founded_tick) % interval == 0
-                && s.colonizer
-                && (p.max_launches == 0 || s.launches < p.max_launches)
-                && s.population >= p.launch_min_population
-                && s.population > p.colonists_per_ship
-                && s.tech_level() >= p.launch_min_tech
-                && s.population as u128 * 1000
-                    >= world.systems[s.system as usize].capacity as u128 * p.launch_min_capacity_permille as u128
-        })
-        .map(|s| s.system)
-        .collect();
     if launchers.is_empty() {
         return;
     }
@@ -324,10 +331,7 @@ fn launches(t: &mut Tick, state: &mut SimState, dense: &mut Option<Dense>) {
     // Ships in flight as (target, origin, departure), sorted; built when first needed.
     let mut inbound: Option<Vec<(SysIdx, SysIdx, u64, u64)>> = None;
     for s in launchers {
-        let (pop, faction) = {
-            let x = &state.settlements[&s];
-            (x.population, x.faction)
-        };
+        let Some((pop, faction)) = state.settlements.get(&s).map(|x| (x.population, x.faction)) else { continue };
         let max_ships = ((pop - 1) / p.colonists_per_ship.max(1)).saturating_sub(1).min(p.ships_per_launch as u64);
         if max_ships == 0 {
             continue;
@@ -394,23 +398,8 @@ fn launches(t: &mut Tick, state: &mut SimState, dense: &mut Option<Dense>) {
     }
 }
 
-fn open_routes(t: &mut Tick, state: &mut SimState, dense: &mut Option<Dense>) {
+fn open_routes(t: &mut Tick, state: &mut SimState, checkers: Vec<SysIdx>, dense: &mut Option<Dense>) {
     let (p, world, tick) = (t.params, t.world, t.tick);
-    if p.trade_range_mly <= 0 {
-        return;
-    }
-    let interval = p.trade_interval_ticks.max(1) as u64;
-    let checkers: Vec<SysIdx> = state
-        .settlements
-        .values()
-        .filter(|s| {
-            tick > s.founded_tick
-                && (tick - s.founded_tick) % interval == 0
-                && s.population >= p.trade_min_population
-                && s.partners.len() < MAX_PARTNERS
-        })
-        .map(|s| s.system)
-        .collect();
     if checkers.is_empty() {
         return;
     }
@@ -419,8 +408,8 @@ fn open_routes(t: &mut Tick, state: &mut SimState, dense: &mut Option<Dense>) {
     for a in checkers {
         let mut open: Vec<SysIdx> = Vec::new();
         {
-            let sa = &state.settlements[&a];
-            let room = MAX_PARTNERS - sa.partners.len();
+            let Some(sa) = state.settlements.get(&a) else { continue };
+            let room = MAX_PARTNERS.saturating_sub(sa.partners.len());
             // The nearest candidates only; both ends must have heard of each other.
             for &(b, d) in nb.lists[a as usize].iter().take(TRADE_CANDIDATES) {
                 let Some(fb) = dn.founded(b) else { continue };
@@ -437,7 +426,9 @@ fn open_routes(t: &mut Tick, state: &mut SimState, dense: &mut Option<Dense>) {
             }
         }
         for b in open {
-            if state.settlements[&b].partners.len() < MAX_PARTNERS {
+            if state.settlements[&b].partners.len() < MAX_PARTNERS
+                && state.settlements[&a].partners.len() < MAX_PARTNERS
+            {
                 t.emit(state, EventBody::TradeRouteOpened { from: a, to: b });
             }
         }
