@@ -88,25 +88,28 @@ impl Tick<'_> {
 }
 
 /// Dense per-tick copies of what phases 4–5 read about every system (array loads instead of
-/// map lookups in the inner loops). Settlements are not created or removed in those phases.
+/// map lookups in the inner loops; 8 bytes a system). Settlements are not created or removed
+/// in those phases.
 struct Dense {
-    /// Founding tick of the settlement there (`u64::MAX`: none).
-    founded: Vec<u64>,
-    faction: Vec<u32>,
-    population: Vec<u64>,
+    /// (founding tick of the settlement there, its faction); `NONE`: no settlement.
+    slots: Vec<(u32, u32)>,
 }
 
 impl Dense {
+    const NONE: u32 = u32::MAX;
+
     fn new(world: &World, state: &SimState) -> Dense {
-        let n = world.systems.len();
-        let mut d = Dense { founded: vec![u64::MAX; n], faction: vec![0; n], population: vec![0; n] };
+        let mut slots = vec![(Dense::NONE, 0); world.systems.len()];
         for s in state.settlements.values() {
-            let i = s.system as usize;
-            d.founded[i] = s.founded_tick;
-            d.faction[i] = s.faction;
-            d.population[i] = s.population;
+            slots[s.system as usize] = (s.founded_tick.min(Dense::NONE as u64 - 1) as u32, s.faction);
         }
-        d
+        Dense { slots }
+    }
+
+    /// The founding tick of the settlement at `x`, if any.
+    fn founded(&self, x: SysIdx) -> Option<u64> {
+        let f = self.slots[x as usize].0;
+        (f != Dense::NONE).then_some(f as u64)
     }
 }
 
@@ -114,8 +117,7 @@ impl Dense {
 /// `d` = their distance).
 fn believed_settled(state: &SimState, dense: &Dense, x: SysIdx, d: i64, tick: u64) -> bool {
     let lag = lag_ticks(d);
-    let f = dense.founded[x as usize];
-    if f != u64::MAX {
+    if let Some(f) = dense.founded(x) {
         return f + lag <= tick;
     }
     if let Some(r) = state.ruins.get(&x) {
@@ -159,17 +161,41 @@ pub fn step(world: &World, params: &Params, state: &mut SimState) -> Vec<Event> 
         + params.disaster_ppm as u64
         + params.conflict_ppm as u64;
     let lifetime = params.settlement_lifetime_ticks as u64;
-    let busy: Vec<SysIdx> = state
-        .settlements
-        .values()
-        .filter(|s| {
-            (lifetime > 0 && tick >= s.founded_tick + lifetime)
-                || (s.cohesion < params.split_cohesion_permille
-                    && s.capital_mly >= params.split_min_distance_mly.max(1))
-                || Stream::new(state.seed, tick, s.system as u64, "events").below(1_000_000) < event_ppm
-        })
-        .map(|s| s.system)
-        .collect();
+    // The same pass picks the launch opportunities (phase 4) and route checks (phase 5), on the
+    // state after the arrivals; those phases re-read what they use and skip the abandoned.
+    let interval = params.launch_interval_ticks.max(1) as u64;
+    let trade_interval = params.trade_interval_ticks.max(1) as u64;
+    let (mut busy, mut launchers, mut checkers) = (Vec::new(), Vec::new(), Vec::new());
+    for s in state.settlements.values() {
+        if (lifetime > 0 && tick >= s.founded_tick + lifetime)
+            || (s.cohesion < params.split_cohesion_permille && s.capital_mly >= params.split_min_distance_mly.max(1))
+            || Stream::new(state.seed, tick, s.system as u64, "events").below(1_000_000) < event_ppm
+        {
+            busy.push(s.system);
+        }
+        if tick <= s.founded_tick {
+            continue;
+        }
+        let age = tick - s.founded_tick;
+        if age.is_multiple_of(interval)
+            && s.colonizer
+            && (params.max_launches == 0 || s.launches < params.max_launches)
+            && s.population >= params.launch_min_population
+            && s.population > params.colonists_per_ship
+            && s.tech_level() >= params.launch_min_tech
+            && s.population as u128 * 1000
+                >= world.systems[s.system as usize].capacity as u128 * params.launch_min_capacity_permille as u128
+        {
+            launchers.push(s.system);
+        }
+        if age.is_multiple_of(trade_interval)
+            && params.trade_range_mly > 0
+            && s.population >= params.trade_min_population
+            && s.partners.len() < MAX_PARTNERS
+        {
+            checkers.push(s.system);
+        }
+    }
     for sys in busy {
         let Some(s) = state.settlements.get(&sys) else { continue };
         if lifetime > 0 && tick >= s.founded_tick + lifetime {
@@ -186,8 +212,8 @@ pub fn step(world: &World, params: &Params, state: &mut SimState) -> Vec<Event> 
 
     // 4. Launches; 5. trade routes.
     let mut dense = None;
-    launches(&mut t, state, &mut dense);
-    open_routes(&mut t, state, &mut dense);
+    launches(&mut t, state, launchers, &mut dense);
+    open_routes(&mut t, state, checkers, &mut dense);
 
     t.events
 }
@@ -295,25 +321,8 @@ pub fn display_name(name: &str) -> &str {
     n
 }
 
-fn launches(t: &mut Tick, state: &mut SimState, dense: &mut Option<Dense>) {
+fn launches(t: &mut Tick, state: &mut SimState, launchers: Vec<SysIdx>, dense: &mut Option<Dense>) {
     let (p, world, tick) = (t.params, t.world, t.tick);
-    let interval = p.launch_interval_ticks.max(1) as u64;
-    let launchers: Vec<SysIdx> = state
-        .settlements
-        .values()
-        .filter(|s| {
-            tick > s.founded_tick
-                && (tick - s.founded_tick) % interval == 0
-                && s.colonizer
-                && (p.max_launches == 0 || s.launches < p.max_launches)
-                && s.population >= p.launch_min_population
-                && s.population > p.colonists_per_ship
-                && s.tech_level() >= p.launch_min_tech
-                && s.population as u128 * 1000
-                    >= world.systems[s.system as usize].capacity as u128 * p.launch_min_capacity_permille as u128
-        })
-        .map(|s| s.system)
-        .collect();
     if launchers.is_empty() {
         return;
     }
@@ -322,10 +331,7 @@ fn launches(t: &mut Tick, state: &mut SimState, dense: &mut Option<Dense>) {
     // Ships in flight as (target, origin, departure), sorted; built when first needed.
     let mut inbound: Option<Vec<(SysIdx, SysIdx, u64, u64)>> = None;
     for s in launchers {
-        let (pop, faction) = {
-            let x = &state.settlements[&s];
-            (x.population, x.faction)
-        };
+        let Some((pop, faction)) = state.settlements.get(&s).map(|x| (x.population, x.faction)) else { continue };
         let max_ships = ((pop - 1) / p.colonists_per_ship.max(1)).saturating_sub(1).min(p.ships_per_launch as u64);
         if max_ships == 0 {
             continue;
@@ -362,9 +368,8 @@ fn launches(t: &mut Tick, state: &mut SimState, dense: &mut Option<Dense>) {
                     let xi = x as usize;
                     dx <= p.trade_range_mly
                         && x != s
-                        && dn.founded[xi] != u64::MAX
-                        && dn.faction[xi] != faction
-                        && dn.founded[xi] + lag_ticks(world.distance_mly(s, x)) <= tick
+                        && dn.slots[xi].1 != faction
+                        && dn.founded(x).is_some_and(|f| f + lag_ticks(world.distance_mly(s, x)) <= tick)
                 })
                 .count() as u64;
             let hab = world.systems[c as usize].habitability as u64;
@@ -384,7 +389,6 @@ fn launches(t: &mut Tick, state: &mut SimState, dense: &mut Option<Dense>) {
                 arrive_tick: tick + travel_ticks(d, p.ship_speed_milli_c),
             };
             t.emit(state, body);
-            dn.population[s as usize] = state.settlements[&s].population;
             if let Some(ib) = inbound.as_mut() {
                 let e = (c, s, tick, u64::MAX);
                 let at = ib.partition_point(|x| *x < e);
@@ -394,23 +398,8 @@ fn launches(t: &mut Tick, state: &mut SimState, dense: &mut Option<Dense>) {
     }
 }
 
-fn open_routes(t: &mut Tick, state: &mut SimState, dense: &mut Option<Dense>) {
+fn open_routes(t: &mut Tick, state: &mut SimState, checkers: Vec<SysIdx>, dense: &mut Option<Dense>) {
     let (p, world, tick) = (t.params, t.world, t.tick);
-    if p.trade_range_mly <= 0 {
-        return;
-    }
-    let interval = p.trade_interval_ticks.max(1) as u64;
-    let checkers: Vec<SysIdx> = state
-        .settlements
-        .values()
-        .filter(|s| {
-            tick > s.founded_tick
-                && (tick - s.founded_tick) % interval == 0
-                && s.population >= p.trade_min_population
-                && s.partners.len() < MAX_PARTNERS
-        })
-        .map(|s| s.system)
-        .collect();
     if checkers.is_empty() {
         return;
     }
@@ -419,16 +408,15 @@ fn open_routes(t: &mut Tick, state: &mut SimState, dense: &mut Option<Dense>) {
     for a in checkers {
         let mut open: Vec<SysIdx> = Vec::new();
         {
-            let sa = &state.settlements[&a];
-            let room = MAX_PARTNERS - sa.partners.len();
+            let Some(sa) = state.settlements.get(&a) else { continue };
+            let room = MAX_PARTNERS.saturating_sub(sa.partners.len());
             // The nearest candidates only; both ends must have heard of each other.
             for &(b, d) in nb.lists[a as usize].iter().take(TRADE_CANDIDATES) {
-                let bi = b as usize;
-                if dn.founded[bi] == u64::MAX
-                    || dn.population[bi] < p.trade_min_population
-                    || sa.founded_tick.max(dn.founded[bi]) + lag_ticks(d) > tick
-                    || sa.partners.contains(&b)
-                {
+                let Some(fb) = dn.founded(b) else { continue };
+                if sa.founded_tick.max(fb) + lag_ticks(d) > tick || sa.partners.contains(&b) {
+                    continue;
+                }
+                if state.settlements.get(&b).is_none_or(|sb| sb.population < p.trade_min_population) {
                     continue;
                 }
                 open.push(b);
@@ -438,7 +426,9 @@ fn open_routes(t: &mut Tick, state: &mut SimState, dense: &mut Option<Dense>) {
             }
         }
         for b in open {
-            if state.settlements[&b].partners.len() < MAX_PARTNERS {
+            if state.settlements[&b].partners.len() < MAX_PARTNERS
+                && state.settlements[&a].partners.len() < MAX_PARTNERS
+            {
                 t.emit(state, EventBody::TradeRouteOpened { from: a, to: b });
             }
         }

@@ -193,9 +193,11 @@ impl Params {
         fn check(ok: bool, msg: &str) -> Result<(), String> {
             if ok { Ok(()) } else { Err(msg.to_string()) }
         }
-        const MAX_RANGE: i64 = 1_000_000; // 1,000 ly
+        // Neighbour lists within a range are kept per world: 30 ly over 11,000 systems in a
+        // 100-ly ball is ~300 neighbours each (~50 MB); longer ranges are refused.
+        const MAX_RANGE: i64 = 30_000;
         check((1..=999).contains(&self.ship_speed_milli_c), "ship_speed_milli_c must be 1..=999")?;
-        check((1..=MAX_RANGE).contains(&self.ship_range_mly), "ship_range_mly must be 1..=1000000")?;
+        check((1..=MAX_RANGE).contains(&self.ship_range_mly), "ship_range_mly must be 1..=30000")?;
         check(self.launch_interval_ticks >= 1, "launch_interval_ticks must be at least 1")?;
         check(self.launch_min_capacity_permille <= 1000, "launch_min_capacity_permille must be 0..=1000")?;
         check(self.launch_min_tech <= 20, "launch_min_tech must be 0..=20")?;
@@ -209,11 +211,11 @@ impl Params {
         check(self.growth_permille <= 1000, "growth_permille must be 0..=1000")?;
         check(self.consumption_permille <= 100_000, "consumption_permille must be 0..=100000")?;
         check(self.tech_drift_milli <= 1000, "tech_drift_milli must be 0..=1000")?;
-        check((0..=MAX_RANGE).contains(&self.trade_range_mly), "trade_range_mly must be 0..=1000000")?;
+        check((0..=MAX_RANGE).contains(&self.trade_range_mly), "trade_range_mly must be 0..=30000")?;
         check(self.trade_interval_ticks >= 1, "trade_interval_ticks must be at least 1")?;
         check(self.cohesion_loss_per_ly <= 1000, "cohesion_loss_per_ly must be 0..=1000")?;
         check(self.split_cohesion_permille <= 1000, "split_cohesion_permille must be 0..=1000")?;
-        check((0..=MAX_RANGE).contains(&self.split_min_distance_mly), "split_min_distance_mly must be 0..=1000000")?;
+        check((0..=1_000_000).contains(&self.split_min_distance_mly), "split_min_distance_mly must be 0..=1000000")?;
         for (name, v) in [
             ("split_ppm", self.split_ppm),
             ("discovery_ppm", self.discovery_ppm),
@@ -267,6 +269,8 @@ mod tests {
         assert!(e.contains("ship_speed_milli_c"), "{e}");
         let e = Params::from_json(r#"{"ship_range_mly": -5}"#).unwrap_err();
         assert!(e.contains("ship_range_mly"), "{e}");
+        let e = Params::from_json(r#"{"trade_range_mly": 500000}"#).unwrap_err();
+        assert!(e.contains("trade_range_mly must be 0..=30000"), "{e}");
         let e = Params::from_json(r#"{"discovery_ppm": 900000, "disaster_ppm": 200000}"#).unwrap_err();
         assert!(e.contains("must not exceed"), "{e}");
         let e = Params::from_json(r#"{"settleable_permille": "all"}"#).unwrap_err();

@@ -62,7 +62,7 @@ fn golden_hash_after_400_ticks() {
     assert_eq!(s.hash(), GOLDEN, "the model's behaviour changed: bump MODEL_VERSION and update GOLDEN");
 }
 
-const GOLDEN: &str = "1f91fd10bd8d8d01963ab2eae9336c4a41c60961e9913ee3701c2834929a23b0";
+const GOLDEN: &str = "4b18ee9565715a787e6ecfdcbabfe1d00851c8d2a76531f5ff317bbf1d9cdc1d";
 
 #[test]
 fn batching_does_not_change_the_result() {
