@@ -522,6 +522,21 @@ async fn duplicated_late_and_reordered_tick_messages_change_nothing() {
     let h = service::handle_tick(&c, &resumed.body, budget).await.unwrap();
     assert_eq!(h.advanced.unwrap().sim.current_tick, 30);
 
+    // A simulation whose stored rules no longer fit the model fails with the reason (no retry loop).
+    let broken = service::create(&store, seeded(4), None).await.unwrap();
+    service::resume(&c, Some(&rec), broken.sim_id).await.unwrap();
+    let m = rec.0.lock().unwrap().pop().unwrap();
+    sqlx::query("UPDATE app_simulation.simulations SET params = '{\"not_a_rule\": 1}' WHERE sim_id = $1")
+        .bind(broken.sim_id)
+        .execute(store.pool())
+        .await
+        .unwrap();
+    let h = service::handle_tick(&c, &m.body, budget).await.unwrap();
+    assert!(h.advanced.is_none() && h.next.is_none());
+    let b = service::get(&store, broken.sim_id).await.unwrap();
+    assert_eq!(b.run_state(), RunState::Failed);
+    assert!(b.failure_reason.as_deref().is_some_and(|r| r.contains("parameters")), "{:?}", b.failure_reason);
+
     // Malformed and unknown-simulation messages are poison (dead-letter queue), not retried.
     for poison in [
         "nope".to_string(),
