@@ -522,6 +522,21 @@ async fn duplicated_late_and_reordered_tick_messages_change_nothing() {
     let h = service::handle_tick(&c, &resumed.body, budget).await.unwrap();
     assert_eq!(h.advanced.unwrap().sim.current_tick, 30);
 
+    // A simulation whose stored rules no longer fit the model fails with the reason (no retry loop).
+    let broken = service::create(&store, seeded(4), None).await.unwrap();
+    service::resume(&c, Some(&rec), broken.sim_id).await.unwrap();
+    let m = rec.0.lock().unwrap().pop().unwrap();
+    sqlx::query("UPDATE app_simulation.simulations SET params = '{\"not_a_rule\": 1}' WHERE sim_id = $1")
+        .bind(broken.sim_id)
+        .execute(store.pool())
+        .await
+        .unwrap();
+    let h = service::handle_tick(&c, &m.body, budget).await.unwrap();
+    assert!(h.advanced.is_none() && h.next.is_none());
+    let b = service::get(&store, broken.sim_id).await.unwrap();
+    assert_eq!(b.run_state(), RunState::Failed);
+    assert!(b.failure_reason.as_deref().is_some_and(|r| r.contains("parameters")), "{:?}", b.failure_reason);
+
     // Malformed and unknown-simulation messages are poison (dead-letter queue), not retried.
     for poison in [
         "nope".to_string(),
@@ -690,4 +705,49 @@ async fn a_reconnecting_client_gets_every_event_exactly_once_in_order() {
     assert!(stored.last().is_some_and(|e| e.0 > seen_by_a), "events after the reconnect point exist");
     assert_eq!(got.len(), stored.len(), "no event lost or repeated");
     assert_eq!(got, stored, "every event exactly once, in (tick, seq) order");
+}
+
+/// One queued batch of up to 1000 ticks, sized to the batch budget, plus its commit, within
+/// the 30 s the tick function has. On the real catalogue when `$EXOMAPS_SOURCES` (or
+/// `../shared/data/sources`) is there, else on the sample; prints what it measured.
+#[tokio::test]
+async fn a_queued_batch_and_its_commit_fit_the_30_s_lambda_budget() {
+    let (store, label) = match exomaps_tests::real_sources() {
+        Some(dir) => {
+            let (store, _) = fresh_store().await;
+            let specs = exomaps_pipeline::sources_in(&dir, None).unwrap();
+            let run = run_pipeline(&store, "real", &specs, Scope::default()).await.unwrap();
+            assert_ne!(run.status, "fail", "{:?}", run.failure_reason);
+            (store, "real catalogue")
+        }
+        None => (sample_world().await, "sample"),
+    };
+    let c = ctx(&store, None);
+    // The default rules, and a busy variant (every settlement launches every tick).
+    let busy = json!({"launch_min_population": 1000, "launch_interval_ticks": 1, "colonists_per_ship": 100});
+    for (what, params) in [("default", None), ("busy", Some(busy))] {
+        let rec = Recorder::default();
+        let input = CreateSim { seed: Some(1), batch_ticks: Some(1000), params, ..Default::default() };
+        let sim = service::create(&store, input, None).await.unwrap();
+        let systems = service::world_for(&store, sim.world_build_id).await.unwrap().world.systems.len();
+        service::resume(&c, Some(&rec), sim.sim_id).await.unwrap();
+        let first = rec.0.lock().unwrap().remove(0);
+        let budget = service::batch_budget();
+        let started = std::time::Instant::now();
+        let handled = service::handle_tick(&c, &first.body, budget).await.unwrap();
+        let total = started.elapsed();
+        let a = handled.advanced.expect("the batch committed");
+        println!(
+            "sim-tick batch, {what} rules, on the {label} ({systems} systems): {} ticks, {} events; compute {} ms, \
+             commit {} ms, whole message {} ms (budget {} ms, Lambda timeout 30 s)",
+            a.ticks,
+            a.events,
+            a.compute_ms,
+            a.commit_ms,
+            total.as_millis(),
+            budget.as_millis()
+        );
+        assert!(a.ticks >= 1);
+        assert!(total < Duration::from_secs(30), "one batch with its commit took {total:?}");
+    }
 }

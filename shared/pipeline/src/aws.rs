@@ -31,6 +31,12 @@ impl SqsQueues {
         SqsQueues { client, urls, publishers, sim_tick: OnceCell::new() }
     }
 
+    /// The same queues with the simulation tick queue at `url` (instead of the environment).
+    pub fn with_sim_tick_url(self, url: impl Into<String>) -> SqsQueues {
+        let cell = OnceCell::new_with(Some(QueuePublisher::with_url(self.client.clone(), url)));
+        SqsQueues { sim_tick: cell, ..self }
+    }
+
     /// The simulation tick queue's URL from `EXOMAPS_QUEUE_SIM_TICK_URL`, when set.
     pub fn sim_tick_url_from_env() -> Option<String> {
         std::env::var(FifoQueue::SimTick.url_env()).ok().filter(|v| !v.is_empty())

@@ -367,7 +367,8 @@ pub async fn advance(
     }))
 }
 
-/// `POST …/step {"n"}`: advance n ticks now (idle or paused only; 409 otherwise).
+/// `POST …/step {"n"}`: advance up to n ticks now (idle or paused only; 409 otherwise), within
+/// the batch budget.
 pub async fn step(ctx: &PipelineContext, sim_id: Uuid, n: u64) -> Result<Advanced, SimError> {
     if !(1..=MAX_STEP).contains(&n) {
         return Err(SimError::BadRequest(format!("n must be 1..={MAX_STEP}")));
@@ -380,7 +381,8 @@ pub async fn step(ctx: &PipelineContext, sim_id: Uuid, n: u64) -> Result<Advance
     if sim.target_tick.is_some_and(|t| sim.current_tick >= t) {
         return Err(SimError::Conflict("the simulation reached its target tick".into()));
     }
-    match advance(ctx, &sim, n, None, &allowed, None, "step").await? {
+    // Within the batch budget too (a synchronous call): `ticks` tells how far it got.
+    match advance(ctx, &sim, n, Some(batch_budget()), &allowed, None, "step").await? {
         Some(a) => Ok(a),
         // Someone else moved it in between: the caller sees the conflict, nothing was written.
         None => Err(SimError::Conflict("the simulation changed while stepping; retry".into())),
@@ -615,10 +617,6 @@ pub fn batch_budget() -> Duration {
 pub async fn handle_tick(ctx: &PipelineContext, body: &str, budget: Duration) -> Result<TickHandled, HandleError> {
     let msg: TickMessage =
         serde_json::from_str(body).map_err(|e| HandleError::Poison(format!("malformed tick message: {e}")))?;
-    let retry = |e: SimError| match e {
-        SimError::Store(e) => HandleError::Retry(e.to_string()),
-        other => HandleError::Poison(other.to_string()),
-    };
     let sim = match ctx.store.simulation(msg.sim_id).await {
         Ok(Some(s)) => s,
         Ok(None) => return Err(HandleError::Poison(format!("unknown simulation {}", msg.sim_id))),
@@ -643,8 +641,20 @@ pub async fn handle_tick(ctx: &PipelineContext, body: &str, budget: Duration) ->
     }
     let started = Instant::now();
     let n = sim.batch_ticks.max(1) as u64;
-    let advanced =
-        advance(ctx, &sim, n, Some(budget), &[RunState::Running], Some(msg.epoch), "queue").await.map_err(retry)?;
+    let advanced = match advance(ctx, &sim, n, Some(budget), &[RunState::Running], Some(msg.epoch), "queue").await {
+        Ok(a) => a,
+        Err(SimError::Store(e)) => return Err(HandleError::Retry(e.to_string())),
+        Err(e) => {
+            // The stored simulation does not fit this model (e.g. another model version): it
+            // fails with the reason, visibly, rather than being retried into the DLQ.
+            tracing::error!(sim_id = %msg.sim_id, error = %e, "simulation failed");
+            ctx.store.fail_sim(msg.sim_id, &e.to_string()).await.map_err(|e| HandleError::Retry(e.to_string()))?;
+            if let Ok(Some(row)) = ctx.store.simulation(msg.sim_id).await {
+                publish_state(ctx, &row).await;
+            }
+            return Ok(stale);
+        }
+    };
     let Some(advanced) = advanced else { return Ok(stale) };
     // The speed setting: a batch takes at least ticks × tick_interval_ms (FIFO queues have no
     // per-message delay, so the consumer spaces the batches), within the budget.
