@@ -23,6 +23,8 @@ use tokio::sync::OnceCell;
 
 /// Most answers kept per build (paging can make many keys); over it the cache starts afresh.
 const MAX_ENTRIES: usize = 512;
+/// Most bytes kept (JSON + gzip): a client walking every page cannot grow the process past it.
+const MAX_BYTES: usize = 64 << 20;
 
 /// One cached answer.
 #[derive(Debug)]
@@ -42,6 +44,7 @@ struct Active {
 pub struct WorldCache {
     active: tokio::sync::Mutex<Option<Active>>,
     entries: Mutex<HashMap<String, Arc<OnceCell<Arc<Cached>>>>>,
+    bytes: std::sync::atomic::AtomicUsize,
 }
 
 impl WorldCache {
@@ -70,6 +73,7 @@ impl WorldCache {
                     != Some(build.as_ref().map(|b| b.world_build_id));
                 if changed {
                     self.entries.lock().expect("world cache").clear();
+                    self.bytes.store(0, std::sync::atomic::Ordering::Release);
                 }
                 *active = Some(Active { build: build.clone(), checked: Instant::now(), generation });
                 Ok(build)
@@ -104,18 +108,28 @@ impl WorldCache {
             let mut entries = self.entries.lock().expect("world cache");
             if entries.len() >= MAX_ENTRIES && !entries.contains_key(&full_key) {
                 entries.clear();
+                self.bytes.store(0, std::sync::atomic::Ordering::Release);
             }
             entries.entry(full_key).or_default().clone()
         };
         let compress = state.config().compress;
-        cell.get_or_try_init(|| async move {
-            let json = make().await?;
-            let etag = format!("\"{}\"", hex16(&Sha256::digest(&json)));
-            let gzip = if compress { Some(gzip(&json)) } else { None };
-            Ok(Arc::new(Cached { etag, json, gzip }))
-        })
-        .await
-        .cloned()
+        let bytes = &self.bytes;
+        let cached = cell
+            .get_or_try_init(|| async move {
+                let json = make().await?;
+                let etag = format!("\"{}\"", hex16(&Sha256::digest(&json)));
+                let gzip = if compress { Some(gzip(&json)) } else { None };
+                let size = json.len() + gzip.as_ref().map_or(0, Bytes::len);
+                bytes.fetch_add(size, std::sync::atomic::Ordering::AcqRel);
+                Ok::<_, ApiError>(Arc::new(Cached { etag, json, gzip }))
+            })
+            .await?
+            .clone();
+        if self.bytes.load(std::sync::atomic::Ordering::Acquire) > MAX_BYTES {
+            self.entries.lock().expect("world cache").clear();
+            self.bytes.store(0, std::sync::atomic::Ordering::Release);
+        }
+        Ok(cached)
     }
 }
 
