@@ -6,7 +6,7 @@
 //!   `AWS_ENDPOINT_URL`), build clients (S3 path-style when an endpoint is set).
 //! * [`secrets`] — [`SecretCache`]: `get_string` / `get_json` with a TTL, one fetch per expiry.
 //! * [`queue`] — [`QueuePublisher`] and [`QueueConsumer`] over SQS.
-//! * [`objects`] — [`ObjectStore`] over one S3 bucket.
+//! * [`objects`] — [`ObjectStore`] over one S3 bucket (whole objects, or streamed with `open`).
 //! * [`broadcast`] — [`Broadcaster`]: `post_to_connection` with `Gone` as a value, 32 KB cap.
 //!
 //! Every client is built once and shared: nothing here creates a client per request.
@@ -21,7 +21,7 @@ mod error;
 
 pub use broadcast::{Broadcaster, Delivery};
 pub use error::PlatformError;
-pub use objects::{ObjectMeta, ObjectStore, PutOptions, StoredObject};
+pub use objects::{ObjectMeta, ObjectReader, ObjectStore, PutOptions, StoredObject};
 pub use queue::{QueueConsumer, QueueDepth, QueuePublisher, Received};
 pub use secrets::SecretCache;
 
