@@ -13,7 +13,8 @@ exomaps-local migrate     apply the migrations to DATABASE_URL (and the seed use
                           EXOMAPS_SEED_USERS when set), then exit: a deployed stack's database
 exomaps-local pg-start D  start a private cluster in folder D; print its DATABASE_URL
 exomaps-local pg-stop D   stop the cluster in folder D
-exomaps-local routes      print every function (HTTP routes, pipeline phases, WebSocket routes)
+exomaps-local routes      print every function (HTTP routes, pipeline phases, WebSocket routes,
+                          the migrate custom resource)
 exomaps-local sources push BUCKET [PREFIX]
                           upload the sources (EXOMAPS_SOURCES, EXOMAPS_SOURCE_FILES) to the
                           S3 bucket (a stack's SourcesBucketName) under PREFIX, then print the
@@ -81,6 +82,7 @@ fn main() -> ExitCode {
             for (name, key) in exomaps_api::ws::WS_ROUTES {
                 println!("{name}\tWS\t{key}");
             }
+            println!("{}\tCFN\tCustom::Migrations", exomaps_api::migrate::FUNCTION);
             Ok(())
         }
         "-h" | "--help" | "help" => {

@@ -8,11 +8,13 @@
 //! * [`queue`] — [`QueuePublisher`] and [`QueueConsumer`] over SQS.
 //! * [`objects`] — [`ObjectStore`] over one S3 bucket (whole objects, or streamed with `open`).
 //! * [`broadcast`] — [`Broadcaster`]: `post_to_connection` with `Gone` as a value, 32 KB cap.
+//! * [`cfn`] — CloudFormation custom-resource responses (PUT to the pre-signed `ResponseURL`).
 //!
 //! Every client is built once and shared: nothing here creates a client per request.
 
 pub mod aws;
 pub mod broadcast;
+pub mod cfn;
 pub mod objects;
 pub mod queue;
 pub mod secrets;
