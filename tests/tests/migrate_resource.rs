@@ -1,7 +1,8 @@
 //! The `migrate` custom-resource function (exomaps_api::migrate) against a real PostgreSQL, with
 //! a local HTTP listener standing in for CloudFormation's pre-signed ResponseURL: Create and
 //! Update apply the migrations (idempotently) and answer SUCCESS; a failing migration answers
-//! FAILED with the migration's error as the Reason; Delete answers SUCCESS and touches nothing.
+//! FAILED with the migration's error as the Reason; Delete answers SUCCESS and touches nothing;
+//! the administrator of the stack's `AdminCredentials` secret is created, then updated.
 
 use axum::Router;
 use axum::body::Bytes;
@@ -74,7 +75,7 @@ async fn create_and_update_migrate_and_answer_success_delete_keeps_the_database(
     assert!(applied(&store).await.is_empty());
 
     let create = event("Create", &url);
-    let out = migrate::handle(Ok(&store), &create).await.unwrap();
+    let out = migrate::handle(Ok(&store), Ok(None), &create).await.unwrap();
     assert_eq!(out.status, Status::Success, "{out:?}");
     assert_eq!(applied(&store).await, all, "every migration applied");
     {
@@ -92,12 +93,12 @@ async fn create_and_update_migrate_and_answer_success_delete_keeps_the_database(
     }
 
     // An update (a new function version on a later deploy) runs them again: nothing to do, SUCCESS.
-    let out = migrate::handle(Ok(&store), &event("Update", &url)).await.unwrap();
+    let out = migrate::handle(Ok(&store), Ok(None), &event("Update", &url)).await.unwrap();
     assert_eq!(out.status, Status::Success, "{out:?}");
     assert_eq!(applied(&store).await, all);
 
     // Delete answers SUCCESS without touching the database.
-    let out = migrate::handle(Ok(&store), &event("Delete", &url)).await.unwrap();
+    let out = migrate::handle(Ok(&store), Ok(None), &event("Delete", &url)).await.unwrap();
     assert_eq!(out.status, Status::Success);
     assert_eq!(applied(&store).await, all);
     let got = received.lock().unwrap();
@@ -113,7 +114,7 @@ async fn a_failing_migration_answers_failed_with_the_error_as_the_reason() {
         .await
         .unwrap();
     let (url, received) = response_url().await;
-    let out = migrate::handle(Ok(&store), &event("Create", &url)).await.unwrap();
+    let out = migrate::handle(Ok(&store), Ok(None), &event("Create", &url)).await.unwrap();
     assert_eq!(out.status, Status::Failed, "{out:?}");
     let body = received.lock().unwrap().last().unwrap().2.clone();
     assert_eq!(body["Status"], "FAILED");
@@ -126,16 +127,55 @@ async fn a_failing_migration_answers_failed_with_the_error_as_the_reason() {
 #[tokio::test]
 async fn no_database_answers_failed_and_a_request_without_response_url_is_an_error() {
     let (url, received) = response_url().await;
-    let out =
-        migrate::handle(Err("database credentials: secret not found".into()), &event("Update", &url)).await.unwrap();
+    let out = migrate::handle(Err("database credentials: secret not found".into()), Ok(None), &event("Update", &url))
+        .await
+        .unwrap();
     assert_eq!(out.status, Status::Failed);
     assert_eq!(
         received.lock().unwrap()[0].2["Reason"],
         "migrations not applied: database credentials: secret not found"
     );
-    let err = migrate::handle(Err("x".into()), &json!({"RequestType": "Create"})).await.unwrap_err();
+    let err = migrate::handle(Err("x".into()), Ok(None), &json!({"RequestType": "Create"})).await.unwrap_err();
     assert!(err.contains("no ResponseURL"), "{err}");
     // A ResponseURL that refuses the answer is an error of the function (it is logged).
-    let refused = migrate::handle(Err("x".into()), &event("Create", "http://127.0.0.1:9/none")).await.unwrap_err();
+    let refused =
+        migrate::handle(Err("x".into()), Ok(None), &event("Create", "http://127.0.0.1:9/none")).await.unwrap_err();
     assert!(refused.contains("custom resource response not accepted"), "{refused}");
+}
+
+#[tokio::test]
+async fn the_admin_of_the_generated_secret_is_created_then_updated() {
+    let store = empty_database().await;
+    let (url, received) = response_url().await;
+    let admin =
+        migrate::admin_from_secret(r#"{"username": "admin", "password": "Generated0123456789abcdef"}"#).unwrap();
+    let out = migrate::handle(Ok(&store), Ok(Some(admin.clone())), &event("Create", &url)).await.unwrap();
+    assert_eq!(out.status, Status::Success, "{out:?}");
+    assert_eq!(received.lock().unwrap()[0].2["Data"]["AdminUser"], "admin");
+    let user = store.user_by_username("admin").await.unwrap().expect("the admin exists");
+    assert_eq!(user.default_persona, "admin");
+    let mut personas = store.user_personas(user.user_id).await.unwrap();
+    personas.sort();
+    let mut all: Vec<String> = exomaps_domain::persona::Persona::ALL.iter().map(|p| p.key().to_string()).collect();
+    all.sort();
+    assert_eq!(personas, all, "every persona");
+    assert!(exomaps_api::auth::password::verify("Generated0123456789abcdef", &user.password_hash));
+
+    // A rotated secret: the next deploy's update sets the new password.
+    let rotated =
+        migrate::admin_from_secret(r#"{"username": "admin", "password": "Rotated0123456789abcdef!"}"#).unwrap();
+    let out = migrate::handle(Ok(&store), Ok(Some(rotated)), &event("Update", &url)).await.unwrap();
+    assert_eq!(out.status, Status::Success);
+    let user = store.user_by_username("admin").await.unwrap().unwrap();
+    assert!(exomaps_api::auth::password::verify("Rotated0123456789abcdef!", &user.password_hash));
+
+    // An unreadable secret fails the resource (after the migrations) with the reason.
+    let out = migrate::handle(Ok(&store), Err("reading exomaps/admin: AccessDenied".into()), &event("Update", &url))
+        .await
+        .unwrap();
+    assert_eq!(out.status, Status::Failed);
+    assert!(out.reason.contains("admin user: reading exomaps/admin: AccessDenied"), "{}", out.reason);
+    for bad in [r#"{"username": "admin"}"#, r#"{"username": "admin", "password": "short"}"#] {
+        assert!(migrate::admin_from_secret(bad).is_err(), "{bad}");
+    }
 }

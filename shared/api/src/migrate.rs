@@ -5,8 +5,13 @@
 //! migration error as the reason (shown in the stack events; the deploy fails and rolls back).
 //! Delete does nothing: the database outlives the resource (migrations are never undone).
 //!
+//! After the migrations it creates or updates the first administrator from the stack's generated
+//! `AdminCredentials` secret (`EXOMAPS_ADMIN_SECRET_ID`, `{"username","password"}`; every persona),
+//! so a stack whose database is reachable only inside its VPC still has someone who can sign in.
+//!
 //! Not an HTTP route: it has its own binary (`functions/src/bin/migrate.rs`) and template function.
 
+use crate::auth::seed::{self, SeedUser};
 use crate::config::Config;
 use crate::state::AppState;
 use exomaps_platform::cfn::{self, RequestIds, Status};
@@ -25,10 +30,37 @@ pub struct Outcome {
     pub body: Value,
 }
 
-/// Runs one custom-resource request. `store` is the database (or why there is none); the
+/// The administrator of an `AdminCredentials` secret's JSON (`{"username","password"}`): every
+/// persona, `admin` by default.
+pub fn admin_from_secret(text: &str) -> Result<SeedUser, String> {
+    #[derive(serde::Deserialize)]
+    struct Creds {
+        username: String,
+        password: String,
+    }
+    let c: Creds =
+        serde_json::from_str(text).map_err(|e| format!("admin secret is not {{\"username\",\"password\"}}: {e}"))?;
+    let user = SeedUser {
+        username: c.username,
+        password: c.password,
+        personas: exomaps_domain::persona::Persona::ALL.iter().map(|p| p.key().to_string()).collect(),
+        default_persona: exomaps_domain::persona::Persona::Admin.key().to_string(),
+    };
+    // The seed file's checks (name length, password of 12 or more characters, personas).
+    let file = json!({"users": [&user]}).to_string();
+    seed::parse(&file).map_err(|e| format!("admin secret: {e}"))?;
+    Ok(user)
+}
+
+/// Runs one custom-resource request. `store` is the database (or why there is none), `admin` the
+/// administrator to create or update after the migrations (or why it could not be read); the
 /// response is PUT to `ResponseURL` before returning. An event without a `ResponseURL` is an
 /// error (nobody could be told).
-pub async fn handle(store: Result<&exomaps_store::Store, String>, event: &Value) -> Result<Outcome, String> {
+pub async fn handle(
+    store: Result<&exomaps_store::Store, String>,
+    admin: Result<Option<SeedUser>, String>,
+    event: &Value,
+) -> Result<Outcome, String> {
     let url = event["ResponseURL"].as_str().ok_or("not a CloudFormation custom resource request: no ResponseURL")?;
     let ids = RequestIds {
         stack_id: event["StackId"].as_str().unwrap_or_default().to_string(),
@@ -45,7 +77,21 @@ pub async fn handle(store: Result<&exomaps_store::Store, String>, event: &Value)
                 Ok(()) => {
                     let latest = exomaps_store::MIGRATOR.iter().map(|m| m.version).max().unwrap_or(0);
                     tracing::info!(latest, "migrations applied");
-                    (Status::Success, format!("migrations applied up to {latest}"), json!({"LatestVersion": latest}))
+                    let seeded = match &admin {
+                        Ok(Some(user)) => seed::apply(store, std::slice::from_ref(user)).await.map(|()| Some(user)),
+                        Ok(None) => Ok(None),
+                        Err(e) => Err(e.clone()),
+                    };
+                    match seeded {
+                        Ok(user) => (
+                            Status::Success,
+                            format!("migrations applied up to {latest}"),
+                            json!({"LatestVersion": latest, "AdminUser": user.map(|u| u.username.clone())}),
+                        ),
+                        Err(e) => {
+                            (Status::Failed, format!("migrations applied up to {latest}; admin user: {e}"), json!({}))
+                        }
+                    }
                 }
                 Err(e) => {
                     tracing::error!(error = %e, "a migration failed");
@@ -78,12 +124,27 @@ pub fn run() -> Result<(), crate::lambda::Error> {
             Err(e) => Err(e.to_string()),
         };
         let state = &state;
+        let admin_secret = std::env::var("EXOMAPS_ADMIN_SECRET_ID").ok().filter(|v| !v.trim().is_empty());
+        let admin_secret = &admin_secret;
         lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
             let store = match state {
                 Ok(s) => s.store_opt().ok_or_else(|| "no database configured (EXOMAPS_DB_SECRET_ID)".to_string()),
                 Err(e) => Err(e.clone()),
             };
-            let outcome = handle(store, &event.payload).await?;
+            let admin = match admin_secret {
+                None => Ok(None),
+                Some(id) => {
+                    let secrets = exomaps_platform::secrets::SecretCache::new(
+                        exomaps_platform::aws::config().await,
+                        std::time::Duration::ZERO,
+                    );
+                    match secrets.get_string(id).await {
+                        Ok(text) => admin_from_secret(&text).map(Some),
+                        Err(e) => Err(format!("reading {id}: {e}")),
+                    }
+                }
+            };
+            let outcome = handle(store, admin, &event.payload).await?;
             Ok::<_, crate::lambda::Error>(outcome.body)
         }))
         .await
