@@ -3,7 +3,10 @@
 
     offline_stack.py bucket NAME                    create a bucket (idempotent)
     offline_stack.py upload DIR BUCKET               upload every file under DIR (content types kept)
-    offline_stack.py describe STACK OUT.json K=V...  write the stack's outputs (+ K=V extras) as JSON
+    offline_stack.py describe STACK OUT.json K=V...  write the stack's outputs (+ K=V extras) as JSON,
+                                                     with the schedule (IngestScheduleName) as the
+                                                     emulator's Scheduler API reports it
+    offline_stack.py output STACK KEY                print one output of the stack
 
 Everything talks to AWS_ENDPOINT_URL (the emulator); credentials and region come from the
 environment as usual.
@@ -50,6 +53,9 @@ def describe(stack, out, extras):
     desc = cfn.describe_stacks(StackName=stack)["Stacks"][0]
     outputs = {o["OutputKey"]: o["OutputValue"] for o in desc.get("Outputs", [])}
     doc = {"stack_name": stack, "status": desc["StackStatus"], "outputs": outputs}
+    if outputs.get("IngestScheduleName"):
+        sched = boto3.client("scheduler").get_schedule(Name=outputs["IngestScheduleName"])
+        doc["schedule"] = {k: sched[k] for k in ("Name", "State", "ScheduleExpression", "Target") if k in sched}
     for kv in extras:
         k, _, v = kv.partition("=")
         doc[k] = v
@@ -66,6 +72,9 @@ def main(argv):
         bucket(argv[1])
     elif len(argv) >= 3 and argv[0] == "upload":
         upload(argv[1], argv[2])
+    elif len(argv) == 3 and argv[0] == "output":
+        desc = boto3.client("cloudformation").describe_stacks(StackName=argv[1])["Stacks"][0]
+        print({o["OutputKey"]: o["OutputValue"] for o in desc.get("Outputs", [])}[argv[2]])
     elif len(argv) >= 3 and argv[0] == "describe":
         describe(argv[1], argv[2], argv[3:])
     else:

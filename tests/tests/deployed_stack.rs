@@ -33,6 +33,10 @@ struct Stack {
     database_url: String,
     endpoint: String,
     sources_dir: PathBuf,
+    /// The kick message of the sample sources pushed to the stack's sources bucket.
+    s3_kick: Option<KickMessage>,
+    /// The ingest schedule as the emulator's Scheduler API reports it.
+    schedule: Value,
 }
 
 impl Stack {
@@ -64,6 +68,8 @@ impl Stack {
             database_url: s("database_url"),
             endpoint: s("endpoint"),
             sources_dir: PathBuf::from(s("sources_dir")),
+            s3_kick: doc["s3_kick"].as_str().map(|k| serde_json::from_str(k).expect("s3_kick is a kick message")),
+            schedule: doc["schedule"].clone(),
         })
     }
 
@@ -337,13 +343,17 @@ async fn an_sqs_kick_runs_the_phases_to_an_active_world_build_with_websocket_pro
     assert_eq!(refused["error"], "forbidden");
 
     // The kick: a message on the ingest queue, as an operator or another system would send it.
+    // Its sources are s3:// objects in the stack's sources bucket (infra/offline-deploy pushed
+    // the samples with `exomaps-local sources push` and kept the kick message it printed).
+    let pushed = stack.s3_kick.clone().expect("stack file has the s3_kick of the pushed sources");
+    let bucket = stack.out("SourcesBucketName");
+    assert!(!pushed.sources.is_empty());
+    for s in &pushed.sources {
+        assert!(s.uri.starts_with(&format!("s3://{bucket}/")), "{s:?}");
+    }
     let sample = stack.sources_dir.join("SIMBAD_sample.csv");
-    let kick = KickMessage {
-        run_name: "deployed stack".into(),
-        sources: vec![SourceSpec::file(Family::Simbad, &sample)],
-        seed: Some(7),
-        run_id: Some(run_id),
-    };
+    let kick =
+        KickMessage { run_name: "deployed stack, s3 sources".into(), seed: Some(7), run_id: Some(run_id), ..pushed };
     let sqs = stack.sqs().await;
     sqs.send_message()
         .queue_url(stack.out("PhaseIngestQueueUrl"))
@@ -372,6 +382,17 @@ async fn an_sqs_kick_runs_the_phases_to_an_active_world_build_with_websocket_pro
     // The database and the API agree: the run passed and its build is the active one.
     let run = wait_for_run(&store, run_id, Duration::from_secs(30)).await;
     assert_eq!(run.status, "pass", "{run:?}");
+    // Read from S3 by the deployed ingest function: the manifest names the objects, with the
+    // checksum of the very bytes of the local sample files.
+    let manifest = store.run_manifest(run_id).await.unwrap();
+    assert_eq!(manifest.len(), kick.sources.len());
+    let simbad = manifest.iter().find(|m| m.source_name == "SIMBAD_sample.csv").expect("SIMBAD_sample.csv ingested");
+    assert_eq!(simbad.file_uri, format!("s3://{bucket}/samples/SIMBAD_sample.csv"));
+    let local: String = {
+        use sha2::Digest;
+        sha2::Sha256::digest(std::fs::read(&sample).unwrap()).iter().map(|b| format!("{b:02x}")).collect()
+    };
+    assert_eq!(simbad.file_checksum_sha256, local);
     let build = store.active_world_build().await.unwrap().expect("an active world build");
     assert_eq!((build.run_id, build.world_build_id), (run_id, build_id));
     let systems = stack.api(Method::GET, "/api/world/systems?limit=5", None, None).await.json();
@@ -575,4 +596,152 @@ async fn a_simulation_advances_through_the_fifo_queue_and_streams_its_events() {
         store.sim_events_between(id, -1, i64::MAX).await.unwrap().iter().map(|e| (e.tick, e.seq as i64)).collect();
     assert_eq!(got, stored, "every event once, in order, over the deployed WebSocket API");
     ws.close(None).await.ok();
+}
+
+/// A CloudFormation ResponseURL stand-in on this machine (the emulator runs the functions here):
+/// every PUT body it receives.
+async fn response_url() -> (String, std::sync::Arc<std::sync::Mutex<Vec<Value>>>) {
+    use axum::routing::put;
+    let got: std::sync::Arc<std::sync::Mutex<Vec<Value>>> = Default::default();
+    let sink = got.clone();
+    let app = axum::Router::new().route(
+        "/cfn/{token}",
+        put(move |body: Bytes| {
+            let sink = sink.clone();
+            async move {
+                sink.lock().unwrap().push(serde_json::from_slice(&body).unwrap_or(Value::Null));
+                StatusCode::OK
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await.ok() });
+    (format!("http://{addr}/cfn/{}", uuid::Uuid::new_v4()), got)
+}
+
+/// Invokes the deployed migrate function with a custom-resource request, as CloudFormation does
+/// (the emulator's Lambda Invoke API), and returns what it PUT to the ResponseURL.
+async fn run_migrate_resource(stack: &Stack, request_type: &str) -> Value {
+    let (url, got) = response_url().await;
+    let event = json!({
+        "RequestType": request_type,
+        "ResponseURL": url,
+        "StackId": "arn:aws:cloudformation:us-east-1:000000000000:stack/exomaps/deployed-stack-test",
+        "RequestId": uuid::Uuid::new_v4().to_string(),
+        "ResourceType": "Custom::Migrations",
+        "LogicalResourceId": "Migrations",
+        "PhysicalResourceId": exomaps_api::migrate::PHYSICAL_ID,
+        "ResourceProperties": {},
+    });
+    let function = stack.out("MigrateFunctionName");
+    let invoke = format!("{}/2015-03-31/functions/{function}/invocations", stack.endpoint);
+    let r = http(Method::POST, &invoke, &[], Some(event.to_string())).await;
+    assert_eq!(r.status, StatusCode::OK, "invoke {function}: {}", String::from_utf8_lossy(&r.body));
+    let started = Instant::now();
+    loop {
+        if let Some(v) = got.lock().unwrap().first() {
+            return v.clone();
+        }
+        assert!(started.elapsed() < Duration::from_secs(60), "the migrate function never answered the ResponseURL");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+#[tokio::test]
+#[ignore = "needs the deployed stack: ./dev stack-test"]
+async fn migrations_ran_on_deploy_and_a_failed_migration_fails_the_custom_resource() {
+    let Some(stack) = Stack::load() else { return };
+    let store = stack.store();
+    // infra/offline-deploy created the stack's database empty: the Migrations custom resource
+    // (the deployed migrate function, run by the emulator's CloudFormation) applied them all.
+    let applied: Vec<i64> = sqlx::query_scalar("SELECT version FROM _sqlx_migrations WHERE success ORDER BY version")
+        .fetch_all(store.pool())
+        .await
+        .expect("the stack's database was migrated on deploy");
+    let all: Vec<i64> = exomaps_store::MIGRATOR.iter().map(|m| m.version).collect();
+    assert_eq!(applied, all);
+
+    // A migration that cannot be applied: the latest one's recorded checksum no longer matches
+    // (as when a shipped migration was edited). The deployed function answers FAILED with the
+    // migration error as the Reason — what CloudFormation shows in the stack events.
+    let latest = *all.iter().max().unwrap();
+    let checksum: Vec<u8> = sqlx::query_scalar("SELECT checksum FROM _sqlx_migrations WHERE version = $1")
+        .bind(latest)
+        .fetch_one(store.pool())
+        .await
+        .unwrap();
+    sqlx::query("UPDATE _sqlx_migrations SET checksum = '\\x00'::bytea WHERE version = $1")
+        .bind(latest)
+        .execute(store.pool())
+        .await
+        .unwrap();
+    let failed = run_migrate_resource(&stack, "Update").await;
+    sqlx::query("UPDATE _sqlx_migrations SET checksum = $2 WHERE version = $1")
+        .bind(latest)
+        .bind(&checksum)
+        .execute(store.pool())
+        .await
+        .unwrap();
+    assert_eq!(failed["Status"], "FAILED", "{failed}");
+    let reason = failed["Reason"].as_str().unwrap_or_default();
+    assert!(reason.contains("migration failed") && reason.contains(&latest.to_string()), "{reason}");
+    assert_eq!(failed["PhysicalResourceId"], exomaps_api::migrate::PHYSICAL_ID);
+
+    // Repaired, the same request succeeds (forward-only and idempotent: nothing to apply).
+    let ok = run_migrate_resource(&stack, "Update").await;
+    assert_eq!(ok["Status"], "SUCCESS", "{ok}");
+    assert_eq!(ok["Data"]["LatestVersion"], json!(latest));
+}
+
+#[tokio::test]
+#[ignore = "needs the deployed stack: ./dev stack-test"]
+async fn the_schedule_exists_with_the_ingest_queue_as_its_target() {
+    let Some(stack) = Stack::load() else { return };
+    let schedule = &stack.schedule;
+    assert_eq!(schedule["Name"], stack.out("IngestScheduleName"), "{schedule}");
+    // Off by default (the offline tier does not enable it).
+    assert_eq!(schedule["State"], "DISABLED", "{schedule}");
+    assert_eq!(schedule["ScheduleExpression"], "rate(1 day)");
+    let sqs = stack.sqs().await;
+    let attrs = sqs
+        .get_queue_attributes()
+        .queue_url(stack.out("PhaseIngestQueueUrl"))
+        .attribute_names(QueueAttributeName::QueueArn)
+        .send()
+        .await
+        .unwrap();
+    let ingest_arn = attrs.attributes().unwrap()[&QueueAttributeName::QueueArn].clone();
+    assert_eq!(schedule["Target"]["Arn"], ingest_arn.as_str(), "{schedule}");
+    // Its input is a kick message the ingest function accepts (here with no sources configured).
+    let input = schedule["Target"]["Input"].as_str().expect("an input");
+    let v: Value = serde_json::from_str(input).expect("the input is JSON");
+    assert_eq!(v["run_name"], "scheduled", "{input}");
+    assert!(v["sources"].is_array(), "{input}");
+}
+
+#[tokio::test]
+#[ignore = "needs the deployed stack: ./dev stack-test"]
+async fn the_generated_administrator_signs_in() {
+    let Some(stack) = Stack::load() else { return };
+    // The deploy's Migrations resource created the administrator of the AdminCredentials secret
+    // (generated by Secrets Manager): a newcomer reads it and signs in.
+    let secrets = aws_sdk_secretsmanager::Client::new(&stack.sdk().await);
+    let text = secrets
+        .get_secret_value()
+        .secret_id(stack.out("AdminSecretId"))
+        .send()
+        .await
+        .expect("the AdminCredentials secret")
+        .secret_string
+        .expect("a string secret");
+    let creds: Value = serde_json::from_str(&text).unwrap();
+    let (username, password) = (creds["username"].as_str().unwrap(), creds["password"].as_str().unwrap());
+    assert_eq!(username, "admin");
+    assert!(password.len() >= 32 && password.chars().all(|c| c.is_ascii_alphanumeric()), "a generated password");
+    let (token, _) = login(&stack, username, password).await;
+    let users = stack.api(Method::GET, "/api/admin/users", Some(&token), None).await;
+    assert_eq!(users.status, StatusCode::OK, "{}", String::from_utf8_lossy(&users.body));
+    let persona = stack.api(Method::GET, "/api/persona", Some(&token), None).await.json();
+    assert_eq!(persona["current_persona_key"], "admin", "{persona}");
 }

@@ -14,7 +14,13 @@
 //! * every function: rust-cargolambda from `../functions`, an errors alarm, secret ids by
 //!   `!GetAtt X.Id` (ministack's `!Ref` of a secret is its name), `AWS_ENDPOINT_URL` only through
 //!   the `Emulated` condition;
-//! * every queue URL is an output; no `AWS::ApiGatewayV2::Deployment` (ministack has none).
+//! * every queue URL is an output; no `AWS::ApiGatewayV2::Deployment` (ministack has none);
+//! * (issue 14) the `migrate` function behind a `Custom::Migrations` resource whose ServiceToken
+//!   is the function's published version (so a new deploy reruns it); `DatabaseMode create`:
+//!   every VPC / Aurora / RDS Proxy resource on the `CreateDatabase` condition, the functions in
+//!   the private subnets, VPC endpoints for SQS, Secrets Manager, execute-api (interface) and S3
+//!   (gateway), no NAT or internet gateway, least-privilege security groups; the scheduled kick
+//!   (EventBridge Scheduler → the ingest queue, DISABLED unless `ScheduleEnabled`).
 //!
 //! The checks return a list of problems, so the mutation tests below can show each one bites.
 
@@ -118,6 +124,7 @@ fn expected_functions() -> Vec<(String, String)> {
         expected.push((name.to_string(), format!("run_ws(\"{name}\")")));
     }
     expected.push(("sim-tick".to_string(), "run_sim_tick()".to_string()));
+    expected.push((exomaps_api::migrate::FUNCTION.to_string(), "exomaps_api::migrate::run()".to_string()));
     expected
 }
 
@@ -363,6 +370,7 @@ fn problems(root: &Value) -> Vec<String> {
             p.push(format!("no output {out}"));
         }
     }
+    p.extend(deploy_problems(root, &t));
     p
 }
 
@@ -460,6 +468,220 @@ fn sim_tick_problems(root: &Value, t: &Template, p: &mut Vec<String>) {
         if binary == "sim-tick" && !names("SQSPollerPolicy") {
             p.push(format!("{id} may not poll the sim-tick queue"));
         }
+    }
+}
+
+fn if_of(v: &Value) -> Option<(&str, &Value, &Value)> {
+    let s = intrinsic(v, "If")?.as_sequence()?;
+    (s.len() == 3).then(|| (s[0].as_str().unwrap_or(""), &s[1], &s[2]))
+}
+
+/// Issue 14: migrations on deploy, the created database (VPC, Aurora, proxy), the schedule.
+fn deploy_problems(root: &Value, t: &Template) -> Vec<String> {
+    let mut p = Vec::new();
+    // Migrations: a custom resource run by the migrate function's published version.
+    match t.function_by_binary(exomaps_api::migrate::FUNCTION) {
+        None => {}
+        Some(fid) => {
+            let f = &t.resources[&fid]["Properties"];
+            if f["AutoPublishAlias"].as_str().is_none() {
+                p.push(format!("{fid}: no AutoPublishAlias (its Version is what reruns the migrations)"));
+            }
+            let crs = t.of_type("Custom::Migrations");
+            let want = format!("{fid}.Version");
+            match crs.as_slice() {
+                [(cid, cr)] => {
+                    if ref_of(&cr["Properties"]["ServiceToken"]) != Some(want.as_str()) {
+                        p.push(format!("{cid}: ServiceToken is not !Ref {want}"));
+                    }
+                }
+                other => p.push(format!("{} Custom::Migrations resources (want 1)", other.len())),
+            }
+        }
+    }
+
+    // DatabaseMode create.
+    let conditions = &root["Conditions"];
+    if conditions["CreateDatabase"].is_null() {
+        p.push("no CreateDatabase condition".into());
+    }
+    let created_types = [
+        "AWS::EC2::VPC",
+        "AWS::EC2::Subnet",
+        "AWS::EC2::RouteTable",
+        "AWS::EC2::SubnetRouteTableAssociation",
+        "AWS::EC2::SecurityGroup",
+        "AWS::EC2::SecurityGroupIngress",
+        "AWS::EC2::SecurityGroupEgress",
+        "AWS::EC2::VPCEndpoint",
+        "AWS::RDS::DBSubnetGroup",
+        "AWS::RDS::DBCluster",
+        "AWS::RDS::DBInstance",
+        "AWS::RDS::DBProxy",
+        "AWS::RDS::DBProxyTargetGroup",
+        "AWS::SecretsManager::SecretTargetAttachment",
+    ];
+    for ty in created_types {
+        for (id, r) in t.of_type(ty) {
+            if r["Condition"].as_str() != Some("CreateDatabase") {
+                p.push(format!("{id} ({ty}) is not on the CreateDatabase condition"));
+            }
+        }
+    }
+    for ty in ["AWS::RDS::DBCluster", "AWS::RDS::DBProxy", "AWS::RDS::DBProxyTargetGroup", "AWS::EC2::VPC"] {
+        if t.of_type(ty).len() != 1 {
+            p.push(format!("{} {ty} resources (want 1)", t.of_type(ty).len()));
+        }
+    }
+    for ty in ["AWS::EC2::NatGateway", "AWS::EC2::InternetGateway"] {
+        if !t.of_type(ty).is_empty() {
+            p.push(format!("{ty}: the private subnets reach AWS through VPC endpoints only"));
+        }
+    }
+    if let Some((_, cluster)) = t.of_type("AWS::RDS::DBCluster").first() {
+        let props = &cluster["Properties"];
+        if props["Engine"].as_str() != Some("aurora-postgresql") {
+            p.push("the cluster is not aurora-postgresql".into());
+        }
+        let min = ref_of(&props["ServerlessV2ScalingConfiguration"]["MinCapacity"]).unwrap_or("");
+        let allowed = root["Parameters"][min]["AllowedValues"].as_sequence().cloned().unwrap_or_default();
+        if !allowed.iter().any(|v| v.as_f64() == Some(0.0)) {
+            p.push("Aurora Serverless v2 MinCapacity cannot be 0 (the engine's lowest)".into());
+        }
+    }
+    if let Some((_, proxy)) = t.of_type("AWS::RDS::DBProxy").first()
+        && proxy["Properties"]["EngineFamily"].as_str() != Some("POSTGRESQL")
+    {
+        p.push("the RDS Proxy is not POSTGRESQL".into());
+    }
+    let endpoints: Vec<(String, String)> = t
+        .of_type("AWS::EC2::VPCEndpoint")
+        .iter()
+        .map(|(_, e)| {
+            let name =
+                sub_of(&e["Properties"]["ServiceName"]).unwrap_or("").rsplit('.').next().unwrap_or("").to_string();
+            (name, e["Properties"]["VpcEndpointType"].as_str().unwrap_or("").to_string())
+        })
+        .collect();
+    for (service, kind) in
+        [("sqs", "Interface"), ("secretsmanager", "Interface"), ("execute-api", "Interface"), ("s3", "Gateway")]
+    {
+        if !endpoints.contains(&(service.to_string(), kind.to_string())) {
+            p.push(format!("no {kind} VPC endpoint for {service}"));
+        }
+    }
+    // Least privilege: the proxy admits only the functions, the cluster only the proxy; no
+    // security group takes traffic from an address range.
+    let sg_of = |id: &str| t.resources.get(id).map(|r| &r["Properties"]);
+    let sources = |sg: &str| -> Vec<String> {
+        let mut v: Vec<String> = sg_of(sg)
+            .and_then(|p| p["SecurityGroupIngress"].as_sequence())
+            .map(|rules| {
+                rules
+                    .iter()
+                    .map(|r| {
+                        ref_of(&r["SourceSecurityGroupId"]).map_or_else(|| "an address range".into(), str::to_string)
+                    })
+                    .collect()
+            })
+            .unwrap_or_default();
+        for (_, r) in t.of_type("AWS::EC2::SecurityGroupIngress") {
+            if ref_of(&r["Properties"]["GroupId"]) == Some(sg) {
+                v.push(ref_of(&r["Properties"]["SourceSecurityGroupId"]).unwrap_or("an address range").to_string());
+            }
+        }
+        v
+    };
+    let proxy_sg = t
+        .of_type("AWS::RDS::DBProxy")
+        .first()
+        .and_then(|(_, r)| r["Properties"]["VpcSecurityGroupIds"][0].clone().pipe_ref())
+        .unwrap_or_default();
+    let cluster_sg = t
+        .of_type("AWS::RDS::DBCluster")
+        .first()
+        .and_then(|(_, r)| r["Properties"]["VpcSecurityGroupIds"][0].clone().pipe_ref())
+        .unwrap_or_default();
+    let vpc = &root["Globals"]["Function"]["VpcConfig"];
+    let function_sg = match if_of(vpc) {
+        Some(("CreateDatabase", on, off)) if ref_of(off) == Some("AWS::NoValue") => {
+            ref_of(&on["SecurityGroupIds"][0]).unwrap_or("").to_string()
+        }
+        _ => {
+            p.push("Globals: VpcConfig must be !If [CreateDatabase, {...}, !Ref AWS::NoValue]".into());
+            String::new()
+        }
+    };
+    if sources(&proxy_sg) != [function_sg.clone()] {
+        p.push(format!(
+            "the proxy's security group {proxy_sg} admits {:?}, not only the functions",
+            sources(&proxy_sg)
+        ));
+    }
+    if sources(&cluster_sg) != [proxy_sg.clone()] {
+        p.push(format!(
+            "the cluster's security group {cluster_sg} admits {:?}, not only the proxy",
+            sources(&cluster_sg)
+        ));
+    }
+    if !sources(&function_sg).is_empty() {
+        p.push("the functions' security group admits inbound traffic".into());
+    }
+    let host = &root["Globals"]["Function"]["Environment"]["Variables"]["EXOMAPS_DB_HOST"];
+    let host_ok = if_of(host).is_some_and(|(c, on, off)| {
+        c == "CreateDatabase"
+            && getatt_of(on) == Some(("DatabaseProxy".into(), "Endpoint".into()))
+            && ref_of(off) == Some("AWS::NoValue")
+    });
+    if !host_ok {
+        p.push("Globals: EXOMAPS_DB_HOST must be the proxy endpoint under CreateDatabase".into());
+    }
+
+    // The schedule: EventBridge Scheduler → the ingest queue, off unless ScheduleEnabled.
+    let ingest_q = t
+        .of_type("AWS::SQS::Queue")
+        .into_iter()
+        .find(|(_, r)| sub_of(&r["Properties"]["QueueName"]) == Some("${AWS::StackName}-pipeline-ingest"))
+        .map(|(id, _)| id.to_string())
+        .unwrap_or_default();
+    match t.of_type("AWS::Scheduler::Schedule").as_slice() {
+        [(sid, sch)] => {
+            let props = &sch["Properties"];
+            if getatt_of(&props["Target"]["Arn"]) != Some((ingest_q.clone(), "Arn".into())) {
+                p.push(format!("{sid}: the target is not the ingest queue"));
+            }
+            if !if_of(&props["State"]).is_some_and(|(c, on, off)| {
+                c == "ScheduleOn" && on.as_str() == Some("ENABLED") && off.as_str() == Some("DISABLED")
+            }) {
+                p.push(format!("{sid}: State must be !If [ScheduleOn, ENABLED, DISABLED]"));
+            }
+            if root["Parameters"]["ScheduleEnabled"]["Default"].as_str() != Some("false") {
+                p.push("ScheduleEnabled must default to false (off by default)".into());
+            }
+            let role = getatt_of(&props["Target"]["RoleArn"]).map(|(r, _)| r).unwrap_or_default();
+            let sends = t.resources.get(&role).is_some_and(|r| {
+                let mut nodes = Vec::new();
+                walk(&r["Properties"]["Policies"], &mut nodes);
+                nodes.iter().any(|n| getatt_of(n) == Some((ingest_q.clone(), "Arn".into())))
+                    && nodes.iter().any(|n| n.as_str() == Some("sqs:SendMessage"))
+            });
+            if !sends {
+                p.push(format!("{sid}: its role {role:?} may not send to the ingest queue"));
+            }
+        }
+        other => p.push(format!("{} schedules (want 1)", other.len())),
+    }
+    p
+}
+
+trait PipeRef {
+    fn pipe_ref(self) -> Option<String>;
+}
+
+impl PipeRef for Value {
+    /// `!Ref X` as X.
+    fn pipe_ref(self) -> Option<String> {
+        ref_of(&self).map(str::to_string)
     }
 }
 
@@ -575,6 +797,35 @@ fn the_checks_catch_a_broken_template() {
     assert!(mentions(&p, "no alarm on SimTickDeadLetterQueue"), "{p:?}");
     let p = edited(&["Resources", "SimResumeFunction", "Properties", "Policies"], Value::Sequence(vec![]));
     assert!(mentions(&p, "SimResumeFunction: SQSSendMessagePolicy on the sim-tick queue is false"), "{p:?}");
+
+    let p = without("Migrations");
+    assert!(mentions(&p, "0 Custom::Migrations resources"), "{p:?}");
+
+    let p = edited(
+        &["Resources", "Migrations", "Properties", "ServiceToken"],
+        serde_yaml::from_str("!GetAtt MigrateFunction.Arn").unwrap(),
+    );
+    assert!(mentions(&p, "ServiceToken is not !Ref MigrateFunction.Version"), "{p:?}");
+
+    let p = edited(&["Resources", "DatabaseCluster", "Condition"], Value::Null);
+    assert!(mentions(&p, "DatabaseCluster (AWS::RDS::DBCluster) is not on the CreateDatabase condition"), "{p:?}");
+
+    let wide: Value =
+        serde_yaml::from_str("[{IpProtocol: tcp, FromPort: 5432, ToPort: 5432, CidrIp: 10.0.0.0/8}]").unwrap();
+    let p = edited(&["Resources", "DatabaseSecurityGroup", "Properties", "SecurityGroupIngress"], wide);
+    assert!(mentions(&p, "admits [\"an address range\"], not only the proxy"), "{p:?}");
+
+    let p = without("SecretsManagerEndpoint");
+    assert!(mentions(&p, "no Interface VPC endpoint for secretsmanager"), "{p:?}");
+
+    let p = edited(&["Resources", "IngestSchedule", "Properties", "State"], "ENABLED".into());
+    assert!(mentions(&p, "State must be !If [ScheduleOn, ENABLED, DISABLED]"), "{p:?}");
+
+    let p = edited(
+        &["Resources", "IngestSchedule", "Properties", "Target", "Arn"],
+        serde_yaml::from_str("!GetAtt PhaseInferQueue.Arn").unwrap(),
+    );
+    assert!(mentions(&p, "the target is not the ingest queue"), "{p:?}");
 
     let p = edited(&["Resources", "PhaseCanonicaliseFunction", "Properties", "Environment", "Variables"], Value::Null);
     assert!(mentions(&p, "PhaseCanonicaliseFunction: EXOMAPS_QUEUE_TRANSFORM_URL is not the transform queue"), "{p:?}");

@@ -14,6 +14,7 @@ pub mod cors;
 pub mod error;
 pub mod handlers;
 pub mod lambda;
+pub mod migrate;
 pub mod openapi;
 pub mod request;
 pub mod routes;

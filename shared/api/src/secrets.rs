@@ -178,6 +178,13 @@ impl KeySet {
 /// Reads the database URL from a credentials secret: either `{"database_url": "postgres://…"}`
 /// or the RDS shape `{"username", "password", "host", "port", "dbname"}`.
 pub fn database_url_from_json(text: &str) -> Result<String, SecretError> {
+    database_url_with_host(text, None)
+}
+
+/// [`database_url_from_json`], with the RDS shape's `host` replaced by `host` when given: the
+/// stack's own Aurora secret names the cluster, and the functions connect through the RDS Proxy
+/// (`EXOMAPS_DB_HOST`, the proxy endpoint). A `database_url` secret is used as it is.
+pub fn database_url_with_host(text: &str, host: Option<&str>) -> Result<String, SecretError> {
     #[derive(Deserialize)]
     struct Creds {
         database_url: Option<String>,
@@ -192,7 +199,8 @@ pub fn database_url_from_json(text: &str) -> Result<String, SecretError> {
     if let Some(url) = c.database_url {
         return Ok(url);
     }
-    match (c.username, c.password, c.host) {
+    let host = host.filter(|h| !h.is_empty()).map(str::to_string).or(c.host);
+    match (c.username, c.password, host) {
         (Some(u), Some(p), Some(h)) => {
             let port = match c.port {
                 Some(serde_json::Value::Number(n)) => n.to_string(),
@@ -394,11 +402,10 @@ pub fn from_config(config: &Config) -> Result<Option<Arc<dyn SecretSource>>, Str
                 FileSource::open(path, config.auth.secrets_ttl).map_err(|e| format!("EXOMAPS_SECRETS_FILE: {e}"))?;
             Ok(Some(Arc::new(source)))
         }
-        (None, Some(jwt)) => Ok(Some(Arc::new(SecretsManagerSource::new(
-            jwt.clone(),
-            config.auth.db_secret_id.clone(),
-            config.auth.secrets_ttl,
-        )))),
+        (None, Some(jwt)) => Ok(Some(Arc::new(
+            SecretsManagerSource::new(jwt.clone(), config.auth.db_secret_id.clone(), config.auth.secrets_ttl)
+                .with_db_host(std::env::var("EXOMAPS_DB_HOST").ok().filter(|h| !h.trim().is_empty())),
+        ))),
         (None, None) => Ok(None),
     }
 }
@@ -409,6 +416,7 @@ pub fn from_config(config: &Config) -> Result<Option<Arc<dyn SecretSource>>, Str
 pub struct SecretsManagerSource {
     jwt_id: String,
     db_id: Option<String>,
+    db_host: Option<String>,
     ttl: std::time::Duration,
     cache: tokio::sync::OnceCell<exomaps_platform::secrets::SecretCache>,
     /// The last key set parsed, with the text it came from (parsing is skipped when unchanged).
@@ -423,7 +431,21 @@ impl fmt::Debug for SecretsManagerSource {
 
 impl SecretsManagerSource {
     pub fn new(jwt_id: String, db_id: Option<String>, ttl: std::time::Duration) -> SecretsManagerSource {
-        SecretsManagerSource { jwt_id, db_id, ttl, cache: tokio::sync::OnceCell::new(), parsed: Default::default() }
+        SecretsManagerSource {
+            jwt_id,
+            db_id,
+            db_host: None,
+            ttl,
+            cache: tokio::sync::OnceCell::new(),
+            parsed: Default::default(),
+        }
+    }
+
+    /// Connect to `host` instead of the RDS secret's own `host` (the RDS Proxy in front of the
+    /// stack's Aurora cluster; `EXOMAPS_DB_HOST`).
+    pub fn with_db_host(mut self, host: Option<String>) -> SecretsManagerSource {
+        self.db_host = host;
+        self
     }
 
     async fn cache(&self) -> &exomaps_platform::secrets::SecretCache {
@@ -455,7 +477,7 @@ impl SecretSource for SecretsManagerSource {
         Box::pin(async move {
             let Some(id) = &self.db_id else { return Ok(None) };
             let text = self.cache().await.get_string(id).await.map_err(|e| SecretError(e.to_string()))?;
-            database_url_from_json(&text).map(Some)
+            database_url_with_host(&text, self.db_host.as_deref()).map(Some)
         })
     }
 }
@@ -528,6 +550,13 @@ mod tests {
             r#"{"username": "api", "password": "p@ss:/w", "host": "db.local", "port": 5433, "dbname": "exomaps"}"#;
         assert_eq!(database_url_from_json(rds).unwrap(), "postgres://api:p%40ss%3A%2Fw@db.local:5433/exomaps");
         assert!(database_url_from_json(r#"{"username": "x"}"#).is_err());
+        // The stack's Aurora secret names the cluster; the functions go through the proxy.
+        assert_eq!(
+            database_url_with_host(rds, Some("proxy.local")).unwrap(),
+            "postgres://api:p%40ss%3A%2Fw@proxy.local:5433/exomaps"
+        );
+        let url = r#"{"database_url": "postgres://a@h/db"}"#;
+        assert_eq!(database_url_with_host(url, Some("proxy.local")).unwrap(), "postgres://a@h/db");
     }
 
     #[tokio::test]

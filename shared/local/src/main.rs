@@ -13,7 +13,13 @@ exomaps-local migrate     apply the migrations to DATABASE_URL (and the seed use
                           EXOMAPS_SEED_USERS when set), then exit: a deployed stack's database
 exomaps-local pg-start D  start a private cluster in folder D; print its DATABASE_URL
 exomaps-local pg-stop D   stop the cluster in folder D
-exomaps-local routes      print every function (HTTP routes, pipeline phases, WebSocket routes)";
+exomaps-local routes      print every function (HTTP routes, pipeline phases, WebSocket routes,
+                          the migrate custom resource)
+exomaps-local sources push BUCKET [PREFIX]
+                          upload the sources (EXOMAPS_SOURCES, EXOMAPS_SOURCE_FILES) to the
+                          S3 bucket (a stack's SourcesBucketName) under PREFIX, then print the
+                          kick message to send to the ingest queue and the ScheduledSources
+                          parameter value for scheduled runs";
 
 use exomaps_api::config::Config;
 use exomaps_api::{AppState, ROUTES};
@@ -53,6 +59,14 @@ fn main() -> ExitCode {
                 .map_err(|e| e.to_string())
                 .and_then(|rt| rt.block_on(async_main(cmd)))
         }
+        "sources" => match (args.get(1).map(String::as_str), args.get(2)) {
+            (Some("push"), Some(bucket)) => tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()
+                .map_err(|e| e.to_string())
+                .and_then(|rt| rt.block_on(sources_push(bucket, args.get(3).map(String::as_str).unwrap_or("")))),
+            _ => Err("usage: exomaps-local sources push BUCKET [PREFIX]".into()),
+        },
         "pg-start" => pg_start(args.get(1)),
         "pg-stop" => match args.get(1) {
             Some(d) => PrivateCluster::stop_dir(&PathBuf::from(d)),
@@ -68,6 +82,7 @@ fn main() -> ExitCode {
             for (name, key) in exomaps_api::ws::WS_ROUTES {
                 println!("{name}\tWS\t{key}");
             }
+            println!("{}\tCFN\tCustom::Migrations", exomaps_api::migrate::FUNCTION);
             Ok(())
         }
         "-h" | "--help" | "help" => {
@@ -83,6 +98,27 @@ fn main() -> ExitCode {
             ExitCode::FAILURE
         }
     }
+}
+
+/// `sources push`: the local sources into a bucket, then the kick message (stdout) and how to send it.
+async fn sources_push(bucket: &str, prefix: &str) -> Result<(), String> {
+    let prefix = if prefix.is_empty() || prefix.ends_with('/') { prefix.to_string() } else { format!("{prefix}/") };
+    let dir = sources::sources_dir();
+    let specs = sources::source_specs(&dir)?;
+    let client = exomaps_platform::aws::s3_client(exomaps_platform::aws::config().await);
+    let store = exomaps_platform::ObjectStore::new(client, bucket);
+    let pushed = sources::push(&store, &specs, &prefix).await?;
+    for s in &pushed {
+        eprintln!("uploaded {}", s.uri);
+    }
+    let kick = KickMessage { run_name: "first run".into(), sources: pushed.clone(), seed: None, run_id: None };
+    let kick = serde_json::to_string(&kick).map_err(|e| e.to_string())?;
+    let scheduled = pushed.iter().map(|s| s.uri.as_str()).collect::<Vec<_>>().join(",");
+    eprintln!("\nkick message (stdout) - start a run with:");
+    eprintln!("  aws sqs send-message --queue-url \"$PhaseIngestQueueUrl\" --message-body '{kick}'");
+    eprintln!("scheduled runs of these sources: sam deploy --parameter-overrides ScheduledSources={scheduled} ...");
+    println!("{kick}");
+    Ok(())
 }
 
 fn pg_start(dir: Option<&String>) -> Result<(), String> {

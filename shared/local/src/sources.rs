@@ -33,3 +33,25 @@ pub fn source_specs(dir: &Path) -> Result<Vec<SourceSpec>, String> {
         .map(|l| l.split(',').map(|s| s.trim().to_string()).collect());
     exomaps_pipeline::sources_in(dir, names.as_deref())
 }
+
+/// Uploads local sources (`file://` specs, as [`source_specs`] gives them) to `store` under
+/// `prefix` (`""` or ending in `/`), streaming nothing twice: each file is read once and put as
+/// `text/csv`. Returns the same sources as `s3://` specs, in order — a kick message's `sources`.
+pub async fn push(
+    store: &exomaps_platform::ObjectStore,
+    specs: &[SourceSpec],
+    prefix: &str,
+) -> Result<Vec<SourceSpec>, String> {
+    let mut pushed = Vec::with_capacity(specs.len());
+    for spec in specs {
+        let path = exomaps_pipeline::file_path(spec).ok_or_else(|| format!("{}: not a local file", spec.uri))?;
+        let bytes = tokio::fs::read(&path).await.map_err(|e| format!("{}: {e}", path.display()))?;
+        let key = format!("{prefix}{}", spec.source_name());
+        store
+            .put(&key, bytes, &exomaps_platform::PutOptions::new("text/csv"))
+            .await
+            .map_err(|e| format!("uploading {}: {e}", path.display()))?;
+        pushed.push(SourceSpec { family: spec.family, uri: format!("s3://{}/{key}", store.bucket()) });
+    }
+    Ok(pushed)
+}

@@ -9,7 +9,6 @@ use exomaps_store::Store;
 use exomaps_store::ingest::SourceFileMeta;
 use exomaps_store::runs::PhaseStart;
 use serde::Serialize;
-use sha2::{Digest, Sha256};
 use std::collections::BTreeMap;
 use uuid::Uuid;
 
@@ -89,13 +88,15 @@ async fn ingest_one(store: &Store, run_id: Uuid, spec: &SourceSpec) -> Result<So
         },
     };
     let bytes = match read_source(spec).await {
-        Ok(b) => b,
+        Ok(b) => {
+            meta.sha256 = b.sha256;
+            b.bytes
+        }
         Err(e) => {
             store.write_failed_source(run_id, &meta, &e.to_string()).await?;
             return Err(e);
         }
     };
-    meta.sha256 = hex(&Sha256::digest(&bytes));
     meta.bytes = bytes.len() as u64;
     let cfg = store.gate_config(spec.family.as_str()).await?;
     let t_parse = std::time::Instant::now();
@@ -150,8 +151,4 @@ async fn ingest_one(store: &Store, run_id: Uuid, spec: &SourceSpec) -> Result<So
 enum Batch {
     Simbad(simbad::SimbadBatch),
     Exoplanets(exoplanets::ExoplanetBatch),
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }

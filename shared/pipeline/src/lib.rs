@@ -19,7 +19,7 @@ mod transform;
 pub use canonicalise::{CanonOutcome, canonicalise};
 pub use infer::{InferOutcome, infer};
 pub use ingest::{IngestOutcome, SourceOutcome, ingest};
-pub use source::{Family, SourceSpec, file_path, read_source, sources_in};
+pub use source::{Family, SourceBytes, SourceSpec, file_path, read_object, read_source, s3_location, sources_in};
 pub use transform::{TransformOutcome, transform};
 
 use exomaps_domain::coords::Scope;

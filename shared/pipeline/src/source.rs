@@ -2,6 +2,7 @@
 
 use crate::PhaseError;
 use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
 use std::path::PathBuf;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -32,11 +33,41 @@ impl Family {
     }
 }
 
-/// One source of a run: `{"family": "SIMBAD", "uri": "file:///…"}`.
+/// One source of a run: `{"family": "SIMBAD", "uri": "file:///…"}`. A message may also give a
+/// bare URI string (`"s3://bucket/SIMBAD_03.csv"`, as the scheduled kick built by the template
+/// does): its family is then taken from the file name. It is always written in the object form.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(try_from = "SourceForm")]
 pub struct SourceSpec {
     pub family: Family,
     pub uri: String,
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum SourceForm {
+    Uri(String),
+    Spec { family: Family, uri: String },
+}
+
+impl TryFrom<SourceForm> for SourceSpec {
+    type Error = String;
+
+    fn try_from(form: SourceForm) -> Result<Self, Self::Error> {
+        match form {
+            SourceForm::Spec { family, uri } => Ok(SourceSpec { family, uri }),
+            SourceForm::Uri(uri) => {
+                let probe = SourceSpec { family: Family::Simbad, uri };
+                let family = Family::from_file_name(&probe.source_name()).ok_or_else(|| {
+                    format!(
+                        "source {:?}: the file name must start with SIMBAD or EXOPLANETS (or give its family)",
+                        probe.uri
+                    )
+                })?;
+                Ok(SourceSpec { family, ..probe })
+            }
+        }
+    }
 }
 
 impl SourceSpec {
@@ -93,9 +124,40 @@ pub fn file_path(spec: &SourceSpec) -> Option<PathBuf> {
     url::Url::parse(&spec.uri).ok().filter(|u| u.scheme() == "file").and_then(|u| u.to_file_path().ok())
 }
 
-/// Reads a source's bytes. `file://` URIs and plain paths are supported here; `s3://` arrives
-/// with the object-store adapter.
-pub async fn read_source(spec: &SourceSpec) -> Result<Vec<u8>, PhaseError> {
+/// A source's bytes, read once, with the SHA-256 computed while they arrived.
+#[derive(Debug, Clone)]
+pub struct SourceBytes {
+    pub bytes: Vec<u8>,
+    /// Lower-case hex SHA-256 of `bytes`.
+    pub sha256: String,
+}
+
+impl SourceBytes {
+    fn of(bytes: Vec<u8>) -> SourceBytes {
+        let sha256 = hex(&Sha256::digest(&bytes));
+        SourceBytes { bytes, sha256 }
+    }
+}
+
+/// `s3://bucket/key` as (bucket, key), if the URI is one (key as written, not decoded).
+pub fn s3_location(uri: &str) -> Option<(&str, &str)> {
+    let rest = uri.strip_prefix("s3://")?;
+    let (bucket, key) = rest.split_once('/')?;
+    (!bucket.is_empty() && !key.is_empty()).then_some((bucket, key))
+}
+
+/// Reads a source's bytes: `file://` URIs and plain paths from the file system, `s3://bucket/key`
+/// from S3 through `exomaps-platform` (streamed: each chunk is hashed as it arrives and appended
+/// to the one buffer the CSV contracts parse, so the object is held once, never twice). A missing
+/// file or object, a denied read or an unknown scheme rejects the source with the reason.
+pub async fn read_source(spec: &SourceSpec) -> Result<SourceBytes, PhaseError> {
+    if spec.uri.starts_with("s3:") {
+        let (bucket, key) = s3_location(&spec.uri)
+            .ok_or_else(|| PhaseError::Rejected(format!("not a valid s3:// URI (s3://bucket/key): {}", spec.uri)))?;
+        let store = exomaps_platform::ObjectStore::new(s3_client().await.clone(), bucket);
+        // Boxed: the SDK's future is deep, and every phase function's future embeds this one.
+        return Box::pin(read_object(&store, key)).await;
+    }
     let path = if spec.uri.starts_with("file:") {
         url::Url::parse(&spec.uri)
             .ok()
@@ -108,7 +170,39 @@ pub async fn read_source(spec: &SourceSpec) -> Result<Vec<u8>, PhaseError> {
     };
     tokio::fs::read(&path)
         .await
+        .map(SourceBytes::of)
         .map_err(|e| PhaseError::Rejected(format!("cannot read source {}: {e}", path.display())))
+}
+
+/// Streams one object of `store` into memory, hashing as it goes.
+pub async fn read_object(store: &exomaps_platform::ObjectStore, key: &str) -> Result<SourceBytes, PhaseError> {
+    let uri = format!("s3://{}/{key}", store.bucket());
+    let cannot = |e: exomaps_platform::PlatformError| PhaseError::Rejected(format!("cannot read source {uri}: {e}"));
+    let Some(mut reader) = store.open(key).await.map_err(cannot)? else {
+        return Err(PhaseError::Rejected(format!("cannot read source {uri}: no such object")));
+    };
+    let mut bytes = Vec::with_capacity(reader.len.and_then(|n| usize::try_from(n).ok()).unwrap_or(0));
+    let mut hasher = Sha256::new();
+    while let Some(chunk) = reader.next_chunk().await.map_err(cannot)? {
+        hasher.update(&chunk);
+        bytes.extend_from_slice(&chunk);
+    }
+    if let Some(len) = reader.len
+        && len != bytes.len() as u64
+    {
+        return Err(PhaseError::Rejected(format!("cannot read source {uri}: {} of {len} bytes arrived", bytes.len())));
+    }
+    Ok(SourceBytes { bytes, sha256: hex(&hasher.finalize()) })
+}
+
+/// The process's S3 client, built once from the shared SDK configuration.
+async fn s3_client() -> &'static aws_sdk_s3::Client {
+    static CLIENT: tokio::sync::OnceCell<aws_sdk_s3::Client> = tokio::sync::OnceCell::const_new();
+    CLIENT.get_or_init(|| async { exomaps_platform::aws::s3_client(exomaps_platform::aws::config().await) }).await
+}
+
+pub(crate) fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 #[cfg(test)]
@@ -130,7 +224,36 @@ mod tests {
         let missing = SourceSpec::file(Family::Simbad, "/nonexistent/SIMBAD_X.csv");
         let err = read_source(&missing).await.unwrap_err();
         assert!(err.to_string().contains("cannot read source"), "{err}");
-        let s3 = SourceSpec { family: Family::Simbad, uri: "ftp://x/y.csv".into() };
-        assert!(read_source(&s3).await.unwrap_err().to_string().contains("unsupported"));
+        let ftp = SourceSpec { family: Family::Simbad, uri: "ftp://x/y.csv".into() };
+        assert!(read_source(&ftp).await.unwrap_err().to_string().contains("unsupported"));
+        for bad in ["s3://", "s3://bucket", "s3://bucket/", "s3:///key"] {
+            let spec = SourceSpec { family: Family::Simbad, uri: bad.into() };
+            assert!(read_source(&spec).await.unwrap_err().to_string().contains("not a valid s3:// URI"), "{bad}");
+        }
+    }
+
+    #[test]
+    fn a_source_is_an_object_or_a_bare_uri_named_by_family() {
+        let v: Vec<SourceSpec> =
+            serde_json::from_str(r#"["s3://b/x/EXOPLANETS_01x.csv", {"family": "SIMBAD", "uri": "s3://b/any.csv"}]"#)
+                .unwrap();
+        assert_eq!(v[0], SourceSpec { family: Family::Exoplanets, uri: "s3://b/x/EXOPLANETS_01x.csv".into() });
+        assert_eq!(v[1], SourceSpec { family: Family::Simbad, uri: "s3://b/any.csv".into() });
+        assert_eq!(
+            serde_json::to_value(&v[0]).unwrap(),
+            serde_json::json!({"family": "EXOPLANETS", "uri": "s3://b/x/EXOPLANETS_01x.csv"})
+        );
+        let err = serde_json::from_str::<SourceSpec>(r#""s3://b/notes.csv""#).unwrap_err().to_string();
+        assert!(err.contains("must start with SIMBAD or EXOPLANETS"), "{err}");
+        assert!(serde_json::from_str::<SourceSpec>(r#"{"family": "NOPE", "uri": "s3://b/k"}"#).is_err());
+    }
+
+    #[test]
+    fn s3_locations() {
+        assert_eq!(s3_location("s3://b/dir/SIMBAD_01.csv"), Some(("b", "dir/SIMBAD_01.csv")));
+        assert_eq!(s3_location("s3://b/"), None);
+        assert_eq!(s3_location("file:///b/k"), None);
+        let s = SourceSpec { family: Family::Simbad, uri: "s3://b/dir/SIMBAD_01.csv".into() };
+        assert_eq!(s.source_name(), "SIMBAD_01.csv");
     }
 }

@@ -6,13 +6,15 @@
 //!   `AWS_ENDPOINT_URL`), build clients (S3 path-style when an endpoint is set).
 //! * [`secrets`] — [`SecretCache`]: `get_string` / `get_json` with a TTL, one fetch per expiry.
 //! * [`queue`] — [`QueuePublisher`] and [`QueueConsumer`] over SQS.
-//! * [`objects`] — [`ObjectStore`] over one S3 bucket.
+//! * [`objects`] — [`ObjectStore`] over one S3 bucket (whole objects, or streamed with `open`).
 //! * [`broadcast`] — [`Broadcaster`]: `post_to_connection` with `Gone` as a value, 32 KB cap.
+//! * [`cfn`] — CloudFormation custom-resource responses (PUT to the pre-signed `ResponseURL`).
 //!
 //! Every client is built once and shared: nothing here creates a client per request.
 
 pub mod aws;
 pub mod broadcast;
+pub mod cfn;
 pub mod objects;
 pub mod queue;
 pub mod secrets;
@@ -21,7 +23,7 @@ mod error;
 
 pub use broadcast::{Broadcaster, Delivery};
 pub use error::PlatformError;
-pub use objects::{ObjectMeta, ObjectStore, PutOptions, StoredObject};
+pub use objects::{ObjectMeta, ObjectReader, ObjectStore, PutOptions, StoredObject};
 pub use queue::{QueueConsumer, QueueDepth, QueuePublisher, Received};
 pub use secrets::SecretCache;
 

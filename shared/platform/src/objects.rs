@@ -48,6 +48,26 @@ pub struct StoredObject {
     pub meta: ObjectMeta,
 }
 
+/// An object's body being read: chunks as they arrive from S3 (nothing is buffered here).
+#[derive(Debug)]
+pub struct ObjectReader {
+    body: ByteStream,
+    target: String,
+    /// `Content-Length` as S3 sent it.
+    pub len: Option<u64>,
+    pub etag: Option<String>,
+}
+
+impl ObjectReader {
+    /// The next chunk of the body, or `None` at its end.
+    pub async fn next_chunk(&mut self) -> crate::Result<Option<Bytes>> {
+        self.body
+            .try_next()
+            .await
+            .map_err(|e| PlatformError::invalid(self.target.clone(), format!("reading the body failed: {e}")))
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct ObjectStore {
     client: aws_sdk_s3::Client,
@@ -105,6 +125,22 @@ impl ObjectStore {
             .map_err(|e| PlatformError::invalid(self.target(key), format!("reading the body failed: {e}")))?
             .into_bytes();
         Ok(Some(StoredObject { meta: ObjectMeta { len: body.len() as u64, ..meta }, body }))
+    }
+
+    /// The object's body as a stream of chunks, or `None` when there is no such key (a denied
+    /// read is an error with its code, `AccessDenied`).
+    pub async fn open(&self, key: &str) -> crate::Result<Option<ObjectReader>> {
+        let out = match self.client.get_object().bucket(&self.bucket).key(key).send().await {
+            Ok(out) => out,
+            Err(e) if matches!(e.as_service_error(), Some(GetObjectError::NoSuchKey(_))) => return Ok(None),
+            Err(e) => return Err(aws("GetObject", self.target(key), e)),
+        };
+        Ok(Some(ObjectReader {
+            len: out.content_length.and_then(|n| u64::try_from(n).ok()),
+            etag: out.e_tag,
+            body: out.body,
+            target: self.target(key),
+        }))
     }
 
     /// The object's metadata, or `None` when there is no such key.

@@ -1,0 +1,152 @@
+//! The `migrate` function: a CloudFormation custom resource (`Custom::Migrations` in
+//! infra/template.yaml) that applies the embedded migrations (`exomaps_store::MIGRATOR`,
+//! forward-only, idempotent) to the stack's database on every create and update, and answers
+//! CloudFormation through the request's pre-signed `ResponseURL`: SUCCESS, or FAILED with the
+//! migration error as the reason (shown in the stack events; the deploy fails and rolls back).
+//! Delete does nothing: the database outlives the resource (migrations are never undone).
+//!
+//! After the migrations it creates or updates the first administrator from the stack's generated
+//! `AdminCredentials` secret (`EXOMAPS_ADMIN_SECRET_ID`, `{"username","password"}`; every persona),
+//! so a stack whose database is reachable only inside its VPC still has someone who can sign in.
+//!
+//! Not an HTTP route: it has its own binary (`functions/src/bin/migrate.rs`) and template function.
+
+use crate::auth::seed::{self, SeedUser};
+use crate::config::Config;
+use crate::state::AppState;
+use exomaps_platform::cfn::{self, RequestIds, Status};
+use serde_json::{Value, json};
+
+/// The binary and function name.
+pub const FUNCTION: &str = "migrate";
+/// The resource's physical id (one per stack; updates keep it, so CloudFormation never replaces it).
+pub const PHYSICAL_ID: &str = "exomaps-migrations";
+
+/// What the function answered (and PUT to the `ResponseURL`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Outcome {
+    pub status: Status,
+    pub reason: String,
+    pub body: Value,
+}
+
+/// The administrator of an `AdminCredentials` secret's JSON (`{"username","password"}`): every
+/// persona, `admin` by default.
+pub fn admin_from_secret(text: &str) -> Result<SeedUser, String> {
+    #[derive(serde::Deserialize)]
+    struct Creds {
+        username: String,
+        password: String,
+    }
+    let c: Creds =
+        serde_json::from_str(text).map_err(|e| format!("admin secret is not {{\"username\",\"password\"}}: {e}"))?;
+    let user = SeedUser {
+        username: c.username,
+        password: c.password,
+        personas: exomaps_domain::persona::Persona::ALL.iter().map(|p| p.key().to_string()).collect(),
+        default_persona: exomaps_domain::persona::Persona::Admin.key().to_string(),
+    };
+    // The seed file's checks (name length, password of 12 or more characters, personas).
+    let file = json!({"users": [&user]}).to_string();
+    seed::parse(&file).map_err(|e| format!("admin secret: {e}"))?;
+    Ok(user)
+}
+
+/// Runs one custom-resource request. `store` is the database (or why there is none), `admin` the
+/// administrator to create or update after the migrations (or why it could not be read); the
+/// response is PUT to `ResponseURL` before returning. An event without a `ResponseURL` is an
+/// error (nobody could be told).
+pub async fn handle(
+    store: Result<&exomaps_store::Store, String>,
+    admin: Result<Option<SeedUser>, String>,
+    event: &Value,
+) -> Result<Outcome, String> {
+    let url = event["ResponseURL"].as_str().ok_or("not a CloudFormation custom resource request: no ResponseURL")?;
+    let ids = RequestIds {
+        stack_id: event["StackId"].as_str().unwrap_or_default().to_string(),
+        request_id: event["RequestId"].as_str().unwrap_or_default().to_string(),
+        logical_resource_id: event["LogicalResourceId"].as_str().unwrap_or_default().to_string(),
+    };
+    let physical = event["PhysicalResourceId"].as_str().unwrap_or(PHYSICAL_ID).to_string();
+    let request_type = event["RequestType"].as_str().unwrap_or_default();
+    let (status, reason, data) = match request_type {
+        "Delete" => (Status::Success, "the database and its schema are kept".to_string(), json!({})),
+        "Create" | "Update" => match store {
+            Err(e) => (Status::Failed, format!("migrations not applied: {e}"), json!({})),
+            Ok(store) => match store.migrate().await {
+                Ok(()) => {
+                    let latest = exomaps_store::MIGRATOR.iter().map(|m| m.version).max().unwrap_or(0);
+                    tracing::info!(latest, "migrations applied");
+                    let seeded = match &admin {
+                        Ok(Some(user)) => seed::apply(store, std::slice::from_ref(user)).await.map(|()| Some(user)),
+                        Ok(None) => Ok(None),
+                        Err(e) => Err(e.clone()),
+                    };
+                    match seeded {
+                        Ok(user) => (
+                            Status::Success,
+                            format!("migrations applied up to {latest}"),
+                            json!({"LatestVersion": latest, "AdminUser": user.map(|u| u.username.clone())}),
+                        ),
+                        Err(e) => {
+                            (Status::Failed, format!("migrations applied up to {latest}; admin user: {e}"), json!({}))
+                        }
+                    }
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, "a migration failed");
+                    let reason = match e {
+                        exomaps_store::StoreError::Migrate(_) => e.to_string(), // "migration failed: …"
+                        other => format!("migrations not applied: {other}"),
+                    };
+                    (Status::Failed, reason, json!({}))
+                }
+            },
+        },
+        other => (Status::Failed, format!("unknown RequestType {other:?}"), json!({})),
+    };
+    let body = cfn::response_body(&ids, status, &physical, &reason, data);
+    cfn::respond(url, &body).await.map_err(|e| e.to_string())?;
+    Ok(Outcome { status, reason, body })
+}
+
+/// The whole `main` of the `migrate` function.
+pub fn run() -> Result<(), crate::lambda::Error> {
+    use lambda_http::lambda_runtime::{self, LambdaEvent};
+    use lambda_http::service_fn;
+    crate::lambda::init_tracing(true);
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    runtime.block_on(async move {
+        // A configuration or secret problem is reported to CloudFormation (FAILED with the
+        // reason) rather than crashing: a function that never answers holds the stack for an hour.
+        let state = match Config::from_env() {
+            Ok(config) => AppState::load(config).await,
+            Err(e) => Err(e.to_string()),
+        };
+        let state = &state;
+        let admin_secret = std::env::var("EXOMAPS_ADMIN_SECRET_ID").ok().filter(|v| !v.trim().is_empty());
+        let admin_secret = &admin_secret;
+        lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
+            let store = match state {
+                Ok(s) => s.store_opt().ok_or_else(|| "no database configured (EXOMAPS_DB_SECRET_ID)".to_string()),
+                Err(e) => Err(e.clone()),
+            };
+            let admin = match admin_secret {
+                None => Ok(None),
+                Some(id) => {
+                    let secrets = exomaps_platform::secrets::SecretCache::new(
+                        exomaps_platform::aws::config().await,
+                        std::time::Duration::ZERO,
+                    );
+                    match secrets.get_string(id).await {
+                        Ok(text) => admin_from_secret(&text).map(Some),
+                        Err(e) => Err(format!("reading {id}: {e}")),
+                    }
+                }
+            };
+            let outcome = handle(store, admin, &event.payload).await?;
+            Ok::<_, crate::lambda::Error>(outcome.body)
+        }))
+        .await
+    })
+}
