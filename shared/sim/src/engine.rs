@@ -107,14 +107,19 @@ pub fn apply(_world: &World, _params: &Params, state: &mut SimState, ev: &Event)
             }
         }
         EventBody::Started { system, population, faction, faction_name } => {
-            state.factions.insert(
-                *faction,
-                Faction { id: *faction, name: faction_name.clone(), capital: *system, parent: None },
-            );
+            state
+                .factions
+                .insert(*faction, Faction { id: *faction, name: faction_name.clone(), capital: *system, parent: None });
             state.next_faction_id = state.next_faction_id.max(faction + 1);
             state.settlements.insert(
                 *system,
-                Settlement { system: *system, population: *population, faction: *faction, founded_tick: ev.tick, last_launch_tick: ev.tick },
+                Settlement {
+                    system: *system,
+                    population: *population,
+                    faction: *faction,
+                    founded_tick: ev.tick,
+                    last_launch_tick: ev.tick,
+                },
             );
         }
         EventBody::ShipLaunched { ship, from, to, colonists, arrive_tick } => {
@@ -125,7 +130,15 @@ pub fn apply(_world: &World, _params: &Params, state: &mut SimState, ev: &Event)
             }
             state.ships.insert(
                 *ship,
-                Ship { id: *ship, from: *from, to: *to, colonists: *colonists, faction, depart_tick: ev.tick, arrive_tick: *arrive_tick },
+                Ship {
+                    id: *ship,
+                    from: *from,
+                    to: *to,
+                    colonists: *colonists,
+                    faction,
+                    depart_tick: ev.tick,
+                    arrive_tick: *arrive_tick,
+                },
             );
             state.next_ship_id = state.next_ship_id.max(ship + 1);
         }
@@ -133,7 +146,13 @@ pub fn apply(_world: &World, _params: &Params, state: &mut SimState, ev: &Event)
             state.ships.remove(ship);
             state.settlements.insert(
                 *system,
-                Settlement { system: *system, population: *population, faction: *faction, founded_tick: ev.tick, last_launch_tick: ev.tick },
+                Settlement {
+                    system: *system,
+                    population: *population,
+                    faction: *faction,
+                    founded_tick: ev.tick,
+                    last_launch_tick: ev.tick,
+                },
             );
         }
         EventBody::ShipLost { ship, .. } => {
@@ -197,7 +216,15 @@ pub fn observer_view(
         for s in state.settlements.values() {
             let l = lag(s.system);
             if state.tick + l <= at_tick {
-                seen.insert(s.system, ObservedSystem { system: s.system, as_of_tick: state.tick, population: s.population, faction: s.faction });
+                seen.insert(
+                    s.system,
+                    ObservedSystem {
+                        system: s.system,
+                        as_of_tick: state.tick,
+                        population: s.population,
+                        faction: s.faction,
+                    },
+                );
             }
         }
         if state.tick >= at_tick || i >= events.len() {

@@ -22,7 +22,7 @@ pub mod rng;
 pub mod state;
 pub mod world;
 
-pub use engine::{apply, init, observer_view, replay, run, step, ObserverView, ObservedSystem};
+pub use engine::{ObservedSystem, ObserverView, apply, init, observer_view, replay, run, step};
 pub use event::{Event, EventBody};
 pub use params::{Params, SCENARIOS};
 pub use state::{Faction, Settlement, Ship, SimState, Summary};
