@@ -62,9 +62,23 @@ pub struct SystemDetail {
     pub frost_line_au: Option<f64>,
     /// One entry per source row the star came from.
     pub lineage: Vec<Lineage>,
+    /// Every distance measurement, the adopted one first.
+    #[serde(default)]
+    pub distances: Vec<DistanceEntry>,
     pub world_build_id: i64,
     /// `https://simbad.u-strasbg.fr/simbad/sim-id?Ident=<SIMBAD id>`.
     pub simbad_url: String,
+}
+
+/// One distance measurement of a star with its source.
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct DistanceEntry {
+    /// `curated`, `simbad`, `exoplanet_catalogue`, `hipparcos`.
+    pub provenance: String,
+    pub distance_pc: f64,
+    /// 1σ in pc when the source gives one (a parallax).
+    #[serde(default)]
+    pub uncertainty_pc: Option<f64>,
 }
 
 #[derive(Serialize, Deserialize, ToSchema)]
@@ -83,6 +97,12 @@ pub struct SystemFacts {
     pub teff_k: Option<f64>,
     pub luminosity_lsun: Option<f64>,
     pub multiplicity: Option<i64>,
+    /// Proper name or common designation (`Vega`, `τ Cet`), when the star has one.
+    #[serde(default)]
+    pub display_name: Option<String>,
+    /// Hipparcos Hp magnitude.
+    #[serde(default)]
+    pub hp_mag: Option<f64>,
 }
 
 #[derive(Serialize, Deserialize, ToSchema)]
@@ -133,8 +153,11 @@ pub struct HabitableZone {
 
 #[derive(Serialize, Deserialize, ToSchema)]
 pub struct Lineage {
-    /// `curated`, `simbad`, `exoplanet_catalogue`.
+    /// `curated`, `simbad`, `exoplanet_catalogue`, `hipparcos`, `star_names`.
     pub provenance: Option<String>,
+    /// How the source was matched to the star (`identifier HIP 91262`, `position 0.4″ at J2000`).
+    #[serde(default)]
+    pub matched_by: Option<String>,
     pub row_number: Option<i64>,
     pub source_name: Option<String>,
     pub file_checksum_sha256: Option<String>,
@@ -208,6 +231,7 @@ fn query_params(route: &Route) -> &'static [(&'static str, bool)] {
         "runs-manifest" => &[("limit", true), ("before", false)],
         "runs-validation" => &[("limit", true), ("offset", true), ("source", false), ("code", false)],
         "world-systems" | "world-systems-xyz" | "world-systems-full" => &[("limit", true), ("offset", true)],
+        "search" => &[("q", false), ("limit", true)],
         _ => &[],
     }
 }
@@ -235,6 +259,7 @@ fn shape(route: &Route, schemas: &mut Vec<(String, RefOr<Schema>)>) -> Shape {
         "runs-manifest" => (None, Some(("200", add::<runs::ManifestPage>(schemas)))),
         "runs-validation" => (None, Some(("200", add::<runs::Validation>(schemas)))),
         "system-get" => (None, Some(("200", add::<SystemDetail>(schemas)))),
+        "search" => (None, Some(("200", add::<crate::handlers::search::SearchResults>(schemas)))),
         _ => (None, None),
     };
     Shape { request, response }

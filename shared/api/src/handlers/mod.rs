@@ -4,5 +4,6 @@ pub mod auth;
 pub mod health;
 pub mod persona;
 pub mod runs;
+pub mod search;
 pub mod system;
 pub mod world;
