@@ -62,7 +62,8 @@ async fn the_ten_names_resolve_and_are_found() {
         assert_eq!(found["results"][0]["match"], "exact", "{name}: {found}");
     }
     // Other spellings and languages.
-    for (q, name) in [("τ Ceti", "Tau Ceti"), ("ベガ", "Vega"), ("Вега", "Vega"), ("alpha cen", "Alpha Centauri")] {
+    for (q, name) in [("τ Ceti", "Tau Ceti"), ("ベガ", "Vega"), ("Вега", "Vega"), ("alpha cen", "Alpha Centauri")]
+    {
         let (_, _, a) = get(&r, &format!("/api/system/{}", enc(q))).await;
         let (_, _, b) = get(&r, &format!("/api/system/{}", enc(name))).await;
         assert_eq!(a["system"]["main_id"], b["system"]["main_id"], "{q}: {a}");
@@ -119,7 +120,9 @@ async fn hipparcos_lineage_and_distances_with_their_sources() {
     let line = hip["row_number"].as_u64().unwrap() as usize;
     let text = String::from_utf8(bytes).unwrap();
     assert!(text.lines().nth(line - 1).unwrap().starts_with(" 97649"), "line {line}");
-    assert!(lineage.iter().any(|l| l["provenance"] == "star_names" && l["source_name"] == "NAMES_starnames_sample.json"));
+    assert!(
+        lineage.iter().any(|l| l["provenance"] == "star_names" && l["source_name"] == "NAMES_starnames_sample.json")
+    );
 
     // Tau Ceti: SIMBAD's averaged distance and Hipparcos 2's parallax; the parallax is adopted.
     let (_, _, tau) = get(&r, "/api/system/tau%20Cet").await;

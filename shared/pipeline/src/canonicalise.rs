@@ -4,9 +4,9 @@
 
 use crate::{Family, PhaseError};
 use exomaps_domain::canon::{CanonConfig, Catalogues, canonicalise_with as canon};
-use exomaps_domain::units::LY_PER_PC;
 use exomaps_domain::coords::Scope;
 use exomaps_domain::reference::{self, CheckStatus};
+use exomaps_domain::units::LY_PER_PC;
 use exomaps_store::Store;
 use exomaps_store::canon::CanonBuildWrite;
 use exomaps_store::runs::PhaseStart;

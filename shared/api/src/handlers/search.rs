@@ -45,11 +45,7 @@ pub async fn search(state: AppState, req: ApiRequest) -> Result<ApiResponse, Api
         return Err(ApiError::bad_request(format!("limit must be 1–{MAX_LIMIT}")));
     }
     let key = search_key(q);
-    let results = if key.is_empty() {
-        Vec::new()
-    } else {
-        state.store()?.search_names(&key, limit).await?
-    };
+    let results = if key.is_empty() { Vec::new() } else { state.store()?.search_names(&key, limit).await? };
     let results = results
         .into_iter()
         .map(|h| SearchResult {
