@@ -234,7 +234,11 @@ pub(super) fn apply_names(b: &mut Builder, cat: &Catalogues<'_>, stats: &mut Can
         for t in &texts {
             b.add_alias(i, t);
         }
+        // Curated stars keep their curated name (`Proxima Centauri` over `Proxima`).
         let star = &mut b.stars[i];
+        if star.provenance == Provenance::Curated {
+            continue;
+        }
         if let Some(name) = &n.name {
             star.display_name = Some(name.clone());
         } else if star.display_name.is_none() {
