@@ -49,7 +49,9 @@ export async function startGateway(opts: { spaDir?: string; sources?: string; so
     RUST_LOG: process.env.RUST_LOG ?? 'info',
   };
   delete env.DATABASE_URL; // `up` starts its own private cluster in the data folder
-  env.EXOMAPS_SOURCE_FILES = opts.sourceFiles ?? 'SIMBAD_sample.csv,EXOPLANETS_sample.csv';
+  env.EXOMAPS_SOURCE_FILES =
+    opts.sourceFiles ??
+    'SIMBAD_sample.csv,EXOPLANETS_sample.csv,HIPPARCOS_sample.dat,NAMES_starnames_sample.json,NAMES_constellations_sample.json';
   delete env.EXOMAPS_SEED_USERS;
   delete env.EXOMAPS_SECRETS_FILE;
   const out = openSync(log, 'a');

@@ -28,13 +28,16 @@ test('the map canvas renders stars (non-blank pixels) and a screenshot is kept',
   console.log(`screenshot: ${SCREENSHOT}`);
 });
 
-test('searching "Proxima" selects it; the panel shows 4.24 ly and its planets', async ({ page }) => {
+test('searching "Proxima" selects it; the panel shows 4.23 ly (Hipparcos 2) and its planets', async ({ page }) => {
   await openMap(page);
   await page.getByTestId('search').fill('Proxima');
   await expect(page.getByTestId('suggestion').first()).toContainText('Proxima Centauri');
   await page.getByTestId('suggestion').first().click();
   await expect(page.getByTestId('detail-name')).toHaveText('Proxima Centauri');
-  await expect(page.getByTestId('detail-distance')).toContainText('4.24 ly');
+  // The sample carries Hipparcos 2: its parallax (771.64 ± 2.60 mas → 4.23 ly) is adopted over
+  // the catalogue distance without an error (4.24 ly); both are listed under Distances.
+  await expect(page.getByTestId('detail-distance')).toContainText('4.23 ly');
+  await expect(page.getByTestId('distance-measurement').first()).toContainText('hipparcos');
   await expect(page.getByTestId('planet-observed').first()).toBeVisible();
   await expect(page.getByTestId('planet-observed').first()).toContainText(/Proxima/);
   await expect(page.getByTestId('simbad-link')).toHaveAttribute('href', /^https:\/\/simbad\.u-strasbg\.fr\/simbad\/sim-id\?Ident=.*Proxima/);

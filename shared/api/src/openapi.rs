@@ -62,9 +62,23 @@ pub struct SystemDetail {
     pub frost_line_au: Option<f64>,
     /// One entry per source row the star came from.
     pub lineage: Vec<Lineage>,
+    /// Every distance measurement, the adopted one first.
+    #[serde(default)]
+    pub distances: Vec<DistanceEntry>,
     pub world_build_id: i64,
     /// `https://simbad.u-strasbg.fr/simbad/sim-id?Ident=<SIMBAD id>`.
     pub simbad_url: String,
+}
+
+/// One distance measurement of a star with its source.
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct DistanceEntry {
+    /// `curated`, `simbad`, `exoplanet_catalogue`, `hipparcos`.
+    pub provenance: String,
+    pub distance_pc: f64,
+    /// 1σ in pc when the source gives one (a parallax).
+    #[serde(default)]
+    pub uncertainty_pc: Option<f64>,
 }
 
 #[derive(Serialize, Deserialize, ToSchema)]
@@ -83,6 +97,12 @@ pub struct SystemFacts {
     pub teff_k: Option<f64>,
     pub luminosity_lsun: Option<f64>,
     pub multiplicity: Option<i64>,
+    /// Proper name or common designation (`Vega`, `τ Cet`), when the star has one.
+    #[serde(default)]
+    pub display_name: Option<String>,
+    /// Hipparcos Hp magnitude.
+    #[serde(default)]
+    pub hp_mag: Option<f64>,
 }
 
 #[derive(Serialize, Deserialize, ToSchema)]
@@ -133,8 +153,11 @@ pub struct HabitableZone {
 
 #[derive(Serialize, Deserialize, ToSchema)]
 pub struct Lineage {
-    /// `curated`, `simbad`, `exoplanet_catalogue`.
+    /// `curated`, `simbad`, `exoplanet_catalogue`, `hipparcos`, `star_names`.
     pub provenance: Option<String>,
+    /// How the source was matched to the star (`identifier HIP 91262`, `position 0.4″ at J2000`).
+    #[serde(default)]
+    pub matched_by: Option<String>,
     pub row_number: Option<i64>,
     pub source_name: Option<String>,
     pub file_checksum_sha256: Option<String>,
@@ -254,6 +277,8 @@ enum Q {
     Time,
     /// An int64 in `min..=max` (the server answers 400 outside it).
     Range(i64, i64),
+    /// Required text with at least one non-space character and at most this many characters.
+    Name(i64),
     Text,
 }
 
@@ -267,6 +292,10 @@ fn query_params(route: &Route) -> &'static [(&'static str, Q)] {
         "sim-snapshot" => &[("tick", Q::Offset), ("observer", Q::Text)],
         "sim-events" => &[("after_tick", Q::Offset), ("after_seq", Q::Offset), ("limit", Q::Limit), ("kind", Q::Text)],
         "sim-step" => &[("interval", Q::Range(1, 1000))],
+        "search" => &[
+            ("q", Q::Name(crate::handlers::search::MAX_QUERY_CHARS as i64)),
+            ("limit", Q::Range(1, crate::handlers::search::MAX_LIMIT)),
+        ],
         _ => &[],
     }
 }
@@ -283,6 +312,11 @@ fn query_schema(q: Q) -> RefOr<Schema> {
             .schema_type(Type::String)
             .format(Some(SchemaFormat::KnownFormat(KnownFormat::DateTime))),
         Q::Text => ObjectBuilder::new().schema_type(Type::String),
+        Q::Name(max) => ObjectBuilder::new()
+            .schema_type(Type::String)
+            .min_length(Some(1))
+            .max_length(Some(max as usize))
+            .pattern(Some(r"\S")),
     };
     RefOr::T(Schema::Object(schema.build()))
 }
@@ -332,6 +366,7 @@ fn shape(route: &Route, schemas: &mut Vec<(String, RefOr<Schema>)>) -> Shape {
         "sim-pause" | "sim-resume" => (None, Some(("200", add::<sim::SimulationView>(schemas)))),
         "sim-step" => (body(add::<sim::StepBody>(schemas)), Some(("200", add::<sim::StepResult>(schemas)))),
         "sim-fork" => (body(add::<sim::ForkBody>(schemas)), Some(("201", add::<sim::SimulationView>(schemas)))),
+        "search" => (None, Some(("200", add::<crate::handlers::search::SearchResults>(schemas)))),
         _ => (None, None),
     };
     Shape { request, response }
@@ -385,7 +420,11 @@ pub fn document() -> OpenApi {
                 ParameterBuilder::new()
                     .name(*name)
                     .parameter_in(ParameterIn::Query)
-                    .required(utoipa::openapi::Required::False)
+                    .required(if matches!(kind, Q::Name(_)) {
+                        utoipa::openapi::Required::True
+                    } else {
+                        utoipa::openapi::Required::False
+                    })
                     .schema(Some(query_schema(*kind))),
             );
         }

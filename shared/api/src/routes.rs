@@ -149,6 +149,14 @@ pub static ROUTES: &[Route] = &[
         handler: h!(handlers::system::detail),
     },
     Route {
+        name: "search",
+        method: Method::GET,
+        path: "/api/search",
+        access: Access::grid([Y, Y, Y, Y, Y, Y, Y, Y]),
+        summary: "Systems by any name, ranked exact > prefix > fuzzy",
+        handler: h!(handlers::search::search),
+    },
+    Route {
         name: "world-confidence",
         method: Method::GET,
         path: "/api/world/confidence",

@@ -16,6 +16,9 @@
 //! u32 name_bytes | UTF-8 names joined by '\n'          (main_id per system, in order)
 //! u32 alias_bytes | UTF-8 lines "index\talias" joined by '\n'
 //! ```
+//!
+//! Since issue 12 the alias block holds only each system's display name (`NAME Vega`): the
+//! other names (tens of thousands) are searched through `GET /api/search`.
 
 use crate::canon::{CanonStar, Provenance};
 use crate::coords::Icrs;
@@ -108,7 +111,14 @@ impl AssetSystem {
             inferred_planets: u16::try_from(inferred).unwrap_or(u16::MAX),
             curated: star.provenance == Provenance::Curated,
             hz_planet: hz_observed || inference.is_some_and(|i| i.planets.iter().any(|p| p.in_hz)),
-            aliases: star.aliases.iter().filter(|a| a.key != main_key).map(|a| a.text.clone()).collect(),
+            // Issue 12: every other name is served by `GET /api/search`; the asset carries only
+            // the display name (as `NAME …`, the form the map reads display names from).
+            aliases: star
+                .display_name
+                .as_deref()
+                .filter(|d| crate::names::alias_key(d) != main_key)
+                .map(|d| vec![format!("NAME {d}")])
+                .unwrap_or_default(),
         })
     }
 }

@@ -44,9 +44,201 @@ fn strip_prefix_ignore_ascii_case<'a>(s: &'a str, prefix: &str) -> Option<&'a st
     head.eq_ignore_ascii_case(prefix).then(|| &s[prefix.len()..])
 }
 
+/// Greek letters: (letter, Latin spelling, SIMBAD's three-letter form).
+pub const GREEK: [(char, &str, &str); 24] = [
+    ('α', "alpha", "alf"),
+    ('β', "beta", "bet"),
+    ('γ', "gamma", "gam"),
+    ('δ', "delta", "del"),
+    ('ε', "epsilon", "eps"),
+    ('ζ', "zeta", "zet"),
+    ('η', "eta", "eta"),
+    ('θ', "theta", "tet"),
+    ('ι', "iota", "iot"),
+    ('κ', "kappa", "kap"),
+    ('λ', "lambda", "lam"),
+    ('μ', "mu", "mu"),
+    ('ν', "nu", "nu"),
+    ('ξ', "xi", "ksi"),
+    ('ο', "omicron", "omi"),
+    ('π', "pi", "pi"),
+    ('ρ', "rho", "rho"),
+    ('σ', "sigma", "sig"),
+    ('τ', "tau", "tau"),
+    ('υ', "upsilon", "ups"),
+    ('φ', "phi", "phi"),
+    ('χ', "chi", "chi"),
+    ('ψ', "psi", "psi"),
+    ('ω', "omega", "ome"),
+];
+
+/// Latin letters for the accented ones people leave out (`Véga` → `Vega`).
+fn fold_char(c: char) -> Option<&'static str> {
+    Some(match c {
+        'à' | 'á' | 'â' | 'ã' | 'ä' | 'å' | 'ā' | 'ă' | 'ą' => "a",
+        'ç' | 'ć' | 'č' => "c",
+        'ď' | 'đ' => "d",
+        'è' | 'é' | 'ê' | 'ë' | 'ē' | 'ė' | 'ę' | 'ě' => "e",
+        'ì' | 'í' | 'î' | 'ï' | 'ī' | 'ı' => "i",
+        'ñ' | 'ń' | 'ň' => "n",
+        'ò' | 'ó' | 'ô' | 'õ' | 'ö' | 'ø' | 'ō' | 'ő' => "o",
+        'ù' | 'ú' | 'û' | 'ü' | 'ū' | 'ů' | 'ű' => "u",
+        'ý' | 'ÿ' => "y",
+        'ś' | 'š' | 'ş' => "s",
+        'ź' | 'ż' | 'ž' => "z",
+        'ł' => "l",
+        'ř' => "r",
+        'ť' | 'ţ' => "t",
+        'ğ' => "g",
+        'ß' => "ss",
+        'æ' => "ae",
+        'œ' => "oe",
+        _ => return None,
+    })
+}
+
+/// Search key: tolerant of case, accents, spacing, punctuation, Greek letters and catalogue
+/// spellings. [`alias_key`], then: accents folded (`é` → `e`), Greek letters and SIMBAD's
+/// three-letter forms spelt out (`τ`, `tau` → `tau`; `alf` → `alpha`), `Gliese`/`Gl` → `gj`,
+/// then everything but letters and digits removed (spaces included).
+///
+/// `"τ Ceti"` and `"Tau Ceti"` → `"tauceti"`; `"Barnard's Star"` and `"barnards star"` →
+/// `"barnardsstar"`; `"Gliese 581"` and `"GJ 581"` → `"gj581"`; `"* alf Cen A"` → `"alphacena"`.
+pub fn search_key(raw: &str) -> String {
+    let key = alias_key(raw);
+    let mut spelt = String::with_capacity(key.len());
+    for c in key.chars() {
+        if let Some((_, latin, _)) = GREEK.iter().find(|(g, _, _)| *g == c) {
+            spelt.push_str(latin);
+            // "α1" stays "alpha1"; "α Cen" keeps its space.
+        } else if let Some(f) = fold_char(c) {
+            spelt.push_str(f);
+        } else {
+            spelt.push(c);
+        }
+    }
+    let words: Vec<String> = spelt
+        .split(|c: char| c.is_whitespace() || c == '-' || c == '_' || c == '/')
+        .filter(|w| !w.is_empty())
+        .map(|w| w.chars().filter(|c| c.is_alphanumeric()).collect::<String>())
+        .filter(|w| !w.is_empty())
+        .collect();
+    let mut out = String::with_capacity(spelt.len());
+    for (i, w) in words.iter().enumerate() {
+        let w = w.as_str();
+        let w = if i == 0 {
+            // SIMBAD's three-letter Greek forms, with an optional component digit: alf, alf01.
+            let (letters, digits) = w.split_at(w.find(|c: char| c.is_ascii_digit()).unwrap_or(w.len()));
+            match GREEK.iter().find(|(_, _, three)| *three == letters && words.len() > 1) {
+                Some((_, latin, _)) => format!("{latin}{}", digits.trim_start_matches('0')),
+                None => match w {
+                    "gliese" | "gl" if words.len() > 1 => "gj".to_string(),
+                    _ => w.to_string(),
+                },
+            }
+        } else {
+            w.to_string()
+        };
+        out.push_str(&w);
+    }
+    out
+}
+
+/// The spellings of a Bayer or Flamsteed designation: `("τ", "Cet", "Ceti")` →
+/// `τ Cet`, `tau Cet`, `Tau Ceti`, `τ Ceti`; with a component digit (`α1`) also the
+/// digit-less forms when `with_bare` (`Alpha Centauri` for α1 Cen). A Flamsteed number:
+/// `61 Cyg`, `61 Cygni`.
+pub fn designation_spellings(letter: &str, abbr: &str, genitive: Option<&str>, with_bare: bool) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut push = |s: String| {
+        if !out.contains(&s) {
+            out.push(s);
+        }
+    };
+    let mut chars = letter.chars();
+    let first = chars.next();
+    let digits: String = chars.collect();
+    match first.and_then(|c| GREEK.iter().find(|(g, _, _)| *g == c)) {
+        Some((greek, latin, three)) => {
+            let capital = {
+                let mut c = latin.chars();
+                c.next().map(|f| f.to_uppercase().collect::<String>() + c.as_str()).unwrap_or_default()
+            };
+            let mut forms = vec![digits.clone()];
+            if with_bare && !digits.is_empty() {
+                forms.push(String::new());
+            }
+            for d in forms {
+                push(format!("{greek}{d} {abbr}"));
+                push(format!("{latin}{d} {abbr}"));
+                if d.is_empty() {
+                    push(format!("{three} {abbr}"));
+                } else {
+                    push(format!("{three}{d:0>2} {abbr}"));
+                }
+                if let Some(g) = genitive {
+                    push(format!("{capital}{d} {g}"));
+                    push(format!("{greek}{d} {g}"));
+                }
+            }
+        }
+        None if letter.chars().all(|c| c.is_ascii_digit()) && !letter.is_empty() => {
+            push(format!("{letter} {abbr}"));
+            if let Some(g) = genitive {
+                push(format!("{letter} {g}"));
+            }
+        }
+        None => {
+            // A variable-star designation (`V1803`, `CG`).
+            push(format!("{letter} {abbr}"));
+            if let Some(g) = genitive {
+                push(format!("{letter} {g}"));
+            }
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn search_keys_fold_what_people_type() {
+        for (a, b) in [
+            ("Tau Ceti", "τ Ceti"),
+            ("tau ceti", "TAU  CETI"),
+            ("Barnard's Star", "barnards star"),
+            ("Gliese 581", "GJ 581"),
+            ("Gl 581", "gj581"),
+            ("Véga", "Vega"),
+            ("* alf Cen A", "Alpha Cen A"),
+            ("alf01 Cen", "α1 Cen"),
+            ("NAME Proxima Centauri", "proxima-centauri"),
+        ] {
+            assert_eq!(search_key(a), search_key(b), "{a} vs {b}");
+        }
+        assert_eq!(search_key("Tau Ceti"), "tauceti");
+        assert_eq!(search_key("61 Cyg"), "61cyg");
+        assert_eq!(search_key("ベガ"), "ベガ");
+        assert_eq!(search_key("Вега"), "вега");
+        assert_ne!(search_key("Gliese"), "gj");
+        assert_eq!(search_key(""), "");
+    }
+
+    #[test]
+    fn designations_are_spelt_every_way() {
+        let tau = designation_spellings("τ", "Cet", Some("Ceti"), true);
+        for want in ["τ Cet", "tau Cet", "Tau Ceti", "τ Ceti", "tau Cet"] {
+            assert!(tau.contains(&want.to_string()), "{want} in {tau:?}");
+        }
+        let alpha1 = designation_spellings("α1", "Cen", Some("Centauri"), true);
+        for want in ["α1 Cen", "alf01 Cen", "Alpha1 Centauri", "Alpha Centauri", "alf Cen"] {
+            assert!(alpha1.contains(&want.to_string()), "{want} in {alpha1:?}");
+        }
+        assert!(!designation_spellings("α2", "Cen", Some("Centauri"), false).contains(&"Alpha Centauri".to_string()));
+        assert_eq!(designation_spellings("61", "Cyg", Some("Cygni"), true), ["61 Cyg", "61 Cygni"]);
+    }
 
     #[test]
     fn normalise_trims_and_collapses() {

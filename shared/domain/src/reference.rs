@@ -65,6 +65,43 @@ pub const DEFAULT_RULES: [ReferenceRule; 6] = [
     },
 ];
 
+/// Bright-star reference checks, evaluated when a Hipparcos 2 source is part of the run (the
+/// stars are not in the SIMBAD extract): expected distances from well-known parallaxes, matched
+/// by `HIP n` or the proper name (both must name the same star).
+pub const BRIGHT_RULES: [ReferenceRule; 6] = [
+    ReferenceRule { rule_key: "distance_vega", expected_ly: 25.04, tolerance_ly: 1.0, aliases: &["HIP 91262", "Vega"] },
+    ReferenceRule {
+        rule_key: "distance_altair",
+        expected_ly: 16.73,
+        tolerance_ly: 1.0,
+        aliases: &["HIP 97649", "Altair"],
+    },
+    ReferenceRule {
+        rule_key: "distance_arcturus",
+        expected_ly: 36.7,
+        tolerance_ly: 1.5,
+        aliases: &["HIP 69673", "Arcturus"],
+    },
+    ReferenceRule {
+        rule_key: "distance_pollux",
+        expected_ly: 33.78,
+        tolerance_ly: 1.5,
+        aliases: &["HIP 37826", "Pollux"],
+    },
+    ReferenceRule {
+        rule_key: "distance_capella",
+        expected_ly: 42.9,
+        tolerance_ly: 2.0,
+        aliases: &["HIP 24608", "Capella"],
+    },
+    ReferenceRule {
+        rule_key: "distance_luytens_star",
+        expected_ly: 12.35,
+        tolerance_ly: 1.0,
+        aliases: &["HIP 36208", "GJ 273"],
+    },
+];
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum CheckStatus {

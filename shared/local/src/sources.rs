@@ -2,10 +2,11 @@
 //!
 //! The folder: `$EXOMAPS_SOURCES`, else `../shared/data/sources` (from the working directory or
 //! from the repository), else the small sample the repository carries (`sample/sources`).
-//! The files: `$EXOMAPS_SOURCE_FILES` (comma-separated names), else every `SIMBAD*.csv` and
-//! `EXOPLANETS*.csv` in it.
+//! The files: `$EXOMAPS_SOURCE_FILES` (comma-separated names), else every `SIMBAD*.csv`,
+//! `EXOPLANETS*.csv`, `HIPPARCOS*.dat` and `NAMES*.json` in it, plus the fetched Hipparcos 2 and
+//! star-name catalogues ([`catalogues_dir`]) for the families the folder has no file of.
 
-use exomaps_pipeline::SourceSpec;
+use exomaps_pipeline::{Family, SourceSpec};
 use std::path::{Path, PathBuf};
 
 /// The repository root (this crate lives at `shared/local`).
@@ -31,7 +32,33 @@ pub fn source_specs(dir: &Path) -> Result<Vec<SourceSpec>, String> {
         .ok()
         .filter(|l| !l.trim().is_empty())
         .map(|l| l.split(',').map(|s| s.trim().to_string()).collect());
-    exomaps_pipeline::sources_in(dir, names.as_deref())
+    let mut specs = exomaps_pipeline::sources_in(dir, names.as_deref())?;
+    // The fetched catalogues (data/fetch-catalogues), unless the sources name their own files
+    // of those families or EXOMAPS_SOURCE_FILES picks the files.
+    if names.is_none() {
+        let have = |f: Family| specs.iter().any(|s| s.family == f);
+        let (hip, names_family) = (have(Family::Hipparcos), have(Family::Names));
+        if let Some(cat) = catalogues_dir() {
+            if !hip {
+                specs.push(SourceSpec::file(Family::Hipparcos, cat.join("hip2.dat")));
+            }
+            if !names_family {
+                specs.push(SourceSpec::file(Family::Names, cat.join("starnames.json")));
+                specs.push(SourceSpec::file(Family::Names, cat.join("constellations.json")));
+            }
+        }
+    }
+    Ok(specs)
+}
+
+/// The fetched catalogue packages: `$EXOMAPS_CATALOGUES`, else `<repo>/.exomaps/catalogues`,
+/// when `hip2.dat`, `starnames.json` and `constellations.json` are there.
+pub fn catalogues_dir() -> Option<PathBuf> {
+    let dir = std::env::var_os("EXOMAPS_CATALOGUES")
+        .filter(|v| !v.is_empty())
+        .map(PathBuf::from)
+        .unwrap_or_else(|| repo_root().join(".exomaps/catalogues"));
+    ["hip2.dat", "starnames.json", "constellations.json"].iter().all(|f| dir.join(f).is_file()).then_some(dir)
 }
 
 /// Uploads local sources (`file://` specs, as [`source_specs`] gives them) to `store` under

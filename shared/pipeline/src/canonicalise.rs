@@ -3,9 +3,10 @@
 //! aliases and planets, runs the reference distance checks, and records a draft world build.
 
 use crate::{Family, PhaseError};
-use exomaps_domain::canon::{CanonConfig, canonicalise as canon};
+use exomaps_domain::canon::{CanonConfig, Catalogues, canonicalise_with as canon};
 use exomaps_domain::coords::Scope;
 use exomaps_domain::reference::{self, CheckStatus};
+use exomaps_domain::units::LY_PER_PC;
 use exomaps_store::Store;
 use exomaps_store::canon::CanonBuildWrite;
 use exomaps_store::runs::PhaseStart;
@@ -15,6 +16,9 @@ use std::collections::BTreeMap;
 use uuid::Uuid;
 
 pub const PHASE: &str = "canonicalise";
+
+/// The `sources` key of the constellations document of the NAMES family.
+pub const CONSTELLATIONS_SLOT: &str = "NAMES_CONSTELLATIONS";
 
 /// The default world seed of a run that gives none.
 pub const DEFAULT_SEED: i64 = 42;
@@ -55,10 +59,18 @@ pub async fn canonicalise(store: &Store, run_id: Uuid, scope: Scope) -> Result<C
         out.world_build_id = store.world_build_id_of_run(run_id).await?;
         return Ok(out);
     }
-    // The newest file of each family whose gate did not fail.
+    // The newest file of each family whose gate did not fail (NAMES: one star-names and one
+    // constellations document, told apart by name; the latter under `NAMES_CONSTELLATIONS`).
     for m in store.run_manifest(run_id).await? {
         if m.gate_status != "fail" {
-            let slot = out.selected_sources.entry(m.source_family.clone()).or_default();
+            let slot_name = if m.source_family == Family::Names.as_str()
+                && m.source_name.to_ascii_lowercase().contains("constellation")
+            {
+                CONSTELLATIONS_SLOT.to_string()
+            } else {
+                m.source_family.clone()
+            };
+            let slot = out.selected_sources.entry(slot_name).or_default();
             if m.source_name > *slot {
                 *slot = m.source_name;
             }
@@ -72,12 +84,31 @@ pub async fn canonicalise(store: &Store, run_id: Uuid, scope: Scope) -> Result<C
         Some(name) => store.staged_exoplanet_records(run_id, name).await?,
         None => Vec::new(),
     };
-    if simbad.is_empty() && exoplanets.is_empty() {
+    // Hipparcos stars within the map's reach (scope + margin) by parallax.
+    let reach_pc = (scope.scope_ly + scope.margin_ly) / LY_PER_PC;
+    let hipparcos = match out.selected_sources.get(Family::Hipparcos.as_str()) {
+        Some(name) => store.staged_hipparcos_records(run_id, name, 1000.0 / reach_pc).await?,
+        None => Vec::new(),
+    };
+    let star_names = match out.selected_sources.get(Family::Names.as_str()) {
+        Some(name) => store.staged_names(run_id, name).await?.0,
+        None => Vec::new(),
+    };
+    let constellations = match out.selected_sources.get(CONSTELLATIONS_SLOT) {
+        Some(name) => store.staged_names(run_id, name).await?.1,
+        None => Vec::new(),
+    };
+    if simbad.is_empty() && exoplanets.is_empty() && hipparcos.is_empty() {
         return Err(PhaseError::Rejected("no accepted rows to canonicalise".into()));
     }
     let (c, report) = tokio::task::spawn_blocking(move || {
-        let c = canon(&simbad, &exoplanets, &CanonConfig::default());
-        let report = reference::evaluate(&c, &reference::DEFAULT_RULES);
+        let cat = Catalogues { hipparcos: &hipparcos, star_names: &star_names, constellations: &constellations };
+        let c = canon(&simbad, &exoplanets, &cat, &CanonConfig::default());
+        let mut rules = reference::DEFAULT_RULES.to_vec();
+        if !hipparcos.is_empty() {
+            rules.extend(reference::BRIGHT_RULES);
+        }
+        let report = reference::evaluate(&c, &rules);
         (c, report)
     })
     .await

@@ -5,6 +5,7 @@ use crate::{Family, PhaseError, SourceSpec, read_source};
 use exomaps_domain::catalogue::contract::gate_status;
 use exomaps_domain::catalogue::exoplanets;
 use exomaps_domain::catalogue::simbad;
+use exomaps_domain::catalogue::{hipparcos, starnames};
 use exomaps_store::Store;
 use exomaps_store::ingest::SourceFileMeta;
 use exomaps_store::runs::PhaseStart;
@@ -85,6 +86,8 @@ async fn ingest_one(store: &Store, run_id: Uuid, spec: &SourceSpec) -> Result<So
         contract_version: match spec.family {
             Family::Simbad => simbad::CONTRACT_VERSION,
             Family::Exoplanets => exoplanets::CONTRACT_VERSION,
+            Family::Hipparcos => hipparcos::CONTRACT_VERSION,
+            Family::Names => starnames::CONTRACT_VERSION,
         },
     };
     let bytes = match read_source(spec).await {
@@ -106,6 +109,8 @@ async fn ingest_one(store: &Store, run_id: Uuid, spec: &SourceSpec) -> Result<So
         move || match family {
             Family::Simbad => simbad::parse(&bytes).map(Batch::Simbad),
             Family::Exoplanets => exoplanets::parse(&bytes).map(Batch::Exoplanets),
+            Family::Hipparcos => hipparcos::parse(&bytes).map(Batch::Hipparcos),
+            Family::Names => starnames::parse(&bytes).map(Batch::Names),
         }
     })
     .await
@@ -124,12 +129,18 @@ async fn ingest_one(store: &Store, run_id: Uuid, spec: &SourceSpec) -> Result<So
         Batch::Exoplanets(b) => {
             (b.total_rows, b.accepted.len(), b.quarantined.len(), b.duplicate_rows, b.issue_counts())
         }
+        Batch::Hipparcos(b) => {
+            (b.total_rows, b.accepted.len(), b.quarantined.len(), b.duplicate_rows, b.issue_counts())
+        }
+        Batch::Names(b) => (b.total_rows, b.accepted_rows(), b.quarantined.len(), b.duplicate_rows, b.issue_counts()),
     };
     let gate = gate_status(&cfg, total, quarantined, duplicates);
     let t_write = std::time::Instant::now();
     match &batch {
         Batch::Simbad(b) => store.write_simbad_ingest(run_id, &meta, b, gate).await?,
         Batch::Exoplanets(b) => store.write_exoplanet_ingest(run_id, &meta, b, gate).await?,
+        Batch::Hipparcos(b) => store.write_hipparcos_ingest(run_id, &meta, b, gate).await?,
+        Batch::Names(b) => store.write_names_ingest(run_id, &meta, b, gate).await?,
     }
     let write_ms = t_write.elapsed().as_millis() as u64;
     tracing::info!(
@@ -151,4 +162,6 @@ async fn ingest_one(store: &Store, run_id: Uuid, spec: &SourceSpec) -> Result<So
 enum Batch {
     Simbad(simbad::SimbadBatch),
     Exoplanets(exoplanets::ExoplanetBatch),
+    Hipparcos(hipparcos::HipparcosBatch),
+    Names(starnames::NamesBatch),
 }

@@ -10,6 +10,10 @@ use std::path::PathBuf;
 pub enum Family {
     Simbad,
     Exoplanets,
+    /// Hipparcos 2 (`hip2.dat`, fixed width).
+    Hipparcos,
+    /// Star and constellation names (d3-celestial `starnames.json`, `constellations.json`).
+    Names,
 }
 
 impl Family {
@@ -17,19 +21,41 @@ impl Family {
         match self {
             Family::Simbad => "SIMBAD",
             Family::Exoplanets => "EXOPLANETS",
+            Family::Hipparcos => "HIPPARCOS",
+            Family::Names => "NAMES",
         }
     }
 
-    /// The family a file belongs to by its name prefix (`SIMBAD*`, `EXOPLANETS*`).
+    /// The family a file belongs to by its name prefix (`SIMBAD*`, `EXOPLANETS*`,
+    /// `HIPPARCOS*` or `hip2*`, `NAMES*`, `starnames*` or `constellations*`).
     pub fn from_file_name(name: &str) -> Option<Family> {
         let upper = name.to_ascii_uppercase();
         if upper.starts_with("SIMBAD") {
             Some(Family::Simbad)
         } else if upper.starts_with("EXOPLANETS") {
             Some(Family::Exoplanets)
+        } else if upper.starts_with("HIPPARCOS") || upper.starts_with("HIP2") {
+            Some(Family::Hipparcos)
+        } else if upper.starts_with("NAMES") || upper.starts_with("STARNAMES") || upper.starts_with("CONSTELLATIONS") {
+            Some(Family::Names)
         } else {
             None
         }
+    }
+
+    /// The file extensions a family's files have.
+    pub fn extensions(self) -> &'static [&'static str] {
+        match self {
+            Family::Simbad | Family::Exoplanets => &[".csv"],
+            Family::Hipparcos => &[".dat"],
+            Family::Names => &[".json"],
+        }
+    }
+
+    /// Whether `name` is a source file of some family (name and extension).
+    pub fn source_file(name: &str) -> Option<Family> {
+        let lower = name.to_ascii_lowercase();
+        Family::from_file_name(name).filter(|f| f.extensions().iter().any(|e| lower.ends_with(e)))
     }
 }
 
@@ -97,14 +123,17 @@ pub fn sources_in(dir: &std::path::Path, names: Option<&[String]>) -> Result<Vec
                 .map_err(|e| format!("cannot list {}: {e}", dir.display()))?
                 .flatten()
                 .map(|e| e.file_name().to_string_lossy().into_owned())
-                .filter(|n| Family::from_file_name(n).is_some() && n.to_ascii_lowercase().ends_with(".csv"))
+                .filter(|n| Family::source_file(n).is_some())
                 .collect();
             v.sort();
             v
         }
     };
     if names.is_empty() {
-        return Err(format!("no SIMBAD*.csv or EXOPLANETS*.csv source in {}", dir.display()));
+        return Err(format!(
+            "no SIMBAD*.csv, EXOPLANETS*.csv, HIPPARCOS*.dat or NAMES*.json source in {}",
+            dir.display()
+        ));
     }
     names
         .into_iter()
@@ -113,7 +142,7 @@ pub fn sources_in(dir: &std::path::Path, names: Option<&[String]>) -> Result<Vec
                 return Err(format!("{n:?}: a source is a file name inside the sources folder"));
             }
             let family = Family::from_file_name(&n)
-                .ok_or_else(|| format!("{n}: file names must start with SIMBAD or EXOPLANETS"))?;
+                .ok_or_else(|| format!("{n}: file names must start with SIMBAD, EXOPLANETS, HIPPARCOS or NAMES"))?;
             Ok(SourceSpec::file(family, dir.join(n)))
         })
         .collect()
@@ -214,6 +243,12 @@ mod tests {
         assert_eq!(Family::from_file_name("SIMBAD_01.csv"), Some(Family::Simbad));
         assert_eq!(Family::from_file_name("exoplanets_01x.csv"), Some(Family::Exoplanets));
         assert_eq!(Family::from_file_name("notes.csv"), None);
+        assert_eq!(Family::source_file("hip2.dat"), Some(Family::Hipparcos));
+        assert_eq!(Family::source_file("HIPPARCOS_sample.dat"), Some(Family::Hipparcos));
+        assert_eq!(Family::source_file("starnames.json"), Some(Family::Names));
+        assert_eq!(Family::source_file("constellations.json"), Some(Family::Names));
+        assert_eq!(Family::source_file("hip2.csv"), None);
+        assert_eq!(Family::source_file("SIMBAD_01.csv"), Some(Family::Simbad));
         let s = SourceSpec::file(Family::Simbad, "/data/src/SIMBAD_01.csv");
         assert_eq!(s.uri, "file:///data/src/SIMBAD_01.csv");
         assert_eq!(s.source_name(), "SIMBAD_01.csv");

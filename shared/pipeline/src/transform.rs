@@ -70,8 +70,12 @@ pub async fn transform(store: &Store, run_id: Uuid, scope: Scope) -> Result<Tran
             _ => "catalog_distance",
         };
         // Catalogue distances carry no σ: the uncertainty stays unknown, never 0. The Sun's
-        // position is exact.
-        let uncertainty = (s.main_id == SOL_MAIN_ID).then_some(0.0);
+        // position is exact; a parallax (Hipparcos 2) carries its own.
+        let uncertainty = if s.main_id == SOL_MAIN_ID {
+            Some(0.0)
+        } else {
+            s.distances.first().filter(|m| Some(m.distance_pc) == s.distance_pc).and_then(|m| m.uncertainty_pc)
+        };
         rows.push((
             *star_id,
             PositionWrite {

@@ -8,6 +8,7 @@ use exomaps_domain::canon::CanonStar;
 use exomaps_domain::catalogue::contract::RowNote;
 use exomaps_domain::catalogue::exoplanets::ExoplanetRecord;
 use exomaps_domain::catalogue::simbad::SimbadRecord;
+use exomaps_domain::names::search_key;
 use exomaps_domain::reference::ReferenceReport;
 use serde_json::Value;
 use uuid::Uuid;
@@ -212,6 +213,43 @@ impl Store {
              ORDER BY a.alias_norm
              ON CONFLICT (alias_norm) DO UPDATE SET alias = EXCLUDED.alias, star_id = EXCLUDED.star_id",
         )
+        .execute(&mut *tx)
+        .await?;
+
+        // Every name of every star for search (GET /api/search, name resolution).
+        let mut names = CopyBuf::new();
+        for s in build.stars {
+            let mut seen = std::collections::HashSet::new();
+            let display = s.display_name.as_deref();
+            let all = display
+                .map(|d| (d, 0))
+                .into_iter()
+                .chain(std::iter::once((s.main_id.as_str(), 1)))
+                .chain(s.aliases.iter().map(|a| (a.text.as_str(), 1)));
+            for (name, kind) in all {
+                let key = search_key(name);
+                if key.is_empty() || !seen.insert((key.clone(), kind.min(1))) {
+                    continue;
+                }
+                names.text(&s.main_id).text(name).text(&key).opt_text(display).display(kind);
+                names.end_row();
+            }
+        }
+        sqlx::query(
+            "CREATE TEMPORARY TABLE canon_names (main_id text, name text, name_key text, display_name text,
+                 kind int2) ON COMMIT DROP",
+        )
+        .execute(&mut *tx)
+        .await?;
+        let mut copy = (*tx).copy_in_raw("COPY canon_names FROM STDIN").await?;
+        copy.send(names.into_bytes()).await?;
+        copy.finish().await?;
+        sqlx::query(
+            "INSERT INTO dm_galaxy.search_names (world_build_id, star_id, main_id, name, name_key, display_name, kind)
+             SELECT $1, s.star_id, n.main_id, n.name, n.name_key, n.display_name, n.kind
+             FROM canon_names n JOIN dm_galaxy.stars s USING (main_id)",
+        )
+        .bind(build_id)
         .execute(&mut *tx)
         .await?;
 

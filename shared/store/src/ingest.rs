@@ -12,10 +12,10 @@ use std::collections::BTreeMap;
 use uuid::Uuid;
 
 /// A family's staging rows, COPY-encoded, with how to clear and load them.
-struct Staging {
-    delete: &'static str,
-    copy: &'static str,
-    rows: CopyBuf,
+pub(crate) struct Staging {
+    pub(crate) delete: &'static str,
+    pub(crate) copy: &'static str,
+    pub(crate) rows: CopyBuf,
 }
 
 /// Provenance of one source file.
@@ -30,7 +30,7 @@ pub struct SourceFileMeta {
 }
 
 /// What the writer needs of a validated batch besides its staging rows.
-struct BatchSummary<'a> {
+pub(crate) struct BatchSummary<'a> {
     pub total_rows: usize,
     pub accepted_rows: usize,
     pub duplicate_rows: usize,
@@ -130,7 +130,7 @@ impl Store {
     }
 
     /// Staging rows, quarantine, summary and manifest of one file, in one transaction.
-    async fn write_ingest(
+    pub(crate) async fn write_ingest(
         &self,
         run_id: Uuid,
         meta: &SourceFileMeta,

@@ -5,12 +5,14 @@
 //! only from `migrations/` (embedded here), forward-only.
 
 pub mod canon;
+pub mod catalogues;
 mod copy;
 pub mod identity;
 pub mod ingest;
 pub mod realtime;
 pub mod reports;
 pub mod runs;
+pub mod search;
 pub mod sim;
 pub mod transform;
 pub mod world;

@@ -144,6 +144,20 @@ export const OPERATIONS = {
       "ops_engineer"
     ]
   },
+  "search": {
+    "method": "GET",
+    "path": "/api/search",
+    "personas": [
+      "admin",
+      "sim_owner",
+      "general_user",
+      "data_curator",
+      "science_analyst",
+      "ops_engineer",
+      "narrative_designer",
+      "observer_guest"
+    ]
+  },
   "system_get": {
     "method": "GET",
     "path": "/api/system/{id}",

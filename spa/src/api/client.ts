@@ -16,6 +16,7 @@ export type SystemDetail = Schemas['SystemDetail'];
 export type WorldPointer = Schemas['WorldPointer'];
 export type ServerMessage = Schemas['ServerMessage'];
 export type ErrorEnvelope = Schemas['ErrorEnvelope'];
+export type SearchResults = Schemas['SearchResults'];
 
 export class ApiFailure extends Error {
   constructor(readonly status: number, readonly body: Partial<ErrorEnvelope> | undefined) {
@@ -74,6 +75,9 @@ export const Api = {
     if (!res.ok) throw new ApiFailure(res.status, body);
     return body as SystemDetail;
   },
+  /** GET /api/search: systems by any name, exact > prefix > fuzzy (typos, accents, Greek). */
+  search: (q: string, limit = 12, signal?: AbortSignal) =>
+    call(() => api.GET('/api/search', { params: { query: { q, limit } }, signal })),
   /** The published map pointer (null when nothing is published yet). */
   worldPointer: async (): Promise<WorldPointer | null> => {
     const res = await fetch('/data/world/latest.json', { cache: 'no-store' });

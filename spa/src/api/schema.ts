@@ -188,6 +188,23 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/search": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Systems by any name, ranked exact > prefix > fuzzy */
+        get: operations["search"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/system/{id}": {
         parameters: {
             query?: never;
@@ -293,6 +310,18 @@ export interface components {
             /** @description `runs:<run_id>`, `data` or `admin`. */
             channel?: string | null;
         };
+        /** @description One distance measurement of a star with its source. */
+        DistanceEntry: {
+            /** Format: double */
+            distance_pc: number;
+            /** @description `curated`, `simbad`, `exoplanet_catalogue`, `hipparcos`. */
+            provenance: string;
+            /**
+             * Format: double
+             * @description 1σ in pc when the source gives one (a parallax).
+             */
+            uncertainty_pc?: number | null;
+        };
         /** @description The error envelope every route answers with on failure (`crate::error::ApiError`). */
         ErrorEnvelope: {
             current_persona?: string | null;
@@ -315,7 +344,9 @@ export interface components {
         };
         Lineage: {
             file_checksum_sha256?: string | null;
-            /** @description `curated`, `simbad`, `exoplanet_catalogue`. */
+            /** @description How the source was matched to the star (`identifier HIP 91262`, `position 0.4″ at J2000`). */
+            matched_by?: string | null;
+            /** @description `curated`, `simbad`, `exoplanet_catalogue`, `hipparcos`, `star_names`. */
             provenance?: string | null;
             /** Format: int64 */
             row_number?: number | null;
@@ -473,6 +504,24 @@ export interface components {
             /** @description Always `queued`. */
             status: string;
         };
+        /** @description One system found by name. */
+        SearchResult: {
+            /** @description The name to show (proper name or designation), when the system has one. */
+            display_name?: string | null;
+            /** Format: double */
+            distance_ly?: number | null;
+            /** @description The system's main_id (`GET /api/system/{main_id}`). */
+            main_id: string;
+            /** @description `exact`, `prefix` or `fuzzy`. */
+            match: string;
+            /** @description The name that matched the query. */
+            matched: string;
+        };
+        /** @description The answer of `GET /api/search`. */
+        SearchResults: {
+            query: string;
+            results: components["schemas"]["SearchResult"][];
+        };
         /** @description Server → client WebSocket message (replies and pushes), tagged by `type`. */
         ServerMessage: {
             counts?: unknown;
@@ -567,6 +616,8 @@ export interface components {
         SystemDetail: {
             aliases: string[];
             belts: components["schemas"]["Belt"][];
+            /** @description Every distance measurement, the adopted one first. */
+            distances?: components["schemas"]["DistanceEntry"][];
             /** Format: double */
             frost_line_au?: number | null;
             habitable_zone?: null | components["schemas"]["HabitableZone"];
@@ -582,11 +633,18 @@ export interface components {
         SystemFacts: {
             /** Format: double */
             dec_deg?: number | null;
+            /** @description Proper name or common designation (`Vega`, `τ Cet`), when the star has one. */
+            display_name?: string | null;
             /** Format: double */
             distance_ly?: number | null;
             /** Format: double */
             distance_pc?: number | null;
             distance_source?: string | null;
+            /**
+             * Format: double
+             * @description Hipparcos Hp magnitude.
+             */
+            hp_mag?: number | null;
             /** Format: double */
             luminosity_lsun?: number | null;
             main_id: string;
@@ -1012,6 +1070,38 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Validation"];
+                };
+            };
+            /** @description the error envelope */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    search: {
+        parameters: {
+            query?: {
+                limit?: number;
+                q?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SearchResults"];
                 };
             };
             /** @description the error envelope */

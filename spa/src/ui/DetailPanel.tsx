@@ -66,7 +66,26 @@ export function DetailPanel({ catalog, index, detail, onClose }: Props) {
       {!d && !detail?.error && <p className="muted">loading details…</p>}
       {d && (
         <>
-          {d.aliases.length > 0 && <p className="aliases">Also: {d.aliases.slice(0, 8).join(' · ')}</p>}
+          {d.aliases.length > 0 && (
+            <p className="aliases" data-testid="detail-aliases">
+              Names: {d.aliases.slice(0, 16).join(' · ')}
+              {d.aliases.length > 16 && <span className="muted"> (+{d.aliases.length - 16} more)</span>}
+            </p>
+          )}
+          {d.distances && d.distances.length > 0 && (
+            <div data-testid="detail-distances">
+              <h3>Distances</h3>
+              <ul>
+                {d.distances.map((m, k) => (
+                  <li key={k} data-testid="distance-measurement">
+                    {(m.distance_pc * LY_PER_PC).toFixed(2)} ly
+                    {m.uncertainty_pc != null && <> ± {(m.uncertainty_pc * LY_PER_PC).toFixed(2)}</>} · {m.provenance}
+                    {k === 0 && <span className="muted"> (adopted)</span>}
+                  </li>
+                ))}
+              </ul>
+            </div>
+          )}
           <h3>Planets</h3>
           <table className="planets" data-testid="planets">
             <thead>
@@ -120,6 +139,7 @@ export function DetailPanel({ catalog, index, detail, onClose }: Props) {
                   <li key={k}>
                     {l.provenance ?? '—'}
                     {l.source_name && <> · {l.source_name} row {l.row_number ?? '—'}</>}
+                    {l.matched_by && <span className="muted"> · matched by {l.matched_by}</span>}
                     {l.file_checksum_sha256 && <span title={l.file_checksum_sha256}> · sha256 {l.file_checksum_sha256.slice(0, 12)}…</span>}
                     {l.run_id && <span> · run {l.run_id.slice(0, 8)}</span>}
                   </li>

@@ -4,6 +4,7 @@ pub mod auth;
 pub mod health;
 pub mod persona;
 pub mod runs;
+pub mod search;
 pub mod sim;
 pub mod system;
 pub mod world;

@@ -4,7 +4,7 @@
 
 use crate::request::{ApiRequest, ApiResponse, ok_json};
 use crate::{ApiError, AppState};
-use exomaps_domain::names::alias_key;
+use exomaps_domain::names::{alias_key, search_key};
 use serde_json::{Value, json};
 
 fn simbad_url(id: &str) -> String {
@@ -27,10 +27,15 @@ pub async fn detail(state: AppState, req: ApiRequest) -> Result<ApiResponse, Api
     let Some(build) = store.active_world_build().await? else {
         return Err(ApiError::not_found("no world build has been published yet"));
     };
-    let row = store
-        .system_detail(build.world_build_id, id, &alias_key(id))
-        .await?
-        .ok_or_else(|| ApiError::not_found(format!("no system named {id:?}")))?;
+    let mut row = store.system_detail(build.world_build_id, id, &alias_key(id)).await?;
+    // Any spelling of a name (`Tau Ceti`, `τ Ceti`, `Gliese 581`, `barnards star`): the same
+    // folded key search uses, exact only.
+    if row.is_none()
+        && let Some(main_id) = store.main_id_by_search_key(build.world_build_id, &search_key(id)).await?
+    {
+        row = store.system_detail(build.world_build_id, &main_id, &alias_key(&main_id)).await?;
+    }
+    let row = row.ok_or_else(|| ApiError::not_found(format!("no system named {id:?}")))?;
     let canon = row.canon.0;
     let inference = row.inference.map(|j| j.0).unwrap_or(Value::Null);
     let files = store.build_source_files(build.world_build_id).await?;
@@ -42,6 +47,8 @@ pub async fn detail(state: AppState, req: ApiRequest) -> Result<ApiResponse, Api
             let family = match src["provenance"].as_str() {
                 Some("simbad") => Some("SIMBAD"),
                 Some("exoplanet_catalogue") => Some("EXOPLANETS"),
+                Some("hipparcos") => Some("HIPPARCOS"),
+                Some("star_names") => Some("NAMES"),
                 _ => None,
             };
             let file = family.and_then(|f| files.iter().find(|(fam, ..)| fam == f));
@@ -49,6 +56,7 @@ pub async fn detail(state: AppState, req: ApiRequest) -> Result<ApiResponse, Api
                 "provenance": src["provenance"],
                 "object_id": src["object_id"],
                 "row_number": src["line"],
+                "matched_by": src["matched_by"],
                 "source_name": file.map(|f| f.1.clone()),
                 "file_checksum_sha256": file.map(|f| f.2.clone()),
                 "run_id": file.map(|f| f.3),
@@ -90,6 +98,9 @@ pub async fn detail(state: AppState, req: ApiRequest) -> Result<ApiResponse, Api
         "group": canon["group"],
         "provenance": canon["provenance"],
         "otype": canon["otype"],
+        "display_name": canon["display_name"],
+        "hp_mag": canon["hp_mag"],
+        "b_v": canon["b_v"],
     });
     Ok(ok_json(&json!({
         "system": system,

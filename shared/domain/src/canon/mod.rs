@@ -24,7 +24,10 @@
 //! * An alias key belongs to exactly one star (the first claimant); later claims are dropped
 //!   with [`FlagCode::AliasConflict`].
 
+pub mod crossmatch;
 pub mod curated;
+
+pub use crossmatch::Catalogues;
 
 use crate::catalogue::exoplanets::{ExoplanetRecord, MassSource};
 use crate::catalogue::simbad::SimbadRecord;
@@ -70,6 +73,10 @@ pub enum Provenance {
     Curated,
     Simbad,
     ExoplanetCatalogue,
+    /// Hipparcos 2 (`hip2.dat`).
+    Hipparcos,
+    /// The star-name catalogue (d3-celestial `starnames.json`): names only.
+    StarNames,
 }
 
 impl Provenance {
@@ -79,6 +86,8 @@ impl Provenance {
             Provenance::Curated => "CURATED",
             Provenance::Simbad => "SIMBAD",
             Provenance::ExoplanetCatalogue => "EXOPLANET_CATALOG",
+            Provenance::Hipparcos => "HIPPARCOS",
+            Provenance::StarNames => "NAMES",
         }
     }
 }
@@ -137,6 +146,10 @@ pub struct SourceRef {
     /// Line in the source file (`None` for curated entries). For an exoplanet host, the line of
     /// its first row.
     pub line: Option<u32>,
+    /// How this source was matched to the star when it did not create it (`HIP 91262`,
+    /// `HD 10700`, `position 0.4″`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub matched_by: Option<String>,
 }
 
 /// One distance measurement of a star.
@@ -144,6 +157,9 @@ pub struct SourceRef {
 pub struct DistanceMeasurement {
     pub provenance: Provenance,
     pub distance_pc: f64,
+    /// 1σ (pc) when the source gives one (a parallax with its error).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub uncertainty_pc: Option<f64>,
 }
 
 /// One alias: its key ([`alias_key`]) and display text.
@@ -223,6 +239,16 @@ pub struct CanonStar {
     pub multiplicity: u8,
     /// Curated group name (`Alpha Centauri`, …).
     pub group: Option<String>,
+    /// The name to show: a proper name (curated, the names catalogue, SIMBAD `NAME`), else the
+    /// common designation (`τ Cet`), else none (the main_id is shown).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub display_name: Option<String>,
+    /// Hipparcos Hp magnitude.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hp_mag: Option<f64>,
+    /// Hipparcos B−V colour index.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub b_v: Option<f64>,
     pub aliases: Vec<Alias>,
     pub planets: Vec<CanonPlanet>,
     pub flags: Vec<CanonFlag>,
@@ -254,6 +280,10 @@ pub enum FlagCode {
     CuratedMatchAmbiguous,
     /// An object type implausible for a neighbour (a pulsar within the review distance).
     ImplausibleObject,
+    /// The adopted distance comes from a parallax with σ(plx)/plx > 0.2.
+    UncertainDistance,
+    /// A Hipparcos star was merged into this star by position alone (no shared identifier).
+    MatchedByPosition,
 }
 
 impl FlagCode {
@@ -265,6 +295,8 @@ impl FlagCode {
             FlagCode::AmbiguousHost => "ambiguous_host",
             FlagCode::CuratedMatchAmbiguous => "curated_match_ambiguous",
             FlagCode::ImplausibleObject => "implausible_object",
+            FlagCode::UncertainDistance => "uncertain_distance",
+            FlagCode::MatchedByPosition => "matched_by_position",
         }
     }
 }
@@ -352,6 +384,24 @@ pub struct CanonStats {
     /// Exoplanet rows not attached (see [`Canon::unattached_planets`]).
     pub planets_unattached: usize,
     pub aliases: usize,
+    /// Hipparcos rows given to canonicalisation.
+    #[serde(default)]
+    pub hipparcos_rows: usize,
+    /// Hipparcos rows merged into an existing star by a shared identifier.
+    #[serde(default)]
+    pub hipparcos_merged_by_id: usize,
+    /// Hipparcos rows merged into an existing star by position.
+    #[serde(default)]
+    pub hipparcos_merged_by_position: usize,
+    /// Hipparcos rows that became new stars.
+    #[serde(default)]
+    pub hipparcos_new: usize,
+    /// Names-catalogue entries whose star is in the build.
+    #[serde(default)]
+    pub names_applied: usize,
+    /// Stars whose adopted distance is a parallax with its error.
+    #[serde(default)]
+    pub distances_from_parallax: usize,
     /// Flags per code.
     pub flags: BTreeMap<FlagCode, usize>,
 }
@@ -444,6 +494,9 @@ fn empty_star(main_id: String, provenance: Provenance) -> CanonStar {
         parameters_provenance: None,
         multiplicity: 1,
         group: None,
+        display_name: None,
+        hp_mag: None,
+        b_v: None,
         aliases: Vec::new(),
         planets: Vec::new(),
         flags: Vec::new(),
@@ -452,7 +505,12 @@ fn empty_star(main_id: String, provenance: Provenance) -> CanonStar {
 
 fn sol() -> CanonStar {
     let mut s = empty_star(SOL_MAIN_ID.to_string(), Provenance::Curated);
-    s.sources.push(SourceRef { provenance: Provenance::Curated, object_id: SOL_MAIN_ID.into(), line: None });
+    s.sources.push(SourceRef {
+        provenance: Provenance::Curated,
+        object_id: SOL_MAIN_ID.into(),
+        line: None,
+        matched_by: None,
+    });
     s.ra_deg = Some(0.0);
     s.dec_deg = Some(0.0);
     set_distance(&mut s, Provenance::Curated, 0.0);
@@ -500,7 +558,7 @@ fn set_distance(star: &mut CanonStar, provenance: Provenance, d: f64) {
     if !d.is_finite() || d < 0.0 {
         return;
     }
-    star.distances.push(DistanceMeasurement { provenance, distance_pc: d });
+    star.distances.push(DistanceMeasurement { provenance, distance_pc: d, uncertainty_pc: None });
     if star.distance_pc.is_none() {
         star.distance_pc = Some(d);
         star.distance_provenance = Some(provenance);
@@ -513,7 +571,12 @@ fn set_distance(star: &mut CanonStar, provenance: Provenance, d: f64) {
 
 fn curated_star(group: &str, comp: &CuratedComponent, group_size: usize) -> CanonStar {
     let mut s = empty_star(comp.name.to_string(), Provenance::Curated);
-    s.sources.push(SourceRef { provenance: Provenance::Curated, object_id: group.to_string(), line: None });
+    s.sources.push(SourceRef {
+        provenance: Provenance::Curated,
+        object_id: group.to_string(),
+        line: None,
+        matched_by: None,
+    });
     s.ra_deg = Some(comp.ra_deg);
     s.dec_deg = Some(comp.dec_deg);
     set_distance(&mut s, Provenance::Curated, comp.dist_pc);
@@ -535,6 +598,7 @@ fn merge_simbad(star: &mut CanonStar, r: &SimbadRecord, cfg: &CanonConfig) {
         provenance: Provenance::Simbad,
         object_id: r.sys_id.to_string(),
         line: Some(r.line),
+        matched_by: None,
     });
     // Observed beats curated for where a star is: the first SIMBAD row merged into a curated
     // component replaces the curated position and distance (the curated values stay in
@@ -635,6 +699,18 @@ fn curated_match(r: &SimbadRecord, curated_index: &HashMap<String, usize>) -> Re
 
 /// Canonicalise one SIMBAD file's accepted rows and one exoplanet file's accepted rows.
 pub fn canonicalise(simbad: &[SimbadRecord], exoplanets: &[ExoplanetRecord], cfg: &CanonConfig) -> Canon {
+    canonicalise_with(simbad, exoplanets, &Catalogues::default(), cfg)
+}
+
+/// [`canonicalise`] with the Hipparcos 2 and names families ([`crossmatch`]): Hipparcos rows
+/// are matched after the SIMBAD rows, the names catalogue's aliases added, then the exoplanet
+/// hosts are matched (by exact alias, alternate names, then [`crate::names::search_key`]).
+pub fn canonicalise_with(
+    simbad: &[SimbadRecord],
+    exoplanets: &[ExoplanetRecord],
+    catalogues: &Catalogues<'_>,
+    cfg: &CanonConfig,
+) -> Canon {
     let mut b = Builder { stars: Vec::new(), index: HashMap::new() };
     let mut stats = CanonStats { simbad_rows: simbad.len(), exoplanet_rows: exoplanets.len(), ..Default::default() };
 
@@ -702,6 +778,16 @@ pub fn canonicalise(simbad: &[SimbadRecord], exoplanets: &[ExoplanetRecord], cfg
         }
     }
 
+    crossmatch::merge_hipparcos(&mut b, catalogues, &mut stats);
+    crossmatch::apply_names(&mut b, catalogues, &mut stats);
+    // Search keys of every alias so far (first claimant): `Gliese 581` finds `GJ 581`.
+    let mut fold: HashMap<String, usize> = HashMap::new();
+    for (i, s) in b.stars.iter().enumerate() {
+        for a in &s.aliases {
+            fold.entry(crate::names::search_key(&a.text)).or_insert(i);
+        }
+    }
+
     // Exoplanet hosts, grouped by star_name in order of first appearance.
     let mut host_order: Vec<&str> = Vec::new();
     let mut host_rows: HashMap<&str, Vec<&ExoplanetRecord>> = HashMap::new();
@@ -734,10 +820,18 @@ pub fn canonicalise(simbad: &[SimbadRecord], exoplanets: &[ExoplanetRecord], cfg
             let mut hit: Vec<usize> = alternates.iter().filter_map(|a| b.index.get(&alias_key(a)).copied()).collect();
             hit.sort_unstable();
             hit.dedup();
+            let by_fold = || {
+                let key = crate::names::search_key(name);
+                fold.get(&key).copied().filter(|_| key.chars().count() > 3)
+            };
             match hit.as_slice() {
                 [one] => {
                     stats.hosts_matched_by_alternate_name += 1;
                     *one
+                }
+                [] if let Some(i) = by_fold() => {
+                    stats.hosts_matched_by_name += 1;
+                    i
                 }
                 _ => {
                     stats.hosts_new += 1;
@@ -790,6 +884,8 @@ pub fn canonicalise(simbad: &[SimbadRecord], exoplanets: &[ExoplanetRecord], cfg
         {
             s.luminosity_lsun = Some(r * r * (t / 5772.0).powi(4));
         }
+        crossmatch::adopt_distance(s, &mut stats);
+        crossmatch::default_display_name(s);
         distance_flags(s, cfg);
         let near = s.distance_pc.is_some_and(|d| d <= review_max);
         if near && s.kind == StellarKind::Pulsar {
@@ -816,6 +912,7 @@ fn merge_exoplanet_host(star: &mut CanonStar, name: &str, rows: &[&ExoplanetReco
         provenance: Provenance::ExoplanetCatalogue,
         object_id: name.to_string(),
         line: Some(first.line),
+        matched_by: None,
     });
     match (star.ra_deg, star.dec_deg) {
         (Some(ra), Some(dec)) => {

@@ -22,11 +22,15 @@ pub enum ReasonCode {
     MalformedRow,
     /// A cell is not valid UTF-8.
     InvalidEncoding,
+    /// HIPPARCOS: a parallax ≤ 0 (no distance can be derived from it).
+    NonPositiveParallax,
+    /// HIPPARCOS: a parallax larger than any star's (> 1000 mas, closer than Proxima).
+    ImplausibleParallax,
 }
 
 impl ReasonCode {
     /// Every code, in declaration (and `Ord`) order.
-    pub const ALL: [ReasonCode; 7] = [
+    pub const ALL: [ReasonCode; 9] = [
         ReasonCode::RequiredNull,
         ReasonCode::InvalidNumeric,
         ReasonCode::OutOfRange,
@@ -34,6 +38,8 @@ impl ReasonCode {
         ReasonCode::RaLooksLikeHours,
         ReasonCode::MalformedRow,
         ReasonCode::InvalidEncoding,
+        ReasonCode::NonPositiveParallax,
+        ReasonCode::ImplausibleParallax,
     ];
 
     /// The stable code stored in quarantine tables and reports.
@@ -46,6 +52,8 @@ impl ReasonCode {
             ReasonCode::RaLooksLikeHours => "RA_LOOKS_LIKE_HOURS",
             ReasonCode::MalformedRow => "MALFORMED_ROW",
             ReasonCode::InvalidEncoding => "INVALID_ENCODING",
+            ReasonCode::NonPositiveParallax => "NON_POSITIVE_PARALLAX",
+            ReasonCode::ImplausibleParallax => "IMPLAUSIBLE_PARALLAX",
         }
     }
 
@@ -89,15 +97,18 @@ pub enum NoteCode {
     /// EXOPLANETS: a blank `star_name` was recovered from the planet name (trailing planet
     /// letter stripped) or from `star_alternate_names`.
     StarNameRecovered,
+    /// HIPPARCOS: σ(plx)/plx > 0.2 — the distance is kept but marked uncertain.
+    UncertainDistance,
 }
 
 impl NoteCode {
     /// Every code, in declaration (and `Ord`) order.
-    pub const ALL: [NoteCode; 4] = [
+    pub const ALL: [NoteCode; 5] = [
         NoteCode::WhitespaceNormalised,
         NoteCode::SpectralTypeFromOtypes,
         NoteCode::NonAsciiNormalised,
         NoteCode::StarNameRecovered,
+        NoteCode::UncertainDistance,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -106,6 +117,7 @@ impl NoteCode {
             NoteCode::SpectralTypeFromOtypes => "SPECTRAL_TYPE_FROM_OTYPES",
             NoteCode::NonAsciiNormalised => "NON_ASCII_NORMALISED",
             NoteCode::StarNameRecovered => "STAR_NAME_RECOVERED",
+            NoteCode::UncertainDistance => "UNCERTAIN_DISTANCE",
         }
     }
 
@@ -215,6 +227,8 @@ pub enum FileError {
     MissingColumns(Vec<String>),
     /// The CSV reader stopped with an error at this (1-based) line.
     Csv { line: u64, message: String },
+    /// A JSON source (NAMES) is not the document its contract expects.
+    Json(String),
 }
 
 impl fmt::Display for FileError {
@@ -225,6 +239,7 @@ impl fmt::Display for FileError {
                 write!(f, "missing required columns: {}", cols.join(", "))
             }
             FileError::Csv { line, message } => write!(f, "CSV error at line {line}: {message}"),
+            FileError::Json(message) => write!(f, "JSON error: {message}"),
         }
     }
 }
@@ -278,7 +293,9 @@ mod tests {
                 "DUPLICATE_IDENTITY",
                 "RA_LOOKS_LIKE_HOURS",
                 "MALFORMED_ROW",
-                "INVALID_ENCODING"
+                "INVALID_ENCODING",
+                "NON_POSITIVE_PARALLAX",
+                "IMPLAUSIBLE_PARALLAX"
             ]
         );
         for c in ReasonCode::ALL {

@@ -1,5 +1,7 @@
 //! Source catalogue rows, their ingest contracts and gates (DOMAIN.md §4).
 pub mod contract;
 pub mod exoplanets;
+pub mod hipparcos;
 pub(crate) mod rows;
 pub mod simbad;
+pub mod starnames;

@@ -26,3 +26,28 @@ pub fn read(name: &str) -> Option<Vec<u8>> {
     let path = sources_dir()?.join(name);
     Some(std::fs::read(&path).unwrap_or_else(|e| panic!("read {}: {e}", path.display())))
 }
+
+/// The fetched catalogue packages (`data/fetch-catalogues`): `$EXOMAPS_CATALOGUES`, else
+/// `<repo>/.exomaps/catalogues`. Missing: a skip message, or a failure under `CI=true`.
+#[allow(dead_code)]
+pub fn catalogues_dir() -> Option<PathBuf> {
+    let dir = match std::env::var_os("EXOMAPS_CATALOGUES").filter(|d| !d.is_empty()) {
+        Some(d) => PathBuf::from(d),
+        None => Path::new(env!("CARGO_MANIFEST_DIR")).join("../../.exomaps/catalogues"),
+    };
+    if dir.join("hip2.dat").is_file() && dir.join("starnames.json").is_file() {
+        return Some(dir);
+    }
+    if std::env::var("CI").as_deref() == Ok("true") {
+        panic!("catalogues {} are missing (CI=true): run data/fetch-catalogues", dir.display());
+    }
+    eprintln!("skipping: catalogues not found in {} (run data/fetch-catalogues)", dir.display());
+    None
+}
+
+/// The bytes of one fetched catalogue file, or `None` when they are unavailable.
+#[allow(dead_code)]
+pub fn read_catalogue(name: &str) -> Option<Vec<u8>> {
+    let path = catalogues_dir()?.join(name);
+    Some(std::fs::read(&path).unwrap_or_else(|e| panic!("read {}: {e}", path.display())))
+}
