@@ -144,6 +144,102 @@ export const OPERATIONS = {
       "ops_engineer"
     ]
   },
+  "sim_create": {
+    "method": "POST",
+    "path": "/api/simulation",
+    "personas": [
+      "admin",
+      "sim_owner"
+    ]
+  },
+  "sim_events": {
+    "method": "GET",
+    "path": "/api/simulation/{id}/events",
+    "personas": [
+      "admin",
+      "sim_owner",
+      "general_user",
+      "data_curator",
+      "science_analyst",
+      "ops_engineer",
+      "narrative_designer",
+      "observer_guest"
+    ]
+  },
+  "sim_fork": {
+    "method": "POST",
+    "path": "/api/simulation/{id}/fork",
+    "personas": [
+      "admin",
+      "sim_owner"
+    ]
+  },
+  "sim_get": {
+    "method": "GET",
+    "path": "/api/simulation/{id}",
+    "personas": [
+      "admin",
+      "sim_owner",
+      "general_user",
+      "data_curator",
+      "science_analyst",
+      "ops_engineer",
+      "narrative_designer",
+      "observer_guest"
+    ]
+  },
+  "sim_list": {
+    "method": "GET",
+    "path": "/api/simulation",
+    "personas": [
+      "admin",
+      "sim_owner",
+      "general_user",
+      "data_curator",
+      "science_analyst",
+      "ops_engineer",
+      "narrative_designer",
+      "observer_guest"
+    ]
+  },
+  "sim_pause": {
+    "method": "POST",
+    "path": "/api/simulation/{id}/pause",
+    "personas": [
+      "admin",
+      "sim_owner"
+    ]
+  },
+  "sim_resume": {
+    "method": "POST",
+    "path": "/api/simulation/{id}/resume",
+    "personas": [
+      "admin",
+      "sim_owner"
+    ]
+  },
+  "sim_snapshot": {
+    "method": "GET",
+    "path": "/api/simulation/{id}/snapshot",
+    "personas": [
+      "admin",
+      "sim_owner",
+      "general_user",
+      "data_curator",
+      "science_analyst",
+      "ops_engineer",
+      "narrative_designer",
+      "observer_guest"
+    ]
+  },
+  "sim_step": {
+    "method": "POST",
+    "path": "/api/simulation/{id}/step",
+    "personas": [
+      "admin",
+      "sim_owner"
+    ]
+  },
   "system_get": {
     "method": "GET",
     "path": "/api/system/{id}",

@@ -188,6 +188,143 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/simulation": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** Simulations, newest first */
+        get: operations["sim_list"];
+        put?: never;
+        /** Create a simulation from the active world build (seed, scenario, start system) */
+        post: operations["sim_create"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/simulation/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A simulation: state, tick, simulated year, counts */
+        get: operations["sim_get"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/simulation/{id}/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** A simulation's events, ascending by (tick, seq), cursor-paginated */
+        get: operations["sim_events"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/simulation/{id}/fork": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Branch a new simulation from a tick (same history, its own seed or parameters after) */
+        post: operations["sim_fork"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/simulation/{id}/pause": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Pause a simulation (stops its tick chain) */
+        post: operations["sim_pause"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/simulation/{id}/resume": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Run a simulation (batches of ticks through the SQS tick queue) */
+        post: operations["sim_resume"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/simulation/{id}/snapshot": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /** The state at a tick (nearest snapshot + replay), or an observer's light-lagged view */
+        get: operations["sim_snapshot"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/simulation/{id}/step": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /** Advance an idle or paused simulation by n ticks (1..1000) */
+        post: operations["sim_step"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/system/{id}": {
         parameters: {
             query?: never;
@@ -290,8 +427,49 @@ export interface components {
         ClientMessage: {
             /** @description `subscribe`, `unsubscribe` or `ping`. */
             action: string;
-            /** @description `runs:<run_id>`, `data` or `admin`. */
+            /**
+             * Format: int64
+             * @description `sim:<sim_id>` only: first replay every event with a tick after this one (-1: from the
+             *     start), then live batches — each event exactly once, in (tick, seq) order.
+             */
+            after_tick?: number | null;
+            /** @description `runs:<run_id>`, `data`, `admin` or `sim:<sim_id>`. */
             channel?: string | null;
+        };
+        /** @description `POST /api/simulation` body; every field optional. */
+        CreateSimulation: {
+            /**
+             * Format: int32
+             * @description Most ticks one queued batch advances (1..=1000, default 100).
+             */
+            batch_ticks?: number | null;
+            name?: string | null;
+            /** @description Overrides of the scenario's parameters. */
+            params?: Record<string, never> | null;
+            /** @description A named preset (`default`); 400 for an unknown one. */
+            scenario?: string | null;
+            /**
+             * Format: int64
+             * @description ≥ 0; random when absent.
+             */
+            seed?: number | null;
+            /**
+             * Format: int32
+             * @description A snapshot every this many ticks (1..=10000, default 10).
+             */
+            snapshot_every?: number | null;
+            /** @description A system id or alias of the active world build (default `Sol`); 400 when unknown. */
+            start_system?: string | null;
+            /**
+             * Format: int64
+             * @description The run completes at this tick (1..=1000000).
+             */
+            target_tick?: number | null;
+            /**
+             * Format: int32
+             * @description The speed: wall-clock milliseconds per tick at least (0..=60000, default 0 = as fast as possible).
+             */
+            tick_interval_ms?: number | null;
         };
         /** @description The error envelope every route answers with on failure (`crate::error::ApiError`). */
         ErrorEnvelope: {
@@ -301,6 +479,22 @@ export interface components {
             message: string;
             /** @description On 403/401 from the permission check: the personas the route allows. */
             required_personas?: string[] | null;
+        };
+        /** @description `POST …/fork` body. */
+        ForkBody: {
+            /**
+             * Format: int64
+             * @description 0..=current tick of the parent.
+             */
+            at_tick: number;
+            name?: string | null;
+            params?: Record<string, never> | null;
+            scenario?: string | null;
+            /**
+             * Format: int64
+             * @description The fork's seed after `at_tick` (default: the parent's).
+             */
+            seed?: number | null;
         };
         /** @description Habitable-zone bounds in AU (conservative and optimistic). */
         HabitableZone: {
@@ -325,7 +519,9 @@ export interface components {
         };
         LoginBody: {
             mode?: components["schemas"]["Mode"];
+            /** @description At most 1024 bytes (256 characters always fit). */
             password: string;
+            /** @description 1–128 characters, not only white space (it is trimmed). */
             username: string;
         };
         /** @description One run of the manifest with its source files. */
@@ -366,6 +562,29 @@ export interface components {
         };
         /** @enum {string} */
         Mode: "cookie" | "bearer";
+        /** @description A system as an observer sees it. */
+        ObservedSystemView: {
+            /**
+             * Format: int64
+             * @description The tick whose light reaches the observer at the asked tick.
+             */
+            as_of_tick: number;
+            /** Format: int32 */
+            faction: number;
+            /** Format: int64 */
+            light_lag_ticks: number;
+            name: string;
+            /** Format: int64 */
+            population: number;
+            system_id: string;
+        };
+        /** @description What an observer at one system can know at a tick. */
+        ObserverSnapshot: {
+            observer: string;
+            systems: components["schemas"]["ObservedSystemView"][];
+            /** Format: int64 */
+            tick: number;
+        };
         PersonaInfo: {
             description: string;
             label: string;
@@ -473,6 +692,11 @@ export interface components {
             /** @description Always `queued`. */
             status: string;
         };
+        /**
+         * @description The state machine of DOMAIN.md §7.7 (the `state` column).
+         * @enum {string}
+         */
+        RunState: "idle" | "running" | "paused" | "completed" | "failed";
         /** @description Server → client WebSocket message (replies and pushes), tagged by `type`. */
         ServerMessage: {
             counts?: unknown;
@@ -503,9 +727,59 @@ export interface components {
             /** @enum {string} */
             type: "run.completed";
         } | {
+            /**
+             * Format: int64
+             * @description `sim:<id>`: the replay covered ticks (after_tick, through_tick]; live batches follow.
+             */
+            after_tick?: number | null;
             channel: string;
+            /** Format: int64 */
+            replayed_events?: number | null;
+            /** Format: int64 */
+            through_tick?: number | null;
             /** @enum {string} */
             type: "subscribed";
+        } | {
+            events: components["schemas"]["SimEventEnvelope"][];
+            /** Format: int64 */
+            from_tick: number;
+            /** Format: int64 */
+            part: number;
+            /** Format: int64 */
+            parts: number;
+            /** Format: uuid */
+            sim_id: string;
+            /** Format: double */
+            simulated_year: number;
+            state: string;
+            summary?: null | components["schemas"]["SimSummary"];
+            /** Format: int64 */
+            tick: number;
+            /** @enum {string} */
+            type: "sim.tick";
+        } | {
+            /** Format: int64 */
+            after_tick: number;
+            events: components["schemas"]["SimEventEnvelope"][];
+            /** Format: int64 */
+            part: number;
+            /** Format: int64 */
+            parts: number;
+            replay: boolean;
+            /** Format: uuid */
+            sim_id: string;
+            /** Format: int64 */
+            through_tick: number;
+            /** @enum {string} */
+            type: "sim.events";
+        } | {
+            /** Format: int64 */
+            current_tick: number;
+            /** Format: uuid */
+            sim_id: string;
+            state: string;
+            /** @enum {string} */
+            type: "sim.state";
         } | {
             /** Format: int64 */
             count: number;
@@ -519,6 +793,149 @@ export interface components {
             message: string;
             /** @enum {string} */
             type: "error";
+        };
+        /** @description An event in the §8.3 envelope (also inside `sim.tick` / `sim.events` WebSocket messages). */
+        SimEventEnvelope: {
+            /** @description `sim.started`, `tick.advanced`, `ship.launched`, `colony.founded`, `ship.lost`, … (the model's kinds). */
+            event: string;
+            location?: null | components["schemas"]["SimLocation"];
+            /** @description The model's event payload (system references are indexes, see `location`). */
+            payload: Record<string, never>;
+            /**
+             * Format: int64
+             * @description Position within the tick; (tick, seq) orders events.
+             */
+            seq: number;
+            /** Format: uuid */
+            sim_id: string;
+            /** Format: double */
+            simulated_year: number;
+            /** Format: int64 */
+            tick: number;
+        };
+        /** @description `GET /api/simulation/{id}/events` answer. */
+        SimEventsPage: {
+            /** Format: int64 */
+            current_tick: number;
+            events: components["schemas"]["SimEventEnvelope"][];
+            /** Format: int64 */
+            next_after_seq?: number | null;
+            /**
+             * Format: int64
+             * @description Pass back as `after_tick` and `after_seq` for the next page; null when this page is the last.
+             */
+            next_after_tick?: number | null;
+            /** Format: uuid */
+            sim_id: string;
+        };
+        /** @description A system named in an event. */
+        SimLocation: {
+            name?: string | null;
+            system_id?: string | null;
+            /**
+             * Format: int64
+             * @description Index into the simulation world (`SimSnapshot.systems`).
+             */
+            system_index: number;
+        };
+        /**
+         * @description `GET /api/simulation/{id}/snapshot` answer: the state at `tick` (the nearest stored
+         *     snapshot at or before it + the replay of the events after it); with `observer`, the
+         *     observer's view instead of the whole state.
+         */
+        SimSnapshot: {
+            model_version: string;
+            observer?: null | components["schemas"]["ObserverSnapshot"];
+            /** Format: uuid */
+            sim_id: string;
+            /** Format: double */
+            simulated_year: number;
+            /** @description The whole state (`exomaps_sim::SimState`); null with `observer`. */
+            state?: Record<string, never> | null;
+            state_hash: string;
+            summary: components["schemas"]["SimSummary"];
+            /** @description System ids by index (what the state's and the events' system indexes refer to); absent with `observer`. */
+            systems?: string[] | null;
+            /** Format: int64 */
+            tick: number;
+        };
+        /** @description Counts of a state (`exomaps_sim::Summary`). */
+        SimSummary: {
+            /** Format: int64 */
+            factions: number;
+            /** Format: int64 */
+            ships_in_flight: number;
+            /** Format: int64 */
+            systems_settled: number;
+            /** Format: int64 */
+            tick: number;
+            /** Format: int64 */
+            total_population: number;
+            /** Format: int64 */
+            trade_routes: number;
+        };
+        /** @description `GET /api/simulation/{id}` answer. */
+        SimulationDetail: {
+            /** @description Stored events by kind. */
+            event_counts: {
+                [key: string]: number;
+            };
+            simulation: components["schemas"]["SimulationView"];
+            /** @description SHA-256 of the state at the current tick. */
+            state_hash: string;
+            /** @description Counts at the current tick. */
+            summary: components["schemas"]["SimSummary"];
+        };
+        /** @description `GET /api/simulation` answer. */
+        SimulationList: {
+            /** Format: int64 */
+            limit: number;
+            /** Format: int64 */
+            offset: number;
+            simulations: components["schemas"]["SimulationView"][];
+            /** Format: int64 */
+            total_count: number;
+        };
+        /** @description One simulation. */
+        SimulationView: {
+            /** Format: int32 */
+            batch_ticks: number;
+            /** @description The WebSocket channel of the simulation: `sim:<sim_id>`. */
+            channel: string;
+            /** Format: date-time */
+            created_at: string;
+            created_by?: string | null;
+            /** Format: int64 */
+            current_tick: number;
+            failure_reason?: string | null;
+            /** Format: int64 */
+            fork_tick?: number | null;
+            model_version: string;
+            name?: string | null;
+            /** @description The rules in force (`exomaps_sim::Params`). */
+            params: Record<string, never>;
+            /** Format: uuid */
+            parent_id?: string | null;
+            scenario: string;
+            /** Format: int64 */
+            seed: number;
+            /** Format: uuid */
+            sim_id: string;
+            /** Format: double */
+            simulated_year: number;
+            /** Format: int32 */
+            snapshot_every: number;
+            /** @description main_id of the first settlement's system. */
+            start_system: string;
+            state: components["schemas"]["RunState"];
+            /** Format: int64 */
+            target_tick?: number | null;
+            /** Format: int32 */
+            tick_interval_ms: number;
+            /** Format: date-time */
+            updated_at: string;
+            /** Format: int64 */
+            world_build_id: number;
         };
         SourceInput: {
             /** @description `SIMBAD` or `EXOPLANETS` (needed with `uri`). */
@@ -534,10 +951,39 @@ export interface components {
         };
         /** @description `POST /api/runs` body; every field is optional (default: the server's sources folder). */
         StartRun: {
+            /** @description 1–200 characters, not only white space. */
             run_name?: string | null;
-            /** Format: int64 */
+            /**
+             * Format: int64
+             * @description A whole number (`7.0` is accepted as 7, as JSON Schema's `integer` allows).
+             */
             seed?: number | null;
+            /** @description At most 20; none or empty: every source of the server's sources folder. */
             sources?: components["schemas"]["SourceInput"][] | null;
+        };
+        /** @description `POST …/step` body: `{"n": 1..1000}` (`count` is accepted too); default 1. */
+        StepBody: {
+            /** Format: int64 */
+            count?: number | null;
+            /** Format: int64 */
+            n?: number | null;
+        };
+        /** @description `POST …/step` answer. */
+        StepResult: {
+            /** Format: int64 */
+            current_tick: number;
+            events_generated: number;
+            /** Format: uuid */
+            sim_id: string;
+            /** Format: double */
+            simulated_year: number;
+            state: components["schemas"]["RunState"];
+            state_hash: string;
+            summary: components["schemas"]["SimSummary"];
+            /** Format: int64 */
+            ticks_executed: number;
+            /** Format: int64 */
+            wall_time_ms: number;
         };
         SummaryRow: {
             /** Format: int32 */
@@ -557,6 +1003,7 @@ export interface components {
             warning_count: number;
         };
         SwitchBody: {
+            /** @description A persona key. */
             persona: string;
         };
         /**
@@ -1012,6 +1459,306 @@ export interface operations {
                 };
                 content: {
                     "application/json": components["schemas"]["Validation"];
+                };
+            };
+            /** @description the error envelope */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    sim_list: {
+        parameters: {
+            query?: {
+                limit?: number;
+                offset?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SimulationList"];
+                };
+            };
+            /** @description the error envelope */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    sim_create: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["CreateSimulation"];
+            };
+        };
+        responses: {
+            /** @description success */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SimulationView"];
+                };
+            };
+            /** @description the error envelope */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    sim_get: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SimulationDetail"];
+                };
+            };
+            /** @description the error envelope */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    sim_events: {
+        parameters: {
+            query?: {
+                after_seq?: number;
+                after_tick?: number;
+                kind?: string;
+                limit?: number;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SimEventsPage"];
+                };
+            };
+            /** @description the error envelope */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    sim_fork: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["ForkBody"];
+            };
+        };
+        responses: {
+            /** @description success */
+            201: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SimulationView"];
+                };
+            };
+            /** @description the error envelope */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    sim_pause: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SimulationView"];
+                };
+            };
+            /** @description the error envelope */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    sim_resume: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SimulationView"];
+                };
+            };
+            /** @description the error envelope */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    sim_snapshot: {
+        parameters: {
+            query?: {
+                observer?: string;
+                tick?: number;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SimSnapshot"];
+                };
+            };
+            /** @description the error envelope */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ErrorEnvelope"];
+                };
+            };
+        };
+    };
+    sim_step: {
+        parameters: {
+            query?: {
+                interval?: number;
+            };
+            header?: never;
+            path: {
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: {
+            content: {
+                "application/json": components["schemas"]["StepBody"];
+            };
+        };
+        responses: {
+            /** @description success */
+            200: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StepResult"];
                 };
             };
             /** @description the error envelope */
