@@ -7,6 +7,7 @@ import * as THREE from 'three';
 import { OrbitControls } from 'three/examples/jsm/controls/OrbitControls.js';
 import type { Catalog } from './catalog';
 import { CLASS_COLOURS, classKey, hexToRgb, starSize } from './classes';
+import { SimLayer, type SimDraw } from './SimLayer';
 import { placeLabels, type LabelCandidate } from './labels';
 import { pick, project, type Projected } from './picking';
 import { RING_LY, lyToPc, separation, toScene } from './units';
@@ -80,6 +81,11 @@ export class StarMap {
   /** performance.now() when stars were first drawn. */
   firstStarsAt: number | null = null;
   frames = 0;
+  /** The simulation overlay; `simClock` gives the fractional tick to draw ships at (null: still). */
+  readonly sim: SimLayer;
+  simClock: (() => number | null) | null = null;
+  /** Script time of the last frames (sim state update + draw submission), ms, for the benchmark. */
+  readonly frameScriptMs: number[] = [];
 
   constructor(container: HTMLElement, events: StarMapEvents = {}) {
     this.container = container;
@@ -110,6 +116,8 @@ export class StarMap {
     });
 
     this.scene.add(this.rings());
+    this.sim = new SimLayer(() => this.positions, 1);
+    this.scene.add(this.sim.group);
     this.solMarker = new THREE.Sprite(new THREE.SpriteMaterial({ map: reticleTexture('#fbbf24'), depthWrite: false, transparent: true, sizeAttenuation: false }));
     this.solMarker.scale.set(0.045, 0.045, 1);
     this.scene.add(this.solMarker);
@@ -164,6 +172,7 @@ export class StarMap {
     this.camera.aspect = w / h;
     this.camera.updateProjectionMatrix();
     if (this.points) (this.points.material as THREE.ShaderMaterial).uniforms.scale.value = this.renderer.getPixelRatio();
+    this.sim.setScale(this.renderer.getPixelRatio());
     this.invalidate();
   }
 
@@ -212,6 +221,13 @@ export class StarMap {
     this.selected = -1;
     this.ruler = null;
     this.resize();
+  }
+
+  /** The simulation's state to draw (null: none); `t` places the ships. */
+  setSim(d: SimDraw | null, t: number) {
+    this.sim.set(d);
+    this.sim.setTime(t);
+    this.invalidate();
   }
 
   setVisibility(mask: Uint8Array) {
@@ -314,7 +330,15 @@ export class StarMap {
       } else moving = true;
     }
     moving = this.controls.update() || moving;
+    const t0 = performance.now();
+    const t = this.simClock?.() ?? null;
+    if (t !== null) {
+      this.sim.setTime(t);
+      moving = true;
+    }
     this.renderer.render(this.scene, this.camera);
+    this.frameScriptMs.push(performance.now() - t0);
+    if (this.frameScriptMs.length > 600) this.frameScriptMs.splice(0, 300);
     this.frames++;
     if (this.points && this.firstStarsAt === null) this.firstStarsAt = performance.now();
     this.updateLabels();
@@ -404,6 +428,7 @@ export class StarMap {
 
   dispose() {
     this.disposed = true;
+    this.sim.dispose();
     this.controls.dispose();
     this.renderer.dispose();
     this.renderer.domElement.remove();
