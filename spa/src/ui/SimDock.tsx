@@ -42,6 +42,7 @@ export function SimDock({ live, persona, catalog, map, view, onView, onFly }: Pr
   const [, bump] = useState(0);
   const model = useRef<SimModel | null>(null);
   const cursor = useRef(new SimCursor());
+  const lastPop = useRef(0);
   const play = useRef<{ from: number; at: number } | null>(null);
   const [scrub, setScrub] = useState<number | null>(null);
   const [obsInput, setObsInput] = useState('');
@@ -145,6 +146,17 @@ export function SimDock({ live, persona, catalog, map, view, onView, onFly }: Pr
       if (msg.type === 'sim.tick') setSim((s) => (s ? { ...s, state: msg.state as SimulationView['state'], current_tick: Math.max(s.current_tick, msg.tick) } : s));
       if (viewRef.current.tick === null && !viewRef.current.observer && model.current) {
         if (catchUp(endTick)) draw();
+        setShown(model.current.tick);
+        // Growth is not replayed client-side: populations from a snapshot at a coarse cadence.
+        if (msg.type === 'sim.tick' && msg.part === msg.parts && performance.now() - lastPop.current > 3000) {
+          lastPop.current = performance.now();
+          void Api.simSnapshot(id, msg.tick).then((s) => {
+            if (model.current && viewRef.current.tick === null && !viewRef.current.observer && s.tick <= model.current.tick) {
+              model.current.adoptPopulations(s);
+              draw();
+            }
+          });
+        }
       }
       bump((x) => x + 1);
     });
@@ -182,6 +194,7 @@ export function SimDock({ live, persona, catalog, map, view, onView, onFly }: Pr
           setShown(s.tick);
           setHead((h) => Math.max(h, s.tick));
           if (viewRef.current.tick === null) catchUp(Number.MAX_SAFE_INTEGER);
+          setShown(md.tick);
           draw();
         })
         .catch((e: ApiFailure) => !stale && setError(e.message));
@@ -245,8 +258,8 @@ export function SimDock({ live, persona, catalog, map, view, onView, onFly }: Pr
         scenario: String(f.get('scenario') || 'default'),
         start_system: String(f.get('start') || 'Sol'),
         seed: seed === '' ? null : Number(seed),
-        batch_ticks: 5,
-        tick_interval_ms: 300,
+        batch_ticks: Math.min(1000, Math.max(1, Number(f.get('batch') || 20))),
+        tick_interval_ms: 100,
       });
       onView({ sim: s.sim_id, tick: null, observer: null });
     });
@@ -314,6 +327,7 @@ export function SimDock({ live, persona, catalog, map, view, onView, onFly }: Pr
             <input name="seed" placeholder="seed" size={5} inputMode="numeric" />
             <select name="scenario" defaultValue="default"><option value="default">default</option></select>
             <input name="start" placeholder="start (Sol)" size={9} />
+            <input name="batch" placeholder="ticks/batch (20)" size={6} inputMode="numeric" />
             <button type="submit">create</button>
           </form>
         )}
