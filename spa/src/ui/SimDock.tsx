@@ -238,6 +238,17 @@ export function SimDock({ live, persona, catalog, map, view, onView, onFly }: Pr
     };
   }, [playing, speed, head, map, catchUp, draw, onView]);
 
+  // The scrubber settles (250 ms without a move): show that tick.
+  useEffect(() => {
+    if (scrub === null) return;
+    const t = setTimeout(() => {
+      setScrub(null);
+      setPlaying(false);
+      onView({ tick: clampTick(scrub, head) });
+    }, 250);
+    return () => clearTimeout(t);
+  }, [scrub, head, onView]);
+
   const act = async (what: () => Promise<unknown>) => {
     setError(null);
     try {
@@ -345,8 +356,7 @@ export function SimDock({ live, persona, catalog, map, view, onView, onFly }: Pr
           </select>
           <input type="range" data-testid="sim-scrubber" min={0} max={Math.max(head, 0)} step={1}
             value={scrub ?? shownTick}
-            onChange={(e) => setScrub(Number(e.target.value))}
-            onPointerUp={() => commitScrub()} onKeyUp={() => commitScrub()} />
+            onChange={(e) => setScrub(Number(e.target.value))} />
           <button data-testid="sim-live" disabled={view.tick === null && !observed} onClick={() => { setPlaying(false); onView({ tick: null }); }}>live</button>
           <span className="sim-counts" data-testid="sim-counts">
             year <b data-testid="sim-year">{yearOf(shownTick).toFixed(2)}</b> · tick <b data-testid="sim-tick">{shownTick}</b>/{head}
@@ -373,12 +383,4 @@ export function SimDock({ live, persona, catalog, map, view, onView, onFly }: Pr
       )}
     </section>
   );
-
-  function commitScrub() {
-    if (scrub === null) return;
-    const t = clampTick(scrub, head);
-    setScrub(null);
-    setPlaying(false);
-    onView({ tick: t });
-  }
 }
