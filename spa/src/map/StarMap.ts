@@ -86,6 +86,8 @@ export class StarMap {
   simClock: (() => number | null) | null = null;
   /** Script time of the last frames (sim state update + draw submission), ms, for the benchmark. */
   readonly frameScriptMs: number[] = [];
+  /** Whole frame() script time (also label placement), ms. */
+  readonly frameTotalMs: number[] = [];
 
   constructor(container: HTMLElement, events: StarMapEvents = {}) {
     this.container = container;
@@ -317,6 +319,7 @@ export class StarMap {
   private frame() {
     this.frameRequested = false;
     if (this.disposed) return;
+    const f0 = performance.now();
     let moving = false;
     if (this.flight) {
       const f = this.flight;
@@ -342,6 +345,8 @@ export class StarMap {
     this.frames++;
     if (this.points && this.firstStarsAt === null) this.firstStarsAt = performance.now();
     this.updateLabels();
+    this.frameTotalMs.push(performance.now() - f0);
+    if (this.frameTotalMs.length > 600) this.frameTotalMs.splice(0, 300);
     if (moving) this.invalidate();
   }
 
