@@ -81,6 +81,7 @@ export class StarMap {
   /** performance.now() when stars were first drawn. */
   firstStarsAt: number | null = null;
   frames = 0;
+  private labelsDirty = true;
   /** The simulation overlay; `simClock` gives the fractional tick to draw ships at (null: still). */
   readonly sim: SimLayer;
   simClock: (() => number | null) | null = null;
@@ -310,7 +311,14 @@ export class StarMap {
     this.projected = project(this.positions, vp.elements, this.container.clientWidth, this.container.clientHeight, this.projected ?? undefined);
   }
 
+  /** Something changed (camera, stars, selection…): redraw, labels included. */
   invalidate() {
+    this.labelsDirty = true;
+    this.requestFrame();
+  }
+
+  /** Another frame; the labels stay unless something else invalidated them (a ship-only frame). */
+  private requestFrame() {
     if (this.frameRequested || this.disposed) return;
     this.frameRequested = true;
     requestAnimationFrame(() => this.frame());
@@ -335,19 +343,25 @@ export class StarMap {
     moving = this.controls.update() || moving;
     const t0 = performance.now();
     const t = this.simClock?.() ?? null;
+    let shipsMoving = false;
     if (t !== null) {
       this.sim.setTime(t);
-      moving = true;
+      shipsMoving = true;
     }
     this.renderer.render(this.scene, this.camera);
     this.frameScriptMs.push(performance.now() - t0);
     if (this.frameScriptMs.length > 600) this.frameScriptMs.splice(0, 300);
     this.frames++;
     if (this.points && this.firstStarsAt === null) this.firstStarsAt = performance.now();
-    this.updateLabels();
+    // Labels follow the camera and the stars, not the ships: a frame that only moves ships keeps them.
+    if (moving || this.labelsDirty) {
+      this.labelsDirty = false;
+      this.updateLabels();
+    }
     this.frameTotalMs.push(performance.now() - f0);
     if (this.frameTotalMs.length > 600) this.frameTotalMs.splice(0, 300);
     if (moving) this.invalidate();
+    else if (shipsMoving) this.requestFrame();
   }
 
   private updateLabels() {
