@@ -126,6 +126,19 @@ test('the scrubber returns to an earlier tick and the map shows that tick (check
   await expect(page.getByTestId('sim-tick')).toHaveText(String(target));
   await expect(page).toHaveURL(new RegExp(`t=${target}`));
 
+  // Play the replay from there: the shown tick moves forward from events already received (no
+  // snapshot per tick), and at the head the view follows live again with the head's state.
+  await page.getByTestId('sim-speed').selectOption('64');
+  const snapshotsBefore = await page.evaluate(() => performance.getEntriesByType('resource').filter((e) => e.name.includes('/snapshot')).length);
+  await page.getByTestId('sim-play').click();
+  await expect.poll(async () => (await hook(page)).shownTick, { timeout: 10_000 }).toBeGreaterThan(target);
+  await expect.poll(async () => (await hook(page)).following, { timeout: 30_000 }).toBe(true);
+  await expect.poll(async () => (await hook(page)).settled, { timeout: 10_000 }).toEqual(headSettled);
+  const snapshotsAfter = await page.evaluate(() => performance.getEntriesByType('resource').filter((e) => e.name.includes('/snapshot')).length);
+  expect(snapshotsAfter - snapshotsBefore).toBeLessThanOrEqual(1); // the one at the head when following again
+  await page.getByTestId('sim-scrubber').fill(String(target));
+  await expect.poll(async () => (await hook(page)).shownTick, { timeout: 20_000 }).toBe(target);
+
   // Move the camera, then copy the URL into a fresh page.
   await page.evaluate(() => {
     const m = window.__exomaps!.map as { setCameraState(c: unknown): void; cameraState(): unknown; events?: unknown };
