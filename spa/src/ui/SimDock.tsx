@@ -43,6 +43,8 @@ export function SimDock({ live, persona, catalog, map, view, onView, onFly }: Pr
   const model = useRef<SimModel | null>(null);
   const cursor = useRef(new SimCursor());
   const lastPop = useRef(0);
+  /** The live batches' pace (ticks per ms), for gliding ships between batches. */
+  const follow = useRef({ tick: 0, at: 0, rate: 0 });
   const play = useRef<{ from: number; at: number } | null>(null);
   const [scrub, setScrub] = useState<number | null>(null);
   const [obsInput, setObsInput] = useState('');
@@ -51,6 +53,8 @@ export function SimDock({ live, persona, catalog, map, view, onView, onFly }: Pr
   const viewRef = useRef(view);
   viewRef.current = view;
 
+  const sel = list.find((s) => s.sim_id === view.sim) ?? sim;
+  const state = sim?.state ?? sel?.state;
   const can = (op: Parameters<typeof allows>[0]) => allows(op, persona);
 
   const refreshList = useCallback(async () => {
@@ -118,6 +122,7 @@ export function SimDock({ live, persona, catalog, map, view, onView, onFly }: Pr
     const id = view.sim;
     model.current = null;
     cursor.current = new SimCursor();
+    follow.current = { tick: 0, at: 0, rate: 0 };
     setSim(null);
     setObserved(null);
     setPlaying(false);
@@ -141,6 +146,12 @@ export function SimDock({ live, persona, catalog, map, view, onView, onFly }: Pr
         return;
       }
       const endTick = msg.type === 'sim.tick' ? msg.tick : msg.through_tick;
+      if (msg.type === 'sim.tick' && msg.part === msg.parts) {
+        const f = follow.current, now = performance.now();
+        if (f.at > 0 && endTick > f.tick) f.rate = (endTick - f.tick) / (now - f.at);
+        f.tick = endTick;
+        f.at = now;
+      }
       cursor.current.take({ type: msg.type, events: msg.events, part: msg.part, parts: msg.parts, endTick });
       setHead((h) => Math.max(h, endTick));
       if (msg.type === 'sim.tick') setSim((s) => (s ? { ...s, state: msg.state as SimulationView['state'], current_tick: Math.max(s.current_tick, msg.tick) } : s));
@@ -209,6 +220,27 @@ export function SimDock({ live, persona, catalog, map, view, onView, onFly }: Pr
   useEffect(() => {
     const m = map();
     if (!m) return;
+    if (!playing && view.tick === null && !view.observer && state === 'running') {
+      // Following a running simulation: batches arrive every few seconds; between them the ships
+      // glide from the last batch's tick towards the newest at the observed ticks-per-second.
+      let shown = model.current?.tick ?? 0;
+      let last = performance.now();
+      m.simClock = () => {
+        const md = model.current;
+        if (!md) return null;
+        const now = performance.now();
+        const f = follow.current;
+        const rate = f.rate > 0 ? f.rate : 0.02;
+        if (md.tick - shown > 4 * Math.max(1, rate * 4000)) shown = md.tick; // far behind: jump
+        shown = Math.min(md.tick, shown + (now - last) * rate);
+        last = now;
+        return shown;
+      };
+      m.invalidate();
+      return () => {
+        m.simClock = null;
+      };
+    }
     if (!playing || !model.current) {
       m.simClock = null;
       return;
@@ -236,7 +268,7 @@ export function SimDock({ live, persona, catalog, map, view, onView, onFly }: Pr
     return () => {
       m.simClock = null;
     };
-  }, [playing, speed, head, map, catchUp, draw, onView]);
+  }, [playing, speed, head, map, catchUp, draw, onView, view.tick, view.observer, state]);
 
   // The scrubber settles (250 ms without a move): show that tick.
   useEffect(() => {
@@ -305,8 +337,6 @@ export function SimDock({ live, persona, catalog, map, view, onView, onFly }: Pr
     };
   });
 
-  const sel = list.find((s) => s.sim_id === view.sim) ?? sim;
-  const state = sim?.state ?? sel?.state;
   return (
     <section className="sim-dock" aria-label="simulation" data-testid="sim-dock">
       <div className="sim-row">
