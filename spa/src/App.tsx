@@ -11,6 +11,7 @@ import { canSeePipeline, useSession } from './session';
 import { DetailPanel } from './ui/DetailPanel';
 import { FiltersPanel } from './ui/FiltersPanel';
 import { RulerPanel } from './ui/RulerPanel';
+import { SimDock, type SimViewState } from './ui/SimDock';
 import { SearchBox } from './ui/SearchBox';
 import { TopBar } from './ui/TopBar';
 
@@ -82,6 +83,7 @@ export function App() {
   }, []);
 
   useEffect(() => {
+    window.__exomaps = { ...window.__exomaps, live };
     void loadWorld('start');
     live.subscribe('data');
     const off = live.on((m) => {
@@ -203,6 +205,16 @@ export function App() {
   );
 
   const persona = session?.current_persona_key;
+  const getMap = useCallback(() => map.current, []);
+  const simView = useMemo<SimViewState>(() => ({ sim: view.sim, tick: view.tick, observer: view.observer }), [view.sim, view.tick, view.observer]);
+  const onSimView = useCallback((p: Partial<SimViewState>) => setView((v) => ({ ...v, ...p })), []);
+  const flyToId = useCallback(
+    (mainId: string) => {
+      const i = catalogRef.current?.indexOf(mainId);
+      if (i !== undefined) select(i, true);
+    },
+    [select],
+  );
   const pipelineAllowed = canSeePipeline(persona);
 
   return (
@@ -236,10 +248,7 @@ export function App() {
               <p className="hint">Click a star or search for one.</p>
             )}
           </aside>
-          {/* Reserved for the simulation view (colonies, ships, routes, live events). */}
-          <section className="sim-dock" aria-label="simulation" data-testid="sim-dock">
-            <span>Simulation — arrives with the simulation capability</span>
-          </section>
+          <SimDock live={live} persona={persona} catalog={catalog} map={getMap} view={simView} onView={onSimView} onFly={flyToId} />
         </main>
       )}
     </div>

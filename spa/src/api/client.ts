@@ -17,6 +17,11 @@ export type WorldPointer = Schemas['WorldPointer'];
 export type ServerMessage = Schemas['ServerMessage'];
 export type ErrorEnvelope = Schemas['ErrorEnvelope'];
 export type SearchResults = Schemas['SearchResults'];
+export type SimulationView = Schemas['SimulationView'];
+export type SimulationDetail = Schemas['SimulationDetail'];
+export type SimSnapshot = Schemas['SimSnapshot'];
+export type SimEventsPage = Schemas['SimEventsPage'];
+export type CreateSimulation = Schemas['CreateSimulation'];
 
 export class ApiFailure extends Error {
   constructor(readonly status: number, readonly body: Partial<ErrorEnvelope> | undefined) {
@@ -68,6 +73,17 @@ export const Api = {
   manifest: (limit = 20) => call(() => api.GET('/api/runs/manifest', { params: { query: { limit } } })),
   validation: (run_id: string, limit = 100, offset = 0) =>
     call(() => api.GET('/api/runs/validation/{run_id}', { params: { path: { run_id }, query: { limit, offset } } })),
+  simList: (limit = 50) => call(() => api.GET('/api/simulation', { params: { query: { limit } } })),
+  simGet: (id: string) => call(() => api.GET('/api/simulation/{id}', { params: { path: { id } } })),
+  simCreate: (body: CreateSimulation) => call(() => api.POST('/api/simulation', { body })),
+  simSnapshot: (id: string, tick?: number, observer?: string) =>
+    call(() => api.GET('/api/simulation/{id}/snapshot', { params: { path: { id }, query: { tick, observer } } })),
+  simEvents: (id: string, after_tick: number, after_seq?: number, limit = 500) =>
+    call(() => api.GET('/api/simulation/{id}/events', { params: { path: { id }, query: { after_tick, after_seq, limit } } })),
+  simPause: (id: string) => call(() => api.POST('/api/simulation/{id}/pause', { params: { path: { id } } })),
+  simResume: (id: string) => call(() => api.POST('/api/simulation/{id}/resume', { params: { path: { id } } })),
+  simStep: (id: string, n = 1) => call(() => api.POST('/api/simulation/{id}/step', { params: { path: { id } }, body: { n } })),
+  simFork: (id: string, at_tick: number) => call(() => api.POST('/api/simulation/{id}/fork', { params: { path: { id } }, body: { at_tick } })),
   /** GET /api/system/{id} (id = main_id, URL-encoded). */
   system: async (mainId: string): Promise<SystemDetail> => {
     const res = await fetch(`/api/system/${encodeURIComponent(mainId)}`, { credentials: 'same-origin' });

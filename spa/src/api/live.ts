@@ -8,6 +8,10 @@ type Listener = (m: ServerMessage) => void;
 export class Live {
   private ws: WebSocket | null = null;
   private readonly channels = new Set<string>();
+  /** Per channel, where a (re)subscription resumes: `after_tick` of `sim:<id>` (see SimCursor). */
+  private readonly resume = new Map<string, () => number | undefined>();
+  /** Connections opened so far (for tests: a reconnect shows here). */
+  connects = 0;
   private readonly listeners = new Set<Listener>();
   private retry = 0;
   private closed = false;
@@ -25,7 +29,8 @@ export class Live {
     this.ws = ws;
     ws.onopen = () => {
       this.retry = 0;
-      for (const c of this.channels) ws.send(JSON.stringify({ action: 'subscribe', channel: c }));
+      this.connects++;
+      for (const c of this.channels) this.send(ws, c);
     };
     ws.onmessage = (e) => {
       let m: ServerMessage;
@@ -45,13 +50,21 @@ export class Live {
     };
   }
 
-  subscribe(channel: string) {
+  private send(ws: WebSocket, channel: string) {
+    const after = this.resume.get(channel)?.();
+    ws.send(JSON.stringify(after === undefined ? { action: 'subscribe', channel } : { action: 'subscribe', channel, after_tick: after }));
+  }
+
+  /** Subscribes; `afterTick` (asked at every (re)connect) makes the server replay the ticks after it. */
+  subscribe(channel: string, afterTick?: () => number | undefined) {
     this.channels.add(channel);
-    if (this.ws?.readyState === WebSocket.OPEN) this.ws.send(JSON.stringify({ action: 'subscribe', channel }));
+    if (afterTick) this.resume.set(channel, afterTick);
+    if (this.ws?.readyState === WebSocket.OPEN) this.send(this.ws, channel);
   }
 
   unsubscribe(channel: string) {
     this.channels.delete(channel);
+    this.resume.delete(channel);
     if (this.ws?.readyState === WebSocket.OPEN) this.ws.send(JSON.stringify({ action: 'unsubscribe', channel }));
   }
 
@@ -67,6 +80,11 @@ export class Live {
     this.ws = null;
     old?.close();
     this.connect();
+  }
+
+  /** Drops the connection as a network failure would: the usual back-off reconnect follows. */
+  drop() {
+    this.ws?.close();
   }
 
   close() {

@@ -7,6 +7,7 @@ import * as THREE from 'three';
 import { OrbitControls } from 'three/examples/jsm/controls/OrbitControls.js';
 import type { Catalog } from './catalog';
 import { CLASS_COLOURS, classKey, hexToRgb, starSize } from './classes';
+import { SimLayer, type SimDraw } from './SimLayer';
 import { placeLabels, type LabelCandidate } from './labels';
 import { pick, project, type Projected } from './picking';
 import { RING_LY, lyToPc, separation, toScene } from './units';
@@ -80,6 +81,14 @@ export class StarMap {
   /** performance.now() when stars were first drawn. */
   firstStarsAt: number | null = null;
   frames = 0;
+  private labelsDirty = true;
+  /** The simulation overlay; `simClock` gives the fractional tick to draw ships at (null: still). */
+  readonly sim: SimLayer;
+  simClock: (() => number | null) | null = null;
+  /** Script time of the last frames (sim state update + draw submission), ms, for the benchmark. */
+  readonly frameScriptMs: number[] = [];
+  /** Whole frame() script time (also label placement), ms. */
+  readonly frameTotalMs: number[] = [];
 
   constructor(container: HTMLElement, events: StarMapEvents = {}) {
     this.container = container;
@@ -110,6 +119,8 @@ export class StarMap {
     });
 
     this.scene.add(this.rings());
+    this.sim = new SimLayer(() => this.positions, 1);
+    this.scene.add(this.sim.group);
     this.solMarker = new THREE.Sprite(new THREE.SpriteMaterial({ map: reticleTexture('#fbbf24'), depthWrite: false, transparent: true, sizeAttenuation: false }));
     this.solMarker.scale.set(0.045, 0.045, 1);
     this.scene.add(this.solMarker);
@@ -164,6 +175,7 @@ export class StarMap {
     this.camera.aspect = w / h;
     this.camera.updateProjectionMatrix();
     if (this.points) (this.points.material as THREE.ShaderMaterial).uniforms.scale.value = this.renderer.getPixelRatio();
+    this.sim.setScale(this.renderer.getPixelRatio());
     this.invalidate();
   }
 
@@ -212,6 +224,13 @@ export class StarMap {
     this.selected = -1;
     this.ruler = null;
     this.resize();
+  }
+
+  /** The simulation's state to draw (null: none); `t` places the ships. */
+  setSim(d: SimDraw | null, t: number) {
+    this.sim.set(d);
+    this.sim.setTime(t);
+    this.invalidate();
   }
 
   setVisibility(mask: Uint8Array) {
@@ -292,7 +311,14 @@ export class StarMap {
     this.projected = project(this.positions, vp.elements, this.container.clientWidth, this.container.clientHeight, this.projected ?? undefined);
   }
 
+  /** Something changed (camera, stars, selection…): redraw, labels included. */
   invalidate() {
+    this.labelsDirty = true;
+    this.requestFrame();
+  }
+
+  /** Another frame; the labels stay unless something else invalidated them (a ship-only frame). */
+  private requestFrame() {
     if (this.frameRequested || this.disposed) return;
     this.frameRequested = true;
     requestAnimationFrame(() => this.frame());
@@ -301,6 +327,7 @@ export class StarMap {
   private frame() {
     this.frameRequested = false;
     if (this.disposed) return;
+    const f0 = performance.now();
     let moving = false;
     if (this.flight) {
       const f = this.flight;
@@ -314,11 +341,27 @@ export class StarMap {
       } else moving = true;
     }
     moving = this.controls.update() || moving;
+    const t0 = performance.now();
+    const t = this.simClock?.() ?? null;
+    let shipsMoving = false;
+    if (t !== null) {
+      this.sim.setTime(t);
+      shipsMoving = true;
+    }
     this.renderer.render(this.scene, this.camera);
+    this.frameScriptMs.push(performance.now() - t0);
+    if (this.frameScriptMs.length > 600) this.frameScriptMs.splice(0, 300);
     this.frames++;
     if (this.points && this.firstStarsAt === null) this.firstStarsAt = performance.now();
-    this.updateLabels();
+    // Labels follow the camera and the stars, not the ships: a frame that only moves ships keeps them.
+    if (moving || this.labelsDirty) {
+      this.labelsDirty = false;
+      this.updateLabels();
+    }
+    this.frameTotalMs.push(performance.now() - f0);
+    if (this.frameTotalMs.length > 600) this.frameTotalMs.splice(0, 300);
     if (moving) this.invalidate();
+    else if (shipsMoving) this.requestFrame();
   }
 
   private updateLabels() {
@@ -404,6 +447,7 @@ export class StarMap {
 
   dispose() {
     this.disposed = true;
+    this.sim.dispose();
     this.controls.dispose();
     this.renderer.dispose();
     this.renderer.domElement.remove();

@@ -16,6 +16,10 @@ export interface ViewState {
   /** main_ids of the ruler's two ends. */
   ruler: [string, string] | null;
   filters: Filters;
+  /** The simulation shown (`sim`), its tick (`t`; null = follow the head, live) and observer system (`obs`). */
+  sim: string | null;
+  tick: number | null;
+  observer: string | null;
 }
 
 const PLANET_FILTERS: PlanetFilter[] = ['any', 'any-planets', 'observed', 'inferred'];
@@ -23,7 +27,7 @@ const PLANET_FILTERS: PlanetFilter[] = ['any', 'any-planets', 'observed', 'infer
 const num = (v: number) => (Math.round(v * 1000) / 1000).toString();
 
 export function emptyView(): ViewState {
-  return { camera: null, selected: null, ruler: null, filters: defaultFilters() };
+  return { camera: null, selected: null, ruler: null, filters: defaultFilters(), sim: null, tick: null, observer: null };
 }
 
 export function encodeView(v: ViewState): string {
@@ -35,6 +39,11 @@ export function encodeView(v: ViewState): string {
   if (f.classes.size !== CLASS_KEYS.length) p.set('cls', CLASS_KEYS.filter((c) => f.classes.has(c)).join('') || '-');
   if (f.minLy > 0 || f.maxLy < DEFAULT_MAX_LY) p.set('d', `${num(f.minLy)}-${num(Math.min(f.maxLy, DEFAULT_MAX_LY))}`);
   if (f.planets !== 'any') p.set('pl', f.planets);
+  if (v.sim) {
+    p.set('sim', v.sim);
+    if (v.tick !== null) p.set('t', String(v.tick));
+    if (v.observer) p.set('obs', v.observer);
+  }
   const s = p.toString();
   return s ? `?${s}` : '';
 }
@@ -65,5 +74,12 @@ export function decodeView(search: string): ViewState {
   }
   const pl = p.get('pl') as PlanetFilter | null;
   if (pl && PLANET_FILTERS.includes(pl)) v.filters.planets = pl;
+  const sim = p.get('sim');
+  if (sim && /^[0-9a-fA-F-]{36}$/.test(sim)) {
+    v.sim = sim.toLowerCase();
+    const t = p.get('t');
+    if (t !== null && /^[0-9]+$/.test(t)) v.tick = Number(t);
+    v.observer = p.get('obs') || null;
+  }
   return v;
 }
