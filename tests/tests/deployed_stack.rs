@@ -634,6 +634,11 @@ async fn migrations_ran_on_deploy_and_a_failed_migration_fails_the_custom_resour
         "the reason is the migration error: {}",
         broken.1
     );
+
+    // Repaired, the same request succeeds (forward-only and idempotent: nothing to apply).
+    let ok = run_migrate_resource(&stack, "Update").await;
+    assert_eq!(ok["Status"], "SUCCESS", "{ok}");
+    assert_eq!(ok["Data"]["LatestVersion"], json!(latest));
     let repaired = probe_stack(&stack, "Migrations").await;
     assert!(
         repaired.0.contains("CREATE_COMPLETE"),
@@ -641,11 +646,6 @@ async fn migrations_ran_on_deploy_and_a_failed_migration_fails_the_custom_resour
         repaired.0,
         repaired.1
     );
-
-    // Repaired, the same request succeeds (forward-only and idempotent: nothing to apply).
-    let ok = run_migrate_resource(&stack, "Update").await;
-    assert_eq!(ok["Status"], "SUCCESS", "{ok}");
-    assert_eq!(ok["Data"]["LatestVersion"], json!(latest));
 }
 
 #[tokio::test]
@@ -746,6 +746,16 @@ async fn probe_stack(stack: &Stack, logical_id: &str) -> (String, String) {
         tokio::time::sleep(Duration::from_millis(500)).await;
     };
     let events = cloudformation(stack, &[("Action", "DescribeStackEvents"), ("StackName", &name)]).await;
+    // Delete it (a created Migrations resource is asked to delete: it keeps the database) and
+    // wait, so no invocation of the function is left running behind the test.
     cloudformation(stack, &[("Action", "DeleteStack"), ("StackName", &name)]).await;
+    let started = Instant::now();
+    while started.elapsed() < Duration::from_secs(60) {
+        let d = cloudformation(stack, &[("Action", "DescribeStacks"), ("StackName", &name)]).await;
+        if !d.contains("_IN_PROGRESS") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
     (described, events)
 }
