@@ -677,6 +677,9 @@ async fn migrations_ran_on_deploy_and_a_failed_migration_fails_the_custom_resour
         .await
         .unwrap();
     let failed = run_migrate_resource(&stack, "Update").await;
+    // And through the emulator's CloudFormation: a stack holding a Migrations resource on the
+    // same function fails to create, with the migration error as the resource's status reason.
+    let broken = probe_stack(&stack, "Migrations").await;
     sqlx::query("UPDATE _sqlx_migrations SET checksum = $2 WHERE version = $1")
         .bind(latest)
         .bind(&checksum)
@@ -687,11 +690,25 @@ async fn migrations_ran_on_deploy_and_a_failed_migration_fails_the_custom_resour
     let reason = failed["Reason"].as_str().unwrap_or_default();
     assert!(reason.contains("migration failed") && reason.contains(&latest.to_string()), "{reason}");
     assert_eq!(failed["PhysicalResourceId"], exomaps_api::migrate::PHYSICAL_ID);
+    assert!(!broken.0.contains("CREATE_COMPLETE"), "a failed migration must fail the stack: {}", broken.0);
+    assert!(broken.1.contains("CREATE_FAILED"), "the resource failed: {}", broken.1);
+    assert!(
+        broken.1.contains("was previously applied but has been modified"),
+        "the reason is the migration error: {}",
+        broken.1
+    );
 
     // Repaired, the same request succeeds (forward-only and idempotent: nothing to apply).
     let ok = run_migrate_resource(&stack, "Update").await;
     assert_eq!(ok["Status"], "SUCCESS", "{ok}");
     assert_eq!(ok["Data"]["LatestVersion"], json!(latest));
+    let repaired = probe_stack(&stack, "Migrations").await;
+    assert!(
+        repaired.0.contains("CREATE_COMPLETE"),
+        "once repaired the resource succeeds: {} {}",
+        repaired.0,
+        repaired.1
+    );
 }
 
 #[tokio::test]
@@ -744,4 +761,64 @@ async fn the_generated_administrator_signs_in() {
     assert_eq!(users.status, StatusCode::OK, "{}", String::from_utf8_lossy(&users.body));
     let persona = stack.api(Method::GET, "/api/persona", Some(&token), None).await.json();
     assert_eq!(persona["current_persona_key"], "admin", "{persona}");
+}
+
+/// Percent-encodes a form value.
+fn form(v: &str) -> String {
+    v.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+/// One call of the emulator's CloudFormation query API (form-encoded; the Action names the service).
+async fn cloudformation(stack: &Stack, params: &[(&str, &str)]) -> String {
+    let body = params.iter().map(|(k, v)| format!("{k}={}", form(v))).collect::<Vec<_>>().join("&");
+    let client =
+        hyper_util::client::legacy::Client::builder(hyper_util::rt::TokioExecutor::new()).build_http::<Full<Bytes>>();
+    let req = http::Request::post(format!("{}/", stack.endpoint))
+        .header("content-type", "application/x-www-form-urlencoded")
+        .body(Full::new(Bytes::from(format!("{body}&Version=2010-05-15"))))
+        .unwrap();
+    let res = client.request(req).await.expect("CloudFormation API");
+    let bytes = res.into_body().collect().await.unwrap().to_bytes();
+    String::from_utf8_lossy(&bytes).into_owned()
+}
+
+/// Creates a throwaway stack with one `Custom::Migrations` resource run by the deployed migrate
+/// function, waits until CloudFormation settles it, deletes it; returns (DescribeStacks,
+/// DescribeStackEvents) as the emulator answered them.
+async fn probe_stack(stack: &Stack, logical_id: &str) -> (String, String) {
+    let name = format!("migrations-probe-{}", &uuid::Uuid::new_v4().simple().to_string()[..8]);
+    let token = format!("arn:aws:lambda:us-east-1:000000000000:function:{}", stack.out("MigrateFunctionName"));
+    let template = json!({"Resources": {logical_id: {"Type": "Custom::Migrations",
+        "Properties": {"ServiceToken": token, "ServiceTimeout": 120}}}})
+    .to_string();
+    let created =
+        cloudformation(stack, &[("Action", "CreateStack"), ("StackName", &name), ("TemplateBody", &template)]).await;
+    assert!(created.contains("StackId"), "CreateStack: {created}");
+    let started = Instant::now();
+    let described = loop {
+        let d = cloudformation(stack, &[("Action", "DescribeStacks"), ("StackName", &name)]).await;
+        if !d.contains("_IN_PROGRESS") {
+            break d;
+        }
+        assert!(started.elapsed() < Duration::from_secs(120), "probe stack not settled: {d}");
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    };
+    let events = cloudformation(stack, &[("Action", "DescribeStackEvents"), ("StackName", &name)]).await;
+    // Delete it (a created Migrations resource is asked to delete: it keeps the database) and
+    // wait, so no invocation of the function is left running behind the test.
+    cloudformation(stack, &[("Action", "DeleteStack"), ("StackName", &name)]).await;
+    let started = Instant::now();
+    while started.elapsed() < Duration::from_secs(60) {
+        let d = cloudformation(stack, &[("Action", "DescribeStacks"), ("StackName", &name)]).await;
+        if !d.contains("_IN_PROGRESS") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    (described, events)
 }
