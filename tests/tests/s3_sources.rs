@@ -54,6 +54,8 @@ async fn ingest_rows(store: &Store, run_id: Uuid) -> Value {
         ("stg_data.validation_quarantine", "{run_id,quarantine_id,created_at}", "source_name, row_number, error_code"),
         ("stg_data.stg_simbad_raw", "{run_id}", "source_name, row_number"),
         ("stg_data.stg_exoplanet_raw", "{run_id}", "source_name, row_number"),
+        ("stg_data.stg_hipparcos_raw", "{run_id}", "source_name, row_number"),
+        ("stg_data.stg_names_raw", "{run_id}", "source_name, row_number"),
     ] {
         let sql = format!(
             "SELECT COALESCE(jsonb_agg(to_jsonb(t) - '{drop}'::text[] ORDER BY {order}), '[]') FROM {table} t WHERE run_id = $1"
@@ -75,7 +77,8 @@ async fn s3_and_file_sources_stage_identical_rows_and_checksums() {
     let objects = bucket().await;
     let dir = sample_sources();
     let local = exomaps_pipeline::sources_in(&dir, None).unwrap();
-    assert_eq!(local.len(), 2, "the sample has one SIMBAD and one EXOPLANETS file");
+    let families: std::collections::BTreeSet<String> = local.iter().map(|s| format!("{:?}", s.family)).collect();
+    assert_eq!(families.len(), 4, "the sample has every family (SIMBAD, EXOPLANETS, HIPPARCOS, NAMES): {families:?}");
     // What `exomaps-local sources push BUCKET incoming/` does.
     let pushed = exomaps_local::sources::push(&objects, &local, "incoming/").await.unwrap();
     assert_eq!(
@@ -95,6 +98,8 @@ async fn s3_and_file_sources_stage_identical_rows_and_checksums() {
     let (a, b) = (ingest_rows(&store, from_files).await, ingest_rows(&store, from_s3).await);
     assert!(a["stg_data.stg_simbad_raw"].as_array().unwrap().len() > 10, "{a}");
     assert!(!a["stg_data.stg_exoplanet_raw"].as_array().unwrap().is_empty());
+    assert!(!a["stg_data.stg_hipparcos_raw"].as_array().unwrap().is_empty(), "{a}");
+    assert!(!a["stg_data.stg_names_raw"].as_array().unwrap().is_empty(), "{a}");
     assert!(!a["stg_data.validation_quarantine"].as_array().unwrap().is_empty(), "the sample has dirty rows");
     assert_eq!(a, b, "file:// and s3:// ingests differ");
 
