@@ -133,3 +133,29 @@ async fn hipparcos_lineage_and_distances_with_their_sources() {
     assert_eq!(tau["system"]["distance_source"], "parallax");
     assert!(tau["aliases"].as_array().unwrap().iter().any(|a| a == "Tau Ceti"));
 }
+
+#[tokio::test]
+async fn gzipped_sources_are_ingested_with_the_checksum_of_the_stored_bytes() {
+    let dir = std::env::temp_dir().join(format!("exomaps-gz-{}", uuid::Uuid::new_v4().simple()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let plain = std::fs::read(sample_sources().join("SIMBAD_sample.csv")).unwrap();
+    let gz =
+        std::process::Command::new("gzip").arg("-c").arg(sample_sources().join("SIMBAD_sample.csv")).output().unwrap();
+    assert!(gz.status.success());
+    std::fs::write(dir.join("SIMBAD_sample.csv.gz"), &gz.stdout).unwrap();
+    std::fs::write(dir.join("SIMBAD_bad.csv.gz"), b"not gzip at all").unwrap();
+    let (store, _) = fresh_store().await;
+    let spec = SourceSpec::file(Family::Simbad, dir.join("SIMBAD_sample.csv.gz"));
+    let report = run_pipeline(&store, "gz", &[spec], Scope::default()).await.unwrap();
+    assert_eq!(report.status, "pass", "{report:?}");
+    let manifest = store.run_manifest(report.run_id).await.unwrap();
+    let sha: String = Sha256::digest(&gz.stdout).iter().map(|b| format!("{b:02x}")).collect();
+    assert_eq!(manifest[0].file_checksum_sha256, sha);
+    assert_eq!(manifest[0].row_count as usize, plain.split(|b| *b == b'\n').filter(|l| !l.is_empty()).count() - 1);
+    // A file that is not gzip fails its run with the reason, recorded in the manifest.
+    let bad = SourceSpec::file(Family::Simbad, dir.join("SIMBAD_bad.csv.gz"));
+    let report = run_pipeline(&store, "bad-gz", &[bad], Scope::default()).await.unwrap();
+    assert_eq!(report.status, "fail");
+    assert!(report.failure_reason.unwrap_or_default().contains("gzip"));
+    std::fs::remove_dir_all(&dir).ok();
+}

@@ -1,7 +1,8 @@
 //! Which source files a local run ingests.
 //!
 //! The folder: `$EXOMAPS_SOURCES`, else `../shared/data/sources` (from the working directory or
-//! from the repository), else the small sample the repository carries (`sample/sources`).
+//! from the repository), else the newest real files gzipped in the repository (`data/sources`),
+//! else the small sample the repository carries (`sample/sources`).
 //! The files: `$EXOMAPS_SOURCE_FILES` (comma-separated names), else every `SIMBAD*.csv`,
 //! `EXOPLANETS*.csv`, `HIPPARCOS*.dat` and `NAMES*.json` in it, plus the fetched Hipparcos 2 and
 //! star-name catalogues ([`catalogues_dir`]) for the families the folder has no file of.
@@ -18,7 +19,12 @@ pub fn sources_dir() -> PathBuf {
     if let Some(dir) = std::env::var_os("EXOMAPS_SOURCES").filter(|v| !v.is_empty()) {
         return PathBuf::from(dir);
     }
-    let candidates = [PathBuf::from("../shared/data/sources"), repo_root().join("../shared/data/sources")];
+    let candidates = [
+        PathBuf::from("../shared/data/sources"),
+        repo_root().join("../shared/data/sources"),
+        // The newest SIMBAD and EXOPLANETS files, gzipped in the repository (data/README.md).
+        repo_root().join("data/sources"),
+    ];
     for c in candidates {
         if c.is_dir() {
             return std::path::absolute(&c).unwrap_or(c);

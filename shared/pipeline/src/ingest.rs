@@ -101,6 +101,13 @@ async fn ingest_one(store: &Store, run_id: Uuid, spec: &SourceSpec) -> Result<So
         }
     };
     meta.bytes = bytes.len() as u64;
+    let bytes = match crate::source::decompress(spec, bytes) {
+        Ok(b) => b,
+        Err(e) => {
+            store.write_failed_source(run_id, &meta, &e.to_string()).await?;
+            return Err(e);
+        }
+    };
     let cfg = store.gate_config(spec.family.as_str()).await?;
     let t_parse = std::time::Instant::now();
     // Parse (CPU-bound) off the async workers; then write the batch in one transaction.

@@ -46,7 +46,7 @@ impl Family {
     /// The file extensions a family's files have.
     pub fn extensions(self) -> &'static [&'static str] {
         match self {
-            Family::Simbad | Family::Exoplanets => &[".csv"],
+            Family::Simbad | Family::Exoplanets => &[".csv", ".csv.gz"],
             Family::Hipparcos => &[".dat"],
             Family::Names => &[".json"],
         }
@@ -146,6 +146,21 @@ pub fn sources_in(dir: &std::path::Path, names: Option<&[String]>) -> Result<Vec
             Ok(SourceSpec::file(family, dir.join(n)))
         })
         .collect()
+}
+
+/// Gzip-compressed sources (a name ending in `.gz`) are decompressed after reading (any
+/// scheme); the manifest's checksum is of the bytes as stored. At most 1 GiB decompressed.
+pub fn decompress(spec: &SourceSpec, bytes: Vec<u8>) -> Result<Vec<u8>, PhaseError> {
+    if !spec.source_name().to_ascii_lowercase().ends_with(".gz") {
+        return Ok(bytes);
+    }
+    use std::io::Read;
+    let mut out = Vec::with_capacity(bytes.len() * 4);
+    flate2::read::GzDecoder::new(bytes.as_slice())
+        .take(1 << 30)
+        .read_to_end(&mut out)
+        .map_err(|e| PhaseError::Rejected(format!("{}: not a valid gzip file: {e}", spec.source_name())))?;
+    Ok(out)
 }
 
 /// The local path of a `file://` source, if it is one.
@@ -249,6 +264,14 @@ mod tests {
         assert_eq!(Family::source_file("constellations.json"), Some(Family::Names));
         assert_eq!(Family::source_file("hip2.csv"), None);
         assert_eq!(Family::source_file("SIMBAD_01.csv"), Some(Family::Simbad));
+        assert_eq!(Family::source_file("SIMBAD_03.csv.gz"), Some(Family::Simbad));
+        let gz = SourceSpec::file(Family::Simbad, "/x/SIMBAD_03.csv.gz");
+        assert!(decompress(&gz, b"not gzip".to_vec()).unwrap_err().to_string().contains("gzip"));
+        let mut enc = flate2::write::GzEncoder::new(Vec::new(), flate2::Compression::fast());
+        std::io::Write::write_all(&mut enc, b"sys_id,main_id").unwrap();
+        assert_eq!(decompress(&gz, enc.finish().unwrap()).unwrap(), b"sys_id,main_id");
+        let plain = SourceSpec::file(Family::Simbad, "/x/SIMBAD_03.csv");
+        assert_eq!(decompress(&plain, b"plain".to_vec()).unwrap(), b"plain");
         let s = SourceSpec::file(Family::Simbad, "/data/src/SIMBAD_01.csv");
         assert_eq!(s.uri, "file:///data/src/SIMBAD_01.csv");
         assert_eq!(s.source_name(), "SIMBAD_01.csv");
