@@ -35,6 +35,13 @@ pub struct ErrorEnvelope {
     pub required_personas: Option<Vec<String>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub current_persona: Option<String>,
+    /// On 400 `invalid_text`: the input holding text the server refuses (a NUL), e.g.
+    /// `path parameter 'id'`, `query parameter 'code'`, `body /sources/0/uri`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+    /// On 429 (`too_many_attempts`, `too_many_runs`): seconds to wait, as in `Retry-After`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry_after: Option<i64>,
 }
 
 /// `/data/world/latest.json` in the object store: the active world build's map asset.
