@@ -258,6 +258,17 @@ fn path_schema(name: &str) -> RefOr<Schema> {
     RefOr::T(Schema::Object(b.build()))
 }
 
+/// OpenAPI links of a route's success answer: (name, operationId, parameter, runtime expression).
+fn links(route: &Route) -> &'static [(&'static str, &'static str, &'static str, &'static str)] {
+    match route.name {
+        "runs-start" => &[
+            ("GetRun", "runs_get", "run_id", "$response.body#/run_id"),
+            ("GetRunValidation", "runs_validation", "run_id", "$response.body#/run_id"),
+        ],
+        _ => &[],
+    }
+}
+
 fn named<T: ToSchema>() -> String {
     T::name().into_owned()
 }
@@ -342,16 +353,23 @@ pub fn document() -> OpenApi {
             ));
         }
         let (status, ok) = match &s.response {
-            Some((status, name)) => (
-                *status,
-                ResponseBuilder::new()
-                    .description("success")
-                    .content(
-                        "application/json",
-                        ContentBuilder::new().schema(Some(RefOr::Ref(Ref::from_schema_name(name.clone())))).build(),
-                    )
-                    .build(),
-            ),
+            Some((status, name)) => (*status, {
+                let mut ok = ResponseBuilder::new().description("success").content(
+                    "application/json",
+                    ContentBuilder::new().schema(Some(RefOr::Ref(Ref::from_schema_name(name.clone())))).build(),
+                );
+                // OpenAPI links: a started run is followed by id (schemathesis' stateful phase).
+                for (link, operation, parameter, value) in links(route) {
+                    ok = ok.link(
+                        *link,
+                        utoipa::openapi::link::LinkBuilder::new()
+                            .operation_id(*operation)
+                            .parameter(*parameter, *value)
+                            .build(),
+                    );
+                }
+                ok.build()
+            }),
             None => (
                 "200",
                 ResponseBuilder::new()
@@ -399,7 +417,12 @@ pub fn document() -> OpenApi {
 
 /// The document as pretty JSON (what the route serves and `spa/openapi.json` holds).
 pub fn document_json() -> String {
-    document().to_pretty_json().expect("the OpenAPI document serialises") + "\n"
+    // utoipa 5 writes a Link's `operationId` in snake case; OpenAPI (and schemathesis) read camel case.
+    document()
+        .to_pretty_json()
+        .expect("the OpenAPI document serialises")
+        .replace("\"operation_id\": ", "\"operationId\": ")
+        + "\n"
 }
 
 /// `GET /api/openapi.json`.
