@@ -35,6 +35,13 @@ pub struct ErrorEnvelope {
     pub required_personas: Option<Vec<String>>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub current_persona: Option<String>,
+    /// On 400 `invalid_text`: the input holding text the server refuses (a NUL), e.g.
+    /// `path parameter 'id'`, `query parameter 'code'`, `body /sources/0/uri`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+    /// On 429 (`too_many_attempts`, `too_many_runs`): seconds to wait, as in `Retry-After`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry_after: Option<i64>,
 }
 
 /// `/data/world/latest.json` in the object store: the active world build's map asset.
@@ -333,6 +340,17 @@ fn path_schema(route: &Route, name: &str) -> RefOr<Schema> {
     RefOr::T(Schema::Object(b.build()))
 }
 
+/// OpenAPI links of a route's success answer: (name, operationId, parameter, runtime expression).
+fn links(route: &Route) -> &'static [(&'static str, &'static str, &'static str, &'static str)] {
+    match route.name {
+        "runs-start" => &[
+            ("GetRun", "runs_get", "run_id", "$response.body#/run_id"),
+            ("GetRunValidation", "runs_validation", "run_id", "$response.body#/run_id"),
+        ],
+        _ => &[],
+    }
+}
+
 fn named<T: ToSchema>() -> String {
     T::name().into_owned()
 }
@@ -436,16 +454,23 @@ pub fn document() -> OpenApi {
             ));
         }
         let (status, ok) = match &s.response {
-            Some((status, name)) => (
-                *status,
-                ResponseBuilder::new()
-                    .description("success")
-                    .content(
-                        "application/json",
-                        ContentBuilder::new().schema(Some(RefOr::Ref(Ref::from_schema_name(name.clone())))).build(),
-                    )
-                    .build(),
-            ),
+            Some((status, name)) => (*status, {
+                let mut ok = ResponseBuilder::new().description("success").content(
+                    "application/json",
+                    ContentBuilder::new().schema(Some(RefOr::Ref(Ref::from_schema_name(name.clone())))).build(),
+                );
+                // OpenAPI links: a started run is followed by id (schemathesis' stateful phase).
+                for (link, operation, parameter, value) in links(route) {
+                    ok = ok.link(
+                        *link,
+                        utoipa::openapi::link::LinkBuilder::new()
+                            .operation_id(*operation)
+                            .parameter(*parameter, *value)
+                            .build(),
+                    );
+                }
+                ok.build()
+            }),
             None => (
                 "200",
                 ResponseBuilder::new()
@@ -493,7 +518,12 @@ pub fn document() -> OpenApi {
 
 /// The document as pretty JSON (what the route serves and `spa/openapi.json` holds).
 pub fn document_json() -> String {
-    document().to_pretty_json().expect("the OpenAPI document serialises") + "\n"
+    // utoipa 5 writes a Link's `operationId` in snake case; OpenAPI (and schemathesis) read camel case.
+    document()
+        .to_pretty_json()
+        .expect("the OpenAPI document serialises")
+        .replace("\"operation_id\": ", "\"operationId\": ")
+        + "\n"
 }
 
 /// `GET /api/openapi.json`.
