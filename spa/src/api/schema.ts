@@ -505,9 +505,19 @@ export interface components {
             current_persona?: string | null;
             /** @description snake_case code: `forbidden`, `unauthorized`, `not_found`, `bad_request`, … */
             error: string;
+            /**
+             * @description On 400 `invalid_text`: the input holding text the server refuses (a NUL), e.g.
+             *     `path parameter 'id'`, `query parameter 'code'`, `body /sources/0/uri`.
+             */
+            field?: string | null;
             message: string;
             /** @description On 403/401 from the permission check: the personas the route allows. */
             required_personas?: string[] | null;
+            /**
+             * Format: int64
+             * @description On 429 (`too_many_attempts`, `too_many_runs`): seconds to wait, as in `Retry-After`.
+             */
+            retry_after?: number | null;
         };
         /** @description `POST …/fork` body. */
         ForkBody: {
