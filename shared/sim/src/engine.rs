@@ -23,7 +23,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::event::{Event, EventBody};
 use crate::params::Params;
-use crate::rng::Stream;
+use crate::rng::{self, Stream};
 use crate::state::{Faction, Route, Ruin, Settlement, Ship, SimState};
 use crate::world::{SysIdx, World, lag_ticks, travel_ticks};
 
@@ -87,29 +87,73 @@ impl Tick<'_> {
     }
 }
 
+/// Per-thread working tables sized to the world, reused from tick to tick so that a tick
+/// neither allocates nor clears anything per system. They are not state: each is taken out of
+/// its thread-local before use and put back only after every entry the tick wrote has been
+/// reset to its neutral value (dirty-list clearing), so a table always reads neutral between
+/// uses (a panic in between merely drops it; the next use starts afresh).
+mod scratch {
+    use std::cell::Cell;
+
+    thread_local! {
+        pub static BAL: Cell<Vec<i64>> = const { Cell::new(Vec::new()) };
+        pub static SLOTS: Cell<Vec<(u32, u32)>> = const { Cell::new(Vec::new()) };
+        pub static POP: Cell<Vec<u64>> = const { Cell::new(Vec::new()) };
+        pub static HEADS: Cell<Vec<u32>> = const { Cell::new(Vec::new()) };
+    }
+
+    /// Takes a table out of `cell`, sized to `n` (entries beyond the old length: `neutral`).
+    pub fn take<T: Copy>(cell: &'static std::thread::LocalKey<Cell<Vec<T>>>, n: usize, neutral: T) -> Vec<T> {
+        let mut v = cell.take();
+        v.resize(n, neutral);
+        v
+    }
+}
+
 /// Dense per-tick copies of what phases 4–5 read about every system (array loads instead of
-/// map lookups in the inner loops; 8 bytes a system). Settlements are not created or removed
-/// in those phases.
+/// map lookups in the inner loops). Settlements are not created or removed in those phases;
+/// a launch changes its settlement's population (`set_pop`). Backed by the thread's scratch
+/// tables; `release` resets the entries it wrote and returns them.
 struct Dense {
     /// (founding tick of the settlement there, its faction); `NONE`: no settlement.
     slots: Vec<(u32, u32)>,
+    /// Population of the settlement there (0: none).
+    pop: Vec<u64>,
+    /// The systems written (the settled ones).
+    written: Vec<SysIdx>,
 }
 
 impl Dense {
     const NONE: u32 = u32::MAX;
 
     fn new(world: &World, state: &SimState) -> Dense {
-        let mut slots = vec![(Dense::NONE, 0); world.systems.len()];
+        let n = world.systems.len();
+        let mut slots = scratch::take(&scratch::SLOTS, n, (Dense::NONE, 0));
+        let mut pop = scratch::take(&scratch::POP, n, 0);
+        let mut written = Vec::with_capacity(state.settlements.len());
         for s in state.settlements.values() {
             slots[s.system as usize] = (s.founded_tick.min(Dense::NONE as u64 - 1) as u32, s.faction);
+            pop[s.system as usize] = s.population;
+            written.push(s.system);
         }
-        Dense { slots }
+        Dense { slots, pop, written }
     }
 
     /// The founding tick of the settlement at `x`, if any.
+    #[inline]
     fn founded(&self, x: SysIdx) -> Option<u64> {
         let f = self.slots[x as usize].0;
         (f != Dense::NONE).then_some(f as u64)
+    }
+
+    /// Resets the written entries and hands the tables back to the thread.
+    fn release(mut self) {
+        for &x in &self.written {
+            self.slots[x as usize] = (Dense::NONE, 0);
+            self.pop[x as usize] = 0;
+        }
+        scratch::SLOTS.set(self.slots);
+        scratch::POP.set(self.pop);
     }
 }
 
@@ -166,10 +210,12 @@ pub fn step(world: &World, params: &Params, state: &mut SimState) -> Vec<Event> 
     let interval = params.launch_interval_ticks.max(1) as u64;
     let trade_interval = params.trade_interval_ticks.max(1) as u64;
     let (mut busy, mut launchers, mut checkers) = (Vec::new(), Vec::new(), Vec::new());
+    let tick_key = rng::tick_key(state.seed, tick);
+    const EVENTS: u64 = rng::name_key("events");
     for s in state.settlements.values() {
         if (lifetime > 0 && tick >= s.founded_tick + lifetime)
             || (s.cohesion < params.split_cohesion_permille && s.capital_mly >= params.split_min_distance_mly.max(1))
-            || Stream::new(state.seed, tick, s.system as u64, "events").below(1_000_000) < event_ppm
+            || Stream::keyed(tick_key, s.system as u64, EVENTS).below(1_000_000) < event_ppm
         {
             busy.push(s.system);
         }
@@ -214,6 +260,9 @@ pub fn step(world: &World, params: &Params, state: &mut SimState) -> Vec<Event> 
     let mut dense = None;
     launches(&mut t, state, launchers, &mut dense);
     open_routes(&mut t, state, checkers, &mut dense);
+    if let Some(dn) = dense {
+        dn.release();
+    }
 
     t.events
 }
@@ -328,8 +377,8 @@ fn launches(t: &mut Tick, state: &mut SimState, launchers: Vec<SysIdx>, dense: &
     }
     let dn = dense.get_or_insert_with(|| Dense::new(world, state));
     let nb = world.neighbours(p.ship_range_mly);
-    // Ships in flight as (target, origin, departure), sorted; built when first needed.
-    let mut inbound: Option<Vec<(SysIdx, SysIdx, u64, u64)>> = None;
+    // Ships in flight and wakes, by target; built when first needed.
+    let mut inbound: Option<Inbound> = None;
     for s in launchers {
         let Some((pop, faction)) = state.settlements.get(&s).map(|x| (x.population, x.faction)) else { continue };
         let max_ships = ((pop - 1) / p.colonists_per_ship.max(1)).saturating_sub(1).min(p.ships_per_launch as u64);
@@ -342,19 +391,9 @@ fn launches(t: &mut Tick, state: &mut SimState, launchers: Vec<SysIdx>, dense: &
             if believed_settled(state, dn, c, d, tick) || !settleable(state, p, c) {
                 continue;
             }
-            let ib = inbound.get_or_insert_with(|| {
-                let mut v: Vec<(SysIdx, SysIdx, u64, u64)> = state
-                    .ships
-                    .values()
-                    .map(|sh| (sh.to, sh.from, sh.depart_tick, u64::MAX))
-                    .chain(state.wakes.values().map(|sh| (sh.to, sh.from, sh.depart_tick, sh.arrive_tick)))
-                    .collect();
-                v.sort_unstable();
-                v
-            });
+            let ib = inbound.get_or_insert_with(|| Inbound::new(world, state));
             // Targeted, as far as it knows: it has heard of the launch, not yet of the outcome.
-            let first = ib.partition_point(|e| e.0 < c);
-            let targeted = ib[first..].iter().take_while(|e| e.0 == c).any(|&(_, from, dep, end)| {
+            let targeted = ib.any(c, |from, dep, end| {
                 dep + lag_ticks(world.distance_mly(s, from)) <= tick
                     && (end == u64::MAX || end.saturating_add(lag_ticks(d)) > tick)
             });
@@ -390,11 +429,66 @@ fn launches(t: &mut Tick, state: &mut SimState, launchers: Vec<SysIdx>, dense: &
             };
             t.emit(state, body);
             if let Some(ib) = inbound.as_mut() {
-                let e = (c, s, tick, u64::MAX);
-                let at = ib.partition_point(|x| *x < e);
-                ib.insert(at, e);
+                ib.push(c, s, tick, u64::MAX);
             }
         }
+        if let Some(x) = state.settlements.get(&s) {
+            dn.pop[s as usize] = x.population;
+        }
+    }
+    if let Some(ib) = inbound {
+        ib.release();
+    }
+}
+
+/// Ships in flight (`end` = `u64::MAX`) and wakes as (origin, departure, end), chained by
+/// target through a per-system head table (the thread's scratch; `release` resets it). A
+/// target's chain is visited in any order: only `any` is asked.
+struct Inbound {
+    heads: Vec<u32>,
+    /// (target, origin, departure, end, next in the target's chain).
+    entries: Vec<(SysIdx, SysIdx, u64, u64, u32)>,
+}
+
+impl Inbound {
+    const NONE: u32 = u32::MAX;
+
+    fn new(world: &World, state: &SimState) -> Inbound {
+        let heads = scratch::take(&scratch::HEADS, world.systems.len(), Inbound::NONE);
+        let mut ib = Inbound { heads, entries: Vec::with_capacity(state.ships.len() + state.wakes.len() + 16) };
+        for sh in state.ships.values() {
+            ib.push(sh.to, sh.from, sh.depart_tick, u64::MAX);
+        }
+        for sh in state.wakes.values() {
+            ib.push(sh.to, sh.from, sh.depart_tick, sh.arrive_tick);
+        }
+        ib
+    }
+
+    fn push(&mut self, to: SysIdx, from: SysIdx, dep: u64, end: u64) {
+        let at = self.entries.len() as u32;
+        self.entries.push((to, from, dep, end, self.heads[to as usize]));
+        self.heads[to as usize] = at;
+    }
+
+    /// Whether any ship or wake toward `to` satisfies `f(origin, departure, end)`.
+    fn any(&self, to: SysIdx, mut f: impl FnMut(SysIdx, u64, u64) -> bool) -> bool {
+        let mut i = self.heads[to as usize];
+        while i != Inbound::NONE {
+            let (_, from, dep, end, next) = self.entries[i as usize];
+            if f(from, dep, end) {
+                return true;
+            }
+            i = next;
+        }
+        false
+    }
+
+    fn release(mut self) {
+        for &(to, ..) in &self.entries {
+            self.heads[to as usize] = Inbound::NONE;
+        }
+        scratch::HEADS.set(self.heads);
     }
 }
 
@@ -416,7 +510,8 @@ fn open_routes(t: &mut Tick, state: &mut SimState, checkers: Vec<SysIdx>, dense:
                 if sa.founded_tick.max(fb) + lag_ticks(d) > tick || sa.partners.contains(&b) {
                     continue;
                 }
-                if state.settlements.get(&b).is_none_or(|sb| sb.population < p.trade_min_population) {
+                // (`b` is settled: it has a founding tick; `pop` follows this tick's launches.)
+                if dn.pop[b as usize] < p.trade_min_population {
                     continue;
                 }
                 open.push(b);
@@ -488,10 +583,13 @@ fn advance(world: &World, p: &Params, state: &mut SimState) {
     }
     // Trade: surplus flows to the deficit along each route, in route order (on a dense copy of
     // the balances: one pass over the routes, no map lookups).
+    // The balances table is the thread's scratch (all zero between uses): only settled systems'
+    // entries are written (a route end without a settlement keeps 0, and a zero balance never
+    // trades), and the growth pass below resets each one after reading it.
     let trading = !state.routes.is_empty();
     let mut bal: Vec<i64> = Vec::new();
     if trading {
-        bal = vec![0; world.systems.len()];
+        bal = scratch::take(&scratch::BAL, world.systems.len(), 0);
         for s in state.settlements.values() {
             bal[s.system as usize] = s.trade_balance;
         }
@@ -512,7 +610,7 @@ fn advance(world: &World, p: &Params, state: &mut SimState) {
     // Growth, technology, cohesion.
     for s in state.settlements.values_mut() {
         if trading {
-            s.trade_balance = bal[s.system as usize];
+            s.trade_balance = std::mem::take(&mut bal[s.system as usize]);
         }
         let k = world.systems[s.system as usize].capacity.max(1);
         let pop = s.population;
@@ -551,6 +649,9 @@ fn advance(world: &World, p: &Params, state: &mut SimState) {
             delta = (target - c).signum();
         }
         s.cohesion = (c + delta).clamp(0, 1000) as u16;
+    }
+    if trading {
+        scratch::BAL.set(bal);
     }
 }
 
