@@ -174,9 +174,14 @@ fn believed_settled(state: &SimState, dense: &Dense, x: SysIdx, d: i64, tick: u6
 pub fn step(world: &World, params: &Params, state: &mut SimState) -> Vec<Event> {
     let tick = state.tick + 1;
     let mut t = Tick { world, params, tick, events: Vec::new() };
-    t.emit(state, EventBody::TickAdvanced);
+    // 1. `tick.advanced` (what `apply` does with it, also picking phase 3–5's settlements).
+    let ev = Event { tick, seq: 0, body: EventBody::TickAdvanced };
+    let mut picks = Picks::new(params, state.seed, tick);
+    advance_tick(world, params, state, tick, Some(&mut picks));
+    t.events.push(ev);
 
     // 2. Arrivals.
+    let mut founded: Vec<SysIdx> = Vec::new();
     let arriving: Vec<u64> = state.ships.values().filter(|s| s.arrive_tick <= tick).map(|s| s.id).collect();
     for id in arriving {
         let ship = &state.ships[&id];
@@ -195,60 +200,38 @@ pub fn step(world: &World, params: &Params, state: &mut SimState) -> Vec<Event> 
                 colonizer: rng.chance_permille(params.colonizer_permille as u32),
             }
         };
+        if let EventBody::ColonyFounded { system, .. } = body {
+            founded.push(system);
+        }
         t.emit(state, body);
     }
 
-    // 3. Per settlement: end of life, events, secession. One pass picks the settlements where
-    //    something can happen (the same pure draws are taken again when acting on them).
-    let event_ppm = params.discovery_ppm as u64
-        + params.breakthrough_ppm as u64
-        + params.disaster_ppm as u64
-        + params.conflict_ppm as u64;
-    let lifetime = params.settlement_lifetime_ticks as u64;
-    // The same pass picks the launch opportunities (phase 4) and route checks (phase 5), on the
-    // state after the arrivals; those phases re-read what they use and skip the abandoned.
-    let interval = params.launch_interval_ticks.max(1) as u64;
-    let trade_interval = params.trade_interval_ticks.max(1) as u64;
-    let (mut busy, mut launchers, mut checkers) = (Vec::new(), Vec::new(), Vec::new());
-    let tick_key = rng::tick_key(state.seed, tick);
-    const EVENTS: u64 = rng::name_key("events");
-    for s in state.settlements.values() {
-        if (lifetime > 0 && tick >= s.founded_tick + lifetime)
-            || (s.cohesion < params.split_cohesion_permille && s.capital_mly >= params.split_min_distance_mly.max(1))
-            || Stream::keyed(tick_key, s.system as u64, EVENTS).below(1_000_000) < event_ppm
-        {
-            busy.push(s.system);
+    // 3. Per settlement: end of life, events, secession. The settlements where something can
+    //    happen were picked during `tick.advanced`'s growth pass (no settlement changes between
+    //    it and here but those the arrivals founded, picked now); the same pure draws are taken
+    //    again when acting on them. That pass also picked the launch opportunities (phase 4) and
+    //    route checks (phase 5); those phases re-read what they use and skip the abandoned.
+    let Picks { mut busy, launchers, checkers, lifetime, .. } = picks;
+    if !founded.is_empty() {
+        let mut extra = Picks::new(params, state.seed, tick);
+        for sys in founded {
+            if let Some(s) = state.settlements.get(&sys) {
+                extra.pick(world, params, s);
+            }
         }
-        if tick <= s.founded_tick {
-            continue;
-        }
-        let age = tick - s.founded_tick;
-        if age.is_multiple_of(interval)
-            && s.colonizer
-            && (params.max_launches == 0 || s.launches < params.max_launches)
-            && s.population >= params.launch_min_population
-            && s.population > params.colonists_per_ship
-            && s.tech_level() >= params.launch_min_tech
-            && s.population as u128 * 1000
-                >= world.systems[s.system as usize].capacity as u128 * params.launch_min_capacity_permille as u128
-        {
-            launchers.push(s.system);
-        }
-        if age.is_multiple_of(trade_interval)
-            && params.trade_range_mly > 0
-            && s.population >= params.trade_min_population
-            && s.partners.len() < MAX_PARTNERS
-        {
-            checkers.push(s.system);
-        }
+        busy.extend(extra.busy);
+        busy.sort_unstable();
     }
-    for sys in busy {
+    for (sys, hit) in busy {
         let Some(s) = state.settlements.get(&sys) else { continue };
         if lifetime > 0 && tick >= s.founded_tick + lifetime {
             abandon(&mut t, state, sys, "lifetime");
             continue;
         }
-        settlement_events(&mut t, state, sys);
+        // (Its events draw missed: `settlement_events` would emit nothing.)
+        if hit {
+            settlement_events(&mut t, state, sys);
+        }
         if state.settlements.get(&sys).is_some_and(|s| s.population < ABANDON_BELOW) {
             abandon(&mut t, state, sys, "depopulated");
             continue;
@@ -569,8 +552,97 @@ fn new_settlement(system: SysIdx, population: u64, faction: u32, tick: u64, pare
     }
 }
 
+/// Applies `tick.advanced` at `tick`; `picks`: also pick phase 3–5's settlements (`step`).
+fn advance_tick(world: &World, params: &Params, state: &mut SimState, tick: u64, picks: Option<&mut Picks>) {
+    state.tick = tick;
+    let keep = lag_ticks(params.ship_range_mly);
+    state.wakes.retain(|_, w| w.arrive_tick + keep >= tick);
+    advance(world, params, state, picks);
+}
+
+/// The settlements phases 3–5 act on this tick, picked from their state after the advance.
+struct Picks {
+    /// (system, whether its events draw hit) where something can happen in phase 3.
+    busy: Vec<(SysIdx, bool)>,
+    launchers: Vec<SysIdx>,
+    checkers: Vec<SysIdx>,
+    tick: u64,
+    tick_key: u64,
+    event_ppm: u64,
+    lifetime: u64,
+    interval: u64,
+    trade_interval: u64,
+}
+
+impl Picks {
+    fn new(params: &Params, seed: u64, tick: u64) -> Picks {
+        Picks {
+            busy: Vec::new(),
+            launchers: Vec::new(),
+            checkers: Vec::new(),
+            tick,
+            tick_key: rng::tick_key(seed, tick),
+            event_ppm: params.discovery_ppm as u64
+                + params.breakthrough_ppm as u64
+                + params.disaster_ppm as u64
+                + params.conflict_ppm as u64,
+            lifetime: params.settlement_lifetime_ticks as u64,
+            interval: params.launch_interval_ticks.max(1) as u64,
+            trade_interval: params.trade_interval_ticks.max(1) as u64,
+        }
+    }
+
+    /// Picks `s` (visited in ascending system order) for what can happen to it this tick.
+    #[inline]
+    fn pick(&mut self, world: &World, params: &Params, s: &Settlement) {
+        const EVENTS: u64 = rng::name_key("events");
+        let tick = self.tick;
+        if self.lifetime > 0 && tick >= s.founded_tick + self.lifetime {
+            self.busy.push((s.system, false));
+        } else {
+            let hit = Stream::keyed(self.tick_key, s.system as u64, EVENTS).below(1_000_000) < self.event_ppm;
+            if hit
+                || (s.cohesion < params.split_cohesion_permille
+                    && s.capital_mly >= params.split_min_distance_mly.max(1))
+            {
+                self.busy.push((s.system, hit));
+            }
+        }
+        if tick <= s.founded_tick {
+            return;
+        }
+        let age = tick - s.founded_tick;
+        if age.is_multiple_of(self.interval)
+            && s.colonizer
+            && (params.max_launches == 0 || s.launches < params.max_launches)
+            && s.population >= params.launch_min_population
+            && s.population > params.colonists_per_ship
+            && s.tech_level() >= params.launch_min_tech
+            && s.population as u128 * 1000
+                >= world.systems[s.system as usize].capacity as u128 * params.launch_min_capacity_permille as u128
+        {
+            self.launchers.push(s.system);
+        }
+        if age.is_multiple_of(self.trade_interval)
+            && params.trade_range_mly > 0
+            && s.population >= params.trade_min_population
+            && s.partners.len() < MAX_PARTNERS
+        {
+            self.checkers.push(s.system);
+        }
+    }
+}
+
 /// The tick's deterministic evolution.
-fn advance(world: &World, p: &Params, state: &mut SimState) {
+fn advance(world: &World, p: &Params, state: &mut SimState, mut picks: Option<&mut Picks>) {
+    // The balances table is the thread's scratch (all zero between uses): only settled systems'
+    // entries are written (a route end without a settlement keeps 0, and a zero balance never
+    // trades), and the growth pass below resets each one after reading it.
+    let trading = !state.routes.is_empty();
+    let mut bal: Vec<i64> = Vec::new();
+    if trading {
+        bal = scratch::take(&scratch::BAL, world.systems.len(), 0);
+    }
     // Economy.
     for s in state.settlements.values_mut() {
         // Units: thousandths of DOMAIN.md's production unit (per 1,000 people), so a small
@@ -580,19 +652,13 @@ fn advance(world: &World, p: &Params, state: &mut SimState) {
         s.production = s.population * mult / 1000 * rich / 1000;
         s.consumption = s.population * p.consumption_permille as u64 / 1000;
         s.trade_balance = s.production as i64 - s.consumption as i64;
+        if trading {
+            bal[s.system as usize] = s.trade_balance;
+        }
     }
     // Trade: surplus flows to the deficit along each route, in route order (on a dense copy of
     // the balances: one pass over the routes, no map lookups).
-    // The balances table is the thread's scratch (all zero between uses): only settled systems'
-    // entries are written (a route end without a settlement keeps 0, and a zero balance never
-    // trades), and the growth pass below resets each one after reading it.
-    let trading = !state.routes.is_empty();
-    let mut bal: Vec<i64> = Vec::new();
     if trading {
-        bal = scratch::take(&scratch::BAL, world.systems.len(), 0);
-        for s in state.settlements.values() {
-            bal[s.system as usize] = s.trade_balance;
-        }
         for (&(a, b), route) in state.routes.iter_mut() {
             let (ba, bb) = (bal[a as usize], bal[b as usize]);
             let (from, to, amount) = if ba > 0 && bb < 0 {
@@ -649,6 +715,9 @@ fn advance(world: &World, p: &Params, state: &mut SimState) {
             delta = (target - c).signum();
         }
         s.cohesion = (c + delta).clamp(0, 1000) as u16;
+        if let Some(pk) = picks.as_deref_mut() {
+            pk.pick(world, p, s);
+        }
     }
     if trading {
         scratch::BAL.set(bal);
@@ -658,12 +727,7 @@ fn advance(world: &World, p: &Params, state: &mut SimState) {
 /// Applies one event to the state.
 pub fn apply(world: &World, params: &Params, state: &mut SimState, ev: &Event) {
     match &ev.body {
-        EventBody::TickAdvanced => {
-            state.tick = ev.tick;
-            let keep = lag_ticks(params.ship_range_mly);
-            state.wakes.retain(|_, w| w.arrive_tick + keep >= ev.tick);
-            advance(world, params, state);
-        }
+        EventBody::TickAdvanced => advance_tick(world, params, state, ev.tick, None),
         EventBody::Started { system, population, faction, faction_name } => {
             state.factions.insert(
                 *faction,
