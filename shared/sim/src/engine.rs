@@ -76,6 +76,8 @@ struct Tick<'a> {
     world: &'a World,
     params: &'a Params,
     tick: u64,
+    /// `rng::tick_key(seed, tick)` (the seed does not change within a step).
+    tick_key: u64,
     events: Vec<Event>,
 }
 
@@ -173,7 +175,7 @@ fn believed_settled(state: &SimState, dense: &Dense, x: SysIdx, d: i64, tick: u6
 /// Advances one tick; returns its events (already applied).
 pub fn step(world: &World, params: &Params, state: &mut SimState) -> Vec<Event> {
     let tick = state.tick + 1;
-    let mut t = Tick { world, params, tick, events: Vec::new() };
+    let mut t = Tick { world, params, tick, tick_key: rng::tick_key(state.seed, tick), events: Vec::new() };
     // 1. `tick.advanced` (what `apply` does with it, also picking phase 3–5's settlements).
     let ev = Event { tick, seq: 0, body: EventBody::TickAdvanced };
     let mut picks = Picks::new(params, state.seed, tick);
@@ -223,8 +225,10 @@ pub fn step(world: &World, params: &Params, state: &mut SimState) -> Vec<Event> 
         busy.sort_unstable();
     }
     for (sys, hit) in busy {
-        let Some(s) = state.settlements.get(&sys) else { continue };
-        if lifetime > 0 && tick >= s.founded_tick + lifetime {
+        let Some((founded_tick, pop)) = state.settlements.get(&sys).map(|s| (s.founded_tick, s.population)) else {
+            continue;
+        };
+        if lifetime > 0 && tick >= founded_tick + lifetime {
             abandon(&mut t, state, sys, "lifetime");
             continue;
         }
@@ -232,7 +236,9 @@ pub fn step(world: &World, params: &Params, state: &mut SimState) -> Vec<Event> 
         if hit {
             settlement_events(&mut t, state, sys);
         }
-        if state.settlements.get(&sys).is_some_and(|s| s.population < ABANDON_BELOW) {
+        // (Without events here, its population is the one just read: one lookup fewer.)
+        let pop = if hit { state.settlements.get(&sys).map(|s| s.population) } else { Some(pop) };
+        if pop.is_some_and(|pop| pop < ABANDON_BELOW) {
             abandon(&mut t, state, sys, "depopulated");
             continue;
         }
@@ -298,12 +304,16 @@ fn settlement_events(t: &mut Tick, state: &mut SimState, sys: SysIdx) {
 fn maybe_split(t: &mut Tick, state: &mut SimState, sys: SysIdx) {
     let p = t.params;
     let s = &state.settlements[&sys];
-    let Some(faction) = state.factions.get(&s.faction) else { return };
-    if faction.capital == sys
-        || s.cohesion >= p.split_cohesion_permille
+    // (All pure tests: the cheap ones first, the faction lookup last.)
+    const SPLIT: u64 = rng::name_key("split");
+    if s.cohesion >= p.split_cohesion_permille
         || s.capital_mly < p.split_min_distance_mly
-        || !Stream::new(state.seed, t.tick, sys as u64, "split").chance_ppm(p.split_ppm)
+        || !Stream::keyed(t.tick_key, sys as u64, SPLIT).chance_ppm(p.split_ppm)
     {
+        return;
+    }
+    let Some(faction) = state.factions.get(&s.faction) else { return };
+    if faction.capital == sys {
         return;
     }
     let old_capital = faction.capital;
