@@ -102,6 +102,17 @@ mod tests {
     }
 
     #[test]
+    fn keyed_streams_equal_new_streams() {
+        for (seed, tick, entity, name) in [(0, 0, 0, "events"), (7, 3, 11, "split"), (u64::MAX, 99, 5, "launch")] {
+            let mut a = Stream::new(seed, tick, entity, name);
+            let mut b = Stream::keyed(tick_key(seed, tick), entity, name_key(name));
+            for _ in 0..4 {
+                assert_eq!(a.next_u64(), b.next_u64());
+            }
+        }
+    }
+
+    #[test]
     fn below_is_roughly_uniform() {
         let mut s = Stream::new(1, 2, 3, "u");
         let mut counts = [0u32; 10];
