@@ -23,7 +23,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::event::{Event, EventBody};
 use crate::params::Params;
-use crate::rng::Stream;
+use crate::rng::{self, Stream};
 use crate::state::{Faction, Route, Ruin, Settlement, Ship, SimState};
 use crate::world::{SysIdx, World, lag_ticks, travel_ticks};
 
@@ -76,6 +76,8 @@ struct Tick<'a> {
     world: &'a World,
     params: &'a Params,
     tick: u64,
+    /// `rng::tick_key(seed, tick)` (the seed does not change within a step).
+    tick_key: u64,
     events: Vec<Event>,
 }
 
@@ -87,29 +89,73 @@ impl Tick<'_> {
     }
 }
 
+/// Per-thread working tables sized to the world, reused from tick to tick so that a tick
+/// neither allocates nor clears anything per system. They are not state: each is taken out of
+/// its thread-local before use and put back only after every entry the tick wrote has been
+/// reset to its neutral value (dirty-list clearing), so a table always reads neutral between
+/// uses (a panic in between merely drops it; the next use starts afresh).
+mod scratch {
+    use std::cell::Cell;
+
+    thread_local! {
+        pub static BAL: Cell<Vec<i64>> = const { Cell::new(Vec::new()) };
+        pub static SLOTS: Cell<Vec<(u32, u32)>> = const { Cell::new(Vec::new()) };
+        pub static POP: Cell<Vec<u64>> = const { Cell::new(Vec::new()) };
+        pub static HEADS: Cell<Vec<u32>> = const { Cell::new(Vec::new()) };
+    }
+
+    /// Takes a table out of `cell`, sized to `n` (entries beyond the old length: `neutral`).
+    pub fn take<T: Copy>(cell: &'static std::thread::LocalKey<Cell<Vec<T>>>, n: usize, neutral: T) -> Vec<T> {
+        let mut v = cell.take();
+        v.resize(n, neutral);
+        v
+    }
+}
+
 /// Dense per-tick copies of what phases 4–5 read about every system (array loads instead of
-/// map lookups in the inner loops; 8 bytes a system). Settlements are not created or removed
-/// in those phases.
+/// map lookups in the inner loops). Settlements are not created or removed in those phases;
+/// a launch changes its settlement's population (`set_pop`). Backed by the thread's scratch
+/// tables; `release` resets the entries it wrote and returns them.
 struct Dense {
     /// (founding tick of the settlement there, its faction); `NONE`: no settlement.
     slots: Vec<(u32, u32)>,
+    /// Population of the settlement there (0: none).
+    pop: Vec<u64>,
+    /// The systems written (the settled ones).
+    written: Vec<SysIdx>,
 }
 
 impl Dense {
     const NONE: u32 = u32::MAX;
 
     fn new(world: &World, state: &SimState) -> Dense {
-        let mut slots = vec![(Dense::NONE, 0); world.systems.len()];
+        let n = world.systems.len();
+        let mut slots = scratch::take(&scratch::SLOTS, n, (Dense::NONE, 0));
+        let mut pop = scratch::take(&scratch::POP, n, 0);
+        let mut written = Vec::with_capacity(state.settlements.len());
         for s in state.settlements.values() {
             slots[s.system as usize] = (s.founded_tick.min(Dense::NONE as u64 - 1) as u32, s.faction);
+            pop[s.system as usize] = s.population;
+            written.push(s.system);
         }
-        Dense { slots }
+        Dense { slots, pop, written }
     }
 
     /// The founding tick of the settlement at `x`, if any.
+    #[inline]
     fn founded(&self, x: SysIdx) -> Option<u64> {
         let f = self.slots[x as usize].0;
         (f != Dense::NONE).then_some(f as u64)
+    }
+
+    /// Resets the written entries and hands the tables back to the thread.
+    fn release(mut self) {
+        for &x in &self.written {
+            self.slots[x as usize] = (Dense::NONE, 0);
+            self.pop[x as usize] = 0;
+        }
+        scratch::SLOTS.set(self.slots);
+        scratch::POP.set(self.pop);
     }
 }
 
@@ -129,10 +175,15 @@ fn believed_settled(state: &SimState, dense: &Dense, x: SysIdx, d: i64, tick: u6
 /// Advances one tick; returns its events (already applied).
 pub fn step(world: &World, params: &Params, state: &mut SimState) -> Vec<Event> {
     let tick = state.tick + 1;
-    let mut t = Tick { world, params, tick, events: Vec::new() };
-    t.emit(state, EventBody::TickAdvanced);
+    let mut t = Tick { world, params, tick, tick_key: rng::tick_key(state.seed, tick), events: Vec::new() };
+    // 1. `tick.advanced` (what `apply` does with it, also picking phase 3–5's settlements).
+    let ev = Event { tick, seq: 0, body: EventBody::TickAdvanced };
+    let mut picks = Picks::new(params, state.seed, tick);
+    advance_tick(world, params, state, tick, Some(&mut picks));
+    t.events.push(ev);
 
     // 2. Arrivals.
+    let mut founded: Vec<SysIdx> = Vec::new();
     let arriving: Vec<u64> = state.ships.values().filter(|s| s.arrive_tick <= tick).map(|s| s.id).collect();
     for id in arriving {
         let ship = &state.ships[&id];
@@ -151,59 +202,43 @@ pub fn step(world: &World, params: &Params, state: &mut SimState) -> Vec<Event> 
                 colonizer: rng.chance_permille(params.colonizer_permille as u32),
             }
         };
+        if let EventBody::ColonyFounded { system, .. } = body {
+            founded.push(system);
+        }
         t.emit(state, body);
     }
 
-    // 3. Per settlement: end of life, events, secession. One pass picks the settlements where
-    //    something can happen (the same pure draws are taken again when acting on them).
-    let event_ppm = params.discovery_ppm as u64
-        + params.breakthrough_ppm as u64
-        + params.disaster_ppm as u64
-        + params.conflict_ppm as u64;
-    let lifetime = params.settlement_lifetime_ticks as u64;
-    // The same pass picks the launch opportunities (phase 4) and route checks (phase 5), on the
-    // state after the arrivals; those phases re-read what they use and skip the abandoned.
-    let interval = params.launch_interval_ticks.max(1) as u64;
-    let trade_interval = params.trade_interval_ticks.max(1) as u64;
-    let (mut busy, mut launchers, mut checkers) = (Vec::new(), Vec::new(), Vec::new());
-    for s in state.settlements.values() {
-        if (lifetime > 0 && tick >= s.founded_tick + lifetime)
-            || (s.cohesion < params.split_cohesion_permille && s.capital_mly >= params.split_min_distance_mly.max(1))
-            || Stream::new(state.seed, tick, s.system as u64, "events").below(1_000_000) < event_ppm
-        {
-            busy.push(s.system);
+    // 3. Per settlement: end of life, events, secession. The settlements where something can
+    //    happen were picked during `tick.advanced`'s growth pass (no settlement changes between
+    //    it and here but those the arrivals founded, picked now); the same pure draws are taken
+    //    again when acting on them. That pass also picked the launch opportunities (phase 4) and
+    //    route checks (phase 5); those phases re-read what they use and skip the abandoned.
+    let Picks { mut busy, launchers, checkers, lifetime, .. } = picks;
+    if !founded.is_empty() {
+        let mut extra = Picks::new(params, state.seed, tick);
+        for sys in founded {
+            if let Some(s) = state.settlements.get(&sys) {
+                extra.pick(world, params, s);
+            }
         }
-        if tick <= s.founded_tick {
-            continue;
-        }
-        let age = tick - s.founded_tick;
-        if age.is_multiple_of(interval)
-            && s.colonizer
-            && (params.max_launches == 0 || s.launches < params.max_launches)
-            && s.population >= params.launch_min_population
-            && s.population > params.colonists_per_ship
-            && s.tech_level() >= params.launch_min_tech
-            && s.population as u128 * 1000
-                >= world.systems[s.system as usize].capacity as u128 * params.launch_min_capacity_permille as u128
-        {
-            launchers.push(s.system);
-        }
-        if age.is_multiple_of(trade_interval)
-            && params.trade_range_mly > 0
-            && s.population >= params.trade_min_population
-            && s.partners.len() < MAX_PARTNERS
-        {
-            checkers.push(s.system);
-        }
+        busy.extend(extra.busy);
+        busy.sort_unstable();
     }
-    for sys in busy {
-        let Some(s) = state.settlements.get(&sys) else { continue };
-        if lifetime > 0 && tick >= s.founded_tick + lifetime {
+    for (sys, hit) in busy {
+        let Some((founded_tick, pop)) = state.settlements.get(&sys).map(|s| (s.founded_tick, s.population)) else {
+            continue;
+        };
+        if lifetime > 0 && tick >= founded_tick + lifetime {
             abandon(&mut t, state, sys, "lifetime");
             continue;
         }
-        settlement_events(&mut t, state, sys);
-        if state.settlements.get(&sys).is_some_and(|s| s.population < ABANDON_BELOW) {
+        // (Its events draw missed: `settlement_events` would emit nothing.)
+        if hit {
+            settlement_events(&mut t, state, sys);
+        }
+        // (Without events here, its population is the one just read: one lookup fewer.)
+        let pop = if hit { state.settlements.get(&sys).map(|s| s.population) } else { Some(pop) };
+        if pop.is_some_and(|pop| pop < ABANDON_BELOW) {
             abandon(&mut t, state, sys, "depopulated");
             continue;
         }
@@ -214,6 +249,9 @@ pub fn step(world: &World, params: &Params, state: &mut SimState) -> Vec<Event> 
     let mut dense = None;
     launches(&mut t, state, launchers, &mut dense);
     open_routes(&mut t, state, checkers, &mut dense);
+    if let Some(dn) = dense {
+        dn.release();
+    }
 
     t.events
 }
@@ -266,12 +304,16 @@ fn settlement_events(t: &mut Tick, state: &mut SimState, sys: SysIdx) {
 fn maybe_split(t: &mut Tick, state: &mut SimState, sys: SysIdx) {
     let p = t.params;
     let s = &state.settlements[&sys];
-    let Some(faction) = state.factions.get(&s.faction) else { return };
-    if faction.capital == sys
-        || s.cohesion >= p.split_cohesion_permille
+    // (All pure tests: the cheap ones first, the faction lookup last.)
+    const SPLIT: u64 = rng::name_key("split");
+    if s.cohesion >= p.split_cohesion_permille
         || s.capital_mly < p.split_min_distance_mly
-        || !Stream::new(state.seed, t.tick, sys as u64, "split").chance_ppm(p.split_ppm)
+        || !Stream::keyed(t.tick_key, sys as u64, SPLIT).chance_ppm(p.split_ppm)
     {
+        return;
+    }
+    let Some(faction) = state.factions.get(&s.faction) else { return };
+    if faction.capital == sys {
         return;
     }
     let old_capital = faction.capital;
@@ -328,8 +370,8 @@ fn launches(t: &mut Tick, state: &mut SimState, launchers: Vec<SysIdx>, dense: &
     }
     let dn = dense.get_or_insert_with(|| Dense::new(world, state));
     let nb = world.neighbours(p.ship_range_mly);
-    // Ships in flight as (target, origin, departure), sorted; built when first needed.
-    let mut inbound: Option<Vec<(SysIdx, SysIdx, u64, u64)>> = None;
+    // Ships in flight and wakes, by target; built when first needed.
+    let mut inbound: Option<Inbound> = None;
     for s in launchers {
         let Some((pop, faction)) = state.settlements.get(&s).map(|x| (x.population, x.faction)) else { continue };
         let max_ships = ((pop - 1) / p.colonists_per_ship.max(1)).saturating_sub(1).min(p.ships_per_launch as u64);
@@ -342,19 +384,9 @@ fn launches(t: &mut Tick, state: &mut SimState, launchers: Vec<SysIdx>, dense: &
             if believed_settled(state, dn, c, d, tick) || !settleable(state, p, c) {
                 continue;
             }
-            let ib = inbound.get_or_insert_with(|| {
-                let mut v: Vec<(SysIdx, SysIdx, u64, u64)> = state
-                    .ships
-                    .values()
-                    .map(|sh| (sh.to, sh.from, sh.depart_tick, u64::MAX))
-                    .chain(state.wakes.values().map(|sh| (sh.to, sh.from, sh.depart_tick, sh.arrive_tick)))
-                    .collect();
-                v.sort_unstable();
-                v
-            });
+            let ib = inbound.get_or_insert_with(|| Inbound::new(world, state));
             // Targeted, as far as it knows: it has heard of the launch, not yet of the outcome.
-            let first = ib.partition_point(|e| e.0 < c);
-            let targeted = ib[first..].iter().take_while(|e| e.0 == c).any(|&(_, from, dep, end)| {
+            let targeted = ib.any(c, |from, dep, end| {
                 dep + lag_ticks(world.distance_mly(s, from)) <= tick
                     && (end == u64::MAX || end.saturating_add(lag_ticks(d)) > tick)
             });
@@ -390,11 +422,66 @@ fn launches(t: &mut Tick, state: &mut SimState, launchers: Vec<SysIdx>, dense: &
             };
             t.emit(state, body);
             if let Some(ib) = inbound.as_mut() {
-                let e = (c, s, tick, u64::MAX);
-                let at = ib.partition_point(|x| *x < e);
-                ib.insert(at, e);
+                ib.push(c, s, tick, u64::MAX);
             }
         }
+        if let Some(x) = state.settlements.get(&s) {
+            dn.pop[s as usize] = x.population;
+        }
+    }
+    if let Some(ib) = inbound {
+        ib.release();
+    }
+}
+
+/// Ships in flight (`end` = `u64::MAX`) and wakes as (origin, departure, end), chained by
+/// target through a per-system head table (the thread's scratch; `release` resets it). A
+/// target's chain is visited in any order: only `any` is asked.
+struct Inbound {
+    heads: Vec<u32>,
+    /// (target, origin, departure, end, next in the target's chain).
+    entries: Vec<(SysIdx, SysIdx, u64, u64, u32)>,
+}
+
+impl Inbound {
+    const NONE: u32 = u32::MAX;
+
+    fn new(world: &World, state: &SimState) -> Inbound {
+        let heads = scratch::take(&scratch::HEADS, world.systems.len(), Inbound::NONE);
+        let mut ib = Inbound { heads, entries: Vec::with_capacity(state.ships.len() + state.wakes.len() + 16) };
+        for sh in state.ships.values() {
+            ib.push(sh.to, sh.from, sh.depart_tick, u64::MAX);
+        }
+        for sh in state.wakes.values() {
+            ib.push(sh.to, sh.from, sh.depart_tick, sh.arrive_tick);
+        }
+        ib
+    }
+
+    fn push(&mut self, to: SysIdx, from: SysIdx, dep: u64, end: u64) {
+        let at = self.entries.len() as u32;
+        self.entries.push((to, from, dep, end, self.heads[to as usize]));
+        self.heads[to as usize] = at;
+    }
+
+    /// Whether any ship or wake toward `to` satisfies `f(origin, departure, end)`.
+    fn any(&self, to: SysIdx, mut f: impl FnMut(SysIdx, u64, u64) -> bool) -> bool {
+        let mut i = self.heads[to as usize];
+        while i != Inbound::NONE {
+            let (_, from, dep, end, next) = self.entries[i as usize];
+            if f(from, dep, end) {
+                return true;
+            }
+            i = next;
+        }
+        false
+    }
+
+    fn release(mut self) {
+        for &(to, ..) in &self.entries {
+            self.heads[to as usize] = Inbound::NONE;
+        }
+        scratch::HEADS.set(self.heads);
     }
 }
 
@@ -416,7 +503,8 @@ fn open_routes(t: &mut Tick, state: &mut SimState, checkers: Vec<SysIdx>, dense:
                 if sa.founded_tick.max(fb) + lag_ticks(d) > tick || sa.partners.contains(&b) {
                     continue;
                 }
-                if state.settlements.get(&b).is_none_or(|sb| sb.population < p.trade_min_population) {
+                // (`b` is settled: it has a founding tick; `pop` follows this tick's launches.)
+                if dn.pop[b as usize] < p.trade_min_population {
                     continue;
                 }
                 open.push(b);
@@ -474,8 +562,97 @@ fn new_settlement(system: SysIdx, population: u64, faction: u32, tick: u64, pare
     }
 }
 
+/// Applies `tick.advanced` at `tick`; `picks`: also pick phase 3–5's settlements (`step`).
+fn advance_tick(world: &World, params: &Params, state: &mut SimState, tick: u64, picks: Option<&mut Picks>) {
+    state.tick = tick;
+    let keep = lag_ticks(params.ship_range_mly);
+    state.wakes.retain(|_, w| w.arrive_tick + keep >= tick);
+    advance(world, params, state, picks);
+}
+
+/// The settlements phases 3–5 act on this tick, picked from their state after the advance.
+struct Picks {
+    /// (system, whether its events draw hit) where something can happen in phase 3.
+    busy: Vec<(SysIdx, bool)>,
+    launchers: Vec<SysIdx>,
+    checkers: Vec<SysIdx>,
+    tick: u64,
+    tick_key: u64,
+    event_ppm: u64,
+    lifetime: u64,
+    interval: u64,
+    trade_interval: u64,
+}
+
+impl Picks {
+    fn new(params: &Params, seed: u64, tick: u64) -> Picks {
+        Picks {
+            busy: Vec::new(),
+            launchers: Vec::new(),
+            checkers: Vec::new(),
+            tick,
+            tick_key: rng::tick_key(seed, tick),
+            event_ppm: params.discovery_ppm as u64
+                + params.breakthrough_ppm as u64
+                + params.disaster_ppm as u64
+                + params.conflict_ppm as u64,
+            lifetime: params.settlement_lifetime_ticks as u64,
+            interval: params.launch_interval_ticks.max(1) as u64,
+            trade_interval: params.trade_interval_ticks.max(1) as u64,
+        }
+    }
+
+    /// Picks `s` (visited in ascending system order) for what can happen to it this tick.
+    #[inline]
+    fn pick(&mut self, world: &World, params: &Params, s: &Settlement) {
+        const EVENTS: u64 = rng::name_key("events");
+        let tick = self.tick;
+        if self.lifetime > 0 && tick >= s.founded_tick + self.lifetime {
+            self.busy.push((s.system, false));
+        } else {
+            let hit = Stream::keyed(self.tick_key, s.system as u64, EVENTS).below(1_000_000) < self.event_ppm;
+            if hit
+                || (s.cohesion < params.split_cohesion_permille
+                    && s.capital_mly >= params.split_min_distance_mly.max(1))
+            {
+                self.busy.push((s.system, hit));
+            }
+        }
+        if tick <= s.founded_tick {
+            return;
+        }
+        let age = tick - s.founded_tick;
+        if age.is_multiple_of(self.interval)
+            && s.colonizer
+            && (params.max_launches == 0 || s.launches < params.max_launches)
+            && s.population >= params.launch_min_population
+            && s.population > params.colonists_per_ship
+            && s.tech_level() >= params.launch_min_tech
+            && s.population as u128 * 1000
+                >= world.systems[s.system as usize].capacity as u128 * params.launch_min_capacity_permille as u128
+        {
+            self.launchers.push(s.system);
+        }
+        if age.is_multiple_of(self.trade_interval)
+            && params.trade_range_mly > 0
+            && s.population >= params.trade_min_population
+            && s.partners.len() < MAX_PARTNERS
+        {
+            self.checkers.push(s.system);
+        }
+    }
+}
+
 /// The tick's deterministic evolution.
-fn advance(world: &World, p: &Params, state: &mut SimState) {
+fn advance(world: &World, p: &Params, state: &mut SimState, mut picks: Option<&mut Picks>) {
+    // The balances table is the thread's scratch (all zero between uses): only settled systems'
+    // entries are written (a route end without a settlement keeps 0, and a zero balance never
+    // trades), and the growth pass below resets each one after reading it.
+    let trading = !state.routes.is_empty();
+    let mut bal: Vec<i64> = Vec::new();
+    if trading {
+        bal = scratch::take(&scratch::BAL, world.systems.len(), 0);
+    }
     // Economy.
     for s in state.settlements.values_mut() {
         // Units: thousandths of DOMAIN.md's production unit (per 1,000 people), so a small
@@ -485,16 +662,13 @@ fn advance(world: &World, p: &Params, state: &mut SimState) {
         s.production = s.population * mult / 1000 * rich / 1000;
         s.consumption = s.population * p.consumption_permille as u64 / 1000;
         s.trade_balance = s.production as i64 - s.consumption as i64;
+        if trading {
+            bal[s.system as usize] = s.trade_balance;
+        }
     }
     // Trade: surplus flows to the deficit along each route, in route order (on a dense copy of
     // the balances: one pass over the routes, no map lookups).
-    let trading = !state.routes.is_empty();
-    let mut bal: Vec<i64> = Vec::new();
     if trading {
-        bal = vec![0; world.systems.len()];
-        for s in state.settlements.values() {
-            bal[s.system as usize] = s.trade_balance;
-        }
         for (&(a, b), route) in state.routes.iter_mut() {
             let (ba, bb) = (bal[a as usize], bal[b as usize]);
             let (from, to, amount) = if ba > 0 && bb < 0 {
@@ -512,7 +686,7 @@ fn advance(world: &World, p: &Params, state: &mut SimState) {
     // Growth, technology, cohesion.
     for s in state.settlements.values_mut() {
         if trading {
-            s.trade_balance = bal[s.system as usize];
+            s.trade_balance = std::mem::take(&mut bal[s.system as usize]);
         }
         let k = world.systems[s.system as usize].capacity.max(1);
         let pop = s.population;
@@ -551,18 +725,19 @@ fn advance(world: &World, p: &Params, state: &mut SimState) {
             delta = (target - c).signum();
         }
         s.cohesion = (c + delta).clamp(0, 1000) as u16;
+        if let Some(pk) = picks.as_deref_mut() {
+            pk.pick(world, p, s);
+        }
+    }
+    if trading {
+        scratch::BAL.set(bal);
     }
 }
 
 /// Applies one event to the state.
 pub fn apply(world: &World, params: &Params, state: &mut SimState, ev: &Event) {
     match &ev.body {
-        EventBody::TickAdvanced => {
-            state.tick = ev.tick;
-            let keep = lag_ticks(params.ship_range_mly);
-            state.wakes.retain(|_, w| w.arrive_tick + keep >= ev.tick);
-            advance(world, params, state);
-        }
+        EventBody::TickAdvanced => advance_tick(world, params, state, ev.tick, None),
         EventBody::Started { system, population, faction, faction_name } => {
             state.factions.insert(
                 *faction,

@@ -1,5 +1,7 @@
 //! The World Engine model: a deterministic, event-sourced slower-than-light (SFTL) expansion over
-//! real star systems. Pure computation: no IO, no clocks, no async, no global state.
+//! real star systems. Pure computation: no IO, no clocks, no async, no global state. (The
+//! engine reuses per-thread working tables sized to the world between steps; each is reset to
+//! neutral after every use, so no result depends on them: `tests/scratch.rs`.)
 //!
 //! INTERFACE CONTRACT (the service layer codes against these public items; the model behind them
 //! may change freely):

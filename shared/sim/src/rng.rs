@@ -7,6 +7,7 @@
 const GAMMA: u64 = 0x9E37_79B9_7F4A_7C15;
 
 /// SplitMix64's finaliser (passes BigCrush as a counter-based generator).
+#[inline]
 pub fn mix(mut z: u64) -> u64 {
     z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
     z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
@@ -14,13 +15,23 @@ pub fn mix(mut z: u64) -> u64 {
 }
 
 /// FNV-1a of a stream name (names are short constants).
-fn name_key(s: &str) -> u64 {
+pub(crate) const fn name_key(s: &str) -> u64 {
+    let b = s.as_bytes();
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    for b in s.as_bytes() {
-        h ^= *b as u64;
+    let mut i = 0;
+    while i < b.len() {
+        h ^= b[i] as u64;
         h = h.wrapping_mul(0x0000_0100_0000_01b3);
+        i += 1;
     }
     h
+}
+
+/// The part of a stream's key fixed by (seed, tick): computed once per tick by the engine's
+/// per-settlement passes (`Stream::new` = `Stream::keyed(tick_key(seed, tick), entity, name_key(stream))`).
+pub(crate) fn tick_key(seed: u64, tick: u64) -> u64 {
+    let k = mix(seed ^ 0x5EED_0000_0000_0001);
+    mix(k ^ tick.wrapping_mul(GAMMA))
 }
 
 /// One stream of draws.
@@ -33,11 +44,14 @@ pub struct Stream {
 impl Stream {
     /// The stream for (seed, tick, entity, stream name).
     pub fn new(seed: u64, tick: u64, entity: u64, stream: &str) -> Stream {
-        let mut k = mix(seed ^ 0x5EED_0000_0000_0001);
-        k = mix(k ^ tick.wrapping_mul(GAMMA));
-        k = mix(k ^ entity.wrapping_add(0xE4_0000_0000).wrapping_mul(GAMMA));
-        k = mix(k ^ name_key(stream));
-        Stream { key: k, n: 0 }
+        Stream::keyed(tick_key(seed, tick), entity, name_key(stream))
+    }
+
+    /// The stream for (a [`tick_key`], entity, a [`name_key`]): the same as [`Stream::new`].
+    #[inline]
+    pub(crate) fn keyed(tick_key: u64, entity: u64, name_key: u64) -> Stream {
+        let k = mix(tick_key ^ entity.wrapping_add(0xE4_0000_0000).wrapping_mul(GAMMA));
+        Stream { key: mix(k ^ name_key), n: 0 }
     }
 
     /// The next 64-bit draw.
@@ -84,6 +98,17 @@ mod tests {
         ] {
             let mut o = other;
             assert_ne!(o.next_u64(), a[0]);
+        }
+    }
+
+    #[test]
+    fn keyed_streams_equal_new_streams() {
+        for (seed, tick, entity, name) in [(0, 0, 0, "events"), (7, 3, 11, "split"), (u64::MAX, 99, 5, "launch")] {
+            let mut a = Stream::new(seed, tick, entity, name);
+            let mut b = Stream::keyed(tick_key(seed, tick), entity, name_key(name));
+            for _ in 0..4 {
+                assert_eq!(a.next_u64(), b.next_u64());
+            }
         }
     }
 
