@@ -64,7 +64,9 @@ impl AppState {
             Some(url) => Some(Store::connect_lazy(url, &config.pool).map_err(|e| format!("database URL: {e}"))?),
             None => None,
         };
-        Ok(AppState { inner: Arc::new(Inner { config, store, secrets, queues: None, notifier: None, shared: Arc::default() }) })
+        Ok(AppState {
+            inner: Arc::new(Inner { config, store, secrets, queues: None, notifier: None, shared: Arc::default() }),
+        })
     }
 
     /// State over an existing store, with the configuration's secret source (none when the
@@ -75,7 +77,14 @@ impl AppState {
             None
         });
         AppState {
-            inner: Arc::new(Inner { config, store: Some(store), secrets, queues: None, notifier: None, shared: Arc::default() }),
+            inner: Arc::new(Inner {
+                config,
+                store: Some(store),
+                secrets,
+                queues: None,
+                notifier: None,
+                shared: Arc::default(),
+            }),
         }
     }
 

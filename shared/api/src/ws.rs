@@ -73,7 +73,10 @@ struct ClientMessage {
 pub enum ClientRequest {
     Ping,
     /// `after_tick` (only on `sim:<id>` channels): replay the events after that tick first.
-    Subscribe { channel: String, after_tick: Option<i64> },
+    Subscribe {
+        channel: String,
+        after_tick: Option<i64>,
+    },
     /// From one channel, or from all when `None`.
     Unsubscribe(Option<String>),
 }
