@@ -152,3 +152,40 @@ pub async fn request(router: &Router, req: Request<axum::body::Body>) -> (Status
 pub fn gateway_for(state: AppState) -> Router {
     exomaps_local::gateway::router(state)
 }
+
+/// Posts like the API Gateway Management API does: `POST {endpoint}/@connections/{id}`.
+pub struct HttpBroadcaster {
+    pub port: u16,
+}
+
+impl exomaps_pipeline::notify::Broadcast for HttpBroadcaster {
+    fn post<'a>(
+        &'a self,
+        id: &'a str,
+        data: &'a [u8],
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = exomaps_pipeline::notify::PostOutcome> + Send + 'a>> {
+        Box::pin(async move {
+            let (port, id, data) = (self.port, id.to_string(), data.to_vec());
+            tokio::task::spawn_blocking(move || {
+                use std::io::{Read, Write};
+                let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+                write!(
+                    s,
+                    "POST /@connections/{id} HTTP/1.1\r\nHost: x\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                    data.len()
+                )
+                .unwrap();
+                s.write_all(&data).unwrap();
+                let mut out = String::new();
+                s.read_to_string(&mut out).unwrap();
+                match out.split_whitespace().nth(1) {
+                    Some("200") => exomaps_pipeline::notify::PostOutcome::Delivered,
+                    Some("410") => exomaps_pipeline::notify::PostOutcome::Gone,
+                    other => exomaps_pipeline::notify::PostOutcome::Failed(format!("{other:?}")),
+                }
+            })
+            .await
+            .unwrap()
+        })
+    }
+}

@@ -2,48 +2,13 @@
 //! ping, server pushes through `/@connections/{id}` via the Notifier, and cleanup of
 //! connections that vanished.
 
-use exomaps_pipeline::notify::{Broadcast, Notifier, PostOutcome};
-use exomaps_tests::{fresh_store, gateway};
+use exomaps_pipeline::notify::Notifier;
+use exomaps_tests::{HttpBroadcaster, fresh_store, gateway};
 use futures_util::{SinkExt, StreamExt};
 use serde_json::{Value, json};
-use std::future::Future;
-use std::io::{Read, Write};
-use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 use tokio_tungstenite::tungstenite::Message;
-
-/// Posts like the API Gateway Management API does: `POST {endpoint}/@connections/{id}`.
-struct HttpBroadcaster {
-    port: u16,
-}
-
-impl Broadcast for HttpBroadcaster {
-    fn post<'a>(&'a self, id: &'a str, data: &'a [u8]) -> Pin<Box<dyn Future<Output = PostOutcome> + Send + 'a>> {
-        Box::pin(async move {
-            let (port, id, data) = (self.port, id.to_string(), data.to_vec());
-            tokio::task::spawn_blocking(move || {
-                let mut s = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
-                write!(
-                    s,
-                    "POST /@connections/{id} HTTP/1.1\r\nHost: x\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
-                    data.len()
-                )
-                .unwrap();
-                s.write_all(&data).unwrap();
-                let mut out = String::new();
-                s.read_to_string(&mut out).unwrap();
-                match out.split_whitespace().nth(1) {
-                    Some("200") => PostOutcome::Delivered,
-                    Some("410") => PostOutcome::Gone,
-                    other => PostOutcome::Failed(format!("{other:?}")),
-                }
-            })
-            .await
-            .unwrap()
-        })
-    }
-}
 
 async fn next_json<S>(ws: &mut S) -> Value
 where
