@@ -7,26 +7,6 @@ mod common;
 use exomaps_sim::rng::Stream;
 use exomaps_sim::{Event, EventBody, Params, SimState, World, init, replay, run};
 
-/// A lively variant of the default rules, so 400 ticks exercise every kind of event.
-fn lively() -> Params {
-    Params {
-        ship_speed_milli_c: 200,
-        launch_min_population: 2_000_000,
-        launch_interval_ticks: 8,
-        colonists_per_ship: 20_000,
-        growth_permille: 60,
-        trade_min_population: 100_000,
-        trade_interval_ticks: 4,
-        split_min_distance_mly: 6_000,
-        split_ppm: 20_000,
-        cohesion_loss_per_ly: 60,
-        conflict_ppm: 60_000,
-        disaster_ppm: 3_000,
-        ship_loss_permille: 50,
-        ..Params::default()
-    }
-}
-
 fn world() -> World {
     common::uniform_ball(600, 30.0, 7)
 }
@@ -37,7 +17,7 @@ fn start(world: &World, params: &Params, seed: u64) -> (SimState, Vec<Event>) {
 
 #[test]
 fn golden_hash_after_400_ticks() {
-    let (w, p) = (world(), lively());
+    let (w, p) = (world(), common::lively());
     let (mut s, _) = start(&w, &p, 12345);
     let events = run(&w, &p, &mut s, 400);
     let mut kinds = std::collections::BTreeMap::new();
@@ -66,7 +46,7 @@ const GOLDEN: &str = "4b18ee9565715a787e6ecfdcbabfe1d00851c8d2a76531f5ff317bbf1d
 
 #[test]
 fn batching_does_not_change_the_result() {
-    let (w, p) = (world(), lively());
+    let (w, p) = (world(), common::lively());
     let (s0, _) = start(&w, &p, 99);
     let (one, ev_one) = common::run_batched(&w, &p, s0.clone(), 400, &[400]);
     let (singles, ev_singles) = common::run_batched(&w, &p, s0.clone(), 400, &[1]);
@@ -81,7 +61,7 @@ fn batching_does_not_change_the_result() {
 
 #[test]
 fn replaying_the_events_reproduces_every_snapshot() {
-    let (w, p) = (world(), lively());
+    let (w, p) = (world(), common::lively());
     let (s0, ev0) = start(&w, &p, 4242);
     // Snapshots every 50 ticks, as the service keeps them.
     let mut snaps = vec![s0.clone()];
@@ -106,7 +86,7 @@ fn replaying_the_events_reproduces_every_snapshot() {
 
 #[test]
 fn a_fork_keeps_the_past_and_its_own_seed_changes_the_future() {
-    let (w, p) = (world(), lively());
+    let (w, p) = (world(), common::lively());
     let (mut s, _) = start(&w, &p, 5);
     run(&w, &p, &mut s, 200);
     let at = s.clone();
@@ -131,7 +111,7 @@ fn a_fork_keeps_the_past_and_its_own_seed_changes_the_future() {
 
 #[test]
 fn events_serialise_as_the_envelope_and_round_trip() {
-    let (w, p) = (world(), lively());
+    let (w, p) = (world(), common::lively());
     let (mut s, ev0) = start(&w, &p, 77);
     let events: Vec<Event> = ev0.into_iter().chain(run(&w, &p, &mut s, 300)).collect();
     let mut seen = std::collections::BTreeSet::new();
@@ -160,7 +140,7 @@ fn events_serialise_as_the_envelope_and_round_trip() {
 #[test]
 fn property_random_seeds_and_batchings() {
     let w = common::uniform_ball(300, 25.0, 3);
-    let p = lively();
+    let p = common::lively();
     let mut r = Stream::new(2026, 0, 0, "property");
     for case in 0..12 {
         let seed = r.next_u64();

@@ -6,25 +6,10 @@ mod common;
 
 use exomaps_sim::{Params, SimState, World, init, replay, step};
 
+/// The golden run's rules (`common::lively`), with settlements that die too, so systems empty
+/// and fill again.
 fn lively() -> Params {
-    Params {
-        ship_speed_milli_c: 200,
-        launch_min_population: 2_000_000,
-        launch_interval_ticks: 8,
-        colonists_per_ship: 20_000,
-        growth_permille: 60,
-        trade_min_population: 100_000,
-        trade_interval_ticks: 4,
-        split_min_distance_mly: 6_000,
-        split_ppm: 20_000,
-        cohesion_loss_per_ly: 60,
-        conflict_ppm: 60_000,
-        disaster_ppm: 3_000,
-        ship_loss_permille: 50,
-        // Settlements die too, so systems empty and fill again.
-        settlement_lifetime_ticks: 150,
-        ..Params::default()
-    }
+    Params { settlement_lifetime_ticks: 150, ..common::lively() }
 }
 
 struct Case {

@@ -213,3 +213,23 @@ pub fn check_causality(w: &World, p: &Params, events: &[Event]) -> usize {
     }
     late_news
 }
+
+/// A lively variant of the default rules, so 400 ticks exercise every kind of event.
+pub fn lively() -> Params {
+    Params {
+        ship_speed_milli_c: 200,
+        launch_min_population: 2_000_000,
+        launch_interval_ticks: 8,
+        colonists_per_ship: 20_000,
+        growth_permille: 60,
+        trade_min_population: 100_000,
+        trade_interval_ticks: 4,
+        split_min_distance_mly: 6_000,
+        split_ppm: 20_000,
+        cohesion_loss_per_ly: 60,
+        conflict_ppm: 60_000,
+        disaster_ppm: 3_000,
+        ship_loss_permille: 50,
+        ..Params::default()
+    }
+}
