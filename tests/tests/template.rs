@@ -333,6 +333,22 @@ fn problems(root: &Value) -> Vec<String> {
             p.push(format!("no errors alarm on {id}"));
         }
     }
+    // The functions' own metrics (EMF, namespace ExoMaps, see exomaps_platform::metrics) are
+    // watched: server errors and latency of the routes, failures of the phases.
+    for (kind, metric) in [("route", "ServerErrors"), ("route", "Latency"), ("phase", "PhaseFailures")] {
+        let watched = t.of_type("AWS::CloudWatch::Alarm").iter().any(|(_, a)| {
+            let props = &a["Properties"];
+            props["MetricName"].as_str() == Some(metric)
+                && props["Namespace"].as_str() == Some("ExoMaps")
+                && props["Dimensions"].as_sequence().is_some_and(|ds| {
+                    ds.iter().any(|d| d["Name"].as_str() == Some("Kind") && d["Value"].as_str() == Some(kind))
+                })
+                && props["AlarmActions"].as_sequence().is_some_and(|a| !a.is_empty())
+        });
+        if !watched {
+            p.push(format!("no alarm on the ExoMaps metric {metric} of kind {kind}"));
+        }
+    }
 
     // Secrets by id (ARN), the endpoint only through the Emulated condition.
     let env = &globals["Environment"]["Variables"];
@@ -766,6 +782,11 @@ fn the_checks_catch_a_broken_template() {
 
     let p = without("HealthErrorsAlarm");
     assert!(mentions(&p, "no errors alarm on HealthFunction"), "{p:?}");
+
+    let p = without("PhaseFailuresAlarm");
+    assert!(mentions(&p, "no alarm on the ExoMaps metric PhaseFailures of kind phase"), "{p:?}");
+    let p = edited(&["Resources", "RouteLatencyAlarm", "Properties", "Namespace"], "AWS/Lambda".into());
+    assert!(mentions(&p, "no alarm on the ExoMaps metric Latency of kind route"), "{p:?}");
 
     let p = edited(&["Resources", "PhaseTransformQueue", "Properties", "RedrivePolicy", "maxReceiveCount"], 9.into());
     assert!(mentions(&p, "PhaseTransformQueue: maxReceiveCount is not 5"), "{p:?}");

@@ -19,7 +19,14 @@ pub fn init_tracing(json: bool) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     let builder = tracing_subscriber::fmt().with_env_filter(filter).with_writer(std::io::stderr);
-    let _ = if json { builder.json().with_current_span(false).without_time().try_init() } else { builder.try_init() };
+    let _ = if json {
+        // One flat JSON object per line (fields at the top level, for CloudWatch Logs Insights);
+        // Lambda stamps the time. Metrics go to stdout as EMF from here on.
+        exomaps_platform::metrics::enable();
+        builder.json().flatten_event(true).with_current_span(false).without_time().try_init()
+    } else {
+        builder.try_init()
+    };
 }
 
 /// The whole `main` of a route function: configuration and state are built once, before
@@ -62,13 +69,15 @@ fn from_lambda(req: lambda_http::Request) -> ApiRequest {
     let query = req.query_string_parameters();
     let path = req.path_parameters();
     let mut out = ApiRequest::new(req.method().clone());
-    // API Gateway's own view of the client address (not a client-supplied header).
-    let source_ip = match req.request_context_ref() {
-        Some(RequestContext::ApiGatewayV1(c)) => c.identity.source_ip.clone(),
-        Some(RequestContext::ApiGatewayV2(c)) => c.http.source_ip.clone(),
-        _ => None,
+    // API Gateway's own view of the client address (not a client-supplied header) and its
+    // request id (the one in its access logs), else the Lambda invocation's.
+    let (source_ip, request_id) = match req.request_context_ref() {
+        Some(RequestContext::ApiGatewayV1(c)) => (c.identity.source_ip.clone(), c.request_id.clone()),
+        Some(RequestContext::ApiGatewayV2(c)) => (c.http.source_ip.clone(), c.request_id.clone()),
+        _ => (None, None),
     };
     out.source_ip = source_ip.and_then(|ip| ip.parse().ok());
+    out.request_id = request_id.or_else(|| req.lambda_context_ref().map(|c| c.request_id.clone()));
     for (k, v) in query.iter() {
         out.query.entry(k.to_string()).or_insert_with(|| v.to_string());
     }
@@ -210,7 +219,30 @@ pub fn run_ws(name: &str) -> Result<(), Error> {
 }
 
 /// One WebSocket event (`$connect`, `$disconnect` or a message), routed by its route key.
+/// Logged and measured like a route (`kind` `ws`, the route key as `route`).
 pub async fn handle_ws(state: &AppState, req: lambda_http::Request) -> lambda_http::Response<Body> {
+    use lambda_http::request::RequestContext;
+    let started = std::time::Instant::now();
+    let (request_id, route_key) = match req.request_context_ref() {
+        Some(RequestContext::WebSocket(ctx)) => (ctx.request_id.clone(), ctx.route_key.clone()),
+        _ => (None, None),
+    };
+    let request_id = request_id.unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+    let res = handle_ws_event(state, req).await;
+    crate::telemetry::request_finished(&crate::telemetry::RequestRecord {
+        kind: "ws",
+        request_id: &request_id,
+        route: route_key.as_deref().unwrap_or("-"),
+        method: "WS",
+        persona: None,
+        status: res.status().as_u16(),
+        latency_ms: started.elapsed().as_secs_f64() * 1e3,
+        error: None,
+    });
+    res
+}
+
+async fn handle_ws_event(state: &AppState, req: lambda_http::Request) -> lambda_http::Response<Body> {
     use lambda_http::request::RequestContext;
     let (connection_id, route_key) = match req.request_context_ref() {
         Some(RequestContext::WebSocket(ctx)) => (ctx.connection_id.clone().unwrap_or_default(), ctx.route_key.clone()),

@@ -20,6 +20,7 @@ pub mod request;
 pub mod routes;
 pub mod secrets;
 pub mod state;
+pub mod telemetry;
 pub mod text;
 pub mod ws;
 

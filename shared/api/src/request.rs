@@ -23,6 +23,9 @@ pub struct ApiRequest {
     pub caller: Caller,
     /// Set by `dispatch` when the route's permission row says R for the caller's persona.
     pub redacted: bool,
+    /// The edge's id of this request (API Gateway's `requestId`); `dispatch` makes one up
+    /// when absent and returns it as `x-request-id`.
+    pub request_id: Option<String>,
 }
 
 impl ApiRequest {
@@ -36,6 +39,7 @@ impl ApiRequest {
             source_ip: None,
             caller: Caller::anonymous(),
             redacted: false,
+            request_id: None,
         }
     }
 

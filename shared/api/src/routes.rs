@@ -319,22 +319,50 @@ pub fn by_name(name: &str) -> Option<&'static Route> {
 /// Runs one route for one request: checks the body size, resolves the caller, enforces the
 /// route's permission row, calls the handler, turns errors into the envelope and adds the
 /// standard and CORS headers.
-pub async fn dispatch(route: &Route, state: &AppState, req: ApiRequest) -> ApiResponse {
+///
+/// Every request leaves one log line and one metrics record (`crate::telemetry`) and answers
+/// with its `x-request-id`.
+pub async fn dispatch(route: &Route, state: &AppState, mut req: ApiRequest) -> ApiResponse {
+    let started = std::time::Instant::now();
+    let request_id = req.request_id.take().unwrap_or_else(|| uuid::Uuid::new_v4().to_string());
+    let method = req.method.clone();
     let origin = cors::allowed_origin(&state.config().auth, &req.headers);
-    let res = match run(route, state, req).await {
+    let mut persona = None;
+    let mut error = None;
+    let res = match run(route, state, req, &mut persona).await {
         Ok(res) => res,
         Err(e) => {
             if e.code == "db_unavailable" && !state.db_known_down() {
                 // Fail fast from now on, and probe the database in the background.
                 state.mark_db_down();
             }
+            error = Some(e.code);
             e.into_response()
         }
     };
-    cors::apply(&state.config().auth, with_standard_headers(res), origin)
+    let mut res = cors::apply(&state.config().auth, with_standard_headers(res), origin);
+    if let Ok(v) = http::HeaderValue::from_str(&request_id) {
+        res.headers_mut().insert("x-request-id", v);
+    }
+    crate::telemetry::request_finished(&crate::telemetry::RequestRecord {
+        kind: "route",
+        request_id: &request_id,
+        route: route.name,
+        method: method.as_str(),
+        persona,
+        status: res.status().as_u16(),
+        latency_ms: started.elapsed().as_secs_f64() * 1e3,
+        error,
+    });
+    res
 }
 
-async fn run(route: &Route, state: &AppState, mut req: ApiRequest) -> Result<ApiResponse, ApiError> {
+async fn run(
+    route: &Route,
+    state: &AppState,
+    mut req: ApiRequest,
+    persona: &mut Option<&'static str>,
+) -> Result<ApiResponse, ApiError> {
     if req.body.len() > MAX_BODY_BYTES {
         return Err(ApiError::payload_too_large(MAX_BODY_BYTES));
     }
@@ -344,6 +372,7 @@ async fn run(route: &Route, state: &AppState, mut req: ApiRequest) -> Result<Api
         Credentials::Token => auth::authenticate(state, &req.headers).await?,
         Credentials::Ignored => Caller::anonymous(),
     };
+    *persona = Some(req.caller.persona.key());
     req.redacted = permit(&route.access, &format!("{} {}", route.method, route.path), &req.caller)?;
     (route.handler)(state.clone(), req).await
 }

@@ -165,7 +165,68 @@ pub fn decode(phase: Phase, body: &str) -> Result<Decoded, HandleError> {
 /// any. A rejected input (bad file, failed gate) fails the run with its reason and ends the
 /// chain successfully (the message is consumed); only poison messages and infrastructure
 /// errors come back as errors.
+///
+/// Each handled message leaves one structured log line (`phase`, `run_id`, `rows`,
+/// `duration_ms`, `outcome`) and, in Lambda, one metrics record (`PhaseDuration`, `PhaseRows`,
+/// `PhaseFailures`) — the operator's view of the chain.
 pub async fn handle(ctx: &PipelineContext, phase: Phase, body: &str) -> Result<Handled, HandleError> {
+    let started = std::time::Instant::now();
+    let result = handle_message(ctx, phase, body).await;
+    log_phase(phase, body, &result, started.elapsed());
+    result
+}
+
+/// The rows a phase worked through, read from its counts (sources' rows for ingest, stars for
+/// canonicalise, placed + unplaced for transform, systems for infer and publish).
+pub fn phase_rows(phase: Phase, outcome: &serde_json::Value) -> u64 {
+    let n = |v: &serde_json::Value| v.as_u64().unwrap_or(0);
+    match phase {
+        Phase::Ingest => {
+            outcome["sources"].as_array().map(|s| s.iter().map(|s| n(&s["total_rows"])).sum()).unwrap_or(0)
+        }
+        Phase::Canonicalise => n(&outcome["stars"]),
+        Phase::Transform => n(&outcome["placed"]) + n(&outcome["unplaced"]),
+        Phase::Infer => n(&outcome["systems"]),
+        Phase::Publish => n(&outcome["row_counts"]["systems"]),
+    }
+}
+
+fn log_phase(phase: Phase, body: &str, result: &Result<Handled, HandleError>, elapsed: std::time::Duration) {
+    use exomaps_platform::metrics::{self, Metric};
+    let duration_ms = elapsed.as_secs_f64() * 1e3;
+    let (run_id, rows, outcome, failed) = match result {
+        Ok(h) => {
+            let rows = h.outcome.as_ref().map(|o| phase_rows(phase, o)).unwrap_or(0);
+            // No counts: the run failed here (a rejected input or gate) or had failed before.
+            let outcome = match &h.outcome {
+                None => "run_failed",
+                Some(o) if o["executed"] == false => "redelivered",
+                Some(_) => "completed",
+            };
+            (h.run_id.to_string(), rows, outcome, h.outcome.is_none())
+        }
+        Err(HandleError::Poison(_)) => (run_id_of(body).map(|u| u.to_string()).unwrap_or_default(), 0, "poison", true),
+        Err(HandleError::Retry(_)) => (run_id_of(body).map(|u| u.to_string()).unwrap_or_default(), 0, "retry", true),
+    };
+    let error = result.as_ref().err().map(|e| e.to_string()).unwrap_or_default();
+    if failed {
+        tracing::warn!(target: "exomaps::phase", phase = phase.as_str(), run_id, rows, duration_ms, outcome, error, "phase");
+    } else {
+        tracing::info!(target: "exomaps::phase", phase = phase.as_str(), run_id, rows, duration_ms, outcome, "phase");
+    }
+    metrics::emit(
+        "phase",
+        phase.as_str(),
+        &[
+            Metric::millis("PhaseDuration", duration_ms),
+            Metric::count("PhaseRows", rows),
+            Metric::count("PhaseFailures", u64::from(failed)),
+        ],
+        &[("run_id", run_id.into()), ("outcome", outcome.into())],
+    );
+}
+
+async fn handle_message(ctx: &PipelineContext, phase: Phase, body: &str) -> Result<Handled, HandleError> {
     let run_id = match decode(phase, body)? {
         Decoded::Kick(kick) => {
             let run_id = kick.run_id.unwrap_or_else(Uuid::new_v4);

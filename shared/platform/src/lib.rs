@@ -8,6 +8,7 @@
 //! * [`queue`] — [`QueuePublisher`] and [`QueueConsumer`] over SQS.
 //! * [`objects`] — [`ObjectStore`] over one S3 bucket (whole objects, or streamed with `open`).
 //! * [`broadcast`] — [`Broadcaster`]: `post_to_connection` with `Gone` as a value, 32 KB cap.
+//! * [`metrics`] — CloudWatch metrics as Embedded Metric Format lines on stdout.
 //! * [`cfn`] — CloudFormation custom-resource responses (PUT to the pre-signed `ResponseURL`).
 //!
 //! Every client is built once and shared: nothing here creates a client per request.
@@ -15,6 +16,7 @@
 pub mod aws;
 pub mod broadcast;
 pub mod cfn;
+pub mod metrics;
 pub mod objects;
 pub mod queue;
 pub mod secrets;
