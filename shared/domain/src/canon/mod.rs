@@ -1006,11 +1006,16 @@ fn distance_flags(s: &mut CanonStar, cfg: &CanonConfig) {
     }
 }
 
-/// Pairs for the curators' spatial review list (both stars within the review distance).
+/// Pairs for the curators' spatial review list (both stars within the review distance): each
+/// star is compared only with the stars in its own and the 26 neighbouring cells of two hash
+/// grids — one in space (cells of `close_pair_pc`), one on the unit sphere (cells of the chord of
+/// `same_object_arcsec`) — so the work grows with the stars, not with their pairs. The pairs
+/// come out in the order of the stars (as the all-pairs loop gave them).
 fn review_pairs(stars: &[CanonStar], cfg: &CanonConfig) -> Vec<ReviewPair> {
     struct P<'a> {
         id: &'a str,
         v: [f64; 3],
+        u: [f64; 3],
         ra: f64,
         dec: f64,
     }
@@ -1020,39 +1025,64 @@ fn review_pairs(stars: &[CanonStar], cfg: &CanonConfig) -> Vec<ReviewPair> {
             let (ra, dec, d) = (s.ra_deg?, s.dec_deg?, s.distance_pc?);
             (d > 0.0 && d <= cfg.review_max_distance_pc).then(|| {
                 let (a, b) = (ra.to_radians(), dec.to_radians());
-                P { id: &s.main_id, v: [d * b.cos() * a.cos(), d * b.cos() * a.sin(), d * b.sin()], ra, dec }
+                let u = [b.cos() * a.cos(), b.cos() * a.sin(), b.sin()];
+                P { id: &s.main_id, v: [d * u[0], d * u[1], d * u[2]], u, ra, dec }
             })
         })
         .collect();
+    // A chord on the unit sphere is never longer than its arc; 1 % margin against rounding.
+    let sky_cell = (cfg.same_object_arcsec / 3600.0).to_radians() * 1.01;
+    let mut candidates: Vec<(u32, u32)> = Vec::new();
+    candidates_within(pts.iter().map(|p| p.v), cfg.close_pair_pc * 1.01, &mut candidates);
+    candidates_within(pts.iter().map(|p| p.u), sky_cell, &mut candidates);
+    candidates.sort_unstable();
+    candidates.dedup();
     let mut out = Vec::new();
-    for (i, p) in pts.iter().enumerate() {
-        for q in &pts[i + 1..] {
-            let dist = ((p.v[0] - q.v[0]).powi(2) + (p.v[1] - q.v[1]).powi(2) + (p.v[2] - q.v[2]).powi(2)).sqrt();
-            // Cheap reject: two stars more than 1° apart in RA (away from the wrap) cannot be
-            // within a few arcseconds on the sky.
-            let near_in_space = dist < cfg.close_pair_pc;
-            let maybe_same = (p.ra - q.ra).abs() < 1.0 || (p.ra - q.ra).abs() > 359.0;
-            if !near_in_space && !maybe_same {
-                continue;
-            }
-            let sep = angular_separation_arcsec(p.ra, p.dec, q.ra, q.dec);
-            let kind = if sep < cfg.same_object_arcsec {
-                ReviewKind::SameObjectSuspect
-            } else if near_in_space {
-                ReviewKind::CloseNeighbours
-            } else {
-                continue;
-            };
-            out.push(ReviewPair {
-                kind,
-                a: p.id.to_string(),
-                b: q.id.to_string(),
-                separation_arcsec: sep,
-                separation_pc: dist,
-            });
-        }
+    for (i, j) in candidates {
+        let (p, q) = (&pts[i as usize], &pts[j as usize]);
+        let dist = ((p.v[0] - q.v[0]).powi(2) + (p.v[1] - q.v[1]).powi(2) + (p.v[2] - q.v[2]).powi(2)).sqrt();
+        let sep = angular_separation_arcsec(p.ra, p.dec, q.ra, q.dec);
+        let kind = if sep < cfg.same_object_arcsec {
+            ReviewKind::SameObjectSuspect
+        } else if dist < cfg.close_pair_pc {
+            ReviewKind::CloseNeighbours
+        } else {
+            continue;
+        };
+        out.push(ReviewPair {
+            kind,
+            a: p.id.to_string(),
+            b: q.id.to_string(),
+            separation_arcsec: sep,
+            separation_pc: dist,
+        });
     }
     out
+}
+
+/// Every pair (i < j) of points in the same or neighbouring cells of a grid of `cell` (a
+/// superset of the pairs closer than `cell`), appended to `out`.
+fn candidates_within(points: impl Iterator<Item = [f64; 3]>, cell: f64, out: &mut Vec<(u32, u32)>) {
+    if !(cell > 0.0) {
+        return;
+    }
+    let key = |v: [f64; 3]| v.map(|c| (c / cell).floor() as i64);
+    let keys: Vec<[i64; 3]> = points.map(key).collect();
+    let mut grid: HashMap<[i64; 3], Vec<u32>> = HashMap::with_capacity(keys.len());
+    for (i, k) in keys.iter().enumerate() {
+        grid.entry(*k).or_default().push(i as u32);
+    }
+    for (i, k) in keys.iter().enumerate() {
+        for dx in -1..=1 {
+            for dy in -1..=1 {
+                for dz in -1..=1 {
+                    if let Some(cell) = grid.get(&[k[0] + dx, k[1] + dy, k[2] + dz]) {
+                        out.extend(cell.iter().filter(|&&j| j as usize > i).map(|&j| (i as u32, j)));
+                    }
+                }
+            }
+        }
+    }
 }
 
 #[cfg(test)]

@@ -263,3 +263,76 @@ fn rows_hosted_by_the_sun_are_not_attached_to_sol() {
     assert_eq!((c.stats.planets_attached, c.stats.planets_unattached), (8, 2));
     assert_eq!(c.unattached_planets[0].line, 2);
 }
+
+/// The review list over a grid equals the all-pairs comparison it replaced (without that loop's
+/// 1° RA shortcut, which missed same-position pairs near the poles): random stars, tight
+/// clusters in space, the same sky position at different distances, the RA wrap and a pole.
+#[test]
+fn grid_review_pairs_equal_all_pairs() {
+    let mut x: u64 = 0x2545_F491_4F6C_DD1D;
+    let mut next = move || {
+        x ^= x << 13;
+        x ^= x >> 7;
+        x ^= x << 17;
+        (x >> 11) as f64 / (1u64 << 53) as f64
+    };
+    let mut rows = Vec::new();
+    let mut add = |ra: f64, dec: f64, d: f64| {
+        let i = rows.len() + 1000;
+        rows.push(format!("{i},,GRID {i},GRID {i},PM*,PM*,,PM*,{:.7},{:.7},{d:.4}", ra.rem_euclid(360.0), dec));
+    };
+    for _ in 0..1500 {
+        add(next() * 360.0, (next() * 2.0 - 1.0).asin().to_degrees(), 1.0 + next() * 32.0);
+    }
+    for _ in 0..40 {
+        // A cluster: five stars within ~0.5 pc of each other.
+        let (ra, dec, d) = (next() * 360.0, (next() * 2.0 - 1.0).asin().to_degrees(), 3.0 + next() * 25.0);
+        for _ in 0..5 {
+            add(ra + (next() - 0.5) * 1.5, dec + (next() - 0.5) * 1.5, d + (next() - 0.5) * 0.4);
+        }
+    }
+    for _ in 0..40 {
+        // One position on the sky (within 3″), two distances.
+        let (ra, dec) = (next() * 360.0, (next() * 2.0 - 1.0).asin().to_degrees());
+        add(ra, dec, 2.0 + next() * 30.0);
+        add(ra + (next() - 0.5) * 0.0008, dec + (next() - 0.5) * 0.0008, 2.0 + next() * 30.0);
+    }
+    add(359.99995, 12.0, 10.0);
+    add(0.00005, 12.0, 20.0);
+    add(10.0, 89.99995, 7.0);
+    add(190.0, 89.99995, 9.0);
+    let rows: Vec<&str> = rows.iter().map(String::as_str).collect();
+    let c = run(&rows, &[]);
+    let cfg = CanonConfig::default();
+
+    let mut reference = Vec::new();
+    let pts: Vec<(&str, f64, f64, [f64; 3])> = c
+        .stars
+        .iter()
+        .filter_map(|s| {
+            let (ra, dec, d) = (s.ra_deg?, s.dec_deg?, s.distance_pc?);
+            let (a, b) = (ra.to_radians(), dec.to_radians());
+            (d > 0.0 && d <= cfg.review_max_distance_pc)
+                .then(|| (s.main_id.as_str(), ra, dec, [d * b.cos() * a.cos(), d * b.cos() * a.sin(), d * b.sin()]))
+        })
+        .collect();
+    for (i, p) in pts.iter().enumerate() {
+        for q in &pts[i + 1..] {
+            let dist = ((p.3[0] - q.3[0]).powi(2) + (p.3[1] - q.3[1]).powi(2) + (p.3[2] - q.3[2]).powi(2)).sqrt();
+            let sep = angular_separation_arcsec(p.1, p.2, q.1, q.2);
+            let kind = if sep < cfg.same_object_arcsec {
+                ReviewKind::SameObjectSuspect
+            } else if dist < cfg.close_pair_pc {
+                ReviewKind::CloseNeighbours
+            } else {
+                continue;
+            };
+            reference.push((kind, p.0.to_string(), q.0.to_string()));
+        }
+    }
+    let got: Vec<(ReviewKind, String, String)> = c.review.iter().map(|r| (r.kind, r.a.clone(), r.b.clone())).collect();
+    let same = reference.iter().filter(|r| r.0 == ReviewKind::SameObjectSuspect).count();
+    assert!(same >= 40, "the test must exercise same-object pairs: {same}");
+    assert!(reference.len() - same >= 100, "and close neighbours: {}", reference.len() - same);
+    assert_eq!(got, reference);
+}
