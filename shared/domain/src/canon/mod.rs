@@ -1063,7 +1063,7 @@ fn review_pairs(stars: &[CanonStar], cfg: &CanonConfig) -> Vec<ReviewPair> {
 /// Every pair (i < j) of points in the same or neighbouring cells of a grid of `cell` (a
 /// superset of the pairs closer than `cell`), appended to `out`.
 fn candidates_within(points: impl Iterator<Item = [f64; 3]>, cell: f64, out: &mut Vec<(u32, u32)>) {
-    if !(cell > 0.0) {
+    if cell.is_nan() || cell <= 0.0 {
         return;
     }
     let key = |v: [f64; 3]| v.map(|c| (c / cell).floor() as i64);
