@@ -189,3 +189,13 @@ impl exomaps_pipeline::notify::Broadcast for HttpBroadcaster {
         })
     }
 }
+
+/// A pipeline context over `store` with the default scope, no pushes and no published files.
+pub fn silent_context(store: &Store) -> exomaps_pipeline::chain::PipelineContext {
+    exomaps_pipeline::chain::PipelineContext {
+        store: store.clone(),
+        scope: exomaps_domain::coords::Scope::default(),
+        notifier: exomaps_pipeline::notify::Notifier::silent(store.clone()),
+        objects: None,
+    }
+}

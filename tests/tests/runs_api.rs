@@ -5,10 +5,7 @@ use exomaps_api::auth::Caller;
 use exomaps_api::config::Config;
 use exomaps_api::handlers::{runs, world};
 use exomaps_api::{ApiRequest, AppState};
-use exomaps_domain::coords::Scope;
 use exomaps_domain::persona::Persona;
-use exomaps_pipeline::chain::PipelineContext;
-use exomaps_pipeline::notify::Notifier;
 use exomaps_pipeline::queue::LocalQueues;
 use exomaps_tests::{fresh_store, real_sources, sample_sources};
 use http::Method;
@@ -32,12 +29,7 @@ fn body(res: &exomaps_api::ApiResponse) -> Value {
 
 async fn state_with_queues(sources: std::path::PathBuf) -> (AppState, LocalQueues) {
     let (store, _) = fresh_store().await;
-    let ctx = PipelineContext {
-        store: store.clone(),
-        scope: Scope::default(),
-        notifier: Notifier::silent(store.clone()),
-        objects: None,
-    };
+    let ctx = exomaps_tests::silent_context(&store);
     let queues = LocalQueues::spawn(ctx, 5, Duration::from_millis(50));
     let config = Config { sources_dir: Some(sources), ..Config::default() };
     (AppState::with_store(config, store).with_queues(Arc::new(queues.clone())), queues)

@@ -45,12 +45,7 @@ async fn a_kick_on_sqs_builds_the_world_and_a_poison_message_ends_in_the_dlq() {
         dlqs.insert(phase, dlq);
     }
     let (store, _) = fresh_store().await;
-    let ctx = PipelineContext {
-        store: store.clone(),
-        scope: Scope::default(),
-        notifier: Notifier::silent(store.clone()),
-        objects: None,
-    };
+    let ctx = exomaps_tests::silent_context(&store);
     let queues = SqsQueues::new(client.clone(), urls.clone());
 
     let run_id = uuid::Uuid::new_v4();

@@ -4,10 +4,8 @@
 
 use exomaps_api::lambda::{self, lambda_http};
 use exomaps_api::{config::Config, routes};
-use exomaps_domain::coords::Scope;
 use exomaps_domain::persona::Persona;
-use exomaps_pipeline::chain::{self, KickMessage, Phase, PipelineContext};
-use exomaps_pipeline::notify::Notifier;
+use exomaps_pipeline::chain::{self, KickMessage, Phase};
 use exomaps_pipeline::{Family, SourceSpec};
 use exomaps_tests::{fresh_store, sample_sources, test_state, token_for};
 use serde_json::Value;
@@ -130,12 +128,7 @@ async fn the_local_gateway_logs_the_same_fields_and_answers_a_request_id() {
 #[tokio::test]
 async fn a_phase_message_logs_its_phase_run_rows_and_duration() {
     let (store, _) = fresh_store().await;
-    let ctx = PipelineContext {
-        store: store.clone(),
-        scope: Scope::default(),
-        notifier: Notifier::silent(store.clone()),
-        objects: None,
-    };
+    let ctx = exomaps_tests::silent_context(&store);
     let run_id = uuid::Uuid::new_v4();
     let kick = KickMessage {
         run_name: "telemetry".into(),

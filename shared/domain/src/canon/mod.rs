@@ -1042,13 +1042,7 @@ fn review_pairs(stars: &[CanonStar], cfg: &CanonConfig) -> Vec<ReviewPair> {
         let (p, q) = (&pts[i as usize], &pts[j as usize]);
         let dist = ((p.v[0] - q.v[0]).powi(2) + (p.v[1] - q.v[1]).powi(2) + (p.v[2] - q.v[2]).powi(2)).sqrt();
         let sep = angular_separation_arcsec(p.ra, p.dec, q.ra, q.dec);
-        let kind = if sep < cfg.same_object_arcsec {
-            ReviewKind::SameObjectSuspect
-        } else if dist < cfg.close_pair_pc {
-            ReviewKind::CloseNeighbours
-        } else {
-            continue;
-        };
+        let Some(kind) = review_kind(sep, dist, cfg) else { continue };
         out.push(ReviewPair {
             kind,
             a: p.id.to_string(),
@@ -1058,6 +1052,18 @@ fn review_pairs(stars: &[CanonStar], cfg: &CanonConfig) -> Vec<ReviewPair> {
         });
     }
     out
+}
+
+/// Why two stars `sep` arcseconds apart on the sky and `dist` parsecs apart in space are
+/// listed for review, if they are.
+fn review_kind(sep: f64, dist: f64, cfg: &CanonConfig) -> Option<ReviewKind> {
+    if sep < cfg.same_object_arcsec {
+        Some(ReviewKind::SameObjectSuspect)
+    } else if dist < cfg.close_pair_pc {
+        Some(ReviewKind::CloseNeighbours)
+    } else {
+        None
+    }
 }
 
 /// Every pair (i < j) of points in the same or neighbouring cells of a grid of `cell` (a

@@ -320,13 +320,7 @@ fn grid_review_pairs_equal_all_pairs() {
         for q in &pts[i + 1..] {
             let dist = ((p.3[0] - q.3[0]).powi(2) + (p.3[1] - q.3[1]).powi(2) + (p.3[2] - q.3[2]).powi(2)).sqrt();
             let sep = angular_separation_arcsec(p.1, p.2, q.1, q.2);
-            let kind = if sep < cfg.same_object_arcsec {
-                ReviewKind::SameObjectSuspect
-            } else if dist < cfg.close_pair_pc {
-                ReviewKind::CloseNeighbours
-            } else {
-                continue;
-            };
+            let Some(kind) = review_kind(sep, dist, &cfg) else { continue };
             reference.push((kind, p.0.to_string(), q.0.to_string()));
         }
     }
