@@ -314,6 +314,7 @@ export class StarMap {
    * attributes) and its point diameter in device pixels, as the vertex shader computes it.
    */
   starLook(i: number): { size: number; bright: number; px: number } {
+    this.camera.updateMatrixWorld();
     const mv = new THREE.Vector3().fromArray(this.positions, 3 * i).applyMatrix4(this.camera.matrixWorldInverse);
     const scale = this.renderer.getPixelRatio();
     const px = (1.6 + 2.4 * this.sizes[i]) * Math.sqrt(30 / Math.max(-mv.z, 0.05)) * scale;
