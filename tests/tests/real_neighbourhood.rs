@@ -143,10 +143,15 @@ async fn the_real_neighbourhood() {
         let s = decoded.systems.iter().find(|s| s.main_id == id).unwrap_or_else(|| panic!("{id} on the map"));
         asset::abs_mag_of(s.abs_mag).unwrap_or_else(|| panic!("{id} has a magnitude"))
     };
-    for (bright, faint) in [("Sirius", "Proxima Centauri"), ("Vega", "Barnard's Star"), ("Arcturus", "Proxima Centauri")] {
+    for (bright, faint) in
+        [("Sirius", "Proxima Centauri"), ("Vega", "Barnard's Star"), ("Arcturus", "Proxima Centauri")]
+    {
         let (_, _, b) = get(&r, &format!("/api/system/{}", enc(bright))).await;
         let (_, _, f) = get(&r, &format!("/api/system/{}", enc(faint))).await;
-        let (b, f) = (b["system"]["main_id"].as_str().unwrap().to_string(), f["system"]["main_id"].as_str().unwrap().to_string());
+        let (b, f) = (
+            b["system"]["main_id"].as_str().unwrap().to_string(),
+            f["system"]["main_id"].as_str().unwrap().to_string(),
+        );
         assert!(mag(&b) + 8.0 < mag(&f), "{bright} ({b}) {} vs {faint} ({f}) {}", mag(&b), mag(&f));
     }
     assert!(n >= 3500, "{n} systems");

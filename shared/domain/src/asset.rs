@@ -32,7 +32,7 @@
 
 use crate::canon::{CanonStar, Provenance};
 use crate::coords::Icrs;
-use crate::inference::{SystemInference, StarInput, stellar_params};
+use crate::inference::{StarInput, SystemInference, stellar_params};
 use crate::spectral::SpectralClass;
 use crate::units::LY_PER_PC;
 use serde::Serialize;
@@ -361,7 +361,8 @@ pub fn encode(systems: &[AssetSystem], world_build_id: u64) -> Encoded {
         class | (s.flags() << 4)
     }));
     let nibble = |c: u16| if c >= u16::from(COUNT_ESCAPE) { COUNT_ESCAPE } else { c as u8 };
-    let escaped = |s: &AssetSystem| nibble(s.observed_planets) == COUNT_ESCAPE || nibble(s.inferred_planets) == COUNT_ESCAPE;
+    let escaped =
+        |s: &AssetSystem| nibble(s.observed_planets) == COUNT_ESCAPE || nibble(s.inferred_planets) == COUNT_ESCAPE;
     map.extend(systems.iter().map(|s| nibble(s.observed_planets) | (nibble(s.inferred_planets) << 4)));
     map.extend(systems.iter().map(|s| s.multiplicity));
     let overflow: Vec<(usize, &AssetSystem)> = systems.iter().enumerate().filter(|(_, s)| escaped(s)).collect();
@@ -601,7 +602,8 @@ mod tests {
 
     fn sys(i: usize) -> AssetSystem {
         let class = SpectralClass::from_code((i % 12) as u8);
-        let (x, y, z) = ((i as f32 * 0.37).sin() * 30.0, (i as f32 * 0.11).cos() * 30.0, (i as f32 * 0.05).sin() * 30.0);
+        let (x, y, z) =
+            ((i as f32 * 0.37).sin() * 30.0, (i as f32 * 0.11).cos() * 30.0, (i as f32 * 0.05).sin() * 30.0);
         AssetSystem {
             main_id: format!("GJ {}", 1000 + i),
             x_pc: x,
@@ -609,7 +611,7 @@ mod tests {
             z_pc: z,
             distance_ly: distance_ly_of(x, y, z),
             class,
-            abs_mag: (i % 5 != 0).then_some((i % 40) as f32 * 0.5 - 2.0),
+            abs_mag: (!i.is_multiple_of(5)).then_some((i % 40) as f32 * 0.5 - 2.0),
             multiplicity: 1 + (i % 3) as u8,
             observed_planets: u16::from(i.is_multiple_of(4)) * 2,
             inferred_planets: (i % 3) as u16,
@@ -650,7 +652,7 @@ mod tests {
         assert_eq!(bytes[at], MAG_UNKNOWN, "system 0 has no magnitude");
         assert_eq!(bytes[at + 1], abs_mag_code(Some(-1.5)), "system 1: 1 % 40 · 0.5 − 2");
         assert_eq!(bytes[at + 3], SpectralClass::O.code() | (systems[0].flags() << 4));
-        assert_eq!(bytes[at + 6], 2 | (0 << 4), "system 0: 2 observed, 0 inferred");
+        assert_eq!(bytes[at + 6], 2, "system 0: 2 observed (low nibble), 0 inferred (high nibble)");
         assert_eq!(bytes[at + 9..at + 12], [1, 2, 3]);
         assert_eq!(&bytes[at + 12..], &[0, 0, 0, 0], "no overflow");
         assert_eq!(bytes.len(), HEADER_BYTES + 3 * BYTES_PER_SYSTEM + 4);
@@ -766,7 +768,7 @@ mod tests {
         let unit = out.unit_pc;
         assert_eq!(unit, MIN_UNIT_PC, "coordinates within ±30 pc: the smallest quantum");
         let far = round_trip(&[sys(1), AssetSystem { x_pc: -60.0, ..sys(2) }], 1).unit_pc;
-        assert!(far >= 60.0 / 32767.0 && far <= 60.0 / 32767.0 * 1.000_001, "{far}");
+        assert!((60.0 / 32767.0..=60.0 / 32767.0 * 1.000_001).contains(&far), "{far}");
         for (a, b) in systems.iter().zip(&out.systems) {
             assert_eq!(a.main_id, b.main_id);
             for (p, q) in [(a.x_pc, b.x_pc), (a.y_pc, b.y_pc), (a.z_pc, b.z_pc)] {

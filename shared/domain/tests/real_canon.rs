@@ -251,7 +251,12 @@ fn map_asset_of_the_real_neighbourhood() {
         .filter_map(|s| AssetSystem::from_canon(s, Some(&infer_system(&StarInput::from_canon(s), &cfg))))
         .collect();
     let e = asset::encode(&systems, 1);
-    eprintln!("real map asset: {} systems, map part {} bytes, names part {} bytes", systems.len(), e.map.len(), e.names.len());
+    eprintln!(
+        "real map asset: {} systems, map part {} bytes, names part {} bytes",
+        systems.len(),
+        e.map.len(),
+        e.names.len()
+    );
     assert!(e.map.len() + e.names.len() < 6 * 1024 * 1024 / 4);
     let decoded = asset::decode(&e.map, Some(&e.names)).unwrap();
     assert_eq!(decoded.systems.len(), systems.len());
