@@ -31,5 +31,6 @@ fuzz_target!(|data: &[u8]| {
         }
     }
     let _ = spectral::parse(&String::from_utf8_lossy(data));
-    let _ = asset::decode(data);
+    let _ = asset::decode_bundle(data);
+    let _ = asset::decode_map(data);
 });

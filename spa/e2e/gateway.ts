@@ -99,13 +99,16 @@ export async function worldPointer(baseUrl: string): Promise<{ world_build_id: n
   return r.ok ? r.json() : null;
 }
 
-/** Writes an asset and its pointer into an object-store folder (the first-paint benchmark). */
+/** Writes an asset's two parts and its pointer into an object-store folder (the first-paint benchmark); returns the parts. */
 export function writeAsset(objectsDir: string, systems: EncodeSystem[], id: number) {
   const dir = join(objectsDir, 'data/world');
   mkdirSync(dir, { recursive: true });
-  writeFileSync(join(dir, `${id}.exmp`), encodeAsset(systems, id));
+  const parts = encodeAsset(systems, id);
+  writeFileSync(join(dir, `${id}.exmp`), parts.map);
+  writeFileSync(join(dir, `${id}.names`), parts.names);
   writeFileSync(
     join(dir, 'latest.json'),
-    JSON.stringify({ world_build_id: id, asset: `/data/world/${id}.exmp`, systems: systems.length, generated_at: new Date().toISOString() }),
+    JSON.stringify({ world_build_id: id, asset: `/data/world/${id}.exmp`, names: `/data/world/${id}.names`, systems: systems.length, generated_at: new Date().toISOString() }),
   );
+  return parts;
 }

@@ -212,3 +212,92 @@ test('starting a run shows live phase progress, and the map refreshes when it co
   await expect(page.getByTestId('live-note')).toContainText(`world build ${newBuild}`);
   await expect(page.getByTestId('map-status')).toContainText(`world build ${newBuild}`);
 });
+
+test("bright stars look bright: Sirius is drawn bigger and brighter than Proxima and Barnard's Star", async ({ page }) => {
+  await openMap(page);
+  const mainIds: string[] = [];
+  for (const name of ['Sirius', 'Proxima Centauri', "Barnard's Star"]) {
+    const res = await page.request.get(`${base()}/api/system/${encodeURIComponent(name)}`);
+    expect(res.status(), name).toBe(200);
+    mainIds.push((await res.json()).system.main_id);
+  }
+  type MapHandle = {
+    catalog: { indexOf(m: string): number | undefined };
+    positions: Float32Array;
+    starLook(i: number): { size: number; bright: number; px: number };
+    screenOf(i: number): { x: number; y: number } | null;
+    setCameraState(c: { target: number[]; position: number[] }): void;
+  };
+  const [sirius, ...faint] = await page.evaluate((ids) => {
+    const m = window.__exomaps!.map as unknown as MapHandle;
+    return ids.map((id) => m.catalog.indexOf(id)!);
+  }, mainIds);
+  expect([sirius, ...faint].every((i) => typeof i === 'number')).toBe(true);
+  for (const other of faint) {
+    // The camera equidistant from both stars, both in view: what is drawn differs only by the star.
+    await page.evaluate(
+      ([a, b]) => {
+        const m = window.__exomaps!.map as unknown as MapHandle;
+        const p = (i: number) => [0, 1, 2].map((k) => m.positions[3 * i + k]);
+        const [pa, pb] = [p(a), p(b)];
+        const mid = pa.map((v, k) => (v + pb[k]) / 2);
+        const ab = pb.map((v, k) => v - pa[k]);
+        const len = Math.hypot(...ab);
+        // n ⟂ ab: ab × (0, 1, 0), or ab × (1, 0, 0) when ab is vertical.
+        let n = [-ab[2], 0, ab[0]];
+        if (Math.hypot(...n) < 1e-6 * len) n = [0, ab[2], -ab[1]];
+        const nl = Math.hypot(...n);
+        const d = 1.3 * len;
+        m.setCameraState({ target: mid, position: mid.map((v, k) => v + (n[k] / nl) * d) });
+      },
+      [sirius, other],
+    );
+    await page.waitForTimeout(400);
+    const [s, f] = await page.evaluate(
+      ([a, b]) => [a, b].map((i) => (window.__exomaps!.map as unknown as MapHandle).starLook(i)),
+      [sirius, other],
+    );
+    expect(s.size, 'size attribute').toBeGreaterThan(f.size * 2);
+    expect(s.bright, 'brightness attribute').toBeGreaterThan(f.bright);
+    expect(s.px, 'point diameter at equal distance').toBeGreaterThan(f.px * 1.5);
+    // On the canvas: the light within 3 px of each star's centre.
+    const light = await page.evaluate(
+      ([a, b]) => {
+        const m = window.__exomaps!.map as unknown as MapHandle;
+        const gl = document.querySelector('[data-testid=map-canvas]') as HTMLCanvasElement;
+        const c = document.createElement('canvas');
+        c.width = gl.width;
+        c.height = gl.height;
+        const g = c.getContext('2d')!;
+        g.drawImage(gl, 0, 0);
+        const ratio = gl.width / gl.clientWidth;
+        return [a, b].map((i) => {
+          const at = m.screenOf(i)!;
+          const cx = Math.round(at.x * ratio);
+          const cy = Math.round(at.y * ratio);
+          const d = g.getImageData(cx - 3, cy - 3, 7, 7).data;
+          let sum = 0;
+          for (let k = 0; k < d.length; k += 4) sum += d[k] + d[k + 1] + d[k + 2];
+          return sum;
+        });
+      },
+      [sirius, other],
+    );
+    console.log(`Sirius vs ${other}: ${JSON.stringify([s, f])}, canvas light ${light}`);
+    expect(light[0], `canvas light around Sirius vs ${other}: ${light}`).toBeGreaterThan(light[1] * 1.2);
+  }
+  // Same class K, so only the magnitude can tell them apart: the giant Arcturus over the dwarf ε Eridani.
+  const [arcturus, epsEri] = await Promise.all(
+    ['Arcturus', 'Epsilon Eridani'].map(async (name) => (await (await page.request.get(`${base()}/api/system/${encodeURIComponent(name)}`)).json()).system),
+  );
+  expect([arcturus.spectral_class, epsEri.spectral_class]).toEqual(['K', 'K']);
+  const [a, e] = await page.evaluate(
+    (ids) => ids.map((id) => {
+      const m = window.__exomaps!.map as unknown as MapHandle;
+      return m.starLook(m.catalog.indexOf(id)!);
+    }),
+    [arcturus.main_id, epsEri.main_id],
+  );
+  expect(a.size).toBeGreaterThan(e.size * 2);
+  expect(a.bright).toBeGreaterThan(e.bright);
+});

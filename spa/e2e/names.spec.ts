@@ -31,4 +31,12 @@ test('typos and Hipparcos distances: "Vgea" finds Vega, whose panel lists its di
   await expect(page.getByTestId('distance-measurement').first()).toContainText('hipparcos');
   await expect(page.getByTestId('distance-measurement').first()).toContainText('25.04 ly');
   await expect(page.getByTestId('lineage')).toContainText('HIPPARCOS_sample.dat');
+  // Brightness from the asset's magnitude, with the Hipparcos Hp it came from; names and designations.
+  await expect(page.getByTestId('detail-brightness')).toContainText(/MV 0\.\d/);
+  await expect(page.getByTestId('detail-brightness')).toContainText('Hipparcos Hp');
+  await expect(page.getByTestId('detail-aliases')).toContainText(/HIP 91262/);
+  // Every distance with its source.
+  const res = await page.request.get(`${base()}/api/system/Vega`);
+  const distances: { provenance: string }[] = (await res.json()).distances;
+  await expect(page.getByTestId('distance-source')).toHaveText(distances.map((d) => d.provenance));
 });

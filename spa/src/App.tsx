@@ -53,8 +53,12 @@ export function App() {
   viewRef.current = view;
   const restored = useRef(false);
   const buildId = useRef<number | null>(null);
+  /** The names part of the shown build is still to come. */
+  const namesPending = useRef(false);
 
-  // The map: fetch the pointer and the asset, decode, hand to the renderer.
+  // The map: fetch the pointer and the asset's two parts, decode, hand to the renderer. The map
+  // part (positions, brightness, class, flags, counts) paints at once; the names part (main_ids,
+  // display names), fetched alongside, then attaches labels, the local search and lookups.
   // `expect`: the build a data.refreshed announced; the pointer may lag behind the message
   // (object store / CDN), so it is polled for a while until it shows that build.
   const loadWorld = useCallback(async (reason: string, expect?: number) => {
@@ -70,13 +74,31 @@ export function App() {
       }
       if (ptr.world_build_id === buildId.current) return;
       const t0 = performance.now();
+      const namesBytes = ptr.names ? Api.assetBytes(ptr.names) : null;
+      namesBytes?.catch(() => undefined); // awaited below; never an unhandled rejection
       const bytes = await Api.assetBytes(ptr.asset);
       const asset = decodeAsset(bytes);
       buildId.current = asset.worldBuildId;
+      namesPending.current = namesBytes !== null;
       const cat = new Catalog(asset);
       setCatalog(cat);
       setMapStatus(`${asset.count.toLocaleString()} systems · world build ${asset.worldBuildId}`);
-      window.__exomaps = { ...window.__exomaps, loadedMs: performance.now() - t0, reason, worldBuildId: asset.worldBuildId };
+      window.__exomaps = { ...window.__exomaps, loadedMs: performance.now() - t0, reason, worldBuildId: asset.worldBuildId, assetBytes: bytes.byteLength };
+      if (!namesBytes) return;
+      let named: Catalog;
+      let names: ArrayBuffer;
+      try {
+        names = await namesBytes;
+        named = cat.withNames(names);
+      } catch (e) {
+        namesPending.current = false;
+        setMapStatus(`${asset.count.toLocaleString()} systems · world build ${asset.worldBuildId} · names could not be loaded: ${(e as Error).message}`);
+        return;
+      }
+      if (buildId.current !== asset.worldBuildId) return; // a newer build replaced this one meanwhile
+      namesPending.current = false;
+      setCatalog(named);
+      window.__exomaps = { ...window.__exomaps, namesMs: performance.now() - t0, namesBytes: names.byteLength };
     } catch (e) {
       setMapStatus(`The map could not be loaded: ${(e as Error).message}`);
     }
@@ -127,6 +149,7 @@ export function App() {
   const select = useCallback((i: number | null, fly: boolean) => {
     const cat = catalogRef.current;
     if (!cat) return;
+    if (!cat.named && i !== null) return; // main_ids arrive with the names part
     const mainId = i === null ? null : cat.asset.names[i];
     setView((v) => ({ ...v, selected: mainId }));
     if (i !== null && fly) map.current?.flyTo(i);
@@ -139,16 +162,20 @@ export function App() {
     m.setCatalog(catalog);
     const v = viewRef.current;
     if (!restored.current) {
-      restored.current = true;
-      if (v.camera) m.setCameraState(v.camera);
-      else {
+      // The camera at once; a selection (a main_id) once the names part is attached.
+      if (v.camera) {
+        m.setCameraState(v.camera);
+        restored.current = true;
+      } else if (catalog.named || !v.selected) {
+        restored.current = true;
         const sel = v.selected ? catalog.indexOf(v.selected) : undefined;
         if (sel !== undefined) m.flyTo(sel, 3);
       }
     }
+    // `firstStarsMs`: the first frame with stars (the first-paint benchmark); `ready`: stars and names.
     const wait = () => {
       if (m.firstStarsAt === null) return requestAnimationFrame(wait);
-      window.__exomaps = { ...window.__exomaps, ready: true, firstStarsMs: m.firstStarsAt, count: catalog.count };
+      window.__exomaps = { ...window.__exomaps, firstStarsMs: m.firstStarsAt, count: catalog.count, ready: catalog.named || !namesPending.current };
     };
     wait();
   }, [catalog, path]);

@@ -421,6 +421,12 @@ async fn an_sqs_kick_runs_the_phases_to_an_active_world_build_with_websocket_pro
     assert_eq!(latest.status, StatusCode::OK);
     assert!(String::from_utf8_lossy(&latest.body).contains(&asset[1..]), "{}", String::from_utf8_lossy(&latest.body));
     assert_eq!(latest.header("cache-control"), Some("no-cache"));
+    // …and the asset's names part (issue 12), which the pointer names too.
+    let names = asset.replace(".exmp", ".names");
+    assert!(String::from_utf8_lossy(&latest.body).contains(&names[1..]), "{}", String::from_utf8_lossy(&latest.body));
+    let names_part = stack.site(&names, true).await;
+    assert_eq!(names_part.status, StatusCode::OK, "{names}");
+    assert!(names_part.body.starts_with(b"EXMN"), "{names} is an EXMN names part");
 
     // POST /api/runs (the runs-start function) sends its own kick to the ingest queue.
     let started = stack.api(Method::POST, "/api/runs", Some(&token), Some(json!({"run_name": "via the API"}))).await;

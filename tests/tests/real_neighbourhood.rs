@@ -121,19 +121,38 @@ async fn the_real_neighbourhood() {
     let text = std::fs::read_to_string(cat.join("hip2.dat")).unwrap();
     assert!(text.lines().nth(line - 1).unwrap().starts_with(" 97649"));
 
-    // The map asset: size per system.
+    // The map asset: size per system, the map part (first paint) and the names part.
     let (bytes, _) = store.build_asset(build.world_build_id).await.unwrap().unwrap();
-    let decoded = asset::decode(&bytes).unwrap();
+    let (map, names) = asset::split_bundle(&bytes).unwrap();
+    let decoded = asset::decode(map, Some(names)).unwrap();
     let n = decoded.systems.len();
-    let gz = gzip_len(&bytes);
-    let columns = asset::HEADER_BYTES + n * asset::BYTES_PER_SYSTEM;
-    let gz_columns = gzip_len(&bytes[..columns]);
+    let per = |b: usize| b as f64 / n as f64;
+    let (gz_map, gz_names) = (gzip_len(map), gzip_len(names));
     eprintln!(
-        "asset: {n} systems, {} bytes ({:.1}/system), gzip {gz} ({:.1}/system); columns only gzip {gz_columns} ({:.1}/system)",
-        bytes.len(),
-        bytes.len() as f64 / n as f64,
-        gz as f64 / n as f64,
-        gz_columns as f64 / n as f64
+        "asset: {n} systems; map part {} bytes ({:.2}/system), gzip {gz_map} ({:.2}/system); names part {} bytes ({:.2}/system), gzip {gz_names} ({:.2}/system)",
+        map.len(),
+        per(map.len()),
+        per(gz_map),
+        names.len(),
+        per(names.len()),
+        per(gz_names),
     );
+    assert!(per(gz_map) <= 12.0, "first-paint part {:.2} bytes per system gzipped", per(gz_map));
+    // Bright stars look bright: Sirius, Vega and Arcturus far brighter than Proxima and Barnard's Star.
+    let mag = |id: &str| {
+        let s = decoded.systems.iter().find(|s| s.main_id == id).unwrap_or_else(|| panic!("{id} on the map"));
+        asset::abs_mag_of(s.abs_mag).unwrap_or_else(|| panic!("{id} has a magnitude"))
+    };
+    for (bright, faint) in
+        [("Sirius", "Proxima Centauri"), ("Vega", "Barnard's Star"), ("Arcturus", "Proxima Centauri")]
+    {
+        let (_, _, b) = get(&r, &format!("/api/system/{}", enc(bright))).await;
+        let (_, _, f) = get(&r, &format!("/api/system/{}", enc(faint))).await;
+        let (b, f) = (
+            b["system"]["main_id"].as_str().unwrap().to_string(),
+            f["system"]["main_id"].as_str().unwrap().to_string(),
+        );
+        assert!(mag(&b) + 8.0 < mag(&f), "{bright} ({b}) {} vs {faint} ({f}) {}", mag(&b), mag(&f));
+    }
     assert!(n >= 3500, "{n} systems");
 }

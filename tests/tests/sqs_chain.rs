@@ -140,7 +140,9 @@ async fn publish_puts_the_asset_and_pointer_in_the_bucket() {
     let pointer: serde_json::Value = serde_json::from_slice(&pointer.body).unwrap();
     let key = pointer["asset"].as_str().unwrap().trim_start_matches('/').to_string();
     let asset = objects.get(&key).await.unwrap().expect("the asset");
-    let decoded = exomaps_domain::asset::decode(&asset.body).unwrap();
+    let names_key = pointer["names"].as_str().unwrap().trim_start_matches('/').to_string();
+    let names = objects.get(&names_key).await.unwrap().expect("the names part");
+    let decoded = exomaps_domain::asset::decode(&asset.body, Some(&names.body)).unwrap();
     assert_eq!(decoded.systems.len() as u64, pointer["systems"].as_u64().unwrap());
     assert_eq!(decoded.world_build_id as i64, pointer["world_build_id"].as_i64().unwrap());
     assert!(decoded.systems.iter().any(|s| s.main_id == "Sol"));

@@ -49,8 +49,13 @@ pub struct ErrorEnvelope {
 #[serde(deny_unknown_fields)]
 pub struct WorldPointer {
     pub world_build_id: i64,
-    /// Path of the EXMP asset (`/data/world/<id>.exmp`), docs/map-asset.md.
+    /// Path of the EXMP asset (`/data/world/<id>.exmp`), docs/map-asset.md: the map part,
+    /// all the first paint needs.
     pub asset: String,
+    /// Path of the asset's names part (`/data/world/<id>.names`, EXMN): main_ids and display
+    /// names, fetched alongside the map part (issue 12).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub names: Option<String>,
     pub systems: i64,
     /// ISO 8601 UTC.
     pub generated_at: String,

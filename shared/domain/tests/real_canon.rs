@@ -250,10 +250,15 @@ fn map_asset_of_the_real_neighbourhood() {
         .filter(|s| s.distance_pc.is_some_and(|d| d * LY_PER_PC <= 110.0))
         .filter_map(|s| AssetSystem::from_canon(s, Some(&infer_system(&StarInput::from_canon(s), &cfg))))
         .collect();
-    let bytes = asset::encode(&systems, 1);
-    eprintln!("real map asset: {} systems, {} bytes", systems.len(), bytes.len());
-    assert!(bytes.len() < 6 * 1024 * 1024 / 4);
-    let decoded = asset::decode(&bytes).unwrap();
+    let e = asset::encode(&systems, 1);
+    eprintln!(
+        "real map asset: {} systems, map part {} bytes, names part {} bytes",
+        systems.len(),
+        e.map.len(),
+        e.names.len()
+    );
+    assert!(e.map.len() + e.names.len() < 6 * 1024 * 1024 / 4);
+    let decoded = asset::decode(&e.map, Some(&e.names)).unwrap();
     assert_eq!(decoded.systems.len(), systems.len());
     let proxima = decoded.systems.iter().find(|s| s.main_id == "Proxima Centauri").unwrap();
     assert_eq!(
@@ -265,6 +270,10 @@ fn map_asset_of_the_real_neighbourhood() {
     assert!(proxima.aliases.iter().all(|a| a.starts_with("NAME ")), "{:?}", proxima.aliases);
     assert!(decoded.systems.iter().all(|s| s.aliases.len() <= 1));
     assert!(proxima.flags & asset::FLAG_HZ_PLANET != 0, "Proxima b is in the conservative HZ");
+    // Brightness: a magnitude for every classified star; Proxima far fainter than the Sun.
+    let mag = |s: &asset::DecodedSystem| asset::abs_mag_of(s.abs_mag);
+    assert!(decoded.systems.iter().filter(|s| s.class_code != asset::CLASS_UNKNOWN).all(|s| mag(s).is_some()));
     let sol = decoded.systems.iter().find(|s| s.main_id == "Sol").unwrap();
+    assert!(mag(proxima).unwrap() > mag(sol).unwrap() + 8.0, "{:?} vs {:?}", mag(proxima), mag(sol));
     assert_eq!((sol.x_pc, sol.distance_ly, sol.observed_planets), (0.0, 0.0, 8));
 }

@@ -352,13 +352,22 @@ async fn publish(ctx: &PipelineContext, run_id: Uuid) -> Result<serde_json::Valu
     // names an asset that is not there yet).
     let mut asset_key = None;
     if let (Some(objects), Some((bytes, sha))) = (&ctx.objects, store.build_asset(build_id).await?) {
+        // Two objects: the map part (first paint) and the names part (fetched alongside).
+        let (map, names) = exomaps_domain::asset::split_bundle(&bytes)
+            .map_err(|e| PhaseError::Rejected(format!("the build's map asset is invalid: {e}")))?;
+        let systems = exomaps_domain::asset::decode(map, Some(names)).map(|a| a.systems.len()).unwrap_or(0);
         let key = format!("data/world/{build_id}.exmp");
-        let systems = exomaps_domain::asset::decode(&bytes).map(|a| a.systems.len()).unwrap_or(0);
-        objects.put(&key, bytes, "application/octet-stream").await.map_err(PhaseError::Rejected)?;
+        let names_key = format!("data/world/{build_id}.names");
+        let (map_sha, names_sha) = (hex_sha256(map), hex_sha256(names));
+        objects.put(&names_key, names.to_vec(), "application/octet-stream").await.map_err(PhaseError::Rejected)?;
+        objects.put(&key, map.to_vec(), "application/octet-stream").await.map_err(PhaseError::Rejected)?;
         let pointer = json!({
             "world_build_id": build_id,
             "asset": format!("/{key}"),
-            "sha256": sha,
+            "names": format!("/{names_key}"),
+            "sha256": map_sha,
+            "names_sha256": names_sha,
+            "bundle_sha256": sha,
             "systems": systems,
             "generated_at": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
         });
@@ -401,6 +410,12 @@ async fn announce(ctx: &PipelineContext, run_id: Uuid, outcome: &serde_json::Val
     ctx.notifier
         .publish(&channel, &json!({"type": "run.completed", "run_id": run_id, "status": outcome["status"]}))
         .await;
+}
+
+/// Lower-case hex SHA-256 of `bytes`.
+fn hex_sha256(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
 }
 
 #[cfg(test)]

@@ -87,7 +87,8 @@ pub async fn infer(store: &Store, run_id: Uuid) -> Result<InferOutcome, PhaseErr
     let (rows, mut asset_systems, inference_sha) = computed;
     // The asset lists systems nearest first (the SPA draws and labels in that order).
     asset_systems.sort_by(|a, b| a.distance_ly.total_cmp(&b.distance_ly).then_with(|| a.main_id.cmp(&b.main_id)));
-    let bytes = asset::encode(&asset_systems, build_id as u64);
+    // The database keeps both parts as one blob (map part, then names part); publish splits it.
+    let bytes = asset::bundle(&asset::encode(&asset_systems, build_id as u64));
     let asset_sha = hex(&Sha256::digest(&bytes));
     store.write_inference(build_id, &rows, INFERENCE_VERSION, &bytes, &asset_sha).await?;
 

@@ -1146,10 +1146,18 @@ export interface components {
         };
         /** @description `/data/world/latest.json` in the object store: the active world build's map asset. */
         WorldPointer: {
-            /** @description Path of the EXMP asset (`/data/world/<id>.exmp`), docs/map-asset.md. */
+            /**
+             * @description Path of the EXMP asset (`/data/world/<id>.exmp`), docs/map-asset.md: the map part,
+             *     all the first paint needs.
+             */
             asset: string;
             /** @description ISO 8601 UTC. */
             generated_at: string;
+            /**
+             * @description Path of the asset's names part (`/data/world/<id>.names`, EXMN): main_ids and display
+             *     names, fetched alongside the map part (issue 12).
+             */
+            names?: string | null;
             /** Format: int64 */
             systems: number;
             /** Format: int64 */

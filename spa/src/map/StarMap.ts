@@ -1,12 +1,12 @@
-// The 3-D star map: one THREE.Points draw call for every star (colour by class, size by a
-// luminosity proxy, hidden stars collapse to size 0), Sol's reticle, distance rings labelled in
+// The 3-D star map: one THREE.Points draw call for every star (colour by class, size and
+// brightness by the asset's absolute magnitude, hidden stars collapse to size 0), Sol's reticle, distance rings labelled in
 // light-years (drawn at ly / 3.26156 pc), orbit controls with a smooth fly-to, screen-space
 // picking, non-overlapping labels and a two-star ruler. Imperative three.js; React owns the
 // panels around it. Renders on demand, not in a busy loop.
 import * as THREE from 'three';
 import { OrbitControls } from 'three/examples/jsm/controls/OrbitControls.js';
 import type { Catalog } from './catalog';
-import { CLASS_COLOURS, classKey, hexToRgb, starSize } from './classes';
+import { CLASS_COLOURS, classKey, hexToRgb, starLook } from './classes';
 import { SimLayer, type SimDraw } from './SimLayer';
 import { placeLabels, type LabelCandidate } from './labels';
 import { pick, project, type Projected } from './picking';
@@ -17,10 +17,13 @@ const VERTEX = /* glsl */ `
   attribute vec3 color;
   attribute float size;
   attribute float shown;
+  attribute float bright;
   uniform float scale;
   varying vec3 vColor;
+  varying float vBright;
   void main() {
     vColor = color;
+    vBright = bright;
     vec4 mv = modelViewMatrix * vec4(position, 1.0);
     gl_Position = projectionMatrix * mv;
     // Brighter classes are bigger; size falls off gently (√) with distance so far stars stay visible.
@@ -31,6 +34,7 @@ const VERTEX = /* glsl */ `
 
 const FRAGMENT = /* glsl */ `
   varying vec3 vColor;
+  varying float vBright;
   void main() {
     vec2 d = gl_PointCoord - vec2(0.5);
     float r = length(d) * 2.0;
@@ -38,7 +42,8 @@ const FRAGMENT = /* glsl */ `
     float core = smoothstep(0.55, 0.0, r);
     float halo = smoothstep(1.0, 0.2, r) * 0.45;
     vec3 c = mix(vColor, vec3(1.0), core * 0.45);
-    gl_FragColor = vec4(c, clamp(core + halo, 0.0, 1.0));
+    // Intrinsically brighter stars are more opaque (additive blending: brighter).
+    gl_FragColor = vec4(c, clamp(core + halo, 0.0, 1.0) * vBright);
   }
 `;
 
@@ -61,6 +66,8 @@ export class StarMap {
   private readonly ringLabels: HTMLSpanElement[] = [];
   private points: THREE.Points | null = null;
   private positions = new Float32Array(0);
+  private sizes = new Float32Array(0);
+  private brights = new Float32Array(0);
   private visible: Uint8Array = new Uint8Array(0);
   private projected: Projected | null = null;
   private catalog: Catalog | null = null;
@@ -187,19 +194,25 @@ export class StarMap {
     this.positions = new Float32Array(3 * n);
     const colors = new Float32Array(3 * n);
     const sizes = new Float32Array(n);
+    const brights = new Float32Array(n);
     const shown = new Float32Array(n).fill(1);
     const rgb = new Map(Object.entries(CLASS_COLOURS).map(([k, v]) => [k, hexToRgb(v)]));
     for (let i = 0; i < n; i++) {
       const [sx, sy, sz] = toScene(a.x[i], a.y[i], a.z[i]);
       this.positions.set([sx, sy, sz], 3 * i);
       colors.set(rgb.get(classKey(a.classCode[i]))!, 3 * i);
-      sizes[i] = starSize(a.classCode[i], a.multiplicity[i]);
+      const look = starLook(a.absMag[i], a.classCode[i], a.multiplicity[i]);
+      sizes[i] = look.size;
+      brights[i] = look.bright;
     }
+    this.sizes = sizes;
+    this.brights = brights;
     const geom = new THREE.BufferGeometry();
     geom.setAttribute('position', new THREE.BufferAttribute(this.positions, 3));
     geom.setAttribute('color', new THREE.BufferAttribute(colors, 3));
     geom.setAttribute('size', new THREE.BufferAttribute(sizes, 1));
     geom.setAttribute('shown', new THREE.BufferAttribute(shown, 1));
+    geom.setAttribute('bright', new THREE.BufferAttribute(brights, 1));
     geom.computeBoundingSphere();
     const mat = new THREE.ShaderMaterial({
       vertexShader: VERTEX,
@@ -294,6 +307,18 @@ export class StarMap {
     const i = this.projected ? pick(this.projected, this.visible, x, y, 12) : -1;
     this.lastPickMs = performance.now() - t0;
     return i;
+  }
+
+  /**
+   * How star i is drawn from here (test hook): its size factor and brightness (the vertex
+   * attributes) and its point diameter in device pixels, as the vertex shader computes it.
+   */
+  starLook(i: number): { size: number; bright: number; px: number } {
+    this.camera.updateMatrixWorld();
+    const mv = new THREE.Vector3().fromArray(this.positions, 3 * i).applyMatrix4(this.camera.matrixWorldInverse);
+    const scale = this.renderer.getPixelRatio();
+    const px = (1.6 + 2.4 * this.sizes[i]) * Math.sqrt(30 / Math.max(-mv.z, 0.05)) * scale;
+    return { size: this.sizes[i], bright: this.brights[i], px: Math.min(Math.max(px, 2 * scale), 36 * scale) };
   }
 
   /** CSS-pixel position of star i on the canvas (null when off screen). */

@@ -1,7 +1,7 @@
 // The star catalogue behind the map: the decoded asset plus derived per-system data
 // (display names, search index). Pure: no DOM, no three.js.
 import type { MapAsset } from '../asset/decode';
-import { FLAG_HZ_PLANET } from '../asset/decode';
+import { FLAG_HZ_PLANET, withNames } from '../asset/decode';
 import { classKey } from './classes';
 
 /** Lower case, single spaces, without SIMBAD's "NAME " / "* " / "V* " style prefixes. */
@@ -25,6 +25,8 @@ export class Catalog {
   readonly asset: MapAsset;
   readonly count: number;
   readonly displayNames: string[];
+  /** The names part is attached: labels, the local search and lookups by main_id work. */
+  readonly named: boolean;
   private readonly keys: string[] = [];
   private readonly keyRaw: string[] = [];
   private readonly keyIndex: number[] = [];
@@ -33,8 +35,9 @@ export class Catalog {
   constructor(asset: MapAsset) {
     this.asset = asset;
     this.count = asset.count;
+    this.named = asset.named;
     this.displayNames = asset.names.map((main, i) => displayName(main, asset.aliases[i]));
-    for (let i = 0; i < asset.count; i++) {
+    for (let i = 0; asset.named && i < asset.count; i++) {
       this.byMainId.set(asset.names[i], i);
       for (const s of [asset.names[i], ...asset.aliases[i]]) {
         this.keys.push(normalise(s));
@@ -42,6 +45,11 @@ export class Catalog {
         this.keyIndex.push(i);
       }
     }
+  }
+
+  /** The same stars with the names part attached (a new Catalog; the columns are shared). */
+  withNames(names: ArrayBuffer | Uint8Array): Catalog {
+    return new Catalog(withNames(this.asset, names));
   }
 
   indexOf(mainId: string): number | undefined {

@@ -1,7 +1,8 @@
 // One palette per spectral class (DOMAIN.md §9.3 "Proposal: one table"): the UI badges and the
-// star colours both use it. Sizes grow with a class's typical luminosity (a magnitude proxy:
-// the asset carries no photometry).
-import { CLASS_LETTERS, CLASS_UNKNOWN } from '../asset/decode';
+// star colours both use it. Sizes and brightness grow with the star's visual luminosity, from
+// the asset's absolute magnitude (issue 12: bright stars look bright); a class's typical
+// luminosity stands in when the magnitude is unknown.
+import { absMagOf, CLASS_LETTERS, CLASS_UNKNOWN } from '../asset/decode';
 
 export const CLASS_COLOURS: Record<string, string> = {
   O: '#9bb0ff',
@@ -41,4 +42,26 @@ export function starSize(code: number, multiplicity: number): number {
   // 0.30 + 0.70·L^0.3 as in the original (§9.3), clamped, plus a little for multiples.
   const lum = Math.min(3.2, Math.max(0.35, 0.3 + 0.7 * Math.pow(l, 0.3)));
   return lum * (multiplicity > 1 ? 1.15 : 1);
+}
+
+/** The Sun's absolute visual magnitude. */
+export const SUN_MV = 4.83;
+
+/** Visual luminosity (L☉, V band) of an absolute magnitude. */
+export const visualLuminosity = (mv: number) => Math.pow(10, -0.4 * (mv - SUN_MV));
+
+/**
+ * Point size (world-space scale factor, as `starSize`) and brightness (0–1, the point's
+ * opacity) of a star from its abs_mag byte; the class proxy when the magnitude is unknown.
+ * Sirius (M 1.4–1.8) ≈ size 1.9, brightness 0.72; the Sun 1.0 / 0.6; Proxima (M 15.5) 0.35 / 0.45.
+ */
+export function starLook(absMagCode: number, classCode: number, multiplicity: number): { size: number; bright: number } {
+  const mv = absMagOf(absMagCode);
+  if (mv === null) {
+    const l = CLASS_LUMINOSITY[classKey(classCode)];
+    return { size: starSize(classCode, multiplicity), bright: Math.min(1, Math.max(0.45, 0.6 + 0.1 * Math.log10(l))) };
+  }
+  const l = visualLuminosity(mv);
+  const size = Math.min(3.2, Math.max(0.35, 0.3 + 0.7 * Math.pow(l, 0.3))) * (multiplicity > 1 ? 1.15 : 1);
+  return { size, bright: Math.min(1, Math.max(0.45, 0.6 + 0.1 * Math.log10(l))) };
 }

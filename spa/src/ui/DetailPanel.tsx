@@ -1,6 +1,6 @@
 import type { SystemDetail } from '../api/client';
 import { simbadUrl } from '../api/client';
-import { FLAG_CURATED } from '../asset/decode';
+import { absMagOf, FLAG_CURATED } from '../asset/decode';
 import type { Catalog } from '../map/catalog';
 import { CLASS_COLOURS } from '../map/classes';
 import { LY_PER_PC } from '../map/units';
@@ -24,6 +24,8 @@ export function DetailPanel({ catalog, index, detail, onClose }: Props) {
   const hz = d?.habitable_zone;
   const observed = d?.planets.observed ?? [];
   const inferred = d?.planets.inferred ?? [];
+  const mv = absMagOf(a.absMag[index]);
+  const hp = d?.system.hp_mag;
   return (
     <article className="detail" data-testid="detail">
       <header>
@@ -39,6 +41,11 @@ export function DetailPanel({ catalog, index, detail, onClose }: Props) {
         <dt>Spectral type</dt>
         <dd>
           <span className="badge" style={{ background: CLASS_COLOURS[cls] }}>{cls}</span> {d?.system.spectral_type ?? ''}
+        </dd>
+        <dt>Brightness</dt>
+        <dd data-testid="detail-brightness">
+          {mv === null ? 'unknown' : <>M<sub>V</sub> {mv.toFixed(1)}</>}
+          {hp != null && <span className="muted"> (Hipparcos Hp {hp.toFixed(2)})</span>}
         </dd>
         <dt>Multiplicity</dt>
         <dd>{a.multiplicity[index] === 1 ? 'single' : a.multiplicity[index] === 2 ? 'binary' : `${a.multiplicity[index]} stars`}</dd>
@@ -66,10 +73,18 @@ export function DetailPanel({ catalog, index, detail, onClose }: Props) {
       {!d && !detail?.error && <p className="muted">loading details…</p>}
       {d && (
         <>
+          {d.system.display_name && d.system.display_name !== catalog.displayNames[index] && (
+            <p data-testid="detail-display-name">Name: {d.system.display_name}</p>
+          )}
           {d.aliases.length > 0 && (
             <p className="aliases" data-testid="detail-aliases">
-              Names: {d.aliases.slice(0, 16).join(' · ')}
-              {d.aliases.length > 16 && <span className="muted"> (+{d.aliases.length - 16} more)</span>}
+              Names and designations: {d.aliases.slice(0, 16).join(' · ')}
+              {d.aliases.length > 16 && (
+                <details data-testid="detail-aliases-more">
+                  <summary className="muted">+{d.aliases.length - 16} more</summary>
+                  {d.aliases.slice(16).join(' · ')}
+                </details>
+              )}
             </p>
           )}
           {d.distances && d.distances.length > 0 && (
@@ -79,7 +94,7 @@ export function DetailPanel({ catalog, index, detail, onClose }: Props) {
                 {d.distances.map((m, k) => (
                   <li key={k} data-testid="distance-measurement">
                     {(m.distance_pc * LY_PER_PC).toFixed(2)} ly
-                    {m.uncertainty_pc != null && <> ± {(m.uncertainty_pc * LY_PER_PC).toFixed(2)}</>} · {m.provenance}
+                    {m.uncertainty_pc != null && <> ± {(m.uncertainty_pc * LY_PER_PC).toFixed(2)}</>} · <span data-testid="distance-source">{m.provenance}</span>
                     {k === 0 && <span className="muted"> (adopted)</span>}
                   </li>
                 ))}

@@ -1,25 +1,64 @@
 import { describe, expect, it } from 'vitest';
-import { decodeAsset } from '../../src/asset/decode';
+import { decodeAsset, MAG_UNKNOWN } from '../../src/asset/decode';
+import { starLook, starSize, visualLuminosity } from '../../src/map/classes';
 import { Catalog, displayName, normalise } from '../../src/map/catalog';
 import { countVisible, defaultFilters, visibilityMask } from '../../src/map/filters';
 import { placeLabels } from '../../src/map/labels';
 import { LY_PER_PC, RING_LY, fromScene, lyToPc, separation, toScene } from '../../src/map/units';
 import { decodeView, emptyView, encodeView } from '../../src/map/urlState';
-import { encodeAsset, type EncodeSystem } from '../support/encode';
+import { absMagCode, encodeAsset, type EncodeSystem } from '../support/encode';
 
 const sys = (main_id: string, xyz: [number, number, number], cls: string | null, extra: Partial<EncodeSystem> = {}): EncodeSystem => ({
   main_id, x_pc: xyz[0], y_pc: xyz[1], z_pc: xyz[2], distance_ly: Math.hypot(...xyz) * LY_PER_PC,
   spectral_class: cls, multiplicity: 1, observed_planets: 0, inferred_planets: 0, ...extra,
 });
 
-const asset = decodeAsset(encodeAsset([
+const parts = encodeAsset([
   sys('Sol', [0, 0, 0], 'G', { observed_planets: 8, curated: true }),
   sys('V* V645 Cen', [-0.474248, -0.36297, -1.156055], 'M', { observed_planets: 2, aliases: ['NAME Proxima Centauri', 'GJ   551'] }),
   sys('* alf CMa', [-0.4943, 2.4763, -0.7585], 'A', { aliases: ['NAME Sirius', '* 9 CMa'] }),
   sys('Wolf  359', [-2.2, 0.6, 0.3], 'M', { inferred_planets: 3 }),
   sys('Far One', [20, 20, 20], null, {}),
-], 4));
+], 4);
+const asset = decodeAsset(parts.map, parts.names);
 const cat = new Catalog(asset);
+
+describe('the names part arrives after the map part', () => {
+  it('an unnamed catalogue draws but cannot be searched or looked up until the names attach', () => {
+    const bare = new Catalog(decodeAsset(parts.map));
+    expect([bare.named, bare.count, bare.search('Sirius'), bare.indexOf('Sol'), bare.indexOf('')]).toEqual([false, 5, [], undefined, undefined]);
+    expect(bare.position(2)).toEqual(cat.position(2));
+    const named = bare.withNames(parts.names);
+    expect([named.named, named.indexOf('* alf CMa'), named.displayNames[2], named.search('sirius')[0].index]).toEqual([true, 2, 'Sirius', 2]);
+    expect(() => bare.withNames(encodeAsset([sys('X', [0, 0, 0], 'G')], 4).names)).toThrow(/another map part/);
+  });
+});
+
+describe('brightness from the absolute magnitude', () => {
+  it('bright stars look bright: bigger and more opaque; unknown magnitudes fall back to the class', () => {
+    const code = (m: number) => absMagCode(m);
+    const sirius = starLook(code(1.42), 2, 2);
+    const vega = starLook(code(0.58), 2, 1);
+    const arcturus = starLook(code(-0.3), 5, 1);
+    const sun = starLook(code(4.83), 4, 1);
+    const proxima = starLook(code(15.5), 6, 1);
+    const barnard = starLook(code(13.2), 6, 1);
+    for (const bright of [sirius, vega, arcturus]) {
+      for (const faint of [proxima, barnard, sun]) {
+        expect(bright.size).toBeGreaterThan(faint.size);
+        expect(bright.bright).toBeGreaterThan(faint.bright);
+      }
+    }
+    expect(sun.size).toBeCloseTo(1, 1);
+    expect(arcturus.size).toBeGreaterThan(vega.size);
+    // Same class, different magnitude: the magnitude decides (a K giant over a K dwarf).
+    expect(starLook(code(0.5), 5, 1).size).toBeGreaterThan(starLook(code(6.5), 5, 1).size * 2);
+    // Unknown magnitude: the class proxy, as before issue 12.
+    expect(starLook(MAG_UNKNOWN, 6, 1).size).toBe(starSize(6, 1));
+    expect(starLook(MAG_UNKNOWN, 2, 1).size).toBeGreaterThan(starLook(MAG_UNKNOWN, 6, 1).size);
+    expect(visualLuminosity(4.83)).toBe(1);
+  });
+});
 
 describe('search', () => {
   it('finds systems by any alias, ignoring SIMBAD prefixes, case and spacing', () => {
@@ -108,7 +147,7 @@ describe('URL state', () => {
 describe('ruler and units', () => {
   it('measures Sol–Sirius in ly and pc', () => {
     const d = separation(cat.position(0), cat.position(2));
-    expect(d.pc).toBeCloseTo(Math.hypot(0.4943, 2.4763, 0.7585), 5);
+    expect(d.pc).toBeCloseTo(Math.hypot(0.4943, 2.4763, 0.7585), 3); // positions are quantised (~0.0006 pc here)
     expect(d.ly).toBeCloseTo(8.6, 1);
     expect(d.ly / d.pc).toBeCloseTo(LY_PER_PC, 10);
   });
