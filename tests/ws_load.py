@@ -3,13 +3,14 @@
 
 Half the clients subscribe to `data` before the run starts, half to `runs:<id>` right after
 `POST /api/runs`; every client must stay connected and receive the run's completion message
-(`data.refreshed` naming the run on `data`, `run.completed` on `runs:<id>`). The gateway's RSS
-is read before the clients connect and after they have closed. Any dropped connection or
+(`data.refreshed` naming the run on `data`, `run.completed` on `runs:<id>`). WS_ROUNDS rounds
+(3); the gateway's RSS is read before, and after each round once its clients have closed: after
+the last round it must be within WS_RSS_TOLERANCE (15 %) of after the first (memory flat). Any dropped connection or
 missing message fails (exit 1). Figures are merged into OUT (target/load.json) under
 "websocket". Standard library only (a minimal RFC 6455 client).
 
 Environment: URL, TOKEN (an admin access token), PID (the gateway's), OUT, WS_CLIENTS (200),
-WS_RUN_LIMIT_S (900).
+WS_RUN_LIMIT_S (900), WS_ROUNDS (3), WS_RSS_TOLERANCE (0.15).
 """
 
 import asyncio
@@ -27,6 +28,9 @@ PID = os.environ["PID"]
 OUT = os.environ["OUT"]
 CLIENTS = int(os.environ.get("WS_CLIENTS", "200"))
 RUN_LIMIT_S = float(os.environ.get("WS_RUN_LIMIT_S", "900"))
+ROUNDS = int(os.environ.get("WS_ROUNDS", "3"))
+# RSS after the last round may exceed RSS after the first by at most this fraction.
+FLAT_TOLERANCE = float(os.environ.get("WS_RSS_TOLERANCE", "0.15"))
 
 
 def rss_kb():
@@ -137,15 +141,14 @@ async def start(clients, channel, want):
     await asyncio.gather(*(one(c) for c in clients))
 
 
-async def main():
-    rss_before = rss_kb()
+async def one_round(rnd):
     half = CLIENTS // 2
     data_clients = [Client(i) for i in range(half)]
     run_clients = [Client(half + i) for i in range(CLIENTS - half)]
     run_id = None
     t0 = time.monotonic()
     await start(data_clients, "data", lambda m: m.get("type") == "data.refreshed" and m.get("run_id") == run_id)
-    status, body = api("POST", "/api/runs", {"run_name": "load: 200 WebSocket clients"})
+    status, body = api("POST", "/api/runs", {"run_name": f"load: {CLIENTS} WebSocket clients, round {rnd}"})
     if status != 202:
         print(f"POST /api/runs: {status} {body[:300]!r}", file=sys.stderr)
         sys.exit(1)
@@ -164,8 +167,8 @@ async def main():
     for p in pending:
         p.cancel()
     await asyncio.sleep(3)
-    rss_after = rss_kb()
-    res = {
+    return {
+        "round": rnd,
         "clients": CLIENTS,
         "subscribed": sum(1 for c in everyone if c.subscribed.is_set() and not c.error),
         "received_completion": sum(1 for c in everyone if c.done.is_set()),
@@ -176,7 +179,24 @@ async def main():
         "run_status": run.get("status"),
         "connect_and_subscribe_s": round(connected_s, 2),
         "run_seconds": round(run_s, 1),
-        "gateway_rss_kb": {"before": rss_before, "connected": rss_connected, "after": rss_after},
+        "gateway_rss_kb_connected": rss_connected,
+        "gateway_rss_kb_after": rss_kb(),
+    }
+
+
+async def main():
+    rss_before = rss_kb()
+    rounds = [await one_round(r + 1) for r in range(ROUNDS)]
+    after = [r["gateway_rss_kb_after"] for r in rounds]
+    res = {
+        "clients": CLIENTS,
+        "rounds": rounds,
+        "dropped": sum(r["dropped"] for r in rounds),
+        "received_completion": [r["received_completion"] for r in rounds],
+        # Memory flat: the first run grows the allocator's pools once (the pipeline's working
+        # set, the new build's cache); later rounds reuse them.
+        "gateway_rss_kb": {"before": rss_before, "after_each_round": after},
+        "rss_growth_after_first_round_kb": after[-1] - after[0],
     }
     try:
         out = json.load(open(OUT))
@@ -185,8 +205,12 @@ async def main():
     out["websocket"] = res
     json.dump(out, open(OUT, "w"), indent=2)
     print(json.dumps(res, indent=2))
-    ok = res["dropped"] == 0 and res["received_completion"] == CLIENTS and res["subscribed"] == CLIENTS
-    sys.exit(0 if ok else 1)
+    ok = all(r["dropped"] == 0 and r["received_completion"] == CLIENTS and r["subscribed"] == CLIENTS
+             and r["run_status"] == "pass" for r in rounds)
+    flat = after[-1] <= after[0] * (1 + FLAT_TOLERANCE)
+    if not flat:
+        print(f"gateway memory not flat: {after} kB after each round", file=sys.stderr)
+    sys.exit(0 if ok and flat else 1)
 
 
 if __name__ == "__main__":

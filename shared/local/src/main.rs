@@ -79,7 +79,7 @@ fn main() -> ExitCode {
             for p in Phase::ALL {
                 println!("phase-{}\tSQS\t{}", p.as_str(), p.queue_name());
             }
-            println!("{}\tSQS\t{}", exomaps_api::lambda::PHASE_DLQ_FUNCTION, "exomaps-pipeline-<phase>-dlq");
+            println!("{}\tSQS\texomaps-pipeline-<phase>-dlq", exomaps_api::lambda::PHASE_DLQ_FUNCTION);
             for (name, key) in exomaps_api::ws::WS_ROUTES {
                 println!("{name}\tWS\t{key}");
             }
