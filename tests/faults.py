@@ -156,7 +156,7 @@ def emulator_restart():
     run_id = json.loads(body)["run_id"]
     t0 = time.monotonic()
     # Restart once the chain is under way (a phase done, the next message on SQS).
-    phases_done = []
+    phases_done, detail = [], {}
     while time.monotonic() - t0 < 120:
         s, b, _ = request("GET", f"/api/runs/{run_id}", token=TOKEN)
         detail = json.loads(b) if s == 200 else {}
@@ -164,6 +164,8 @@ def emulator_restart():
         if phases_done or detail.get("run", {}).get("status") in ("pass", "fail"):
             break
         time.sleep(0.2)
+    status_at_stop = detail.get("run", {}).get("status")
+    check(status_at_stop in ("queued", "running"), f"(b) the run was under way when the emulator stopped ({status_at_stop}, done: {phases_done})")
     t_stop = time.monotonic()
     sh(os.environ["EMU_STOP"])
     time.sleep(5)
