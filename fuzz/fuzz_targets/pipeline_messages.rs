@@ -1,11 +1,12 @@
-//! Fuzz the pipeline message decoder (`chain::decode`, `chain::run_id_of`): any body on any
+//! Fuzz the pipeline message decoder (`exomaps_wire::pipeline::decode` and `run_id_of`, which
+//! `exomaps_pipeline::chain` uses): any body on any
 //! phase's queue is decoded or refused as poison, never a panic; what is accepted is valid,
 //! round-trips, and names the run `run_id_of` (the dead-letter path) finds.
 //!
 //! Run: `cargo +nightly fuzz run pipeline_messages` (from the repository root).
 #![no_main]
 
-use exomaps_pipeline::chain::{Decoded, KickMessage, Phase, decode, run_id_of};
+use exomaps_wire::pipeline::{Decoded, KickMessage, Phase, decode, run_id_of};
 use libfuzzer_sys::fuzz_target;
 
 fuzz_target!(|data: &[u8]| {

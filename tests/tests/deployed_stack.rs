@@ -443,40 +443,42 @@ async fn an_sqs_kick_runs_the_phases_to_an_active_world_build_with_websocket_pro
 
 #[tokio::test]
 #[ignore = "needs the deployed stack: ./dev stack-test"]
-async fn a_poison_message_ends_in_its_dead_letter_queue() {
+async fn a_poison_message_is_dead_lettered_and_the_dlq_consumer_fails_its_run() {
     let Some(stack) = Stack::load() else { return };
     let sqs = stack.sqs().await;
-    let marker = uuid::Uuid::new_v4().simple().to_string();
-    let body = json!({"run_id": format!("poison-{marker}"), "phase": "transform"}).to_string();
+    let store = stack.store();
+    // A transform message for a run nobody started: poison ("unknown run") on every delivery.
+    let run_id = uuid::Uuid::new_v4();
+    let body = json!({"run_id": run_id, "phase": "transform"}).to_string();
     sqs.send_message().queue_url(stack.out("PhaseTransformQueueUrl")).message_body(&body).send().await.unwrap();
 
     // The phase function reports it as a batch item failure on every delivery; after the 5th
-    // (maxReceiveCount) SQS moves it to the DLQ. The emulator tier's visibility timeout is 30 s.
-    let dlq = stack.out("PhaseTransformDeadLetterQueueUrl");
+    // (maxReceiveCount) SQS moves it to the DLQ (the emulator tier's visibility timeout is 30 s),
+    // where the phase-dlq function consumes it and records the run as failed with the phase and
+    // the cause.
     let started = Instant::now();
-    loop {
-        let got = sqs
-            .receive_message()
-            .queue_url(dlq)
-            .max_number_of_messages(10)
-            .visibility_timeout(1)
-            .wait_time_seconds(5)
-            .message_system_attribute_names(aws_sdk_sqs::types::MessageSystemAttributeName::ApproximateReceiveCount)
-            .send()
-            .await
-            .unwrap();
-        if let Some(m) = got.messages().iter().find(|m| m.body().is_some_and(|b| b.contains(&marker))) {
-            let receives: u32 = m
-                .attributes()
-                .and_then(|a| a.get(&aws_sdk_sqs::types::MessageSystemAttributeName::ApproximateReceiveCount))
-                .and_then(|c| c.parse().ok())
-                .unwrap_or(0);
-            assert!(receives >= 5, "moved after {receives} receives (maxReceiveCount is 5)");
-            sqs.delete_message().queue_url(dlq).receipt_handle(m.receipt_handle().unwrap()).send().await.unwrap();
-            eprintln!("poison message in the DLQ after {:?} ({receives} receives)", started.elapsed());
-            return;
+    let run = loop {
+        if let Some(run) = store.run(run_id).await.unwrap() {
+            break run;
         }
-        assert!(started.elapsed() < Duration::from_secs(300), "poison message not in the DLQ after 300 s");
+        assert!(started.elapsed() < Duration::from_secs(300), "run {run_id} not failed from the DLQ after 300 s");
+        tokio::time::sleep(Duration::from_secs(2)).await;
+    };
+    assert_eq!(run.status, "fail");
+    let reason = run.failure_reason.unwrap_or_default();
+    assert!(reason.starts_with("transform message dead-lettered: "), "{reason}");
+    eprintln!("dead-lettered run failed after {:?}: {reason}", started.elapsed());
+    // Moved out of the transform queue by the redrive, then consumed from the DLQ by phase-dlq.
+    let queue = exomaps_platform::queue::QueueConsumer::with_url(sqs.clone(), stack.out("PhaseTransformQueueUrl"));
+    let dlq =
+        exomaps_platform::queue::QueueConsumer::with_url(sqs.clone(), stack.out("PhaseTransformDeadLetterQueueUrl"));
+    loop {
+        let (q, d) = (queue.depth().await.unwrap(), dlq.depth().await.unwrap());
+        if q.visible + q.in_flight == 0 && d.visible + d.in_flight == 0 {
+            break;
+        }
+        assert!(started.elapsed() < Duration::from_secs(420), "not consumed from the DLQ: queue {q:?}, DLQ {d:?}");
+        tokio::time::sleep(Duration::from_secs(2)).await;
     }
 }
 

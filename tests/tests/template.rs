@@ -8,7 +8,8 @@
 //!   polls the queue, only it and `sim-resume` send to it;
 //! * every pipeline phase ↔ one binary ↔ one function, one queue named
 //!   `${AWS::StackName}-pipeline-<phase>` with its DLQ (redrive, maxReceiveCount 5, visibility 6 ×
-//!   the function timeout), one event source mapping reporting batch item failures, a DLQ alarm;
+//!   the function timeout), one event source mapping reporting batch item failures, a DLQ alarm,
+//!   and the DLQ feeding the one dead-letter consumer `phase-dlq` (issue 9);
 //! * every WebSocket route ↔ one binary ↔ one function, one route with that route key, its
 //!   integration and invoke permission;
 //! * every function: rust-cargolambda from `../functions`, an errors alarm, secret ids by
@@ -124,6 +125,7 @@ fn expected_functions() -> Vec<(String, String)> {
         expected.push((name.to_string(), format!("run_ws(\"{name}\")")));
     }
     expected.push(("sim-tick".to_string(), "run_sim_tick()".to_string()));
+    expected.push((exomaps_api::lambda::PHASE_DLQ_FUNCTION.to_string(), "run_phase_dlq()".to_string()));
     expected.push((exomaps_api::migrate::FUNCTION.to_string(), "exomaps_api::migrate::run()".to_string()));
     expected
 }
@@ -219,8 +221,16 @@ fn problems(root: &Value) -> Vec<String> {
         }
     }
     let esms = t.of_type("AWS::Lambda::EventSourceMapping");
-    if esms.len() != Phase::ALL.len() + 1 {
-        p.push(format!("{} event source mappings for {} phases + the sim-tick queue", esms.len(), Phase::ALL.len()));
+    if esms.len() != 2 * Phase::ALL.len() + 1 {
+        p.push(format!(
+            "{} event source mappings for {} phases and their DLQs + the sim-tick queue",
+            esms.len(),
+            Phase::ALL.len()
+        ));
+    }
+    let dlq_fn = t.function_by_binary(exomaps_api::lambda::PHASE_DLQ_FUNCTION);
+    if dlq_fn.is_none() {
+        p.push("no phase-dlq function (the dead-letter consumer)".into());
     }
     sim_tick_problems(root, &t, &mut p);
     for phase in Phase::ALL {
@@ -282,6 +292,23 @@ fn problems(root: &Value) -> Vec<String> {
                 }
             }
             other => p.push(format!("{} event source mappings on the {ph} queue", other.len())),
+        }
+        // Issue 9: the DLQ feeds the dead-letter consumer (a dead-lettered message fails its run).
+        let on_dlq: Vec<_> = esms
+            .iter()
+            .filter(|(_, e)| getatt_of(&e["Properties"]["EventSourceArn"]) == Some((dlq_id.clone(), "Arn".into())))
+            .collect();
+        match on_dlq.as_slice() {
+            [(eid, e)] => {
+                if ref_of(&e["Properties"]["FunctionName"]).map(str::to_string) != dlq_fn {
+                    p.push(format!("{eid}: the {ph} DLQ does not feed the phase-dlq function"));
+                }
+                let types = e["Properties"]["FunctionResponseTypes"].as_sequence().cloned().unwrap_or_default();
+                if !types.iter().any(|v| v.as_str() == Some("ReportBatchItemFailures")) {
+                    p.push(format!("{eid}: no ReportBatchItemFailures"));
+                }
+            }
+            other => p.push(format!("{} event source mappings on the {ph} DLQ", other.len())),
         }
         if !alarm_on(&t, "AWS/SQS", "QueueName", |v| getatt_of(v) == Some((dlq_id.clone(), "QueueName".into()))) {
             p.push(format!("no alarm on {dlq_id}"));
@@ -771,6 +798,10 @@ fn the_checks_catch_a_broken_template() {
     let p = without("PhaseInferEventSource");
     assert!(mentions(&p, "0 event source mappings on the infer queue"), "{p:?}");
 
+    let p = without("PhaseTransformDeadLetterEventSource");
+    assert!(mentions(&p, "0 event source mappings on the transform DLQ"), "{p:?}");
+    let p = without("PhaseDlqFunction");
+    assert!(mentions(&p, "no phase-dlq function"), "{p:?}");
     let p = without("PhasePublishDeadLetterQueue");
     assert!(mentions(&p, "no dead-letter queue for phase publish"), "{p:?}");
 

@@ -164,6 +164,30 @@ pub fn run_phase(name: &str) -> Result<(), Error> {
     })
 }
 
+/// The binary name of the dead-letter consumer ([`run_phase_dlq`]).
+pub const PHASE_DLQ_FUNCTION: &str = "phase-dlq";
+
+/// The whole `main` of the dead-letter consumer (`phase-dlq`): an SQS-triggered Lambda on every
+/// phase's DLQ; each dead-lettered message fails the run it names with the phase and the cause
+/// (`exomaps_pipeline::aws::handle_dlq_batch`), so no run stays `running` after its message
+/// died with a crashed or timed-out function.
+pub fn run_phase_dlq() -> Result<(), Error> {
+    use exomaps_pipeline::aws::handle_dlq_batch;
+    use lambda_http::lambda_runtime::{self, LambdaEvent};
+    init_tracing(true);
+    let config = Config::from_env()?;
+    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
+    runtime.block_on(async move {
+        let state = AppState::load(config).await?;
+        let ctx = pipeline_context(&state).await?;
+        let ctx = &ctx;
+        lambda_runtime::run(service_fn(move |event: LambdaEvent<aws_lambda_events::event::sqs::SqsEvent>| async move {
+            Ok::<_, Error>(handle_dlq_batch(ctx, event.payload).await)
+        }))
+        .await
+    })
+}
+
 /// A notifier posting through the WebSocket API's management endpoint (`EXOMAPS_WS_ENDPOINT`),
 /// when configured and a store exists.
 async fn notifier_from_env(state: &AppState) -> Option<exomaps_pipeline::notify::Notifier> {

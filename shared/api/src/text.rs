@@ -6,7 +6,6 @@
 
 use crate::error::ApiError;
 use crate::request::ApiRequest;
-use serde_json::Value;
 
 /// The 400 for a field holding text the server cannot store.
 pub fn invalid_text(field: &str) -> ApiError {
@@ -15,61 +14,16 @@ pub fn invalid_text(field: &str) -> ApiError {
         .with("field", field.to_string())
 }
 
-fn has_nul(s: &str) -> bool {
-    s.as_bytes().contains(&0)
-}
-
-/// Could `body` hold a NUL once decoded? (A raw NUL byte or the JSON escape `\u0000`.)
-fn may_hold_nul(body: &[u8]) -> bool {
-    body.contains(&0) || body.windows(6).any(|w| w == b"\\u0000")
-}
-
-/// The first JSON string (value or key) holding a NUL, as a JSON pointer (`/sources/0/uri`).
-pub fn json_nul_field(v: &Value) -> Option<String> {
-    fn walk(v: &Value, path: &mut String) -> bool {
-        match v {
-            Value::String(s) => has_nul(s),
-            Value::Array(items) => items.iter().enumerate().any(|(i, item)| {
-                let len = path.len();
-                path.push('/');
-                path.push_str(&i.to_string());
-                let hit = walk(item, path);
-                if !hit {
-                    path.truncate(len);
-                }
-                hit
-            }),
-            Value::Object(map) => map.iter().any(|(k, item)| {
-                let len = path.len();
-                path.push('/');
-                path.push_str(&k.replace('\0', "\\u0000").replace('~', "~0").replace('/', "~1"));
-                let hit = has_nul(k) || walk(item, path);
-                if !hit {
-                    path.truncate(len);
-                }
-                hit
-            }),
-            _ => false,
-        }
-    }
-    let mut path = String::new();
-    walk(v, &mut path).then(|| if path.is_empty() { "/".into() } else { path })
-}
+use exomaps_wire::text::has_nul;
+pub use exomaps_wire::text::json_nul_field;
 
 /// Checks a JSON text (a request body or a WebSocket message); `prefix` names where it came from.
 /// Text that is not JSON is left to the handler (it answers its own 400).
 pub fn check_json(bytes: &[u8], prefix: &str) -> Result<(), ApiError> {
-    if !may_hold_nul(bytes) {
-        return Ok(());
-    }
-    match serde_json::from_slice::<Value>(bytes) {
-        Ok(v) => match json_nul_field(&v) {
-            Some(pointer) => Err(invalid_text(&format!("{prefix}{pointer}"))),
-            None => Ok(()),
-        },
-        // Not JSON but holding a raw NUL: still text we refuse.
-        Err(_) if bytes.contains(&0) => Err(invalid_text(prefix)),
-        Err(_) => Ok(()),
+    // Not JSON but holding a raw NUL: still text we refuse (pointer "").
+    match exomaps_wire::text::json_text_nul(bytes) {
+        Some(pointer) => Err(invalid_text(&format!("{prefix}{pointer}"))),
+        None => Ok(()),
     }
 }
 

@@ -12,26 +12,18 @@ use crate::auth::Caller;
 use crate::{ApiError, AppState};
 use exomaps_domain::persona::Persona;
 use http::StatusCode;
-use serde::Deserialize;
 use serde_json::{Value, json};
 
 /// The WebSocket functions: (function name, API Gateway route key).
 pub const WS_ROUTES: &[(&str, &str)] =
     &[("ws-connect", "$connect"), ("ws-disconnect", "$disconnect"), ("ws-default", "$default")];
 
-/// Largest client message accepted (API Gateway's frame limit is 32 KB).
-pub const MAX_CLIENT_MESSAGE: usize = 32 * 1024;
+/// The client messages (pure; in `exomaps-wire`, which `fuzz/` fuzzes).
+pub use exomaps_wire::ws::{ClientRequest, MAX_CLIENT_MESSAGE};
 
 /// May this persona follow this channel?
 pub fn channel_allowed(persona: Persona, channel: &str) -> Result<(), ApiError> {
-    use Persona::*;
-    let allowed: &[Persona] = if channel == "data" || channel.starts_with("sim:") {
-        &Persona::ALL
-    } else if channel.starts_with("runs:") {
-        &[Admin, DataCurator, OpsEngineer, ScienceAnalyst]
-    } else if channel == "admin" {
-        &[Admin]
-    } else {
+    let Some(allowed) = exomaps_wire::ws::channel_personas(channel) else {
         return Err(ApiError::bad_request(format!("unknown channel {channel:?} (runs:<run_id>, data, admin)")));
     };
     if allowed.contains(&persona) {
@@ -59,50 +51,15 @@ pub async fn on_disconnect(state: &AppState, connection_id: &str) -> Result<(), 
     Ok(())
 }
 
-#[derive(Deserialize)]
-struct ClientMessage {
-    action: String,
-    channel: Option<String>,
-    run_id: Option<String>,
-    /// `sim:<id>` only: replay the events of ticks after this one first (-1: from the start).
-    after_tick: Option<i64>,
-}
-
-/// A decoded client message.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ClientRequest {
-    Ping,
-    /// `after_tick` (only on `sim:<id>` channels): replay the events after that tick first.
-    Subscribe {
-        channel: String,
-        after_tick: Option<i64>,
-    },
-    /// From one channel, or from all when `None`.
-    Unsubscribe(Option<String>),
-}
-
-/// Decodes one client message (pure; `fuzz/` fuzzes it): size, text (no NUL), JSON shape and
-/// action. Permission checks on the channel come after, with the connection's persona.
+/// Decodes one client message ([`exomaps_wire::ws::decode_client_message`], pure, fuzzed):
+/// size, text (no NUL), JSON shape and action, each refusal a 400. Permission checks on the
+/// channel come after, with the connection's persona.
 pub fn decode_client_message(body: &str) -> Result<ClientRequest, ApiError> {
-    if body.len() > MAX_CLIENT_MESSAGE {
-        return Err(ApiError::bad_request("message larger than 32 KB"));
-    }
-    crate::text::check_json(body.as_bytes(), "message ")?;
-    let msg: ClientMessage = serde_json::from_str(body)
-        .map_err(|e| ApiError::bad_request(format!("messages are JSON objects with an \"action\": {e}")))?;
-    let channel = msg.channel.or(msg.run_id.map(|id| format!("runs:{id}")));
-    match msg.action.as_str() {
-        "ping" => Ok(ClientRequest::Ping),
-        "subscribe" => {
-            let channel = channel.ok_or_else(|| ApiError::bad_request("subscribe needs a \"channel\""))?;
-            if msg.after_tick.is_some() && !channel.starts_with("sim:") {
-                return Err(ApiError::bad_request("after_tick applies to sim:<id> channels only"));
-            }
-            Ok(ClientRequest::Subscribe { channel, after_tick: msg.after_tick })
-        }
-        "unsubscribe" => Ok(ClientRequest::Unsubscribe(channel)),
-        other => Err(ApiError::bad_request(format!("unknown action {other:?} (subscribe, unsubscribe, ping)"))),
-    }
+    use exomaps_wire::ws::DecodeError;
+    exomaps_wire::ws::decode_client_message(body).map_err(|e| match e {
+        DecodeError::Text(field) => crate::text::invalid_text(&field),
+        DecodeError::Invalid(message) => ApiError::bad_request(message),
+    })
 }
 
 /// `$default`: one client message in, one reply out (errors are replies too, never a close).

@@ -25,7 +25,7 @@ use exomaps_api::config::Config;
 use exomaps_api::{AppState, ROUTES};
 use exomaps_local::pg::PrivateCluster;
 use exomaps_local::{gateway, sources};
-use exomaps_pipeline::aws::{SdkBroadcast, SqsQueues, poll_once, poll_sim_once};
+use exomaps_pipeline::aws::{SdkBroadcast, SqsQueues, poll_dlq_once, poll_once, poll_sim_once};
 use exomaps_pipeline::chain::{KickMessage, Phase, PipelineContext};
 use exomaps_pipeline::notify::{Broadcast, Notifier};
 use exomaps_pipeline::objects::{DirSink, ObjectSink};
@@ -79,6 +79,7 @@ fn main() -> ExitCode {
             for p in Phase::ALL {
                 println!("phase-{}\tSQS\t{}", p.as_str(), p.queue_name());
             }
+            println!("{}\tSQS\texomaps-pipeline-<phase>-dlq", exomaps_api::lambda::PHASE_DLQ_FUNCTION);
             for (name, key) in exomaps_api::ws::WS_ROUTES {
                 println!("{name}\tWS\t{key}");
             }
@@ -266,6 +267,24 @@ async fn async_main(cmd: &str) -> Result<(), String> {
                     let wait = std::time::Duration::from_secs(5);
                     if let Err(e) = poll_once(&ctx, queues.as_ref(), phase, &consumer, wait).await {
                         tracing::warn!(phase = phase.as_str(), error = %e, "SQS poll failed");
+                        tokio::time::sleep(wait).await;
+                    }
+                }
+            });
+        }
+        // The dead-letter queues (exomaps-pipeline-<phase>-dlq), as the phase-dlq function: a
+        // message SQS moved there fails its run. (In process, LocalQueues does this itself.)
+        for phase in Phase::ALL {
+            let name = format!("{}-dlq", phase.queue_name());
+            let consumer = exomaps_platform::queue::QueueConsumer::by_name(sqs.clone(), &name)
+                .await
+                .map_err(|e| format!("queue {name}: {e}"))?;
+            let ctx = ctx.clone();
+            tokio::spawn(async move {
+                loop {
+                    let wait = std::time::Duration::from_secs(5);
+                    if let Err(e) = poll_dlq_once(&ctx, phase, &consumer, wait).await {
+                        tracing::warn!(phase = phase.as_str(), error = %e, "SQS poll of the dead-letter queue failed");
                         tokio::time::sleep(wait).await;
                     }
                 }

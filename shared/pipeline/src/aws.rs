@@ -2,7 +2,7 @@
 //! files, the API Gateway Management API for pushes — and the SQS batch handler every phase
 //! Lambda runs.
 
-use crate::chain::{self, Phase, PipelineContext};
+use crate::chain::{self, HandleError, Phase, PipelineContext};
 use crate::notify::{Broadcast, PostOutcome};
 use crate::objects::{ObjectSink, PutFuture};
 use crate::queue::{FifoMessage, FifoQueue, Queues, SendFuture};
@@ -246,6 +246,100 @@ pub async fn poll_once(
     Ok(received.len())
 }
 
+/// The phase whose dead-letter queue an SQS event record came from: the record's
+/// `eventSourceARN` names the queue (`…:<stack>-pipeline-<phase>-dlq`).
+pub fn dlq_phase(event_source_arn: &str) -> Option<Phase> {
+    let queue = event_source_arn.rsplit(':').next()?;
+    let name = queue.strip_suffix("-dlq")?;
+    Phase::from_name(name.rsplit('-').next()?)
+}
+
+/// Why a dead-lettered message never completed, as far as the message tells: a poison message
+/// names its defect; a well-formed one exhausted its deliveries without an answer (the function
+/// crashed, timed out or failed on every one).
+pub fn dead_letter_cause(phase: Phase, body: &str) -> String {
+    match chain::decode(phase, body) {
+        Err(HandleError::Poison(why)) => format!("poison message ({why})"),
+        _ => format!(
+            "no delivery completed in {} attempts (the function crashed, timed out or failed each time)",
+            max_receives()
+        ),
+    }
+}
+
+/// The dead-letter queues' consumer (the `phase-dlq` function; [`poll_dlq_once`] locally): every
+/// message that SQS moved to a phase's DLQ fails the run it names, with a reason naming the
+/// phase and the cause ([`chain::dead_lettered`]; a run that already ended is left alone). A
+/// record whose run cannot be failed now (database trouble) is reported as a batch item failure
+/// and comes back; a record that names no run is logged and consumed.
+pub async fn handle_dlq_batch(ctx: &PipelineContext, event: SqsEvent) -> SqsBatchResponse {
+    let mut response = SqsBatchResponse::default();
+    for record in event.records {
+        let id = record.message_id.clone().unwrap_or_default();
+        let body = record.body.unwrap_or_default();
+        let phase = record.event_source_arn.as_deref().and_then(dlq_phase).or_else(|| {
+            match chain::decode(Phase::Ingest, &body) {
+                Ok(_) => Some(Phase::Ingest),
+                Err(_) => serde_json::from_str::<chain::PhaseMessage>(&body).ok().map(|m| m.phase),
+            }
+        });
+        let Some(phase) = phase else {
+            tracing::error!(message_id = %id, arn = ?record.event_source_arn, "dead letter from an unknown queue: dropped");
+            continue;
+        };
+        let cause = dead_letter_cause(phase, &body);
+        match chain::dead_lettered(ctx, phase, &body, &cause).await {
+            Ok(run) => tracing::warn!(phase = phase.as_str(), message_id = %id, ?run, %cause, "dead letter consumed"),
+            Err(e) => {
+                tracing::error!(phase = phase.as_str(), message_id = %id, error = %e, "dead letter not recorded: retry");
+                let mut failure = BatchItemFailure::default();
+                failure.item_identifier = id;
+                response.batch_item_failures.push(failure);
+            }
+        }
+    }
+    response
+}
+
+/// A local stand-in for the `phase-dlq` function's event-source mapping on `phase`'s DLQ:
+/// receive a batch, run it through [`handle_dlq_batch`], delete what was recorded. Returns how
+/// many messages were received.
+pub async fn poll_dlq_once(
+    ctx: &PipelineContext,
+    phase: Phase,
+    consumer: &exomaps_platform::queue::QueueConsumer,
+    wait: std::time::Duration,
+) -> Result<usize, String> {
+    let received = consumer.receive(10, wait).await.map_err(|e| e.to_string())?;
+    if received.is_empty() {
+        return Ok(0);
+    }
+    let arn = format!("arn:aws:sqs:local:000000000000:{}-dlq", phase.queue_name());
+    let records: Vec<serde_json::Value> = received
+        .iter()
+        .map(|m| {
+            serde_json::json!({
+                "messageId": m.message_id,
+                "receiptHandle": m.receipt_handle,
+                "body": m.body,
+                "eventSourceARN": arn,
+                "attributes": {"ApproximateReceiveCount": m.receive_count.to_string()},
+            })
+        })
+        .collect();
+    let event: SqsEvent =
+        serde_json::from_value(serde_json::json!({ "Records": records })).map_err(|e| format!("SQS event: {e}"))?;
+    let response = handle_dlq_batch(ctx, event).await;
+    let failed: std::collections::HashSet<&str> =
+        response.batch_item_failures.iter().map(|f| f.item_identifier.as_str()).collect();
+    for m in &received {
+        if !failed.contains(m.message_id.as_str()) {
+            consumer.delete(&m.receipt_handle).await.map_err(|e| e.to_string())?;
+        }
+    }
+    Ok(received.len())
+}
+
 /// One SQS batch from the simulation tick FIFO queue: each message through
 /// [`crate::sim::handle_tick`], the follow-up sent before the message counts as done. FIFO: after
 /// the first failure the rest of the batch is reported failed too (unprocessed), so a group
@@ -310,4 +404,32 @@ pub async fn poll_sim_once(
         }
     }
     Ok(received.len())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_dlq_arn_names_its_phase() {
+        assert_eq!(dlq_phase("arn:aws:sqs:us-east-1:123:exomaps-pipeline-transform-dlq"), Some(Phase::Transform));
+        assert_eq!(dlq_phase("arn:aws:sqs:us-east-1:123:t1-pipeline-ingest-dlq"), Some(Phase::Ingest));
+        assert_eq!(dlq_phase("arn:aws:sqs:us-east-1:123:exomaps-pipeline-transform"), None, "not a DLQ");
+        assert_eq!(dlq_phase("arn:aws:sqs:us-east-1:123:exomaps-sim-tick-dlq.fifo"), None);
+        assert_eq!(dlq_phase(""), None);
+    }
+
+    #[test]
+    fn the_cause_tells_poison_from_exhausted_deliveries() {
+        let poison = dead_letter_cause(Phase::Transform, r#"{"run_id": "x", "phase": "transform"}"#);
+        assert!(poison.starts_with("poison message ("), "{poison}");
+        let wrong_queue =
+            dead_letter_cause(Phase::Infer, &format!(r#"{{"run_id": "{}", "phase": "transform"}}"#, uuid::Uuid::nil()));
+        assert!(wrong_queue.contains("a transform message on the infer queue"), "{wrong_queue}");
+        let crashed = dead_letter_cause(
+            Phase::Transform,
+            &format!(r#"{{"run_id": "{}", "phase": "transform"}}"#, uuid::Uuid::nil()),
+        );
+        assert!(crashed.starts_with("no delivery completed in "), "{crashed}");
+    }
 }

@@ -8,105 +8,16 @@
 
 use crate::notify::Notifier;
 use crate::objects::ObjectSink;
-use crate::{PhaseError, SourceSpec, canonicalise, infer, ingest, transform};
+use crate::{PhaseError, canonicalise, infer, ingest, transform};
 use exomaps_domain::coords::Scope;
 use exomaps_store::Store;
 use exomaps_store::runs::{PhaseStart, RunStatus};
-use serde::{Deserialize, Serialize};
 use serde_json::json;
 use std::sync::Arc;
 use uuid::Uuid;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
-#[serde(rename_all = "lowercase")]
-pub enum Phase {
-    Ingest,
-    Canonicalise,
-    Transform,
-    Infer,
-    Publish,
-}
-
-impl Phase {
-    /// The phases in chain order.
-    pub const ALL: [Phase; 5] = [Phase::Ingest, Phase::Canonicalise, Phase::Transform, Phase::Infer, Phase::Publish];
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Phase::Ingest => "ingest",
-            Phase::Canonicalise => "canonicalise",
-            Phase::Transform => "transform",
-            Phase::Infer => "infer",
-            Phase::Publish => "publish",
-        }
-    }
-
-    pub fn from_name(name: &str) -> Option<Phase> {
-        Phase::ALL.into_iter().find(|p| p.as_str() == name)
-    }
-
-    pub fn next(self) -> Option<Phase> {
-        let i = Phase::ALL.iter().position(|p| *p == self)?;
-        Phase::ALL.get(i + 1).copied()
-    }
-
-    /// The queue (and function) name of the phase: `exomaps-pipeline-<phase>`.
-    pub fn queue_name(self) -> String {
-        format!("exomaps-pipeline-{}", self.as_str())
-    }
-}
-
-/// Starts a run: the message on the ingest queue.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct KickMessage {
-    pub run_name: String,
-    pub sources: Vec<SourceSpec>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub seed: Option<i64>,
-    /// Set by `POST /api/runs` so the caller learns the id at once; generated otherwise.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub run_id: Option<Uuid>,
-}
-
-/// Every later phase's message.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct PhaseMessage {
-    pub run_id: Uuid,
-    pub phase: Phase,
-}
-
-impl KickMessage {
-    /// Structural checks beyond JSON shape: what makes a kick meaningless.
-    pub fn validate(&self) -> Result<(), String> {
-        if self.run_name.trim().is_empty() || self.run_name.chars().count() > 200 {
-            return Err("run_name must be 1–200 characters".into());
-        }
-        if self.sources.is_empty() || self.sources.len() > 20 {
-            return Err("sources must list 1–20 files".into());
-        }
-        if self.run_name.contains('\0') {
-            return Err("run_name contains a NUL character".into());
-        }
-        for s in &self.sources {
-            if s.uri.contains('\0') {
-                return Err("a source uri contains a NUL character".into());
-            }
-            if !(s.uri.starts_with("file://") || s.uri.starts_with("s3://")) {
-                return Err(format!("source uri must be file:// or s3://: {}", s.uri));
-            }
-        }
-        Ok(())
-    }
-
-    /// Parses and validates a kick message body.
-    pub fn parse(body: &str) -> Result<KickMessage, String> {
-        let kick: KickMessage = serde_json::from_str(body).map_err(|e| format!("malformed kick message: {e}"))?;
-        kick.validate()?;
-        Ok(kick)
-    }
-}
+/// The messages (pure; in `exomaps-wire`, which `fuzz/` fuzzes without the rest of the pipeline).
+pub use exomaps_wire::pipeline::{Decoded, KickMessage, Phase, PhaseMessage, run_id_of};
 
 /// What a phase needs besides its message.
 #[derive(Clone)]
@@ -140,25 +51,11 @@ pub struct Handled {
     pub next: Option<PhaseMessage>,
 }
 
-/// A decoded message of a phase's queue.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Decoded {
-    Kick(KickMessage),
-    Phase(PhaseMessage),
-}
-
-/// Decodes one message from `phase`'s queue (pure; `fuzz/` fuzzes it): a kick on the ingest
-/// queue, a phase message naming this phase on the others; anything else is poison.
+/// Decodes one message from `phase`'s queue ([`exomaps_wire::pipeline::decode`], pure, fuzzed):
+/// a kick on the ingest queue, a phase message naming this phase on the others; anything else
+/// is poison.
 pub fn decode(phase: Phase, body: &str) -> Result<Decoded, HandleError> {
-    if phase == Phase::Ingest {
-        return KickMessage::parse(body).map(Decoded::Kick).map_err(HandleError::Poison);
-    }
-    let msg: PhaseMessage =
-        serde_json::from_str(body).map_err(|e| HandleError::Poison(format!("malformed phase message: {e}")))?;
-    if msg.phase != phase {
-        return Err(HandleError::Poison(format!("a {} message on the {} queue", msg.phase.as_str(), phase.as_str())));
-    }
-    Ok(Decoded::Phase(msg))
+    exomaps_wire::pipeline::decode(phase, body).map_err(HandleError::Poison)
 }
 
 /// Handles one message from `phase`'s queue and returns the message for the next phase, if
@@ -251,13 +148,6 @@ async fn handle_message(ctx: &PipelineContext, phase: Phase, body: &str) -> Resu
         Phase::Publish => publish(ctx, run_id).await,
     };
     finish(ctx, run_id, phase, result).await
-}
-
-/// The run a phase message (kick or later) belongs to, read leniently: a message can be poison
-/// for its phase and still name its run.
-pub fn run_id_of(body: &str) -> Option<Uuid> {
-    let v: serde_json::Value = serde_json::from_str(body).ok()?;
-    Uuid::parse_str(v.get("run_id")?.as_str()?).ok()
 }
 
 /// A phase message exhausted its deliveries (it is in the phase's dead-letter queue): the run

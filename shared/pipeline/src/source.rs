@@ -1,116 +1,11 @@
 //! Where source bytes come from.
 
 use crate::PhaseError;
-use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 use std::path::PathBuf;
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "UPPERCASE")]
-pub enum Family {
-    Simbad,
-    Exoplanets,
-    /// Hipparcos 2 (`hip2.dat`, fixed width).
-    Hipparcos,
-    /// Star and constellation names (d3-celestial `starnames.json`, `constellations.json`).
-    Names,
-}
-
-impl Family {
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Family::Simbad => "SIMBAD",
-            Family::Exoplanets => "EXOPLANETS",
-            Family::Hipparcos => "HIPPARCOS",
-            Family::Names => "NAMES",
-        }
-    }
-
-    /// The family a file belongs to by its name prefix (`SIMBAD*`, `EXOPLANETS*`,
-    /// `HIPPARCOS*` or `hip2*`, `NAMES*`, `starnames*` or `constellations*`).
-    pub fn from_file_name(name: &str) -> Option<Family> {
-        let upper = name.to_ascii_uppercase();
-        if upper.starts_with("SIMBAD") {
-            Some(Family::Simbad)
-        } else if upper.starts_with("EXOPLANETS") {
-            Some(Family::Exoplanets)
-        } else if upper.starts_with("HIPPARCOS") || upper.starts_with("HIP2") {
-            Some(Family::Hipparcos)
-        } else if upper.starts_with("NAMES") || upper.starts_with("STARNAMES") || upper.starts_with("CONSTELLATIONS") {
-            Some(Family::Names)
-        } else {
-            None
-        }
-    }
-
-    /// The file extensions a family's files have.
-    pub fn extensions(self) -> &'static [&'static str] {
-        match self {
-            Family::Simbad | Family::Exoplanets => &[".csv", ".csv.gz"],
-            Family::Hipparcos => &[".dat"],
-            Family::Names => &[".json"],
-        }
-    }
-
-    /// Whether `name` is a source file of some family (name and extension).
-    pub fn source_file(name: &str) -> Option<Family> {
-        let lower = name.to_ascii_lowercase();
-        Family::from_file_name(name).filter(|f| f.extensions().iter().any(|e| lower.ends_with(e)))
-    }
-}
-
-/// One source of a run: `{"family": "SIMBAD", "uri": "file:///…"}`. A message may also give a
-/// bare URI string (`"s3://bucket/SIMBAD_03.csv"`, as the scheduled kick built by the template
-/// does): its family is then taken from the file name. It is always written in the object form.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(try_from = "SourceForm")]
-pub struct SourceSpec {
-    pub family: Family,
-    pub uri: String,
-}
-
-#[derive(Deserialize)]
-#[serde(untagged)]
-enum SourceForm {
-    Uri(String),
-    Spec { family: Family, uri: String },
-}
-
-impl TryFrom<SourceForm> for SourceSpec {
-    type Error = String;
-
-    fn try_from(form: SourceForm) -> Result<Self, Self::Error> {
-        match form {
-            SourceForm::Spec { family, uri } => Ok(SourceSpec { family, uri }),
-            SourceForm::Uri(uri) => {
-                let probe = SourceSpec { family: Family::Simbad, uri };
-                let family = Family::from_file_name(&probe.source_name()).ok_or_else(|| {
-                    format!(
-                        "source {:?}: the file name must start with SIMBAD or EXOPLANETS (or give its family)",
-                        probe.uri
-                    )
-                })?;
-                Ok(SourceSpec { family, ..probe })
-            }
-        }
-    }
-}
-
-impl SourceSpec {
-    pub fn file(family: Family, path: impl Into<PathBuf>) -> SourceSpec {
-        let path: PathBuf = path.into();
-        let uri = url::Url::from_file_path(std::path::absolute(&path).unwrap_or(path.clone()))
-            .map(|u| u.to_string())
-            .unwrap_or_else(|_| format!("file://{}", path.display()));
-        SourceSpec { family, uri }
-    }
-
-    /// The file name, used as the source name in the manifest and quarantine.
-    pub fn source_name(&self) -> String {
-        let path = self.uri.split(['?', '#']).next().unwrap_or(&self.uri);
-        path.rsplit('/').next().unwrap_or(path).to_string()
-    }
-}
+/// A source family and one source of a run (pure; in `exomaps-wire`, with the messages).
+pub use exomaps_wire::pipeline::{Family, SourceSpec};
 
 /// The sources of a run from a folder: the named files, else every `SIMBAD*.csv` and
 /// `EXOPLANETS*.csv` in it (sorted; canonicalise uses the newest of each family, the others
