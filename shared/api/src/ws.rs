@@ -354,14 +354,16 @@ async fn cursor(
 ) -> Result<(), ApiError> {
     let store = state.store()?;
     let channel = format!("room:{room_id}");
-    if !store.set_cursor(connection_id, room_id, target.as_ref(), selection.as_deref()).await? {
+    let (recorded, claimed) =
+        store.set_cursor(connection_id, room_id, target.as_ref(), selection.as_deref(), CURSOR_WINDOW_MS).await?;
+    if !recorded {
         return Err(ApiError::new(
             StatusCode::FORBIDDEN,
             "not_a_member",
             format!("subscribe to {channel} before sending cursors"),
         ));
     }
-    if store.claim_cursor_flush(room_id, CURSOR_WINDOW_MS).await? {
+    if claimed {
         let cursors: Vec<Value> = store.room_cursors(room_id).await?.iter().map(cursor_json).collect();
         let ctx = state.pipeline_context()?;
         for frame in cursor_frames("cursors", &channel, cursors, None) {
