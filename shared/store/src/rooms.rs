@@ -303,15 +303,20 @@ impl Store {
 
     /// Records a connection's latest cursor in a room (one row per connection and room), if
     /// the connection is subscribed to the room's channel, and in the same statement claims the
-    /// room's next `cursors` frame (see [`Store::claim_cursor_flush`]). Returns (recorded,
-    /// claimed); nothing is recorded or claimed for a connection that is not a member.
+    /// room's next `cursors` frame: claimed is true for exactly one message per window (the
+    /// room's `flushed_at` moves only when the last frame is at least that old, one conditional
+    /// upsert, so it holds across Lambdas). The window is `min_window_ms`, or longer for a large
+    /// room: `members × 1000 / posts_per_sec` ms, so its frames cost at most `posts_per_sec`
+    /// posts a second. Returns (recorded, claimed); nothing is recorded or claimed for a
+    /// connection that is not a member.
     pub async fn set_cursor(
         &self,
         connection_id: &str,
         room_id: Uuid,
         target: Option<&serde_json::Value>,
         selection: Option<&str>,
-        window_ms: i64,
+        min_window_ms: i64,
+        posts_per_sec: i64,
     ) -> Result<(bool, bool)> {
         Ok(sqlx::query_as(
             "WITH c AS (
@@ -327,7 +332,8 @@ impl Store {
                  INSERT INTO app_rooms.cursor_flush AS f (room_id, flushed_at)
                  SELECT room_id, clock_timestamp() FROM c
                  ON CONFLICT (room_id) DO UPDATE SET flushed_at = clock_timestamp()
-                   WHERE f.flushed_at <= clock_timestamp() - make_interval(secs => $6)
+                   WHERE f.flushed_at <= clock_timestamp() - make_interval(secs => greatest($6,
+                       (SELECT count(*) FROM app_realtime.ws_subscriptions WHERE channel = $5)::float8 / $7))
                  RETURNING room_id)
              SELECT EXISTS (SELECT 1 FROM c), EXISTS (SELECT 1 FROM f)",
         )
@@ -336,7 +342,8 @@ impl Store {
         .bind(target.map(sqlx::types::Json))
         .bind(selection)
         .bind(format!("room:{room_id}"))
-        .bind(window_ms as f64 / 1000.0)
+        .bind(min_window_ms as f64 / 1000.0)
+        .bind(posts_per_sec.max(1) as f64)
         .fetch_one(self.pool())
         .await?)
     }
