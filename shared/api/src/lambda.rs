@@ -300,7 +300,9 @@ async fn handle_ws_event(state: &AppState, req: lambda_http::Request) -> lambda_
         },
         _ => {
             let body = std::str::from_utf8(req.body()).unwrap_or("");
-            reply(200, crate::ws::on_message(state, &connection_id, body).await.to_string())
+            // No reply (an accepted cursor message): an empty body, which API Gateway does not send.
+            let answer = crate::ws::on_message(state, &connection_id, body).await;
+            reply(200, answer.map(|v| v.to_string()).unwrap_or_default())
         }
     }
 }
