@@ -1,7 +1,6 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
-import { Api, ApiFailure, type PersonaView, type SystemDetail } from './api/client';
-import { Live } from './api/live';
-import { decodeAsset } from './asset/decode';
+import { ApiFailure, Live, decodeAsset, type PersonaView, type SystemDetail } from '@exomaps/sdk';
+import { Api } from './api';
 import { Catalog } from './map/catalog';
 import { countVisible, visibilityMask } from './map/filters';
 import { StarMap } from './map/StarMap';

@@ -1,7 +1,7 @@
 // One palette per spectral class (DOMAIN.md §9.3 "Proposal: one table"): the UI badges and the
 // star colours both use it. Sizes grow with a class's typical luminosity (a magnitude proxy:
 // the asset carries no photometry).
-import { CLASS_LETTERS, CLASS_UNKNOWN } from '../asset/decode';
+import { CLASS_LETTERS, CLASS_UNKNOWN } from '@exomaps/sdk';
 
 export const CLASS_COLOURS: Record<string, string> = {
   O: '#9bb0ff',

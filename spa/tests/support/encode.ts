@@ -1,6 +1,6 @@
 // EXMP v1 encoder used only by tests (unit tests, the e2e fixtures and the first-paint
 // benchmark). It mirrors exomaps_domain::asset::encode; the Rust golden file keeps both honest.
-import { CLASS_LETTERS, CLASS_UNKNOWN, FLAG_CURATED, FLAG_HZ_PLANET, FLAG_INFERRED_PLANETS, FLAG_OBSERVED_PLANETS } from '../../src/asset/decode';
+import { CLASS_LETTERS, CLASS_UNKNOWN, FLAG_CURATED, FLAG_HZ_PLANET, FLAG_INFERRED_PLANETS, FLAG_OBSERVED_PLANETS } from '../../packages/sdk/src/asset';
 
 export interface EncodeSystem {
   main_id: string;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decodeAsset } from '../../src/asset/decode';
+import { decodeAsset } from '@exomaps/sdk';
 import { Catalog, displayName, normalise } from '../../src/map/catalog';
 import { countVisible, defaultFilters, visibilityMask } from '../../src/map/filters';
 import { placeLabels } from '../../src/map/labels';

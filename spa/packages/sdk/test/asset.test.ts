@@ -1,9 +1,10 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { AssetError, decodeAsset } from '../../src/asset/decode';
-import { encodeAsset, syntheticSystems } from '../support/encode';
+import { AssetError, decodeAsset } from '../src/asset';
+// The golden file (written by shared/domain/tests/asset_golden.rs) and the test encoder live with the map's tests.
+import { encodeAsset, syntheticSystems } from '../../../tests/support/encode';
 
-const fixture = (name: string) => readFileSync(new URL(`../fixtures/${name}`, import.meta.url));
+const fixture = (name: string) => readFileSync(new URL(`../../../tests/fixtures/${name}`, import.meta.url));
 
 describe('EXMP v1 decoder', () => {
   it('decodes the golden file written by the Rust reference encoder exactly', () => {

@@ -1,0 +1,4 @@
+// The map's API client: the SDK's (@exomaps/sdk) for this origin, session in HttpOnly cookies.
+import { createApi } from '@exomaps/sdk';
+
+export const Api = createApi({ mode: 'cookie' });
