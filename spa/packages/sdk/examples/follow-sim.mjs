@@ -35,22 +35,23 @@ try {
   console.log(`signed in as ${t.user} (${persona})`);
 
   const pick = process.env.EXOMAPS_SIM;
-  let sim = pick === 'new' ? undefined : pick ? await api.simGet(pick) : (await api.simList(20)).simulations[0];
+  let sim = pick === 'new' ? undefined : pick ? (await api.simGet(pick)).simulation : (await api.simList(20)).simulations[0];
   if (!sim) {
     if (!allows('sim_create', persona)) fail(`no simulation yet, and ${persona} may not create one`);
     sim = await api.simCreate({ name: 'follow-sim example', seed: 7, target_tick: 400, batch_ticks: 10, tick_interval_ms: 20 });
-    console.log(`created simulation ${sim.id}`);
+    console.log(`created simulation ${sim.sim_id}`);
   }
   if ((sim.state === 'idle' || sim.state === 'paused') && allows('sim_resume', persona)) {
-    await api.simResume(sim.id);
-    console.log(`resumed simulation ${sim.id}`);
+    await api.simResume(sim.sim_id);
+    console.log(`resumed simulation ${sim.sim_id}`);
   }
-  console.log(`following sim:${sim.id} (${sim.state}, tick ${sim.current_tick}) until ${want} events`);
+  console.log(`following sim:${sim.sim_id} (${sim.state}, tick ${sim.current_tick}) until ${want} events`);
 
   const live = liveFor(api, { WebSocket });
-  const timer = setTimeout(() => fail(`only ${follow.cursor.events.length} of ${want} events after ${timeoutMs} ms`), timeoutMs);
+  const timer = setTimeout(() => fail(`only ${printed} of ${want} events after ${timeoutMs} ms`), timeoutMs);
   let last = -1;
-  const follow = followSimulation(live, sim.id, {
+  let printed = 0;
+  const follow = followSimulation(live, sim.sim_id, {
     onEvents(fresh) {
       for (const e of fresh) {
         const key = e.tick * 1_048_576 + e.seq;
@@ -58,13 +59,13 @@ try {
         last = key;
         const where = e.location?.name ?? e.location?.system_id ?? '';
         console.log(`tick ${String(e.tick).padStart(5)} #${e.seq}  ${e.event}${where ? `  @ ${where}` : ''}`);
-      }
-      if (follow.cursor.events.length >= want) {
-        clearTimeout(timer);
-        follow.stop();
-        live.close();
-        console.log(`follow-sim: OK: ${follow.cursor.events.length} events, ${follow.cursor.duplicates} duplicates dropped, ${live.connects} connection(s)`);
-        process.exit(0);
+        if (++printed === want) {
+          clearTimeout(timer);
+          follow.stop();
+          live.close();
+          console.log(`follow-sim: OK: ${printed} events, ${follow.cursor.duplicates} duplicates dropped, ${live.connects} connection(s)`);
+          process.exit(0);
+        }
       }
     },
   });
