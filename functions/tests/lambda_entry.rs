@@ -67,7 +67,7 @@ fn concrete(route_path: &str) -> (String, serde_json::Map<String, Value>) {
         .map(|seg| match seg.strip_prefix('{').and_then(|s| s.strip_suffix('}')) {
             Some(name) => {
                 let value = match name {
-                    "run_id" => "00000000-0000-4000-8000-000000000000",
+                    "run_id" | "room_id" | "annotation_id" => "00000000-0000-4000-8000-000000000000",
                     "id" => "Sol",
                     other => panic!("no probe value for path parameter {other}: add one to concrete()"),
                 };
@@ -99,6 +99,12 @@ fn probe_body(route: &Route) -> Option<&'static str> {
         // Deterministic answers: an unknown scenario (400), and "Sol" is not a simulation id (400).
         (_, "sim-create") => Some(r#"{"scenario": "no-such-scenario"}"#),
         (_, "sim-pause" | "sim-resume" | "sim-step" | "sim-fork") => Some(r#"{"at_tick": 0}"#),
+        // Rooms: an empty name (400) or a room that does not exist (404); broadcast needs a persona.
+        (_, "rooms-create") => Some(r#"{"name": ""}"#),
+        (_, "annotations-create") => Some(r#"{"point": {"x_ly": 0, "y_ly": 0, "z_ly": 0}, "text": "probe"}"#),
+        (_, "annotations-update") => Some(r#"{"text": "probe"}"#),
+        (_, "annotations-delete") => None,
+        (_, "admin-broadcast") => Some(r#"{"message": "probe"}"#),
         (_, other) => panic!("no probe body for POST route {other}: add one to probe_body"),
     }
 }

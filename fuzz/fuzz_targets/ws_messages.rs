@@ -17,7 +17,7 @@ fuzz_target!(|data: &[u8]| {
             let channel = match &req {
                 ClientRequest::Subscribe { channel, .. } => Some(channel.as_str()),
                 ClientRequest::Unsubscribe(c) => c.as_deref(),
-                ClientRequest::Ping => None,
+                ClientRequest::Ping | ClientRequest::Cursor { .. } => None,
             };
             if let Some(c) = channel {
                 assert!(!c.contains('\0'), "a NUL reached the store: {c:?}");

@@ -83,10 +83,11 @@ async fn nul_in_any_text_input_is_a_400_naming_the_field() {
     // A WebSocket subscribe to a channel with a NUL is an error reply, not "internal".
     let caller = exomaps_api::auth::Caller::anonymous();
     exomaps_api::ws::on_connect(&state, "c1", &caller).await.unwrap();
-    let reply = exomaps_api::ws::on_message(&state, "c1", r#"{"action":"subscribe","channel":"data\u0000"}"#).await;
+    let reply =
+        exomaps_api::ws::on_message(&state, "c1", r#"{"action":"subscribe","channel":"data\u0000"}"#).await.unwrap();
     assert_eq!(reply["type"], "error");
     assert_eq!(reply["error"], "invalid_text", "{reply}");
-    let reply = exomaps_api::ws::on_message(&state, "c1", r#"{"action":"subscribe","channel":"data"}"#).await;
+    let reply = exomaps_api::ws::on_message(&state, "c1", r#"{"action":"subscribe","channel":"data"}"#).await.unwrap();
     assert_eq!(reply["type"], "subscribed", "{reply}");
 }
 

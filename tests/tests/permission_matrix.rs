@@ -53,6 +53,16 @@ const SPEC: &[(&str, &str, &str)] = &[
     ("GET", "/api/openapi.json", "Y Y Y Y Y Y Y Y"),
     // Name search (issue 12): public, like the map.
     ("GET", "/api/search", "Y Y Y Y Y Y Y Y"),
+    // Rooms (issue 16): everyone reads a room and follows it; every persona but observer_guest
+    // writes (editing another's annotation is the handler's check: author or admin). Admin
+    // broadcasts are for the operators.
+    ("POST", "/api/rooms", "Y Y Y Y Y Y Y N"),
+    ("GET", "/api/rooms/{room_id}", "Y Y Y Y Y Y Y Y"),
+    ("GET", "/api/rooms/{room_id}/annotations", "Y Y Y Y Y Y Y Y"),
+    ("POST", "/api/rooms/{room_id}/annotations", "Y Y Y Y Y Y Y N"),
+    ("PATCH", "/api/rooms/{room_id}/annotations/{annotation_id}", "Y Y Y Y Y Y Y N"),
+    ("DELETE", "/api/rooms/{room_id}/annotations/{annotation_id}", "Y Y Y Y Y Y Y N"),
+    ("POST", "/api/admin/broadcast", "Y N N N N Y N N"),
 ];
 
 fn spec_row(route: &Route) -> Option<[Rule; 8]> {
@@ -103,6 +113,11 @@ fn body_for(route: &Route, persona: Persona) -> Option<Value> {
         "sim-pause" | "sim-resume" => None,
         "sim-step" => Some(json!({"n": 1})),
         "sim-fork" => Some(json!({"at_tick": 0})),
+        "rooms-create" => Some(json!({"name": format!("matrix {}", persona.key())})),
+        "annotations-create" => Some(json!({"point": {"x_ly": 1.0, "y_ly": 2.0, "z_ly": 3.0}, "text": "matrix"})),
+        "annotations-update" => Some(json!({"text": format!("edited by {}", persona.key())})),
+        "annotations-delete" => None,
+        "admin-broadcast" => Some(json!({"message": "matrix"})),
         _ if route.method == http::Method::GET => None,
         other => panic!("no request body for POST route {other}: add one to body_for"),
     }
@@ -135,14 +150,21 @@ async fn every_persona_on_every_route_is_allowed_redacted_or_denied_as_the_table
     let spec = SourceSpec::file(Family::Simbad, sample_sources().join("SIMBAD_sample.csv"));
     let run = run_pipeline(&store, "matrix", &[spec], Scope::default()).await.unwrap();
     let sim = exomaps_pipeline::sim::create(&store, Default::default(), None).await.unwrap();
+    let room = store.create_room("matrix", "admin", None).await.unwrap();
     let (state, _) = test_state(store, exomaps_api::config::Config::default());
     // Path parameters name things that exist, so allowed GETs answer 200.
     let concrete = |path: &str| -> String {
         let id = if path.starts_with("/api/simulation/") { sim.sim_id.to_string() } else { "Sol".to_string() };
-        let p = path.replace("{run_id}", &run.run_id.to_string()).replace("{id}", &id);
+        let p = path
+            .replace("{run_id}", &run.run_id.to_string())
+            .replace("{id}", &id)
+            .replace("{room_id}", &room.room_id.to_string());
         // Routes whose allowed GET needs a query parameter to answer 200.
         let p = if p == "/api/search" { "/api/search?q=Sol".to_string() } else { p };
-        assert!(!p.contains('{'), "{path}: give the matrix test a value for this path parameter");
+        assert!(
+            !p.replace("{annotation_id}", "").contains('{'),
+            "{path}: give the matrix test a value for this path parameter"
+        );
         p
     };
     let router = exomaps_local::gateway::router(state.clone());
@@ -154,14 +176,30 @@ async fn every_persona_on_every_route_is_allowed_redacted_or_denied_as_the_table
         for persona in Persona::ALL {
             let token = token_for(&state, persona, &[persona]).await;
             let auth = format!("Bearer {token}");
+            let mut path = concrete(route.path);
+            if path.contains("{annotation_id}") {
+                // An annotation of this caller (an allowed persona edits its own; the handler's
+                // author-or-admin check is tests/tests/rooms.rs'), else any.
+                let author =
+                    if route.access.rule(persona) == Rule::Deny { "Bearer none".to_string() } else { auth.clone() };
+                let create = format!("/api/rooms/{}/annotations", room.room_id);
+                let note = json!({"system_id": "Sol", "text": "mine"});
+                let (_, _, made) =
+                    request(&router, req("POST", &create, Some(note.clone()), &[("authorization", &author)])).await;
+                let id = match made["id"].as_str() {
+                    Some(id) => id.to_string(),
+                    None => {
+                        let admin = format!("Bearer {}", token_for(&state, Persona::Admin, &[Persona::Admin]).await);
+                        let (_, _, made) =
+                            request(&router, req("POST", &create, Some(note), &[("authorization", &admin)])).await;
+                        made["id"].as_str().expect("admin creates an annotation").to_string()
+                    }
+                };
+                path = path.replace("{annotation_id}", &id);
+            }
             let (status, _, body) = request(
                 &router,
-                req(
-                    route.method.as_str(),
-                    &concrete(route.path),
-                    body_for(route, persona),
-                    &[("authorization", &auth)],
-                ),
+                req(route.method.as_str(), &path, body_for(route, persona), &[("authorization", &auth)]),
             )
             .await;
             let cell = format!("{} × {}", route.name, persona.key());

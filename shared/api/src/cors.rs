@@ -8,7 +8,7 @@ use crate::request::ApiResponse;
 use bytes::Bytes;
 use http::{HeaderMap, HeaderValue, StatusCode, header};
 
-pub const ALLOWED_METHODS: &str = "GET, POST, OPTIONS";
+pub const ALLOWED_METHODS: &str = "GET, POST, PATCH, DELETE, OPTIONS";
 pub const ALLOWED_HEADERS: &str = "authorization, content-type, if-none-match";
 pub const EXPOSED_HEADERS: &str = "etag, retry-after";
 

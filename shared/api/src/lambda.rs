@@ -244,7 +244,9 @@ pub async fn handle_ws(state: &AppState, req: lambda_http::Request) -> lambda_ht
         },
         _ => {
             let body = std::str::from_utf8(req.body()).unwrap_or("");
-            reply(200, crate::ws::on_message(state, &connection_id, body).await.to_string())
+            // No reply (an accepted cursor message): an empty body, which API Gateway does not send.
+            let answer = crate::ws::on_message(state, &connection_id, body).await;
+            reply(200, answer.map(|v| v.to_string()).unwrap_or_default())
         }
     }
 }

@@ -8,7 +8,7 @@
 //! the WebSocket messages (`ServerMessage`, `ClientMessage`, DOMAIN.md §8.4) and the published
 //! map pointer `/data/world/latest.json` (`WorldPointer`).
 
-use crate::handlers::{auth, persona, runs, sim};
+use crate::handlers::{auth, persona, rooms, runs, sim};
 use crate::routes::{ROUTES, Route};
 use crate::{ApiError, ApiRequest, ApiResponse, AppState};
 use http::Method;
@@ -174,15 +174,24 @@ pub struct Lineage {
 /// Client → server WebSocket message.
 #[derive(Serialize, Deserialize, ToSchema)]
 pub struct ClientMessage {
-    /// `subscribe`, `unsubscribe` or `ping`.
+    /// `subscribe`, `unsubscribe`, `ping` or `cursor` (no reply when accepted).
     pub action: String,
-    /// `runs:<run_id>`, `data`, `admin` or `sim:<sim_id>`.
+    /// `runs:<run_id>`, `data`, `admin`, `sim:<sim_id>` or `room:<room_id>`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub channel: Option<String>,
     /// `sim:<sim_id>` only: first replay every event with a tick after this one (-1: from the
     /// start), then live batches — each event exactly once, in (tick, seq) order.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub after_tick: Option<i64>,
+    /// `cursor`: the room id (after subscribing to `room:<id>`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub room: Option<Uuid>,
+    /// `cursor`: what the pointer is on (null: nothing).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target: Option<rooms::CursorTarget>,
+    /// `cursor`: the selected system (main_id), or null.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub selection: Option<String>,
 }
 
 /// Server → client WebSocket message (replies and pushes), tagged by `type`.
@@ -216,9 +225,52 @@ pub enum ServerMessage {
         #[serde(default)]
         row_counts: serde_json::Value,
     },
-    /// The run ended: `pass`, `warn` or `fail`.
+    /// The run ended: `pass`, `warn` or `fail` (on `runs:<run_id>` and `admin`), with its summary.
     #[serde(rename = "run.completed")]
-    RunCompleted { run_id: Uuid, status: String },
+    RunCompleted {
+        run_id: Uuid,
+        status: String,
+        /// The world build the run published (a completed run).
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        world_build_id: Option<i64>,
+        /// Rows per table of the published build.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        row_counts: Option<serde_json::Value>,
+        /// Why a failed run failed.
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        reason: Option<String>,
+    },
+    /// `room:<id>`: a member joined or left (`event`: `join` | `leave`).
+    #[serde(rename = "presence")]
+    Presence { channel: String, event: String, member: rooms::Member },
+    /// `room:<id>`, to a new member: who is there and their latest cursors.
+    #[serde(rename = "room_state")]
+    RoomState {
+        channel: String,
+        members: Vec<rooms::Member>,
+        cursors: Vec<rooms::Cursor>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        part: Option<i64>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        parts: Option<i64>,
+    },
+    /// `room:<id>`: every member's latest cursor, at most one frame per room per 100 ms (in
+    /// `parts` only when a frame would pass 32 KB).
+    #[serde(rename = "cursors")]
+    Cursors {
+        channel: String,
+        cursors: Vec<rooms::Cursor>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        part: Option<i64>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        parts: Option<i64>,
+    },
+    /// `room:<id>`: an annotation was `created`, `updated` or `deleted` (its last state).
+    #[serde(rename = "annotation")]
+    Annotation { channel: String, event: String, annotation: rooms::Annotation },
+    /// To every connection: an admin's message (a banner). Render `message` as text.
+    #[serde(rename = "broadcast")]
+    Broadcast { message: String, level: rooms::BroadcastLevel, from: String, at: chrono::DateTime<chrono::Utc> },
     #[serde(rename = "subscribed")]
     Subscribed {
         channel: String,
@@ -332,7 +384,7 @@ fn query_schema(q: Q) -> RefOr<Schema> {
 fn path_schema(route: &Route, name: &str) -> RefOr<Schema> {
     use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, SchemaFormat, Type};
     let b = ObjectBuilder::new().schema_type(Type::String);
-    let b = if name == "run_id" || route.path.starts_with("/api/simulation/") {
+    let b = if matches!(name, "run_id" | "room_id" | "annotation_id") || route.path.starts_with("/api/simulation/") {
         b.format(Some(SchemaFormat::KnownFormat(KnownFormat::Uuid)))
     } else {
         b.min_length(Some(1))
@@ -385,6 +437,19 @@ fn shape(route: &Route, schemas: &mut Vec<(String, RefOr<Schema>)>) -> Shape {
         "sim-step" => (body(add::<sim::StepBody>(schemas)), Some(("200", add::<sim::StepResult>(schemas)))),
         "sim-fork" => (body(add::<sim::ForkBody>(schemas)), Some(("201", add::<sim::SimulationView>(schemas)))),
         "search" => (None, Some(("200", add::<crate::handlers::search::SearchResults>(schemas)))),
+        "rooms-create" => (body(add::<rooms::CreateRoom>(schemas)), Some(("201", add::<rooms::Room>(schemas)))),
+        "rooms-get" => (None, Some(("200", add::<rooms::RoomDetail>(schemas)))),
+        "annotations-list" => (None, Some(("200", add::<rooms::AnnotationList>(schemas)))),
+        "annotations-create" => {
+            (body(add::<rooms::CreateAnnotation>(schemas)), Some(("201", add::<rooms::Annotation>(schemas))))
+        }
+        "annotations-update" => {
+            (body(add::<rooms::UpdateAnnotation>(schemas)), Some(("200", add::<rooms::Annotation>(schemas))))
+        }
+        "annotations-delete" => (None, Some(("204", String::new()))),
+        "admin-broadcast" => {
+            (body(add::<rooms::BroadcastBody>(schemas)), Some(("202", add::<rooms::BroadcastSent>(schemas))))
+        }
         _ => (None, None),
     };
     Shape { request, response }
@@ -415,6 +480,13 @@ pub fn document() -> OpenApi {
     schemas.push((named::<sim::SimSummary>(), sim::SimSummary::schema()));
     schemas.push((named::<sim::SimEventEnvelope>(), sim::SimEventEnvelope::schema()));
     sim::SimEventEnvelope::schemas(&mut schemas);
+    // The room types the WebSocket messages refer to.
+    schemas.push((named::<rooms::Member>(), rooms::Member::schema()));
+    schemas.push((named::<rooms::Cursor>(), rooms::Cursor::schema()));
+    rooms::Cursor::schemas(&mut schemas);
+    schemas.push((named::<rooms::Annotation>(), rooms::Annotation::schema()));
+    rooms::Annotation::schemas(&mut schemas);
+    schemas.push((named::<rooms::BroadcastLevel>(), rooms::BroadcastLevel::schema()));
     let mut by_path: BTreeMap<&str, Vec<(HttpMethod, utoipa::openapi::path::Operation)>> = BTreeMap::new();
     for route in ROUTES {
         let s = shape(route, &mut schemas);
@@ -454,6 +526,9 @@ pub fn document() -> OpenApi {
             ));
         }
         let (status, ok) = match &s.response {
+            Some((status, name)) if name.is_empty() => {
+                (*status, ResponseBuilder::new().description("no content").build())
+            }
             Some((status, name)) => (*status, {
                 let mut ok = ResponseBuilder::new().description("success").content(
                     "application/json",

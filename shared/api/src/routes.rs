@@ -309,6 +309,64 @@ pub static ROUTES: &[Route] = &[
         summary: "Branch a new simulation from a tick (same history, its own seed or parameters after)",
         handler: h!(handlers::sim::fork),
     },
+    // Rooms on the map (issue 16): reads and subscribing for everyone; writing for every
+    // signed-in persona but observer_guest (author or admin for edits, checked by the handler).
+    Route {
+        name: "rooms-create",
+        method: Method::POST,
+        path: "/api/rooms",
+        access: Access::grid([Y, Y, Y, Y, Y, Y, Y, N]),
+        summary: "Open a shareable room on the map (/?room=<id>)",
+        handler: h!(handlers::rooms::create_room),
+    },
+    Route {
+        name: "rooms-get",
+        method: Method::GET,
+        path: "/api/rooms/{room_id}",
+        access: Access::grid([Y, Y, Y, Y, Y, Y, Y, Y]),
+        summary: "A room and the members present in it",
+        handler: h!(handlers::rooms::get_room),
+    },
+    Route {
+        name: "annotations-list",
+        method: Method::GET,
+        path: "/api/rooms/{room_id}/annotations",
+        access: Access::grid([Y, Y, Y, Y, Y, Y, Y, Y]),
+        summary: "A room's annotations, oldest first",
+        handler: h!(handlers::rooms::list_annotations),
+    },
+    Route {
+        name: "annotations-create",
+        method: Method::POST,
+        path: "/api/rooms/{room_id}/annotations",
+        access: Access::grid([Y, Y, Y, Y, Y, Y, Y, N]),
+        summary: "Pin a note (≤ 500 characters, optional link) to a system or a point of a room",
+        handler: h!(handlers::rooms::create_annotation),
+    },
+    Route {
+        name: "annotations-update",
+        method: Method::PATCH,
+        path: "/api/rooms/{room_id}/annotations/{annotation_id}",
+        access: Access::grid([Y, Y, Y, Y, Y, Y, Y, N]),
+        summary: "Edit an annotation's text or link (its author, or admin)",
+        handler: h!(handlers::rooms::update_annotation),
+    },
+    Route {
+        name: "annotations-delete",
+        method: Method::DELETE,
+        path: "/api/rooms/{room_id}/annotations/{annotation_id}",
+        access: Access::grid([Y, Y, Y, Y, Y, Y, Y, N]),
+        summary: "Delete an annotation (its author, or admin)",
+        handler: h!(handlers::rooms::delete_annotation),
+    },
+    Route {
+        name: "admin-broadcast",
+        method: Method::POST,
+        path: "/api/admin/broadcast",
+        access: Access::grid([Y, N, N, N, N, Y, N, N]),
+        summary: "Send a message to every connected client (a banner on every open map)",
+        handler: h!(handlers::rooms::broadcast),
+    },
 ];
 
 /// The route with this function name.

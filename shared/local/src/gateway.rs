@@ -149,8 +149,10 @@ async fn run_socket(gw: Gateway, id: String, mut socket: WebSocket) {
         tokio::select! {
             incoming = socket.recv() => match incoming {
                 Some(Ok(Message::Text(text))) => {
-                    let reply = ws::on_message(&gw.app, &id, text.as_str()).await;
-                    if socket.send(Message::Text(reply.to_string().into())).await.is_err() {
+                    // An accepted cursor message has no reply.
+                    if let Some(reply) = ws::on_message(&gw.app, &id, text.as_str()).await
+                        && socket.send(Message::Text(reply.to_string().into())).await.is_err()
+                    {
                         break;
                     }
                 }

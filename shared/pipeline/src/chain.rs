@@ -225,7 +225,7 @@ pub async fn dead_lettered(
                 &json!({"type": "run.progress", "run_id": run_id, "phase": phase.as_str(), "status": "failed", "reason": reason}),
             )
             .await;
-        ctx.notifier.publish(&channel, &json!({"type": "run.completed", "run_id": run_id, "status": "fail"})).await;
+        completed(ctx, &json!({"type": "run.completed", "run_id": run_id, "status": "fail", "reason": reason})).await;
     }
     Ok(Some(run_id))
 }
@@ -269,7 +269,8 @@ async fn finish(
                     &json!({"type": "run.progress", "run_id": run_id, "phase": phase.as_str(), "status": "failed", "reason": reason}),
                 )
                 .await;
-            ctx.notifier.publish(&channel, &json!({"type": "run.completed", "run_id": run_id, "status": "fail"})).await;
+            completed(ctx, &json!({"type": "run.completed", "run_id": run_id, "status": "fail", "reason": reason}))
+                .await;
             Ok(Handled { run_id, outcome: None, next: None })
         }
         Err(PhaseError::Store(e)) => Err(retry(e)),
@@ -322,7 +323,8 @@ async fn publish(ctx: &PipelineContext, run_id: Uuid) -> Result<serde_json::Valu
 }
 
 /// After a completed publish: the run's last progress is followed by `data.refreshed` (on the
-/// run's channel and on `data`) and `run.completed`, in that order.
+/// run's channel, on `data` and on `admin`) and `run.completed` (run's channel and `admin`), in
+/// that order.
 async fn announce(ctx: &PipelineContext, run_id: Uuid, outcome: &serde_json::Value) {
     let counts = &outcome["row_counts"];
     let tables: Vec<&String> = counts.as_object().map(|m| m.keys().collect()).unwrap_or_default();
@@ -337,9 +339,21 @@ async fn announce(ctx: &PipelineContext, run_id: Uuid, outcome: &serde_json::Val
     let channel = format!("runs:{run_id}");
     ctx.notifier.publish(&channel, &refreshed).await;
     ctx.notifier.publish("data", &refreshed).await;
-    ctx.notifier
-        .publish(&channel, &json!({"type": "run.completed", "run_id": run_id, "status": outcome["status"]}))
-        .await;
+    ctx.notifier.publish("admin", &refreshed).await;
+    let done = json!({
+        "type": "run.completed",
+        "run_id": run_id,
+        "status": outcome["status"],
+        "world_build_id": outcome["world_build_id"],
+        "row_counts": counts,
+    });
+    completed(ctx, &done).await;
+}
+
+/// `run.completed` (with the run's summary) to the run's channel and to `admin`.
+async fn completed(ctx: &PipelineContext, msg: &serde_json::Value) {
+    ctx.notifier.publish(&format!("runs:{}", msg["run_id"].as_str().unwrap_or_default()), msg).await;
+    ctx.notifier.publish("admin", msg).await;
 }
 
 #[cfg(test)]

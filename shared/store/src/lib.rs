@@ -11,6 +11,7 @@ pub mod identity;
 pub mod ingest;
 pub mod realtime;
 pub mod reports;
+pub mod rooms;
 pub mod runs;
 pub mod search;
 pub mod sim;

@@ -3,6 +3,7 @@ pub mod admin;
 pub mod auth;
 pub mod health;
 pub mod persona;
+pub mod rooms;
 pub mod runs;
 pub mod search;
 pub mod sim;
