@@ -91,25 +91,6 @@ export function createApi(opts: ClientOptions = {}) {
     if (!r.response.ok) throw new ApiFailure(r.response.status, r.error as ErrorEnvelope | undefined);
   }
 
-  /** A JSON call by path (routes the generated types do not have yet); 401 → refresh once. */
-  async function rest<T>(method: string, path: string, body?: unknown, retry = true): Promise<T> {
-    const headers = new Headers();
-    const h = auth.authorization();
-    if (h) headers.set('authorization', h);
-    if (body !== undefined) headers.set('content-type', 'application/json');
-    const res = await doFetch(`${baseUrl}${path}`, { method, credentials, headers, body: body === undefined ? undefined : JSON.stringify(body) });
-    if (res.status === 401 && retry && (await auth.refresh())) return rest<T>(method, path, body, false);
-    const text = await res.text();
-    let data: unknown;
-    try {
-      data = text ? JSON.parse(text) : undefined;
-    } catch {
-      data = undefined;
-    }
-    if (!res.ok) throw new ApiFailure(res.status, data as ErrorEnvelope | undefined);
-    return data as T;
-  }
-
   /** A GET outside the OpenAPI document (the object store), with the session's headers. */
   async function get(path: string, init: RequestInit = {}): Promise<Response> {
     const headers = new Headers(init.headers);
@@ -125,7 +106,6 @@ export function createApi(opts: ClientOptions = {}) {
     mode,
     call,
     callEmpty,
-    rest,
     /** Signs in (the tokens are kept by `auth` in bearer mode; cookies are set in cookie mode). */
     login: async (username: string, password: string) => {
       const t = await call(() => api.POST('/api/auth/login', { body: { username, password, mode } }), false);

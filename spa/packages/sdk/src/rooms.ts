@@ -3,80 +3,39 @@
 // everyone's latest cursor, the annotations (listed, then kept current by the room's messages),
 // and this client's cursor sent throttled (≤ 10/s, the last position re-sent once ~200 ms after
 // it stops moving). Annotation text is data: render it as text, never as HTML.
-import type { ApiClient } from './client.js';
+import type { ApiClient, Schemas, ServerMessage } from './client.js';
 import type { Live } from './live.js';
 
-export interface Point {
-  x_ly: number;
-  y_ly: number;
-  z_ly: number;
-}
-export interface Room {
-  id: string;
-  name: string;
-  created_by: string;
-  created_at: string;
-  /** `/?room=<id>`: where the map opens it. */
-  path: string;
-}
-export interface Member {
-  user: string;
-  persona: string;
-}
-export interface RoomDetail extends Room {
-  members: Member[];
-}
-export interface Annotation {
-  id: string;
-  room_id: string;
-  system_id: string | null;
-  system_name: string | null;
-  point: Point | null;
-  text: string;
-  link: string | null;
-  author: string;
-  author_persona: string;
-  created_at: string;
-  updated_at: string;
-}
-export type CursorTarget = { system_id: string } | { point: [number, number, number] };
-export interface Cursor {
-  user: string;
-  persona: string;
-  target: CursorTarget | null;
-  selection: string | null;
-  at: string;
-}
-export type NewAnnotation = { text: string; link?: string } & ({ system_id: string; point?: undefined } | { point: Point; system_id?: undefined });
-export interface AnnotationEdit {
-  text?: string;
-  link?: string | null;
-}
-export type BroadcastLevel = 'info' | 'warning';
+export type Point = Schemas['Point'];
+export type Room = Schemas['Room'];
+export type Member = Schemas['Member'];
+export type RoomDetail = Schemas['RoomDetail'];
+export type Annotation = Schemas['Annotation'];
+export type CursorTarget = Schemas['CursorTarget'];
+export type Cursor = Schemas['Cursor'];
+export type NewAnnotation = Schemas['CreateAnnotation'];
+export type AnnotationEdit = Schemas['UpdateAnnotation'];
+export type BroadcastLevel = Schemas['BroadcastLevel'];
 
-/** The room channel's messages and the broadcast (server → client). */
-export type RoomMessage =
-  | { type: 'room_state'; channel: string; members: Member[]; cursors: Cursor[]; part?: number | null; parts?: number | null }
-  | { type: 'presence'; channel: string; event: 'join' | 'leave' | string; member: Member }
-  | { type: 'cursors'; channel: string; cursors: Cursor[]; part?: number | null; parts?: number | null }
-  | { type: 'annotation'; channel: string; event: 'created' | 'updated' | 'deleted' | string; annotation: Annotation }
-  | { type: 'broadcast'; message: string; level: BroadcastLevel | string; from: string; at: string };
+/** The room channel's messages and the broadcast (server → client), from the OpenAPI document. */
+export type RoomMessage = Extract<ServerMessage, { type: 'room_state' | 'presence' | 'cursors' | 'annotation' | 'broadcast' }>;
+export type BroadcastMessage = Extract<ServerMessage, { type: 'broadcast' }>;
 
-export type BroadcastMessage = Extract<RoomMessage, { type: 'broadcast' }>;
-
-const enc = encodeURIComponent;
-
-/** The room / annotation / broadcast calls of an API client. */
-export function roomsApi(api: Pick<ApiClient, 'rest'>) {
+/** The room / annotation / broadcast calls of an API client (typed by the OpenAPI document). */
+export function roomsApi(api: Pick<ApiClient, 'raw' | 'call' | 'callEmpty'>) {
+  const { raw, call, callEmpty } = api;
+  const room = (room_id: string) => ({ params: { path: { room_id } } });
+  const note = (room_id: string, annotation_id: string) => ({ params: { path: { room_id, annotation_id } } });
   return {
-    create: (name?: string) => api.rest<Room>('POST', '/api/rooms', name ? { name } : {}),
-    get: (roomId: string) => api.rest<RoomDetail>('GET', `/api/rooms/${enc(roomId)}`),
-    annotations: async (roomId: string) => (await api.rest<{ annotations: Annotation[] }>('GET', `/api/rooms/${enc(roomId)}/annotations`)).annotations,
-    annotate: (roomId: string, body: NewAnnotation) => api.rest<Annotation>('POST', `/api/rooms/${enc(roomId)}/annotations`, body),
+    create: (name?: string) => call(() => raw.POST('/api/rooms', { body: name ? { name } : {} })),
+    get: (roomId: string) => call(() => raw.GET('/api/rooms/{room_id}', room(roomId))),
+    annotations: async (roomId: string) => (await call(() => raw.GET('/api/rooms/{room_id}/annotations', room(roomId)))).annotations,
+    annotate: (roomId: string, body: NewAnnotation) => call(() => raw.POST('/api/rooms/{room_id}/annotations', { ...room(roomId), body })),
     edit: (roomId: string, annotationId: string, body: AnnotationEdit) =>
-      api.rest<Annotation>('PATCH', `/api/rooms/${enc(roomId)}/annotations/${enc(annotationId)}`, body),
-    remove: (roomId: string, annotationId: string) => api.rest<void>('DELETE', `/api/rooms/${enc(roomId)}/annotations/${enc(annotationId)}`),
-    broadcast: (message: string, level: BroadcastLevel = 'info') => api.rest<{ delivered: number }>('POST', '/api/admin/broadcast', { message, level }),
+      call(() => raw.PATCH('/api/rooms/{room_id}/annotations/{annotation_id}', { ...note(roomId, annotationId), body })),
+    remove: (roomId: string, annotationId: string) =>
+      callEmpty(() => raw.DELETE('/api/rooms/{room_id}/annotations/{annotation_id}', { ...note(roomId, annotationId), parseAs: 'text' })),
+    broadcast: (message: string, level: BroadcastLevel = 'info') => call(() => raw.POST('/api/admin/broadcast', { body: { message, level } })),
   };
 }
 export type RoomsApi = ReturnType<typeof roomsApi>;
@@ -196,7 +155,7 @@ export class RoomSession {
 
   /** Subscribes to the room channel and loads the annotations (again after every re-subscription). */
   start() {
-    this.off = this.live.on((m) => this.take(m as unknown as RoomMessage | { type: string; channel?: string }));
+    this.off = this.live.on((m) => this.take(m));
     this.live.subscribe(this.channel);
     void this.reload();
     return this;
@@ -260,7 +219,7 @@ export class RoomSession {
     this.emit();
   }
 
-  private take(m: RoomMessage | { type: string; channel?: string }) {
+  private take(m: ServerMessage) {
     if (!('channel' in m) || m.channel !== this.channel) return;
     switch (m.type) {
       case 'subscribed':

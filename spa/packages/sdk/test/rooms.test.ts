@@ -3,7 +3,7 @@
 import type { AddressInfo } from 'node:net';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import WebSocket, { WebSocketServer } from 'ws';
-import { CursorThrottle, Live, RoomSession, roomsApi, type Annotation, type Clock, type RoomView } from '../src/index';
+import { CursorThrottle, Live, RoomSession, createApi, roomsApi, type Annotation, type Clock, type RoomView } from '../src/index';
 
 function fakeClock() {
   let t = 0;
@@ -109,7 +109,7 @@ describe('RoomSession', () => {
     cleanup.push(() => live.close(), () => wss.close());
     let listed = [note('n1', 'first', '2026-01-01T00:00:00Z')];
     const annotations = vi.fn(async () => listed);
-    const rooms = { ...roomsApi({ rest: async () => undefined as never }), annotations };
+    const rooms = { ...roomsApi(createApi({ baseUrl: 'http://api.test', fetch: async () => new Response('{}') })), annotations };
     const room = new RoomSession(live, ROOM, rooms, () => 'alice', { intervalMs: 100, settleMs: 200 }).start();
     let view: RoomView | null = null;
     room.onChange((v) => (view = v));
@@ -150,5 +150,39 @@ describe('RoomSession', () => {
     expect(annotations).toHaveBeenCalledTimes(2);
     room.stop();
     await until(() => socks[1].got.some((m) => m.action === 'unsubscribe'));
+  });
+});
+
+describe('roomsApi', () => {
+  it('sends the contract requests and surfaces refusals', async () => {
+    const seen: [string, string, unknown][] = [];
+    const fetch = async (input: RequestInfo | URL, init?: RequestInit) => {
+      const req = input instanceof Request ? input : new Request(String(input), init);
+      const text = req.method === 'GET' || req.method === 'DELETE' ? '' : await req.text();
+      const url = new URL(req.url);
+      seen.push([req.method, url.pathname, text ? JSON.parse(text) : undefined]);
+      if (req.method === 'DELETE' && url.pathname.endsWith('/theirs')) return new Response(JSON.stringify({ error: 'forbidden', message: 'not your note' }), { status: 403 });
+      if (req.method === 'DELETE') return new Response(null, { status: 204 });
+      if (url.pathname.endsWith('/annotations') && req.method === 'GET') return Response.json({ annotations: [note('n1', 'a', 't')] });
+      return Response.json({ id: 'x' }, { status: req.method === 'POST' ? 201 : 200 });
+    };
+    const r = roomsApi(createApi({ baseUrl: 'http://api.test', mode: 'bearer', fetch }));
+    await r.create('Lab');
+    expect((await r.annotations(ROOM)).map((a) => a.id)).toEqual(['n1']);
+    await r.annotate(ROOM, { system_id: 'Tau Ceti', text: '<script>' });
+    await r.edit(ROOM, 'mine', { text: 'new', link: null });
+    await r.remove(ROOM, 'mine');
+    const err = await r.remove(ROOM, 'theirs').catch((e) => e);
+    expect([err.status, err.message]).toEqual([403, 'not your note']);
+    expect((await r.broadcast('hello', 'warning'))).toEqual({ id: 'x' });
+    expect(seen).toEqual([
+      ['POST', '/api/rooms', { name: 'Lab' }],
+      ['GET', `/api/rooms/${ROOM}/annotations`, undefined],
+      ['POST', `/api/rooms/${ROOM}/annotations`, { system_id: 'Tau Ceti', text: '<script>' }],
+      ['PATCH', `/api/rooms/${ROOM}/annotations/mine`, { text: 'new', link: null }],
+      ['DELETE', `/api/rooms/${ROOM}/annotations/mine`, undefined],
+      ['DELETE', `/api/rooms/${ROOM}/annotations/theirs`, undefined],
+      ['POST', '/api/admin/broadcast', { message: 'hello', level: 'warning' }],
+    ]);
   });
 });
