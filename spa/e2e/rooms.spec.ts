@@ -71,7 +71,7 @@ test('two members of a room: cursors, live annotations, reopening, permissions, 
   // B pins a note on Tau Ceti: A sees it without reloading, on the list and at the star.
   await search(b.page, 'Tau Ceti');
   const tauCeti = await selectedId(b.page);
-  await expect(b.page.getByTestId('note-target')).toContainText(/Tau Ceti|tau Cet/);
+  await expect(b.page.getByTestId('note-target')).toContainText(/Tau Ceti|tau Cet|τ Cet/);
   await b.page.getByTestId('note-input').fill('Nearest solitary Sun-like star');
   await b.page.getByTestId('note-submit').click();
   const noteA = a.page.getByTestId('note').filter({ hasText: 'Nearest solitary Sun-like star' });
