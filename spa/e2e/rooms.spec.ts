@@ -3,9 +3,11 @@
 // annotation on Tau Ceti and the other sees it without reloading; reopening the room shows it; a
 // general_user cannot delete another's note (403); a note with `<script>` shows as text; an admin
 // broadcast appears as a banner in every open map.
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { expect, test, type Browser, type Page } from '@playwright/test';
 import { base, openMap, search } from './helpers';
-import { seedUsers } from './gateway';
+import { REPO, seedUsers } from './gateway';
 
 /** Signs in through the UI as a seed user by name (demo_admin: admin's own attempts are left to other specs). */
 async function signInAs(page: Page, username: string) {
@@ -88,6 +90,9 @@ test('two members of a room: cursors, live annotations, reopening, permissions, 
   expect(await evilA.getByTestId('note-text').evaluate((el) => el.children.length)).toBe(0);
   expect(await a.page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned)).toBeUndefined();
   expect(await a.page.locator('.room-layer script, .room-layer img, .room-layer b, [data-testid=notes] script, [data-testid=notes] img, [data-testid=notes] b').count()).toBe(0);
+
+  mkdirSync(join(REPO, 'target/e2e'), { recursive: true });
+  await a.page.screenshot({ path: join(REPO, 'target/e2e/rooms.png') });
 
   // A (admin) pins a note; B (general_user) gets no delete button on it and the API answers 403.
   await search(a.page, 'Sirius');
