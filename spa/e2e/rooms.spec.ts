@@ -70,6 +70,27 @@ test('two members of a room: cursors, live annotations, reopening, permissions, 
   expect(await cursor.evaluate((el) => getComputedStyle(el).backgroundColor)).toBe('rgb(244, 63, 94)');
   await expect(b.page.getByTestId('member').filter({ hasText: 'demo_admin' }).getByTestId('member-on')).toContainText('Sirius');
 
+  // The client throttles: the pointer flicking between Sol and Sirius (a hover change per move)
+  // sends at most 10 cursor messages a second (+ the trailing and the resting one).
+  const box = (await a.page.getByTestId('map-canvas').boundingBox())!;
+  const screen = (id: string) => a.page.evaluate((m) => (window.__exomaps!.screenOf as (m: string) => { x: number; y: number } | null)(m), id);
+  const [sol, sir] = [(await screen('Sol'))!, (await screen(sirius))!];
+  const sends = () => a.page.evaluate(() => (window.__exomaps!.room as { cursorSends: number }).cursorSends);
+  const before = await sends();
+  const t0 = Date.now();
+  for (let k = 0; k < 40; k++) {
+    await a.page.mouse.move(box.x + sol.x, box.y + sol.y);
+    await a.page.mouse.move(box.x + sir.x, box.y + sir.y);
+  }
+  const secs = (Date.now() - t0) / 1000;
+  await a.page.waitForTimeout(500);
+  const sent = (await sends()) - before;
+  console.log(`cursor: 80 hover changes in ${secs.toFixed(2)} s → ${sent} cursor messages (incl. the trailing and the resting one)`);
+  expect(sent).toBeGreaterThan(1);
+  // ≥ 100 ms apart over [start, end + 100 ms] (the trailing send), then the resting re-send.
+  expect(sent).toBeLessThanOrEqual(Math.floor(secs * 10) + 3);
+  await expect(cursor).toHaveAttribute('data-system', sirius);
+
   // B pins a note on Tau Ceti: A sees it without reloading, on the list and at the star.
   await search(b.page, 'Tau Ceti');
   const tauCeti = await selectedId(b.page);
