@@ -5,6 +5,7 @@ import { Catalog } from './map/catalog';
 import { countVisible, visibilityMask } from './map/filters';
 import { StarMap } from './map/StarMap';
 import { RoomLayer, personaColour, type RoomMark } from './map/roomLayer';
+import { fromScene, pcToLy } from './map/units';
 import { decodeView, encodeView, type ViewState } from './map/urlState';
 import { PipelinePage } from './pages/Pipeline';
 import { canSeePipeline, useSession } from './session';
@@ -245,6 +246,10 @@ export function App() {
     if (m) layer.place((i) => m.screenOf(i));
   }, [roomView, catalog, path]);
   const onRoom = useCallback((id: string | null) => setView((v) => ({ ...v, room: id })), []);
+  const centre = useMemo<[number, number, number] | null>(() => {
+    const t = view.camera?.target;
+    return t ? (fromScene(t[0], t[1], t[2]).map((pc) => Math.round(pcToLy(pc) * 1000) / 1000) as [number, number, number]) : null;
+  }, [view.camera]);
 
   // The detail panel follows the selection.
   useEffect(() => {
@@ -309,7 +314,7 @@ export function App() {
               <RulerPanel catalog={catalog} selected={selectedIndex} ruler={view.ruler} onChange={(r) => setView((v) => ({ ...v, ruler: r }))} />
             )}
             <FiltersPanel filters={view.filters} visible={mask ? countVisible(mask) : 0} total={catalog?.count ?? 0} onChange={(f) => setView((v) => ({ ...v, filters: f }))} />
-            <RoomPanel session={session} catalog={catalog} roomId={view.room} room={room} view={roomView} selected={view.selected} onRoom={onRoom} onFly={flyToId} />
+            <RoomPanel session={session} catalog={catalog} roomId={view.room} room={room} view={roomView} selected={view.selected} centre={centre} onRoom={onRoom} onFly={flyToId} />
             <p className="status" data-testid="map-status">{mapStatus}</p>
             {liveNote && <p className="status live" data-testid="live-note">{liveNote}</p>}
           </aside>

@@ -15,13 +15,15 @@ interface Props {
   room: RoomSession | null;
   view: RoomView | null;
   selected: string | null;
+  /** The view's centre (the orbit target), ICRS light-years: where a note on a point goes. */
+  centre: [number, number, number] | null;
   onRoom: (id: string | null) => void;
   onFly: (mainId: string) => void;
 }
 
 const msg = (e: unknown) => (e instanceof ApiFailure ? `${e.status}: ${e.message}` : String((e as Error).message ?? e));
 
-export function RoomPanel({ session, catalog, roomId, room, view, selected, onRoom, onFly }: Props) {
+export function RoomPanel({ session, catalog, roomId, room, view, selected, centre, onRoom, onFly }: Props) {
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const persona = session?.current_persona_key;
@@ -88,7 +90,7 @@ export function RoomPanel({ session, catalog, roomId, room, view, selected, onRo
           <NoteItem key={a.id} a={a} mine={a.author === me} admin={persona === 'admin'} room={room} roomId={roomId} where={a.system_id ? name(a.system_id) : a.point ? `(${a.point.x_ly.toFixed(1)}, ${a.point.y_ly.toFixed(1)}, ${a.point.z_ly.toFixed(1)}) ly` : ''} onFly={onFly} />
         ))}
       </ul>
-      {canWrite && <NoteForm roomId={roomId} room={room} selected={selected} selectedName={name(selected)} />}
+      {canWrite && <NoteForm roomId={roomId} room={room} selected={selected} selectedName={name(selected)} centre={centre} />}
       {canBroadcast && <BroadcastForm />}
     </section>
   );
@@ -147,15 +149,15 @@ function NoteItem({ a, mine, admin, room, roomId, where, onFly }: { a: Annotatio
   );
 }
 
-function NoteForm({ roomId, room, selected, selectedName }: { roomId: string; room: RoomSession | null; selected: string | null; selectedName: string }) {
+function NoteForm({ roomId, room, selected, selectedName, centre }: { roomId: string; room: RoomSession | null; selected: string | null; selectedName: string; centre: [number, number, number] | null }) {
   const [text, setText] = useState('');
   const [link, setLink] = useState('');
   const [error, setError] = useState<string | null>(null);
-  const submit = async (e: React.FormEvent) => {
-    e.preventDefault();
-    if (!selected) return;
+  const pin = async (at: 'star' | 'point') => {
+    const where = at === 'star' ? (selected ? { system_id: selected } : null) : centre ? { point: { x_ly: centre[0], y_ly: centre[1], z_ly: centre[2] } } : null;
+    if (!where) return;
     try {
-      const a = await Rooms.annotate(roomId, { system_id: selected, text, ...(link.trim() ? { link: link.trim() } : {}) });
+      const a = await Rooms.annotate(roomId, { ...where, text, ...(link.trim() ? { link: link.trim() } : {}) });
       room?.upsert(a);
       setText('');
       setLink('');
@@ -164,12 +166,19 @@ function NoteForm({ roomId, room, selected, selectedName }: { roomId: string; ro
       setError(msg(err));
     }
   };
+  const submit = (e: React.FormEvent) => {
+    e.preventDefault();
+    void pin('star');
+  };
   return (
     <form data-testid="note-form" onSubmit={submit}>
       <div className="note-meta">{selected ? <>Pin a note to <b data-testid="note-target">{selectedName}</b></> : 'Select a star to pin a note to it.'}</div>
       <textarea data-testid="note-input" value={text} maxLength={500} placeholder="note (≤ 500 characters)" onChange={(e) => setText(e.target.value)} />
       <input data-testid="note-link-input" value={link} placeholder="link (optional, http…)" onChange={(e) => setLink(e.target.value)} />
-      <button type="submit" data-testid="note-submit" disabled={!selected || !text.trim()}>Pin note</button>
+      <button type="submit" data-testid="note-submit" disabled={!selected || !text.trim()}>Pin note</button>{' '}
+      <button type="button" data-testid="note-submit-point" disabled={!centre || !text.trim()} onClick={() => void pin('point')} title="at the point the view is centred on">
+        Pin at view centre
+      </button>
       {error && <p className="error" data-testid="note-form-error">{error}</p>}
     </form>
   );
