@@ -443,3 +443,65 @@ async fn a_completed_run_reaches_the_admin_channel() {
         call(&env, "POST", &uri, Some(json!({"system_id": "No Such Star 999", "text": "x"})), &user).await;
     assert_eq!((status, e["field"].as_str()), (400, Some("system_id")), "{e}");
 }
+
+/// The same room protocol with the production broadcaster: the AWS SDK's API Gateway Management
+/// client posts presence, cursors, annotations and the admin broadcast to the gateway's
+/// `/@connections` (as it posts to API Gateway in AWS). Needs AWS settings (`./dev test` starts
+/// the emulator and exports them; only the region and credentials are used here).
+#[tokio::test]
+async fn rooms_through_the_sdk_broadcaster() {
+    use exomaps_pipeline::aws::SdkBroadcast;
+    if std::env::var_os("AWS_REGION").is_none() && std::env::var_os("AWS_DEFAULT_REGION").is_none() {
+        assert!(std::env::var("CI").map_or(true, |v| v != "true"), "CI runs with the emulator's AWS settings");
+        eprintln!("skipping: no AWS settings (./dev test provides them)");
+        return;
+    }
+    let (store, _) = fresh_store().await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let sdk = exomaps_platform::aws::config().await;
+    let broadcaster = exomaps_platform::broadcast::Broadcaster::new(sdk);
+    let notifier = Notifier::new(
+        store.clone(),
+        Some(Arc::new(SdkBroadcast::new(broadcaster, format!("http://127.0.0.1:{port}")))),
+    );
+    let (state, _) = test_state(store.clone(), exomaps_api::config::Config::default());
+    let state = state.with_notifier(notifier);
+    let router = exomaps_tests::gateway_for(state.clone());
+    let app = router.clone();
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    let env = Env { router, state, store, port };
+
+    let alice = bearer(&env, Persona::DataCurator).await;
+    let bob = bearer(&env, Persona::NarrativeDesigner).await;
+    let (_, room, _) = call(&env, "POST", "/api/rooms", None, &alice).await;
+    let id = room["id"].as_str().unwrap().to_string();
+    let mut a = connect(&env, &alice).await;
+    let mut b = connect(&env, &bob).await;
+    join(&mut a, &id).await;
+    assert_eq!(join(&mut b, &id).await["members"].as_array().unwrap().len(), 2);
+    assert_eq!(until(&mut a, "presence", |_| true).await["event"], "join");
+    send(&mut b, json!({"action": "cursor", "room": id, "target": {"system_id": "Sirius"}, "selection": "Sirius"}))
+        .await;
+    let frame = until(&mut a, "cursors", |_| true).await;
+    assert_eq!(frame["cursors"][0]["target"], json!({"system_id": "Sirius"}));
+    let (status, note, _) = call(
+        &env,
+        "POST",
+        &format!("/api/rooms/{id}/annotations"),
+        Some(json!({"system_id": "Tau Ceti", "text": "<script>x</script>"})),
+        &alice,
+    )
+    .await;
+    assert_eq!(status, 201);
+    assert_eq!(until(&mut b, "annotation", |_| true).await["annotation"], note);
+    let admin = bearer(&env, Persona::Admin).await;
+    let (status, sent, _) =
+        call(&env, "POST", "/api/admin/broadcast", Some(json!({"message": "through the SDK"})), &admin).await;
+    assert_eq!((status, sent["delivered"].as_i64()), (202, Some(2)));
+    for ws in [&mut a, &mut b] {
+        assert_eq!(until(ws, "broadcast", |_| true).await["message"], "through the SDK");
+    }
+    b.close(None).await.unwrap();
+    assert_eq!(until(&mut a, "presence", |v| v["event"] == "leave").await["member"]["persona"], "narrative_designer");
+}

@@ -95,6 +95,10 @@ pub struct Config {
     /// `EXOMAPS_COMPRESS` (default off; the local gateway turns it on): gzip cached JSON for
     /// clients that accept it. On AWS, API Gateway and CloudFront compress instead.
     pub compress: bool,
+    /// `EXOMAPS_ROOM_POSTS_PER_SEC` (default 250, ≥ 10): the budget of WebSocket posts a room's
+    /// `cursors` frames may cost a second; a room of n members gets a frame at most every
+    /// max(100 ms, n / budget s) (50 members: 200 ms).
+    pub room_posts_per_sec: u32,
 }
 
 impl Default for Config {
@@ -113,6 +117,7 @@ impl Default for Config {
             session_check_ttl: Duration::from_secs(5),
             world_cache_check: Duration::from_millis(2000),
             compress: false,
+            room_posts_per_sec: 250,
         }
     }
 }
@@ -188,6 +193,12 @@ impl Config {
                 "0" | "false" | "no" | "off" => false,
                 _ => return Err(format!("environment variable EXOMAPS_COMPRESS={v:?} is not valid (true/false)")),
             };
+        }
+        if let Some(n) = parse::<u32>(&get, "EXOMAPS_ROOM_POSTS_PER_SEC")? {
+            if n < 10 {
+                return Err("EXOMAPS_ROOM_POSTS_PER_SEC must be at least 10".into());
+            }
+            c.room_posts_per_sec = n;
         }
         let a = &mut c.auth;
         a.secrets_file = get("EXOMAPS_SECRETS_FILE").filter(|v| !v.trim().is_empty()).map(PathBuf::from);

@@ -12,8 +12,9 @@
 //! cursors) to the new member and `presence` join to the others; leaving (unsubscribe or
 //! disconnect) pushes `presence` leave. `{"action":"cursor","room","target","selection"}` gets
 //! no reply: it records the connection's latest cursor in PostgreSQL and, when it claims the
-//! room's flush window (at most one frame per room per `CURSOR_WINDOW_MS`, one conditional
-//! upsert, so it holds across Lambdas), pushes every member's latest cursor in one `cursors`
+//! room's flush window (at most one frame per room per `CURSOR_WINDOW_MS`, longer for rooms
+//! whose frames would cost more than `Config::room_posts_per_sec` posts a second; one
+//! conditional upsert, so it holds across Lambdas), pushes every member's latest cursor in one `cursors`
 //! frame (split in parts under 32 KB). Clients re-send their last cursor once ~200 ms after it
 //! stops moving, which is the trailing edge of the coalescing.
 
@@ -80,7 +81,8 @@ pub async fn on_disconnect(state: &AppState, connection_id: &str) -> Result<(), 
     Ok(())
 }
 
-/// Milliseconds between two `cursors` frames of one room.
+/// Milliseconds between two `cursors` frames of one room at least (more for rooms larger than
+/// `Config::room_posts_per_sec` / 10 members).
 pub const CURSOR_WINDOW_MS: i64 = 100;
 
 /// How a room shows a connection.
@@ -354,14 +356,18 @@ async fn cursor(
 ) -> Result<(), ApiError> {
     let store = state.store()?;
     let channel = format!("room:{room_id}");
-    if !store.set_cursor(connection_id, room_id, target.as_ref(), selection.as_deref()).await? {
+    let budget = i64::from(state.config().room_posts_per_sec);
+    let (recorded, claimed) = store
+        .set_cursor(connection_id, room_id, target.as_ref(), selection.as_deref(), CURSOR_WINDOW_MS, budget)
+        .await?;
+    if !recorded {
         return Err(ApiError::new(
             StatusCode::FORBIDDEN,
             "not_a_member",
             format!("subscribe to {channel} before sending cursors"),
         ));
     }
-    if store.claim_cursor_flush(room_id, CURSOR_WINDOW_MS).await? {
+    if claimed {
         let cursors: Vec<Value> = store.room_cursors(room_id).await?.iter().map(cursor_json).collect();
         let ctx = state.pipeline_context()?;
         for frame in cursor_frames("cursors", &channel, cursors, None) {
@@ -395,4 +401,78 @@ async fn subscribe_sim(
         "through_tick": done.through_tick,
         "replayed_events": done.replayed_events,
     }))
+}
+
+#[cfg(test)]
+mod room_tests {
+    use super::*;
+    use crate::openapi::ServerMessage;
+
+    /// A cursor with every field at its largest (128-character username, 100-character ids).
+    fn widest(i: usize) -> Value {
+        json!({
+            "user": format!("{i:03}{}", "u".repeat(125)),
+            "persona": "science_analyst",
+            "target": {"system_id": "s".repeat(100)},
+            "selection": "x".repeat(100),
+            "at": "2026-12-05T01:41:38.123Z",
+        })
+    }
+
+    #[test]
+    fn fifty_widest_cursors_fit_one_frame_and_more_split_under_32_kb() {
+        let channel = format!("room:{}", Uuid::nil());
+        let frames = cursor_frames("cursors", &channel, (0..50).map(widest).collect(), None);
+        assert_eq!(frames.len(), 1);
+        let bytes = serde_json::to_vec(&frames[0]).unwrap().len();
+        assert!(bytes < 32 * 1024, "{bytes}");
+        assert!(frames[0].get("part").is_none());
+        assert!(matches!(serde_json::from_value(frames[0].clone()).unwrap(), ServerMessage::Cursors { .. }));
+
+        let members: Vec<Value> =
+            (0..200).map(|i| json!({"user": format!("{i}"), "persona": "general_user"})).collect();
+        let frames = cursor_frames("room_state", &channel, (0..200).map(widest).collect(), Some(members));
+        assert!(frames.len() > 1);
+        let mut seen = 0;
+        for (i, f) in frames.iter().enumerate() {
+            assert!(serde_json::to_vec(f).unwrap().len() < exomaps_pipeline::notify::MAX_MESSAGE_BYTES);
+            assert_eq!((f["part"].as_u64(), f["parts"].as_u64()), (Some(i as u64 + 1), Some(frames.len() as u64)));
+            assert_eq!(f.get("members").is_some(), i == 0, "members ride on the first part");
+            seen += f["cursors"].as_array().unwrap().len();
+        }
+        assert_eq!(seen, 200);
+        let first = serde_json::from_value::<ServerMessage>(frames[0].clone()).unwrap();
+        assert!(matches!(first, ServerMessage::RoomState { .. }));
+    }
+
+    #[test]
+    fn cursor_messages_decode_strictly() {
+        let room = Uuid::new_v4();
+        let ok = |v: Value| decode_client_message(&v.to_string());
+        let r = ok(json!({"action": "cursor", "room": room, "target": {"point": [1, 2.5, -3]}, "selection": "Sol"}))
+            .unwrap();
+        assert_eq!(
+            r,
+            ClientRequest::Cursor {
+                room,
+                target: Some(json!({"point": [1.0, 2.5, -3.0]})),
+                selection: Some("Sol".into())
+            }
+        );
+        let r = ok(json!({"action": "cursor", "room": format!("room:{room}"), "target": null})).unwrap();
+        assert_eq!(r, ClientRequest::Cursor { room, target: None, selection: None });
+        for bad in [
+            json!({"action": "cursor"}),
+            json!({"action": "cursor", "room": "nope"}),
+            json!({"action": "cursor", "room": room, "target": {"point": [1, 2]}}),
+            json!({"action": "cursor", "room": room, "target": {"point": [1, 2, "x"]}}),
+            json!({"action": "cursor", "room": room, "target": {"system_id": "Sol", "point": [1, 2, 3]}}),
+            json!({"action": "cursor", "room": room, "target": {"planet": "b"}}),
+            json!({"action": "cursor", "room": room, "target": "Sol"}),
+            json!({"action": "cursor", "room": room, "target": {"system_id": "s".repeat(101)}}),
+            json!({"action": "cursor", "room": room, "selection": "a\u{1b}b"}),
+        ] {
+            assert!(ok(bad.clone()).is_err(), "{bad}");
+        }
+    }
 }

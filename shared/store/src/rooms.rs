@@ -302,48 +302,50 @@ impl Store {
     }
 
     /// Records a connection's latest cursor in a room (one row per connection and room), if
-    /// the connection is subscribed to the room's channel; false when it is not.
+    /// the connection is subscribed to the room's channel, and in the same statement claims the
+    /// room's next `cursors` frame: claimed is true for exactly one message per window (the
+    /// room's `flushed_at` moves only when the last frame is at least that old, one conditional
+    /// upsert, so it holds across Lambdas). The window is `min_window_ms`, or longer for a large
+    /// room: `members × 1000 / posts_per_sec` ms, so its frames cost at most `posts_per_sec`
+    /// posts a second. Returns (recorded, claimed); nothing is recorded or claimed for a
+    /// connection that is not a member.
     pub async fn set_cursor(
         &self,
         connection_id: &str,
         room_id: Uuid,
         target: Option<&serde_json::Value>,
         selection: Option<&str>,
-    ) -> Result<bool> {
-        let n = sqlx::query(
-            "INSERT INTO app_rooms.cursors (connection_id, room_id, user_name, persona, target, selection, at)
-             SELECT c.connection_id, $2, coalesce(c.user_id, 'guest'), c.persona, $3, $4, clock_timestamp()
-             FROM app_realtime.ws_connections c
-             JOIN app_realtime.ws_subscriptions s ON s.connection_id = c.connection_id AND s.channel = $5
-             WHERE c.connection_id = $1
-             ON CONFLICT (connection_id, room_id) DO UPDATE SET
-               target = EXCLUDED.target, selection = EXCLUDED.selection, at = EXCLUDED.at",
+        min_window_ms: i64,
+        posts_per_sec: i64,
+    ) -> Result<(bool, bool)> {
+        Ok(sqlx::query_as(
+            "WITH c AS (
+                 INSERT INTO app_rooms.cursors (connection_id, room_id, user_name, persona, target, selection, at)
+                 SELECT c.connection_id, $2, coalesce(c.user_id, 'guest'), c.persona, $3, $4, clock_timestamp()
+                 FROM app_realtime.ws_connections c
+                 JOIN app_realtime.ws_subscriptions s ON s.connection_id = c.connection_id AND s.channel = $5
+                 WHERE c.connection_id = $1
+                 ON CONFLICT (connection_id, room_id) DO UPDATE SET
+                   target = EXCLUDED.target, selection = EXCLUDED.selection, at = EXCLUDED.at
+                 RETURNING room_id),
+             f AS (
+                 INSERT INTO app_rooms.cursor_flush AS f (room_id, flushed_at)
+                 SELECT room_id, clock_timestamp() FROM c
+                 ON CONFLICT (room_id) DO UPDATE SET flushed_at = clock_timestamp()
+                   WHERE f.flushed_at <= clock_timestamp() - make_interval(secs => greatest($6,
+                       (SELECT count(*) FROM app_realtime.ws_subscriptions WHERE channel = $5)::float8 / $7))
+                 RETURNING room_id)
+             SELECT EXISTS (SELECT 1 FROM c), EXISTS (SELECT 1 FROM f)",
         )
         .bind(connection_id)
         .bind(room_id)
         .bind(target.map(sqlx::types::Json))
         .bind(selection)
         .bind(format!("room:{room_id}"))
-        .execute(self.pool())
-        .await?
-        .rows_affected();
-        Ok(n > 0)
-    }
-
-    /// Claims the room's next `cursors` frame: true for exactly one caller per `window_ms`
-    /// (the row's `flushed_at` moves only when the last frame is at least that old).
-    pub async fn claim_cursor_flush(&self, room_id: Uuid, window_ms: i64) -> Result<bool> {
-        let claimed: Option<Uuid> = sqlx::query_scalar(
-            "INSERT INTO app_rooms.cursor_flush AS f (room_id, flushed_at) VALUES ($1, clock_timestamp())
-             ON CONFLICT (room_id) DO UPDATE SET flushed_at = clock_timestamp()
-               WHERE f.flushed_at <= clock_timestamp() - make_interval(secs => $2)
-             RETURNING room_id",
-        )
-        .bind(room_id)
-        .bind(window_ms as f64 / 1000.0)
-        .fetch_optional(self.pool())
-        .await?;
-        Ok(claimed.is_some())
+        .bind(min_window_ms as f64 / 1000.0)
+        .bind(posts_per_sec.max(1) as f64)
+        .fetch_one(self.pool())
+        .await?)
     }
 
     /// The latest cursor of each user present in the room (newest connection's per user and
