@@ -7,6 +7,10 @@ const gateway = process.env.EXOMAPS_GATEWAY ?? 'http://127.0.0.1:5000';
 
 export default defineConfig({
   plugins: [react()],
+  // The SDK (packages/sdk, @exomaps/sdk) is used from its TypeScript sources: no build step
+  // between an SDK change and the map (Node consumers use its tsc build, dist/).
+  resolve: { conditions: ['exomaps-source', 'module', 'browser', 'development|production'] },
+  ssr: { resolve: { conditions: ['exomaps-source', 'module', 'node', 'development|production'] } },
   build: {
     outDir: 'dist',
     assetsDir: 'assets',

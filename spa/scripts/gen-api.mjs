@@ -1,7 +1,8 @@
 // Generates the SPA's API types from the OpenAPI document the Rust side produces
 // (spa/openapi.json, kept current by shared/api/tests/openapi_current.rs):
-//   src/api/schema.ts   — openapi-typescript output (paths + components)
-//   src/api/access.gen.ts — each operation's allowed personas (x-personas, the permission row)
+//   packages/sdk/src/gen/schema.ts     — openapi-typescript output (paths + components)
+//   packages/sdk/src/gen/access.gen.ts — each operation's allowed personas (x-personas, the permission row)
+// (the SDK package, @exomaps/sdk, owns the types; the map imports them from it).
 // `node scripts/gen-api.mjs --check` fails when the committed files are stale.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
@@ -26,7 +27,7 @@ export async function generate() {
     `/** Per operation: method, path and the personas its permission row allows. */\n` +
     `export const OPERATIONS = ${JSON.stringify(sorted, null, 2)} as const;\n\n` +
     `export type OperationId = keyof typeof OPERATIONS;\n`;
-  return { 'src/api/schema.ts': schema, 'src/api/access.gen.ts': accessTs };
+  return { 'packages/sdk/src/gen/schema.ts': schema, 'packages/sdk/src/gen/access.gen.ts': accessTs };
 }
 
 if (process.argv[1] && fileURLToPath(import.meta.url) === process.argv[1]) {

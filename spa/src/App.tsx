@@ -1,15 +1,17 @@
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
-import { Api, ApiFailure, type PersonaView, type SystemDetail } from './api/client';
-import { Live } from './api/live';
-import { decodeAsset } from './asset/decode';
+import { ApiFailure, Live, RoomSession, decodeAsset, isBroadcast, type BroadcastMessage, type PersonaView, type RoomView, type SystemDetail } from '@exomaps/sdk';
+import { Api, Rooms } from './api';
 import { Catalog } from './map/catalog';
 import { countVisible, visibilityMask } from './map/filters';
 import { StarMap } from './map/StarMap';
+import { RoomLayer, personaColour, type RoomMark } from './map/roomLayer';
+import { fromScene, pcToLy } from './map/units';
 import { decodeView, encodeView, type ViewState } from './map/urlState';
 import { PipelinePage } from './pages/Pipeline';
 import { canSeePipeline, useSession } from './session';
 import { DetailPanel } from './ui/DetailPanel';
 import { FiltersPanel } from './ui/FiltersPanel';
+import { RoomPanel } from './ui/RoomPanel';
 import { RulerPanel } from './ui/RulerPanel';
 import { SimDock, type SimViewState } from './ui/SimDock';
 import { SearchBox } from './ui/SearchBox';
@@ -55,6 +57,15 @@ export function App() {
   const buildId = useRef<number | null>(null);
   /** The names part of the shown build is still to come. */
   const namesPending = useRef(false);
+  // Rooms: the followed room, the star under this pointer, the marks layer, the broadcast banner.
+  const [room, setRoom] = useState<RoomSession | null>(null);
+  const [roomView, setRoomView] = useState<RoomView | null>(null);
+  const roomRef = useRef<RoomSession | null>(null);
+  const hovered = useRef<string | null>(null);
+  const roomLayer = useRef<RoomLayer | null>(null);
+  const [banner, setBanner] = useState<BroadcastMessage | null>(null);
+  const sessionRef = useRef(session);
+  sessionRef.current = session;
 
   // The map: fetch the pointer and the asset's two parts, decode, hand to the renderer. The map
   // part (positions, brightness, class, flags, counts) paints at once; the names part (main_ids,
@@ -113,6 +124,7 @@ export function App() {
         setLiveNote(`world build ${m.world_build_id} published: map reloaded`);
         void loadWorld('data.refreshed', m.world_build_id);
       }
+      if (isBroadcast(m)) setBanner(m);
     });
     return () => {
       off();
@@ -122,9 +134,17 @@ export function App() {
   // The renderer lives as long as the map view is mounted.
   useEffect(() => {
     if (path !== '/' || !mapEl.current) return;
+    const layer = new RoomLayer(mapEl.current);
+    roomLayer.current = layer;
     const m = new StarMap(mapEl.current, {
       onPick: (i) => select(i, false),
       onCamera: (c) => setView((v) => ({ ...v, camera: c })),
+      onHover: (i) => {
+        const id = i === null ? null : (catalogRef.current?.asset.names[i] ?? null);
+        hovered.current = id;
+        roomRef.current?.setCursor(id ? { system_id: id } : null, viewRef.current.selected);
+      },
+      onLabels: () => layer.place((i) => m.screenOf(i)),
     });
     map.current = m;
     window.__exomaps = {
@@ -137,6 +157,8 @@ export function App() {
     };
     return () => {
       m.dispose();
+      layer.dispose();
+      roomLayer.current = null;
       map.current = null;
       restored.current = false;
     };
@@ -208,6 +230,54 @@ export function App() {
     return () => clearTimeout(t);
   }, [view, path]);
 
+  // The room of the URL (`?room=`): followed over the same WebSocket; its marks drawn on the map.
+  useEffect(() => {
+    if (!view.room) {
+      setRoom(null);
+      setRoomView(null);
+      return;
+    }
+    const r = new RoomSession(live, view.room, Rooms, () => sessionRef.current?.user ?? null).start();
+    roomRef.current = r;
+    setRoom(r);
+    const off = r.onChange(setRoomView);
+    window.__exomaps = { ...window.__exomaps, room: r };
+    return () => {
+      off();
+      r.stop();
+      roomRef.current = null;
+    };
+  }, [view.room, live]);
+  useEffect(() => {
+    roomRef.current?.setCursor(hovered.current ? { system_id: hovered.current } : null, view.selected);
+  }, [view.selected, room]);
+  useEffect(() => {
+    const layer = roomLayer.current;
+    if (!layer) return;
+    const marks: RoomMark[] = [];
+    if (catalog && roomView) {
+      for (const c of roomView.cursors) {
+        const id = c.target && 'system_id' in c.target ? c.target.system_id : null;
+        const i = id ? catalog.indexOf(id) : undefined;
+        if (id && i !== undefined) marks.push({ kind: 'cursor', index: i, system: id, label: c.user, colour: personaColour(c.persona), key: c.user });
+      }
+      for (const a of roomView.annotations) {
+        const i = a.system_id ? catalog.indexOf(a.system_id) : undefined;
+        if (a.system_id && i !== undefined) {
+          marks.push({ kind: 'note', index: i, system: a.system_id, label: a.text.length > 40 ? `${a.text.slice(0, 39)}…` : a.text, colour: personaColour(a.author_persona), key: a.id });
+        }
+      }
+    }
+    layer.set(marks);
+    const m = map.current;
+    if (m) layer.place((i) => m.screenOf(i));
+  }, [roomView, catalog, path]);
+  const onRoom = useCallback((id: string | null) => setView((v) => ({ ...v, room: id })), []);
+  const centre = useMemo<[number, number, number] | null>(() => {
+    const t = view.camera?.target;
+    return t ? (fromScene(t[0], t[1], t[2]).map((pc) => Math.round(pcToLy(pc) * 1000) / 1000) as [number, number, number]) : null;
+  }, [view.camera]);
+
   // The detail panel follows the selection.
   useEffect(() => {
     const id = view.selected;
@@ -246,6 +316,13 @@ export function App() {
 
   return (
     <div className="app">
+      {banner && (
+        <div className={`broadcast-banner ${banner.level === 'warning' ? 'warning' : 'info'}`} role="alert" data-testid="broadcast-banner">
+          <span data-testid="broadcast-text">{banner.message}</span>
+          <span className="note-meta">— {banner.from}</span>
+          <button onClick={() => setBanner(null)} aria-label="dismiss">×</button>
+        </div>
+      )}
       <TopBar session={session} onSession={onSession} path={path} go={go} pipelineAllowed={pipelineAllowed} />
       {path === '/pipeline' ? (
         pipelineAllowed ? (
@@ -264,6 +341,7 @@ export function App() {
               <RulerPanel catalog={catalog} selected={selectedIndex} ruler={view.ruler} onChange={(r) => setView((v) => ({ ...v, ruler: r }))} />
             )}
             <FiltersPanel filters={view.filters} visible={mask ? countVisible(mask) : 0} total={catalog?.count ?? 0} onChange={(f) => setView((v) => ({ ...v, filters: f }))} />
+            <RoomPanel session={session} catalog={catalog} roomId={view.room} room={room} view={roomView} selected={view.selected} centre={centre} onRoom={onRoom} onFly={flyToId} />
             <p className="status" data-testid="map-status">{mapStatus}</p>
             {liveNote && <p className="status live" data-testid="live-note">{liveNote}</p>}
           </aside>

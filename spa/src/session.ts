@@ -1,7 +1,8 @@
 // Sign-in state and persona menus (DOMAIN.md §1.1): the menus come from GET /api/persona; the
 // ones with a page here link to it, the rest are shown as labels (no backing feature yet).
 import { useCallback, useEffect, useState } from 'react';
-import { Api, allows, type PersonaView } from './api/client';
+import { allows, type PersonaView } from '@exomaps/sdk';
+import { Api } from './api';
 
 export function useSession() {
   const [session, setSession] = useState<PersonaView | null>(null);

@@ -1,5 +1,5 @@
 //! `spa/openapi.json` is the document the SPA's TypeScript types are generated from
-//! (`npm run gen:api` → `spa/src/api/schema.ts`). This test keeps it equal to what the route
+//! (`npm run gen:api` → `spa/packages/sdk/src/gen/schema.ts`). This test keeps it equal to what the route
 //! table and the schemas produce now; `EXOMAPS_UPDATE_OPENAPI=1` rewrites it.
 
 #[test]

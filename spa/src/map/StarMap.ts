@@ -53,6 +53,10 @@ const ALWAYS = ['Proxima Centauri', 'Sirius', 'Sirius A', 'Sirius B', "Barnard's
 export interface StarMapEvents {
   onPick?: (index: number | null) => void;
   onCamera?: (c: CameraState) => void;
+  /** The star under the pointer changed (null: none), for the room's shared cursor. */
+  onHover?: (index: number | null) => void;
+  /** The labels were placed again (the camera or the stars moved): overlays follow. */
+  onLabels?: () => void;
 }
 
 export class StarMap {
@@ -153,6 +157,18 @@ export class StarMap {
       const i = this.pickAt(e.clientX - r.left, e.clientY - r.top);
       this.events.onPick?.(i < 0 ? null : i);
     });
+    let hovered = -1;
+    const hover = (i: number) => {
+      if (i === hovered) return;
+      hovered = i;
+      this.events.onHover?.(i < 0 ? null : i);
+    };
+    el.addEventListener('pointermove', (e) => {
+      if (e.buttons || !this.events.onHover) return;
+      const r = el.getBoundingClientRect();
+      hover(this.pickAt(e.clientX - r.left, e.clientY - r.top));
+    });
+    el.addEventListener('pointerleave', () => hover(-1));
     new ResizeObserver(() => this.resize()).observe(container);
     this.resize();
   }
@@ -468,6 +484,7 @@ export class StarMap {
       this.rulerLabel.textContent = `${d.ly.toFixed(2)} ly · ${d.pc.toFixed(2)} pc`;
       this.rulerLabel.style.transform = `translate(${(v.x * 0.5 + 0.5) * w}px, ${(-v.y * 0.5 + 0.5) * h}px)`;
     } else this.rulerLabel.style.display = 'none';
+    this.events.onLabels?.();
   }
 
   dispose() {

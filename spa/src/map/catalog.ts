@@ -1,7 +1,6 @@
 // The star catalogue behind the map: the decoded asset plus derived per-system data
 // (display names, search index). Pure: no DOM, no three.js.
-import type { MapAsset } from '../asset/decode';
-import { FLAG_HZ_PLANET, withNames } from '../asset/decode';
+import { FLAG_HZ_PLANET, withNames, type MapAsset } from '@exomaps/sdk';
 import { classKey } from './classes';
 
 /** Lower case, single spaces, without SIMBAD's "NAME " / "* " / "V* " style prefixes. */

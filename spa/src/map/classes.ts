@@ -2,7 +2,7 @@
 // star colours both use it. Sizes and brightness grow with the star's visual luminosity, from
 // the asset's absolute magnitude (issue 12: bright stars look bright); a class's typical
 // luminosity stands in when the magnitude is unknown.
-import { absMagOf, CLASS_LETTERS, CLASS_UNKNOWN } from '../asset/decode';
+import { absMagOf, CLASS_LETTERS, CLASS_UNKNOWN } from '@exomaps/sdk';
 
 export const CLASS_COLOURS: Record<string, string> = {
   O: '#9bb0ff',

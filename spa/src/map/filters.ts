@@ -1,7 +1,6 @@
 // Filters of the map (class, distance range, planets, provenance) as plain data, and the
 // visibility mask they produce. Sol and the selection are always visible.
-import { FLAG_INFERRED_PLANETS, FLAG_OBSERVED_PLANETS } from '../asset/decode';
-import type { MapAsset } from '../asset/decode';
+import { FLAG_INFERRED_PLANETS, FLAG_OBSERVED_PLANETS, type MapAsset } from '@exomaps/sdk';
 import { CLASS_KEYS, classKey } from './classes';
 
 export type PlanetFilter = 'any' | 'observed' | 'inferred' | 'any-planets';

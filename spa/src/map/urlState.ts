@@ -20,6 +20,8 @@ export interface ViewState {
   sim: string | null;
   tick: number | null;
   observer: string | null;
+  /** The shared room (`room`, a uuid) this map is in. */
+  room: string | null;
 }
 
 const PLANET_FILTERS: PlanetFilter[] = ['any', 'any-planets', 'observed', 'inferred'];
@@ -27,7 +29,7 @@ const PLANET_FILTERS: PlanetFilter[] = ['any', 'any-planets', 'observed', 'infer
 const num = (v: number) => (Math.round(v * 1000) / 1000).toString();
 
 export function emptyView(): ViewState {
-  return { camera: null, selected: null, ruler: null, filters: defaultFilters(), sim: null, tick: null, observer: null };
+  return { camera: null, selected: null, ruler: null, filters: defaultFilters(), sim: null, tick: null, observer: null, room: null };
 }
 
 export function encodeView(v: ViewState): string {
@@ -44,6 +46,7 @@ export function encodeView(v: ViewState): string {
     if (v.tick !== null) p.set('t', String(v.tick));
     if (v.observer) p.set('obs', v.observer);
   }
+  if (v.room) p.set('room', v.room);
   const s = p.toString();
   return s ? `?${s}` : '';
 }
@@ -81,5 +84,7 @@ export function decodeView(search: string): ViewState {
     if (t !== null && /^[0-9]+$/.test(t)) v.tick = Number(t);
     v.observer = p.get('obs') || null;
   }
+  const room = p.get('room');
+  if (room && /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/.test(room)) v.room = room.toLowerCase();
   return v;
 }

@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useState } from 'react';
-import { Api, type ManifestPage, type RunDetail, type ServerMessage, type Validation } from '../api/client';
-import type { Live } from '../api/live';
+import type { Live, ManifestPage, RunDetail, ServerMessage, Validation } from '@exomaps/sdk';
+import { Api } from '../api';
 
 type Progress = Extract<ServerMessage, { type: 'run.progress' }>;
 

@@ -2,7 +2,7 @@
 // (`GET /api/simulation/{id}/snapshot` → `SimState` JSON) and moved forward by applying event
 // envelopes (replay pages, `sim.events` / `sim.tick` WebSocket messages). Pure: no IO, no three.js.
 // System references are the engine's indexes into `SimSnapshot.systems` (ids = main_ids).
-import type { Schemas } from '../api/client';
+import { eventKey, type Schemas } from '@exomaps/sdk';
 
 export type SimEvent = Schemas['SimEventEnvelope'];
 export type SimSnapshot = Schemas['SimSnapshot'];
@@ -24,8 +24,8 @@ export interface ShipView {
 type Json = Record<string, unknown>;
 const num = (v: unknown, d = 0) => (typeof v === 'number' && Number.isFinite(v) ? v : d);
 
-/** (tick, seq) as one sortable key (seq < 2^20 per tick). */
-export const eventKey = (e: { tick: number; seq: number }) => e.tick * 1_048_576 + e.seq;
+/** (tick, seq) as one sortable key (the SDK's, with its feed). */
+export { eventKey };
 
 export class SimModel {
   tick = 0;

@@ -1,6 +1,4 @@
-import type { SystemDetail } from '../api/client';
-import { simbadUrl } from '../api/client';
-import { absMagOf, FLAG_CURATED } from '../asset/decode';
+import { absMagOf, FLAG_CURATED, simbadUrl, type SystemDetail } from '@exomaps/sdk';
 import type { Catalog } from '../map/catalog';
 import { CLASS_COLOURS } from '../map/classes';
 import { LY_PER_PC } from '../map/units';

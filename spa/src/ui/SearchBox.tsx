@@ -1,5 +1,5 @@
 import { useEffect, useMemo, useState } from 'react';
-import { Api } from '../api/client';
+import { Api } from '../api';
 import type { Catalog, SearchHit } from '../map/catalog';
 
 /**

@@ -3,12 +3,12 @@
 // the timeline (play / pause a replay, speed, scrubber over every simulated tick), counts, the
 // event feed (click → fly there) and the observer mode. Draws through StarMap.setSim.
 import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
-import { Api, ApiFailure, allows, type SimulationView, type SimSnapshot } from '../api/client';
-import type { Live } from '../api/live';
+import { ApiFailure, allows, type Live, type SimulationView, type SimSnapshot } from '@exomaps/sdk';
+import { Api } from '../api';
 import type { Catalog } from '../map/catalog';
 import type { SimDraw } from '../map/SimLayer';
 import type { StarMap } from '../map/StarMap';
-import { SimCursor } from '../sim/feed';
+import { SimCursor } from '@exomaps/sdk';
 import { FEED_KINDS, SimModel, describe, eventKey, type SimEvent } from '../sim/model';
 import { SPEEDS, advance, clampTick, yearOf } from '../sim/timeline';
 

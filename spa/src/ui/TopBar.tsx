@@ -1,5 +1,6 @@
 import { useEffect, useState } from 'react';
-import { Api, type PersonaView } from '../api/client';
+import type { PersonaView } from '@exomaps/sdk';
+import { Api } from '../api';
 import { menuTarget } from '../session';
 
 interface Props {

@@ -10,7 +10,7 @@ import {
   FLAG_INFERRED_PLANETS,
   FLAG_OBSERVED_PLANETS,
   MAG_UNKNOWN,
-} from '../../src/asset/decode';
+} from '../../packages/sdk/src/asset';
 
 export interface EncodeSystem {
   main_id: string;

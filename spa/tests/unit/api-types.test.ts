@@ -1,7 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { OPERATIONS } from '../../src/api/access.gen';
-import { allows } from '../../src/api/client';
+import { OPERATIONS, allows } from '@exomaps/sdk';
 import { canSeePipeline, menuTarget } from '../../src/session';
 
 const gen = '../../scripts/gen-api.mjs';

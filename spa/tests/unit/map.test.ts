@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { decodeAsset, MAG_UNKNOWN } from '../../src/asset/decode';
+import { decodeAsset, MAG_UNKNOWN } from '@exomaps/sdk';
 import { starLook, starSize, visualLuminosity } from '../../src/map/classes';
 import { Catalog, displayName, normalise } from '../../src/map/catalog';
 import { countVisible, defaultFilters, visibilityMask } from '../../src/map/filters';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { SimCursor, missingTicks } from '../../src/sim/feed';
+import { SimCursor, missingTicks } from '@exomaps/sdk';
 import { SimModel, eventKey, shipProgress, type SimEvent, type SimSnapshot } from '../../src/sim/model';
 import { advance, clampTick, yearOf } from '../../src/sim/timeline';
 import { decodeView, encodeView, emptyView } from '../../src/map/urlState';

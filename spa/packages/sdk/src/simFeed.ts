@@ -1,6 +1,11 @@
 // The live side of a simulation, pure: which tick to resume from after a dropped connection,
 // and an event feed with no duplicate (each (tick, seq) once) and a check for gaps.
-import { eventKey, type SimEvent } from './model';
+// `followSimulation` wires it to a Live connection.
+import type { SimEvent } from './client.js';
+import type { Live, LiveMessage } from './live.js';
+
+/** (tick, seq) as one sortable key (seq < 2^20 per tick). */
+export const eventKey = (e: { tick: number; seq: number }) => e.tick * 1_048_576 + e.seq;
 
 /** A `sim.events` replay or a `sim.tick` batch part (the fields the cursor needs). */
 export interface BatchPart {
@@ -62,4 +67,40 @@ export function missingTicks(events: SimEvent[], from: number, to: number): numb
   const out: number[] = [];
   for (let t = from; t <= to; t++) if (!have.has(t)) out.push(t);
   return out;
+}
+
+/** A message of a simulation's channel, as `followSimulation` hands it on. */
+export type SimMessage = Extract<LiveMessage, { type: 'sim.tick' | 'sim.events' | 'sim.state' }>;
+
+/**
+ * Follows `sim:<id>` on a Live connection: subscribes with `after_tick` = `cursor.afterTick`
+ * (asked again at every reconnect, so exactly the missed ticks are replayed), feeds each
+ * `sim.events` / `sim.tick` message to the cursor and calls `onEvents` with the events not seen
+ * before; `onMessage` sees every message of the channel (`sim.state` too). Returns a stop function.
+ */
+export function followSimulation(
+  live: Live,
+  simId: string,
+  handlers: { onEvents?: (fresh: SimEvent[], m: SimMessage) => void; onMessage?: (m: SimMessage) => void },
+  cursor: SimCursor = new SimCursor(),
+): { cursor: SimCursor; stop: () => void } {
+  const channel = `sim:${simId}`;
+  const off = live.on((raw) => {
+    const m = raw as SimMessage;
+    if ((m.type !== 'sim.tick' && m.type !== 'sim.events' && m.type !== 'sim.state') || m.sim_id !== simId) return;
+    if (m.type !== 'sim.state') {
+      const endTick = m.type === 'sim.tick' ? m.tick : m.through_tick;
+      const fresh = cursor.take({ type: m.type, events: m.events, part: m.part, parts: m.parts, endTick });
+      if (fresh.length) handlers.onEvents?.(fresh, m);
+    }
+    handlers.onMessage?.(m);
+  });
+  live.subscribe(channel, () => cursor.afterTick);
+  return {
+    cursor,
+    stop: () => {
+      off();
+      live.unsubscribe(channel);
+    },
+  };
 }

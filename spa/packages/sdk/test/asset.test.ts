@@ -1,10 +1,11 @@
 import { readFileSync } from 'node:fs';
 import { gzipSync } from 'node:zlib';
 import { describe, expect, it } from 'vitest';
-import { AssetError, absMagOf, decodeAsset, distanceLyOf, MAG_UNKNOWN, withNames } from '../../src/asset/decode';
-import { absMagCode, encodeAsset, syntheticSystems, type EncodeSystem } from '../support/encode';
+import { AssetError, absMagOf, decodeAsset, distanceLyOf, MAG_UNKNOWN, withNames } from '../src/asset';
+// The golden files (written by shared/domain/tests/asset_golden.rs) and the test encoder live with the map's tests.
+import { absMagCode, encodeAsset, syntheticSystems, type EncodeSystem } from '../../../tests/support/encode';
 
-const fixture = (name: string) => new Uint8Array(readFileSync(new URL(`../fixtures/${name}`, import.meta.url)));
+const fixture = (name: string) => new Uint8Array(readFileSync(new URL(`../../../tests/fixtures/${name}`, import.meta.url)));
 const one = (over: Partial<EncodeSystem> = {}): EncodeSystem => ({
   main_id: 'A', x_pc: 0, y_pc: 0, z_pc: 0, distance_ly: 0, spectral_class: 'G', multiplicity: 1, observed_planets: 0, inferred_planets: 0, ...over,
 });
