@@ -189,7 +189,12 @@ async fn every_route_is_a_deployed_function_behind_the_rest_api() {
     // Every route of the table reaches its own function: our headers and error envelope, never
     // API Gateway's own "no such route" answer.
     for route in ROUTES {
-        let path = route.path.replace("{id}", "424242").replace("{run_id}", &uuid::Uuid::new_v4().to_string());
+        let path = route
+            .path
+            .replace("{id}", "424242")
+            .replace("{run_id}", &uuid::Uuid::new_v4().to_string())
+            .replace("{room_id}", &uuid::Uuid::new_v4().to_string())
+            .replace("{annotation_id}", &uuid::Uuid::new_v4().to_string());
         let body = (route.method == Method::POST).then(|| json!({}));
         let r = stack.api(route.method.clone(), &path, None, body).await;
         assert!(
