@@ -2,7 +2,8 @@
 //! translate the request into an `ApiRequest` and call `exomaps_api::dispatch`. The gateway
 //! also serves the WebSocket protocol at `/ws` and API Gateway's management endpoints
 //! `POST/GET/DELETE /@connections/{id}`, so the same broadcaster code that posts through the
-//! API Gateway Management API in AWS reaches local sockets.
+//! API Gateway Management API in AWS reaches local sockets (from other processes; the gateway's
+//! own pushes go straight into [`Sockets`]).
 //!
 //! With [`Statics`] (`exomaps-local up`/`serve`) it also serves what S3 + CloudFront serve in
 //! AWS: `/data/*` from the local object-store folder and every other non-API path from the
@@ -18,6 +19,7 @@ use axum::response::Response;
 use axum::routing::{MethodFilter, MethodRouter, get};
 use exomaps_api::routes::{MAX_BODY_BYTES, with_standard_headers};
 use exomaps_api::{ApiError, ApiRequest, AppState, ROUTES, Route, auth, dispatch, ws};
+use exomaps_pipeline::notify::{Broadcast, PostOutcome};
 use http::{HeaderMap, StatusCode, header};
 use std::collections::{BTreeMap, HashMap};
 use std::net::SocketAddr;
@@ -31,13 +33,36 @@ struct Socket {
     connected_at: chrono::DateTime<chrono::Utc>,
 }
 
-/// The live local sockets (cloned handles share one map).
+/// The live local sockets (cloned handles share one map). Also a [`Broadcast`]: the gateway's
+/// own pushes go straight into the sockets (what `POST /@connections/{id}` does for pushes
+/// from other processes), without a signed HTTP request per frame.
 #[derive(Clone, Default)]
-struct Sockets(Arc<Mutex<HashMap<String, Socket>>>);
+pub struct Sockets(Arc<Mutex<HashMap<String, Socket>>>);
 
 impl Sockets {
     fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Socket>> {
         self.0.lock().expect("sockets lock")
+    }
+
+    /// Queues one frame on a connection; false when it is gone.
+    fn send(&self, id: &str, data: &[u8]) -> bool {
+        let Some(tx) = self.lock().get(id).map(|s| s.tx.clone()) else { return false };
+        let msg = match String::from_utf8(data.to_vec()) {
+            Ok(text) => Message::Text(text.into()),
+            Err(e) => Message::Binary(e.into_bytes().into()),
+        };
+        tx.send(msg).is_ok()
+    }
+}
+
+impl Broadcast for Sockets {
+    fn post<'a>(
+        &'a self,
+        connection_id: &'a str,
+        data: &'a [u8],
+    ) -> std::pin::Pin<Box<dyn std::future::Future<Output = PostOutcome> + Send + 'a>> {
+        let outcome = if self.send(connection_id, data) { PostOutcome::Delivered } else { PostOutcome::Gone };
+        Box::pin(std::future::ready(outcome))
     }
 }
 
@@ -66,6 +91,11 @@ pub fn router(state: AppState) -> Router {
 
 /// [`router`] that also serves static folders (the SPA and the local object store).
 pub fn router_with(state: AppState, statics: Statics) -> Router {
+    router_with_sockets(state, statics, Sockets::default())
+}
+
+/// [`router_with`] over given sockets (the ones the state's notifier pushes into).
+pub fn router_with_sockets(state: AppState, statics: Statics, sockets: Sockets) -> Router {
     let mut by_path: BTreeMap<&'static str, MethodRouter<Gateway>> = BTreeMap::new();
     for route in ROUTES {
         let filter = MethodFilter::try_from(route.method.clone()).expect("route methods are standard");
@@ -79,7 +109,7 @@ pub fn router_with(state: AppState, statics: Statics) -> Router {
     for (path, mr) in by_path {
         router = router.route(path, mr.options(preflight).fallback(method_not_allowed));
     }
-    let gw = Gateway { app: state, sockets: Sockets::default(), statics: Arc::new(statics) };
+    let gw = Gateway { app: state, sockets, statics: Arc::new(statics) };
     router
         .route("/ws", get(ws_upgrade))
         .route("/@connections/{id}", get(connection_info).post(connection_post).delete(connection_delete))
@@ -223,12 +253,7 @@ fn sender(gw: &Gateway, id: &str) -> Option<mpsc::UnboundedSender<Message>> {
 }
 
 async fn connection_post(State(gw): State<Gateway>, Path(id): Path<String>, body: Bytes) -> Response {
-    let Some(tx) = sender(&gw, &id) else { return gone() };
-    let msg = match String::from_utf8(body.to_vec()) {
-        Ok(text) => Message::Text(text.into()),
-        Err(e) => Message::Binary(e.into_bytes().into()),
-    };
-    if tx.send(msg).is_err() {
+    if !gw.sockets.send(&id, &body) {
         return gone();
     }
     Response::builder().status(StatusCode::OK).body(Body::empty()).expect("static response")

@@ -245,11 +245,17 @@ async fn async_main(cmd: &str) -> Result<(), String> {
     let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| format!("cannot listen on {addr}: {e}"))?;
     let addr = listener.local_addr().map_err(|e| e.to_string())?;
 
-    // Pushes go through the same SDK broadcaster as in AWS, to this gateway's /@connections.
+    // Pushes go straight into this gateway's sockets; with EXOMAPS_PUSH=sdk through the same SDK
+    // broadcaster as in AWS, as signed requests to this gateway's /@connections (the path the
+    // deployed functions take; a signed HTTP request per frame costs a busy room its latency).
     let sdk = exomaps_platform::aws::config().await;
-    let broadcaster = exomaps_platform::broadcast::Broadcaster::new(sdk);
-    let endpoint = format!("http://127.0.0.1:{}", addr.port());
-    let broadcast: Arc<dyn Broadcast> = Arc::new(SdkBroadcast::new(broadcaster, endpoint));
+    let sockets = gateway::Sockets::default();
+    let broadcast: Arc<dyn Broadcast> = if std::env::var("EXOMAPS_PUSH").is_ok_and(|v| v == "sdk") {
+        let broadcaster = exomaps_platform::broadcast::Broadcaster::new(sdk);
+        Arc::new(SdkBroadcast::new(broadcaster, format!("http://127.0.0.1:{}", addr.port())))
+    } else {
+        Arc::new(sockets.clone())
+    };
     let notifier = Notifier::new(store.clone(), Some(broadcast));
     let ctx = PipelineContext { notifier: notifier.clone(), ..ctx };
     // Phase messages: in process by default; real SQS queues (exomaps-pipeline-<phase>, e.g. in
@@ -314,8 +320,11 @@ async fn async_main(cmd: &str) -> Result<(), String> {
     };
     let statics = gateway::Statics { spa_dir: Some(spa_dir()), objects_dir: Some(objects_dir) };
     tracing::info!(spa = ?statics.spa_dir, objects = ?statics.objects_dir, "static folders");
-    let app =
-        gateway::router_with(AppState::with_store(config, store).with_queues(queues).with_notifier(notifier), statics);
+    let app = gateway::router_with_sockets(
+        AppState::with_store(config, store).with_queues(queues).with_notifier(notifier),
+        statics,
+        sockets,
+    );
     tracing::info!("ExoMaps listening on http://{addr}");
     axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
         .with_graceful_shutdown(shutdown_signal())
