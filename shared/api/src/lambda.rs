@@ -5,7 +5,9 @@ use crate::config::Config;
 use crate::request::{ApiRequest, ApiResponse};
 use crate::routes::{self, Route};
 use crate::state::AppState;
+use aws_lambda_events::event::sqs::{SqsBatchResponse, SqsEvent};
 use bytes::Bytes;
+use exomaps_pipeline::aws::SqsQueues;
 use http::header;
 use lambda_http::request::RequestContext;
 use lambda_http::{Body, RequestExt, service_fn};
@@ -141,14 +143,21 @@ pub async fn pipeline_context(state: &AppState) -> Result<exomaps_pipeline::chai
     })
 }
 
-/// The whole `main` of a pipeline phase function: an SQS-triggered Lambda that runs each
-/// message of its batch through the phase, sends the next phase's message, and reports
-/// `batchItemFailures`.
-pub fn run_phase(name: &str) -> Result<(), Error> {
-    use exomaps_pipeline::aws::{SqsQueues, handle_batch};
+/// What an SQS-triggered function does with one batch, given the process's pipeline context
+/// and queues (to send the next message).
+type SqsBatchFuture<'a> = std::pin::Pin<Box<dyn std::future::Future<Output = SqsBatchResponse> + Send + 'a>>;
+
+/// The shared `main` of the SQS-triggered functions: configuration, state, pipeline context and
+/// queues are built once, before the first batch; then every batch goes through `handle`, whose
+/// failures are `batchItemFailures`.
+fn run_sqs_function(
+    handle: impl for<'a> Fn(&'a exomaps_pipeline::chain::PipelineContext, &'a SqsQueues, SqsEvent) -> SqsBatchFuture<'a>
+    + Copy
+    + Send
+    + Sync,
+) -> Result<(), Error> {
     use lambda_http::lambda_runtime::{self, LambdaEvent};
     init_tracing(true);
-    let phase = exomaps_pipeline::chain::Phase::from_name(name).ok_or_else(|| format!("no pipeline phase {name:?}"))?;
     let config = Config::from_env()?;
     let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
     runtime.block_on(async move {
@@ -157,11 +166,19 @@ pub fn run_phase(name: &str) -> Result<(), Error> {
         let sqs = exomaps_platform::aws::sqs_client(exomaps_platform::aws::config().await);
         let queues = SqsQueues::new(sqs, SqsQueues::urls_from_env());
         let (ctx, queues) = (&ctx, &queues);
-        lambda_runtime::run(service_fn(move |event: LambdaEvent<aws_lambda_events::event::sqs::SqsEvent>| async move {
-            Ok::<_, Error>(handle_batch(ctx, queues, phase, event.payload).await)
+        lambda_runtime::run(service_fn(move |event: LambdaEvent<SqsEvent>| async move {
+            Ok::<_, Error>(handle(ctx, queues, event.payload).await)
         }))
         .await
     })
+}
+
+/// The whole `main` of a pipeline phase function: an SQS-triggered Lambda that runs each
+/// message of its batch through the phase, sends the next phase's message, and reports
+/// `batchItemFailures`.
+pub fn run_phase(name: &str) -> Result<(), Error> {
+    let phase = exomaps_pipeline::chain::Phase::from_name(name).ok_or_else(|| format!("no pipeline phase {name:?}"))?;
+    run_sqs_function(move |ctx, queues, event| Box::pin(exomaps_pipeline::aws::handle_batch(ctx, queues, phase, event)))
 }
 
 /// The binary name of the dead-letter consumer ([`run_phase_dlq`]).
@@ -172,20 +189,7 @@ pub const PHASE_DLQ_FUNCTION: &str = "phase-dlq";
 /// (`exomaps_pipeline::aws::handle_dlq_batch`), so no run stays `running` after its message
 /// died with a crashed or timed-out function.
 pub fn run_phase_dlq() -> Result<(), Error> {
-    use exomaps_pipeline::aws::handle_dlq_batch;
-    use lambda_http::lambda_runtime::{self, LambdaEvent};
-    init_tracing(true);
-    let config = Config::from_env()?;
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
-    runtime.block_on(async move {
-        let state = AppState::load(config).await?;
-        let ctx = pipeline_context(&state).await?;
-        let ctx = &ctx;
-        lambda_runtime::run(service_fn(move |event: LambdaEvent<aws_lambda_events::event::sqs::SqsEvent>| async move {
-            Ok::<_, Error>(handle_dlq_batch(ctx, event.payload).await)
-        }))
-        .await
-    })
+    run_sqs_function(|ctx, _, event| Box::pin(exomaps_pipeline::aws::handle_dlq_batch(ctx, event)))
 }
 
 /// A notifier posting through the WebSocket API's management endpoint (`EXOMAPS_WS_ENDPOINT`),
@@ -202,22 +206,7 @@ async fn notifier_from_env(state: &AppState) -> Option<exomaps_pipeline::notify:
 /// queue; each message is one batch of ticks (`exomaps_pipeline::sim::handle_tick`), the next
 /// message is sent while the simulation runs, failures are `batchItemFailures`.
 pub fn run_sim_tick() -> Result<(), Error> {
-    use exomaps_pipeline::aws::{SqsQueues, handle_sim_batch};
-    use lambda_http::lambda_runtime::{self, LambdaEvent};
-    init_tracing(true);
-    let config = Config::from_env()?;
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
-    runtime.block_on(async move {
-        let state = AppState::load(config).await?;
-        let ctx = pipeline_context(&state).await?;
-        let sqs = exomaps_platform::aws::sqs_client(exomaps_platform::aws::config().await);
-        let queues = SqsQueues::new(sqs, SqsQueues::urls_from_env());
-        let (ctx, queues) = (&ctx, &queues);
-        lambda_runtime::run(service_fn(move |event: LambdaEvent<aws_lambda_events::event::sqs::SqsEvent>| async move {
-            Ok::<_, Error>(handle_sim_batch(ctx, queues, event.payload).await)
-        }))
-        .await
-    })
+    run_sqs_function(|ctx, queues, event| Box::pin(exomaps_pipeline::aws::handle_sim_batch(ctx, queues, event)))
 }
 
 /// The whole `main` of a WebSocket function (`ws-connect`, `ws-disconnect`, `ws-default`).
