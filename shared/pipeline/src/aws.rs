@@ -207,17 +207,20 @@ pub async fn handle_batch(
     response
 }
 
-/// A local stand-in for Lambda's SQS event-source mapping: receive a batch from a phase's
-/// queue, run it through [`handle_batch`], delete what succeeded and leave the failures to be
-/// redelivered after the visibility timeout (and moved to the DLQ by the queue's redrive
-/// policy). Returns how many messages were received.
-pub async fn poll_once(
-    ctx: &PipelineContext,
-    queues: &dyn Queues,
-    phase: Phase,
+/// One receive from `consumer` as Lambda's event-source mapping does it: the messages as an
+/// `SqsEvent` (with their receive counts and, for a DLQ, the queue's ARN) through `handle`; what
+/// it did not report failed is deleted, the failures come back after the visibility timeout.
+/// Returns how many messages were received.
+async fn poll_with<F, Fut>(
     consumer: &exomaps_platform::queue::QueueConsumer,
     wait: std::time::Duration,
-) -> Result<usize, String> {
+    event_source_arn: Option<&str>,
+    handle: F,
+) -> Result<usize, String>
+where
+    F: FnOnce(SqsEvent) -> Fut,
+    Fut: std::future::Future<Output = SqsBatchResponse>,
+{
     let received = consumer.receive(10, wait).await.map_err(|e| e.to_string())?;
     if received.is_empty() {
         return Ok(0);
@@ -229,13 +232,14 @@ pub async fn poll_once(
                 "messageId": m.message_id,
                 "receiptHandle": m.receipt_handle,
                 "body": m.body,
+                "eventSourceARN": event_source_arn,
                 "attributes": {"ApproximateReceiveCount": m.receive_count.to_string()},
             })
         })
         .collect();
     let event: SqsEvent =
         serde_json::from_value(serde_json::json!({ "Records": records })).map_err(|e| format!("SQS event: {e}"))?;
-    let response = handle_batch(ctx, queues, phase, event).await;
+    let response = handle(event).await;
     let failed: std::collections::HashSet<&str> =
         response.batch_item_failures.iter().map(|f| f.item_identifier.as_str()).collect();
     for m in &received {
@@ -244,6 +248,20 @@ pub async fn poll_once(
         }
     }
     Ok(received.len())
+}
+
+/// A local stand-in for Lambda's SQS event-source mapping: receive a batch from a phase's
+/// queue, run it through [`handle_batch`], delete what succeeded and leave the failures to be
+/// redelivered after the visibility timeout (and moved to the DLQ by the queue's redrive
+/// policy). Returns how many messages were received.
+pub async fn poll_once(
+    ctx: &PipelineContext,
+    queues: &dyn Queues,
+    phase: Phase,
+    consumer: &exomaps_platform::queue::QueueConsumer,
+    wait: std::time::Duration,
+) -> Result<usize, String> {
+    poll_with(consumer, wait, None, |event| handle_batch(ctx, queues, phase, event)).await
 }
 
 /// The phase whose dead-letter queue an SQS event record came from: the record's
@@ -310,34 +328,8 @@ pub async fn poll_dlq_once(
     consumer: &exomaps_platform::queue::QueueConsumer,
     wait: std::time::Duration,
 ) -> Result<usize, String> {
-    let received = consumer.receive(10, wait).await.map_err(|e| e.to_string())?;
-    if received.is_empty() {
-        return Ok(0);
-    }
     let arn = format!("arn:aws:sqs:local:000000000000:{}-dlq", phase.queue_name());
-    let records: Vec<serde_json::Value> = received
-        .iter()
-        .map(|m| {
-            serde_json::json!({
-                "messageId": m.message_id,
-                "receiptHandle": m.receipt_handle,
-                "body": m.body,
-                "eventSourceARN": arn,
-                "attributes": {"ApproximateReceiveCount": m.receive_count.to_string()},
-            })
-        })
-        .collect();
-    let event: SqsEvent =
-        serde_json::from_value(serde_json::json!({ "Records": records })).map_err(|e| format!("SQS event: {e}"))?;
-    let response = handle_dlq_batch(ctx, event).await;
-    let failed: std::collections::HashSet<&str> =
-        response.batch_item_failures.iter().map(|f| f.item_identifier.as_str()).collect();
-    for m in &received {
-        if !failed.contains(m.message_id.as_str()) {
-            consumer.delete(&m.receipt_handle).await.map_err(|e| e.to_string())?;
-        }
-    }
-    Ok(received.len())
+    poll_with(consumer, wait, Some(&arn), |event| handle_dlq_batch(ctx, event)).await
 }
 
 /// One SQS batch from the simulation tick FIFO queue: each message through
@@ -385,25 +377,7 @@ pub async fn poll_sim_once(
     consumer: &exomaps_platform::queue::QueueConsumer,
     wait: std::time::Duration,
 ) -> Result<usize, String> {
-    let received = consumer.receive(10, wait).await.map_err(|e| e.to_string())?;
-    if received.is_empty() {
-        return Ok(0);
-    }
-    let records: Vec<serde_json::Value> = received
-        .iter()
-        .map(|m| serde_json::json!({"messageId": m.message_id, "receiptHandle": m.receipt_handle, "body": m.body}))
-        .collect();
-    let event: SqsEvent =
-        serde_json::from_value(serde_json::json!({ "Records": records })).map_err(|e| format!("SQS event: {e}"))?;
-    let response = handle_sim_batch(ctx, queues, event).await;
-    let failed: std::collections::HashSet<&str> =
-        response.batch_item_failures.iter().map(|f| f.item_identifier.as_str()).collect();
-    for m in &received {
-        if !failed.contains(m.message_id.as_str()) {
-            consumer.delete(&m.receipt_handle).await.map_err(|e| e.to_string())?;
-        }
-    }
-    Ok(received.len())
+    poll_with(consumer, wait, None, |event| handle_sim_batch(ctx, queues, event)).await
 }
 
 #[cfg(test)]
