@@ -17,7 +17,13 @@ fuzz_target!(|data: &[u8]| {
             let channel = match &req {
                 ClientRequest::Subscribe { channel, .. } => Some(channel.as_str()),
                 ClientRequest::Unsubscribe(c) => c.as_deref(),
-                ClientRequest::Ping | ClientRequest::Cursor { .. } => None,
+                ClientRequest::Ping => None,
+                ClientRequest::Cursor { target, selection, .. } => {
+                    // A cursor carries no control character (nor NUL) into the store.
+                    let text = format!("{target:?}{selection:?}");
+                    assert!(!selection.as_deref().unwrap_or("").chars().any(char::is_control), "{text}");
+                    None
+                }
             };
             if let Some(c) = channel {
                 assert!(!c.contains('\0'), "a NUL reached the store: {c:?}");
@@ -28,6 +34,9 @@ fuzz_target!(|data: &[u8]| {
         }
         // A refusal names the field holding a NUL, or says what is wrong.
         Err(DecodeError::Text(field)) => assert!(field.starts_with("message "), "{field:?}"),
+        Err(DecodeError::Control(field, c)) => {
+            assert!(char::from_u32(c).is_some_and(char::is_control), "{field:?} U+{c:04X}")
+        }
         Err(DecodeError::Invalid(message)) => assert!(!message.is_empty()),
     }
 });

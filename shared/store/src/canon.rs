@@ -161,7 +161,7 @@ impl Store {
             rows.end_row();
         }
         let mut copy = (*tx).copy_in_raw("COPY canon_stars FROM STDIN").await?;
-        copy.send(rows.into_bytes()).await?;
+        crate::copy::send_chunked(&mut copy, rows.as_bytes()).await?;
         copy.finish().await?;
         sqlx::query(
             "INSERT INTO dm_galaxy.stars AS s (main_id, source_name, source_object_id, ra_deg, dec_deg, distance_pc,
@@ -204,7 +204,7 @@ impl Store {
             .execute(&mut *tx)
             .await?;
         let mut copy = (*tx).copy_in_raw("COPY canon_aliases FROM STDIN").await?;
-        copy.send(aliases.into_bytes()).await?;
+        crate::copy::send_chunked(&mut copy, aliases.as_bytes()).await?;
         copy.finish().await?;
         sqlx::query(
             "INSERT INTO dm_galaxy.star_aliases (alias_norm, alias, star_id)
@@ -242,7 +242,7 @@ impl Store {
         .execute(&mut *tx)
         .await?;
         let mut copy = (*tx).copy_in_raw("COPY canon_names FROM STDIN").await?;
-        copy.send(names.into_bytes()).await?;
+        crate::copy::send_chunked(&mut copy, names.as_bytes()).await?;
         copy.finish().await?;
         sqlx::query(
             "INSERT INTO dm_galaxy.search_names (world_build_id, star_id, main_id, name, name_key, display_name, kind)
@@ -309,7 +309,7 @@ impl Store {
                  distance_source, uncertainty_pc, uncertainty_flag, in_scope, in_margin) FROM STDIN",
             )
             .await?;
-        copy.send(buf.into_bytes()).await?;
+        crate::copy::send_chunked(&mut copy, buf.as_bytes()).await?;
         copy.finish().await?;
         let in_scope = rows.iter().filter(|(_, p)| p.in_scope).count() as i32;
         sqlx::query("UPDATE dm_galaxy.world_builds SET in_scope_count = $2 WHERE world_build_id = $1")
@@ -353,7 +353,7 @@ impl Store {
             buf.end_row();
         }
         let mut copy = (*tx).copy_in_raw("COPY inferred FROM STDIN").await?;
-        copy.send(buf.into_bytes()).await?;
+        crate::copy::send_chunked(&mut copy, buf.as_bytes()).await?;
         copy.finish().await?;
         sqlx::query(
             "UPDATE dm_galaxy.build_systems b SET inference = i.inference, inferred_planets = i.p,

@@ -90,8 +90,8 @@ impl CopyBuf {
         self.first = true;
     }
 
-    pub fn into_bytes(self) -> Vec<u8> {
-        self.buf.into_bytes()
+    pub fn as_bytes(&self) -> &[u8] {
+        self.buf.as_bytes()
     }
 }
 
@@ -105,7 +105,24 @@ mod tests {
         c.text("a\tb\\c\nd").null().f64(Some(1.5)).f64(Some(f64::NAN));
         c.text_array(&["x\"y".into(), "p,q".into(), "back\\slash".into()]);
         c.end_row();
-        let s = String::from_utf8(c.into_bytes()).unwrap();
+        let s = String::from_utf8(c.as_bytes().to_vec()).unwrap();
         assert_eq!(s, "a\\tb\\\\c\\nd\t\\N\t1.5\t\\N\t{\"x\\\\\"y\",\"p,q\",\"back\\\\\\\\slash\"}\n");
     }
+}
+
+/// Bytes per `CopyData` message. sqlx writes each `send` whole into the connection's write
+/// buffer, which keeps its capacity for the connection's life: a staging table sent in one piece
+/// (tens of MB for Hipparcos) would leave every pooled connection that ever carried one that
+/// large. In pieces, the buffer stays at this size.
+pub const COPY_CHUNK_BYTES: usize = 256 << 10;
+
+/// Sends `data` to a `COPY … FROM STDIN` in [`COPY_CHUNK_BYTES`] pieces.
+pub async fn send_chunked<C>(copy: &mut sqlx::postgres::PgCopyIn<C>, data: &[u8]) -> sqlx::Result<()>
+where
+    C: std::ops::DerefMut<Target = sqlx::PgConnection>,
+{
+    for chunk in data.chunks(COPY_CHUNK_BYTES) {
+        copy.send(chunk).await?;
+    }
+    Ok(())
 }

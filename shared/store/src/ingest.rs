@@ -147,7 +147,7 @@ impl Store {
             sqlx::query(stmt).bind(run_id).bind(&meta.source_name).execute(&mut *tx).await?;
         }
         let mut copy = (*tx).copy_in_raw(staging.copy).await?;
-        copy.send(staging.rows.into_bytes()).await?;
+        crate::copy::send_chunked(&mut copy, staging.rows.as_bytes()).await?;
         copy.finish().await?;
 
         let run = run_id.to_string();
@@ -174,7 +174,7 @@ impl Store {
                  error_detail, raw_record) FROM STDIN",
             )
             .await?;
-        copy.send(q.into_bytes()).await?;
+        crate::copy::send_chunked(&mut copy, q.as_bytes()).await?;
         copy.finish().await?;
 
         let issue_counts: Map<String, Value> =
