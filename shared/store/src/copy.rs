@@ -95,21 +95,6 @@ impl CopyBuf {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn escapes_text_nulls_and_arrays() {
-        let mut c = CopyBuf::new();
-        c.text("a\tb\\c\nd").null().f64(Some(1.5)).f64(Some(f64::NAN));
-        c.text_array(&["x\"y".into(), "p,q".into(), "back\\slash".into()]);
-        c.end_row();
-        let s = String::from_utf8(c.as_bytes().to_vec()).unwrap();
-        assert_eq!(s, "a\\tb\\\\c\\nd\t\\N\t1.5\t\\N\t{\"x\\\\\"y\",\"p,q\",\"back\\\\\\\\slash\"}\n");
-    }
-}
-
 /// Bytes per `CopyData` message. sqlx writes each `send` whole into the connection's write
 /// buffer, which keeps its capacity for the connection's life: a staging table sent in one piece
 /// (tens of MB for Hipparcos) would leave every pooled connection that ever carried one that
@@ -125,4 +110,19 @@ where
         copy.send(chunk).await?;
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn escapes_text_nulls_and_arrays() {
+        let mut c = CopyBuf::new();
+        c.text("a\tb\\c\nd").null().f64(Some(1.5)).f64(Some(f64::NAN));
+        c.text_array(&["x\"y".into(), "p,q".into(), "back\\slash".into()]);
+        c.end_row();
+        let s = String::from_utf8(c.as_bytes().to_vec()).unwrap();
+        assert_eq!(s, "a\\tb\\\\c\\nd\t\\N\t1.5\t\\N\t{\"x\\\\\"y\",\"p,q\",\"back\\\\\\\\slash\"}\n");
+    }
 }
