@@ -6,10 +6,8 @@
 //! `running` (checked before it runs). A run that already ended keeps its outcome.
 
 use aws_sdk_sqs::types::QueueAttributeName as A;
-use exomaps_domain::coords::Scope;
 use exomaps_pipeline::aws::poll_dlq_once;
-use exomaps_pipeline::chain::{Phase, PipelineContext};
-use exomaps_pipeline::notify::Notifier;
+use exomaps_pipeline::chain::Phase;
 use exomaps_platform::queue::QueueConsumer;
 use exomaps_store::runs::RunStatus;
 use exomaps_tests::fresh_store;
@@ -80,12 +78,7 @@ async fn a_crashed_phase_message_fails_its_run_from_the_dlq() {
     let client = exomaps_platform::aws::sqs_client(exomaps_platform::aws::config().await);
     let prefix = format!("t{}", uuid::Uuid::new_v4().simple());
     let (store, _) = fresh_store().await;
-    let ctx = PipelineContext {
-        store: store.clone(),
-        scope: Scope::default(),
-        notifier: Notifier::silent(store.clone()),
-        objects: None,
-    };
+    let ctx = exomaps_tests::silent_context(&store);
 
     // A run whose transform message reaches a function that crashes on every delivery.
     let transform = phase_queues(&client, &prefix, Phase::Transform).await;
@@ -141,12 +134,7 @@ async fn a_poison_kick_fails_its_queued_run_from_the_dlq() {
     let client = exomaps_platform::aws::sqs_client(exomaps_platform::aws::config().await);
     let prefix = format!("t{}", uuid::Uuid::new_v4().simple());
     let (store, _) = fresh_store().await;
-    let ctx = PipelineContext {
-        store: store.clone(),
-        scope: Scope::default(),
-        notifier: Notifier::silent(store.clone()),
-        objects: None,
-    };
+    let ctx = exomaps_tests::silent_context(&store);
     let ingest = phase_queues(&client, &prefix, Phase::Ingest).await;
     let run_id = uuid::Uuid::new_v4();
     store.queue_run(run_id, "poison kick", None).await.unwrap();
