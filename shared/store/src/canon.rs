@@ -24,7 +24,6 @@ pub struct CanonBuildWrite<'a> {
     pub reference: &'a ReferenceReport,
 }
 
-#[derive(sqlx::FromRow)]
 struct SimbadRow {
     row_number: i32,
     sys_id: i64,
@@ -51,13 +50,15 @@ fn json_err(e: serde_json::Error) -> StoreError {
 impl Store {
     /// The accepted SIMBAD rows of one source of a run, as domain records, in file order.
     pub async fn staged_simbad_records(&self, run_id: Uuid, source_name: &str) -> Result<Vec<SimbadRecord>> {
-        let rows = sqlx::query_as::<_, SimbadRow>(
-            "SELECT row_number, sys_id, sys_code, main_id, main_id_raw, ids, otype_txt, otype_shortname,
-                    otype_longname, otypes, spectral_type, ra_deg, dec_deg, dist_pc, multiplicity, notes
-             FROM stg_data.stg_simbad_raw WHERE run_id = $1 AND source_name = $2 ORDER BY row_number",
+        let rows = sqlx::query_as!(
+            SimbadRow,
+            r#"SELECT row_number, sys_id, sys_code, main_id, main_id_raw, ids, otype_txt, otype_shortname,
+                    otype_longname, otypes, spectral_type, ra_deg, dec_deg, dist_pc, multiplicity,
+                    notes AS "notes: sqlx::types::Json<Vec<RowNote>>"
+             FROM stg_data.stg_simbad_raw WHERE run_id = $1 AND source_name = $2 ORDER BY row_number"#,
+            run_id,
+            source_name,
         )
-        .bind(run_id)
-        .bind(source_name)
         .fetch_all(self.pool())
         .await?;
         Ok(rows
@@ -85,14 +86,15 @@ impl Store {
 
     /// The accepted exoplanet rows of one source of a run, as domain records, in file order.
     pub async fn staged_exoplanet_records(&self, run_id: Uuid, source_name: &str) -> Result<Vec<ExoplanetRecord>> {
-        let rows: Vec<(sqlx::types::Json<Value>,)> = sqlx::query_as(
-            "SELECT record FROM stg_data.stg_exoplanet_raw WHERE run_id = $1 AND source_name = $2 ORDER BY row_number",
+        let rows = sqlx::query_scalar!(
+            r#"SELECT record AS "record: sqlx::types::Json<Value>" FROM stg_data.stg_exoplanet_raw
+               WHERE run_id = $1 AND source_name = $2 ORDER BY row_number"#,
+            run_id,
+            source_name,
         )
-        .bind(run_id)
-        .bind(source_name)
         .fetch_all(self.pool())
         .await?;
-        rows.into_iter().map(|(r,)| serde_json::from_value(r.0).map_err(json_err)).collect()
+        rows.into_iter().map(|r| serde_json::from_value(r.0).map_err(json_err)).collect()
     }
 
     /// Creates the run's draft world build from its canonical stars: star identities (upsert by
@@ -102,28 +104,27 @@ impl Store {
     pub async fn write_canon_build(&self, run_id: Uuid, build: &CanonBuildWrite<'_>) -> Result<i64> {
         let mut tx = self.pool().begin().await?;
         if let Some(id) =
-            sqlx::query_scalar::<_, i64>("SELECT world_build_id FROM dm_galaxy.world_builds WHERE run_id = $1")
-                .bind(run_id)
+            sqlx::query_scalar!("SELECT world_build_id FROM dm_galaxy.world_builds WHERE run_id = $1", run_id)
                 .fetch_optional(&mut *tx)
                 .await?
         {
             return Ok(id);
         }
-        let build_id: i64 = sqlx::query_scalar(
+        let build_id: i64 = sqlx::query_scalar!(
             "INSERT INTO dm_galaxy.world_builds (run_id, status, scope_ly, margin_ly, seed, stars_count, sources)
              VALUES ($1, 'draft', $2, $3, $4, $5, $6) RETURNING world_build_id",
+            run_id,
+            build.scope_ly,
+            build.margin_ly,
+            build.seed,
+            build.stars.len() as i32,
+            &build.sources,
         )
-        .bind(run_id)
-        .bind(build.scope_ly)
-        .bind(build.margin_ly)
-        .bind(build.seed)
-        .bind(build.stars.len() as i32)
-        .bind(&build.sources)
         .fetch_one(&mut *tx)
         .await?;
 
         // Star identities: COPY into a temporary table, then one upsert.
-        sqlx::query(
+        sqlx::query!(
             "CREATE TEMPORARY TABLE canon_stars (
                  main_id text, source_name text, source_object_id text, ra_deg float8, dec_deg float8,
                  distance_pc float8, otype text, otypes text[], spectral_type text, spectral_class text,
@@ -163,6 +164,8 @@ impl Store {
         let mut copy = (*tx).copy_in_raw("COPY canon_stars FROM STDIN").await?;
         crate::copy::send_chunked(&mut copy, rows.as_bytes()).await?;
         copy.finish().await?;
+        // Runtime-checked: reads the temporary table created in this transaction (not in the
+        // schema the offline cache is prepared against).
         sqlx::query(
             "INSERT INTO dm_galaxy.stars AS s (main_id, source_name, source_object_id, ra_deg, dec_deg, distance_pc,
                  otype, otypes, spectral_type, spectral_class, class_source, multiplicity, source_run_id, source_row,
@@ -184,6 +187,8 @@ impl Store {
         .bind(run_id)
         .execute(&mut *tx)
         .await?;
+        // Runtime-checked: reads the temporary table created in this transaction (not in the
+        // schema the offline cache is prepared against).
         sqlx::query(
             "INSERT INTO dm_galaxy.build_systems (world_build_id, star_id, main_id, observed_planets, canon)
              SELECT $1, s.star_id, c.main_id, c.observed_planets, c.canon
@@ -200,12 +205,14 @@ impl Store {
                 aliases.end_row();
             }
         }
-        sqlx::query("CREATE TEMPORARY TABLE canon_aliases (alias_norm text, alias text, main_id text) ON COMMIT DROP")
+        sqlx::query!("CREATE TEMPORARY TABLE canon_aliases (alias_norm text, alias text, main_id text) ON COMMIT DROP")
             .execute(&mut *tx)
             .await?;
         let mut copy = (*tx).copy_in_raw("COPY canon_aliases FROM STDIN").await?;
         crate::copy::send_chunked(&mut copy, aliases.as_bytes()).await?;
         copy.finish().await?;
+        // Runtime-checked: reads the temporary table created in this transaction (not in the
+        // schema the offline cache is prepared against).
         sqlx::query(
             "INSERT INTO dm_galaxy.star_aliases (alias_norm, alias, star_id)
              SELECT DISTINCT ON (a.alias_norm) a.alias_norm, a.alias, s.star_id
@@ -235,7 +242,7 @@ impl Store {
                 names.end_row();
             }
         }
-        sqlx::query(
+        sqlx::query!(
             "CREATE TEMPORARY TABLE canon_names (main_id text, name text, name_key text, display_name text,
                  kind int2) ON COMMIT DROP",
         )
@@ -244,6 +251,8 @@ impl Store {
         let mut copy = (*tx).copy_in_raw("COPY canon_names FROM STDIN").await?;
         crate::copy::send_chunked(&mut copy, names.as_bytes()).await?;
         copy.finish().await?;
+        // Runtime-checked: reads the temporary table created in this transaction (not in the
+        // schema the offline cache is prepared against).
         sqlx::query(
             "INSERT INTO dm_galaxy.search_names (world_build_id, star_id, main_id, name, name_key, display_name, kind)
              SELECT $1, s.star_id, n.main_id, n.name, n.name_key, n.display_name, n.kind
@@ -254,14 +263,14 @@ impl Store {
         .await?;
 
         for r in &build.reference.results {
-            sqlx::query(
+            sqlx::query!(
                 "INSERT INTO stg_data.reference_results (run_id, rule_key, status, result) VALUES ($1, $2, $3, $4)
                  ON CONFLICT (run_id, rule_key) DO UPDATE SET status = EXCLUDED.status, result = EXCLUDED.result",
+                run_id,
+                &r.rule_key,
+                r.status.as_str(),
+                serde_json::to_value(r).map_err(json_err)?,
             )
-            .bind(run_id)
-            .bind(&r.rule_key)
-            .bind(r.status.as_str())
-            .bind(serde_json::to_value(r).map_err(json_err)?)
             .execute(&mut *tx)
             .await?;
         }
@@ -271,20 +280,20 @@ impl Store {
 
     /// The canonical stars of a build with their star ids, in main_id order.
     pub async fn build_canon(&self, world_build_id: i64) -> Result<Vec<(i64, CanonStar)>> {
-        let rows: Vec<(i64, sqlx::types::Json<Value>)> = sqlx::query_as(
-            "SELECT star_id, canon FROM dm_galaxy.build_systems WHERE world_build_id = $1 ORDER BY main_id",
+        let rows = sqlx::query!(
+            r#"SELECT star_id, canon AS "canon: sqlx::types::Json<Value>" FROM dm_galaxy.build_systems
+               WHERE world_build_id = $1 ORDER BY main_id"#,
+            world_build_id,
         )
-        .bind(world_build_id)
         .fetch_all(self.pool())
         .await?;
-        rows.into_iter().map(|(id, c)| Ok((id, serde_json::from_value(c.0).map_err(json_err)?))).collect()
+        rows.into_iter().map(|r| Ok((r.star_id, serde_json::from_value(r.canon.0).map_err(json_err)?))).collect()
     }
 
     /// Writes the positions of a build (replacing any a crashed earlier attempt left).
     pub async fn write_positions(&self, world_build_id: i64, rows: &[(i64, PositionWrite)]) -> Result<()> {
         let mut tx = self.pool().begin().await?;
-        sqlx::query("DELETE FROM dm_galaxy.stars_xyz WHERE world_build_id = $1")
-            .bind(world_build_id)
+        sqlx::query!("DELETE FROM dm_galaxy.stars_xyz WHERE world_build_id = $1", world_build_id)
             .execute(&mut *tx)
             .await?;
         let mut buf = CopyBuf::new();
@@ -312,21 +321,23 @@ impl Store {
         crate::copy::send_chunked(&mut copy, buf.as_bytes()).await?;
         copy.finish().await?;
         let in_scope = rows.iter().filter(|(_, p)| p.in_scope).count() as i32;
-        sqlx::query("UPDATE dm_galaxy.world_builds SET in_scope_count = $2 WHERE world_build_id = $1")
-            .bind(world_build_id)
-            .bind(in_scope)
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query!(
+            "UPDATE dm_galaxy.world_builds SET in_scope_count = $2 WHERE world_build_id = $1",
+            world_build_id,
+            in_scope
+        )
+        .execute(&mut *tx)
+        .await?;
         tx.commit().await?;
         Ok(())
     }
 
     /// Star ids of a build within scope or its margin (the systems inference completes).
     pub async fn build_placed_star_ids(&self, world_build_id: i64) -> Result<Vec<i64>> {
-        Ok(sqlx::query_scalar(
+        Ok(sqlx::query_scalar!(
             "SELECT star_id FROM dm_galaxy.stars_xyz WHERE world_build_id = $1 AND (in_scope OR in_margin)",
+            world_build_id,
         )
-        .bind(world_build_id)
         .fetch_all(self.pool())
         .await?)
     }
@@ -342,7 +353,7 @@ impl Store {
         asset_sha256: &str,
     ) -> Result<()> {
         let mut tx = self.pool().begin().await?;
-        sqlx::query(
+        sqlx::query!(
             "CREATE TEMPORARY TABLE inferred (star_id int8, inference jsonb, p int4, b int4, m int4) ON COMMIT DROP",
         )
         .execute(&mut *tx)
@@ -355,6 +366,8 @@ impl Store {
         let mut copy = (*tx).copy_in_raw("COPY inferred FROM STDIN").await?;
         crate::copy::send_chunked(&mut copy, buf.as_bytes()).await?;
         copy.finish().await?;
+        // Runtime-checked: reads the temporary table created in this transaction (not in the
+        // schema the offline cache is prepared against).
         sqlx::query(
             "UPDATE dm_galaxy.build_systems b SET inference = i.inference, inferred_planets = i.p,
                  inferred_belts = i.b, inferred_moons = i.m
@@ -363,14 +376,14 @@ impl Store {
         .bind(world_build_id)
         .execute(&mut *tx)
         .await?;
-        sqlx::query(
+        sqlx::query!(
             "UPDATE dm_galaxy.world_builds SET asset = $2, asset_sha256 = $3, inference_version = $4
              WHERE world_build_id = $1",
+            world_build_id,
+            asset,
+            asset_sha256,
+            inference_version,
         )
-        .bind(world_build_id)
-        .bind(asset)
-        .bind(asset_sha256)
-        .bind(inference_version)
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;
@@ -379,18 +392,17 @@ impl Store {
 
     /// The encoded map asset of a build and its SHA-256.
     pub async fn build_asset(&self, world_build_id: i64) -> Result<Option<(Vec<u8>, String)>> {
-        let row: Option<(Option<Vec<u8>>, Option<String>)> =
-            sqlx::query_as("SELECT asset, asset_sha256 FROM dm_galaxy.world_builds WHERE world_build_id = $1")
-                .bind(world_build_id)
-                .fetch_optional(self.pool())
-                .await?;
-        Ok(row.and_then(|(a, s)| Some((a?, s?))))
+        let row = sqlx::query!(
+            "SELECT asset, asset_sha256 FROM dm_galaxy.world_builds WHERE world_build_id = $1",
+            world_build_id
+        )
+        .fetch_optional(self.pool())
+        .await?;
+        Ok(row.and_then(|r| Some((r.asset?, r.asset_sha256?))))
     }
 
     pub async fn set_asset_key(&self, world_build_id: i64, key: &str) -> Result<()> {
-        sqlx::query("UPDATE dm_galaxy.world_builds SET asset_key = $2 WHERE world_build_id = $1")
-            .bind(world_build_id)
-            .bind(key)
+        sqlx::query!("UPDATE dm_galaxy.world_builds SET asset_key = $2 WHERE world_build_id = $1", world_build_id, key)
             .execute(self.pool())
             .await?;
         Ok(())
@@ -398,11 +410,13 @@ impl Store {
 
     /// The inference of every system of a build (star id → JSON), for the map asset.
     pub async fn build_inference(&self, world_build_id: i64) -> Result<Vec<(i64, Option<Value>)>> {
-        let rows: Vec<(i64, Option<sqlx::types::Json<Value>>)> =
-            sqlx::query_as("SELECT star_id, inference FROM dm_galaxy.build_systems WHERE world_build_id = $1")
-                .bind(world_build_id)
-                .fetch_all(self.pool())
-                .await?;
-        Ok(rows.into_iter().map(|(id, v)| (id, v.map(|j| j.0))).collect())
+        let rows = sqlx::query!(
+            r#"SELECT star_id, inference AS "inference: sqlx::types::Json<Value>" FROM dm_galaxy.build_systems
+               WHERE world_build_id = $1"#,
+            world_build_id,
+        )
+        .fetch_all(self.pool())
+        .await?;
+        Ok(rows.into_iter().map(|r| (r.star_id, r.inference.map(|j| j.0))).collect())
     }
 }

@@ -72,10 +72,6 @@ impl SimRow {
     }
 }
 
-const SIM_COLUMNS: &str = "sim_id, world_build_id, name, scenario, params, seed, start_system, state, current_tick,
-    target_tick, batch_ticks, tick_interval_ms, snapshot_every, run_epoch, model_version, parent_id, fork_tick,
-    failure_reason, created_by, created_at, updated_at";
-
 /// A new simulation (its tick-0 events and snapshot are written with it).
 #[derive(Debug, Clone)]
 pub struct NewSim {
@@ -157,40 +153,40 @@ impl Store {
     /// Creates a simulation with its first events and snapshot, in one transaction.
     pub async fn insert_simulation(&self, sim: &NewSim, events: &[EventRow], snapshot: &NewSnapshot) -> Result<()> {
         let mut tx = self.pool().begin().await?;
-        sqlx::query(
+        sqlx::query!(
             "INSERT INTO app_simulation.simulations (sim_id, world_build_id, name, scenario, params, seed,
                  start_system, current_tick, target_tick, batch_ticks, tick_interval_ms, snapshot_every,
                  model_version, parent_id, fork_tick, created_by)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
+            sim.sim_id,
+            sim.world_build_id,
+            sim.name.as_deref(),
+            &sim.scenario,
+            Json(&sim.params) as _,
+            sim.seed,
+            &sim.start_system,
+            snapshot.tick,
+            sim.target_tick,
+            sim.batch_ticks,
+            sim.tick_interval_ms,
+            sim.snapshot_every,
+            &sim.model_version,
+            sim.parent_id,
+            sim.fork_tick,
+            sim.created_by.as_deref(),
         )
-        .bind(sim.sim_id)
-        .bind(sim.world_build_id)
-        .bind(&sim.name)
-        .bind(&sim.scenario)
-        .bind(Json(&sim.params))
-        .bind(sim.seed)
-        .bind(&sim.start_system)
-        .bind(snapshot.tick)
-        .bind(sim.target_tick)
-        .bind(sim.batch_ticks)
-        .bind(sim.tick_interval_ms)
-        .bind(sim.snapshot_every)
-        .bind(&sim.model_version)
-        .bind(sim.parent_id)
-        .bind(sim.fork_tick)
-        .bind(&sim.created_by)
         .execute(&mut *tx)
         .await?;
         if let (Some(parent), Some(at)) = (sim.parent_id, sim.fork_tick) {
             // A fork's history up to the fork tick is its parent's.
-            sqlx::query(
+            sqlx::query!(
                 "INSERT INTO app_simulation.simulation_events (sim_id, tick, seq, kind, location, payload)
                  SELECT $1, tick, seq, kind, location, payload FROM app_simulation.simulation_events
                  WHERE sim_id = $2 AND tick <= $3",
+                sim.sim_id,
+                parent,
+                at,
             )
-            .bind(sim.sim_id)
-            .bind(parent)
-            .bind(at)
             .execute(&mut *tx)
             .await?;
         }
@@ -201,65 +197,85 @@ impl Store {
     }
 
     pub async fn simulation(&self, sim_id: Uuid) -> Result<Option<SimRow>> {
-        let sql = format!("SELECT {SIM_COLUMNS} FROM app_simulation.simulations WHERE sim_id = $1");
-        Ok(sqlx::query_as::<_, SimRow>(sqlx::AssertSqlSafe(sql)).bind(sim_id).fetch_optional(self.pool()).await?)
+        Ok(sqlx::query_as!(
+            SimRow,
+            r#"SELECT sim_id, world_build_id, name, scenario, params AS "params: Json<serde_json::Value>", seed, start_system,
+                    state, current_tick, target_tick, batch_ticks, tick_interval_ms, snapshot_every, run_epoch,
+                    model_version, parent_id, fork_tick, failure_reason, created_by, created_at, updated_at
+             FROM app_simulation.simulations WHERE sim_id = $1"#,
+            sim_id,
+        )
+        .fetch_optional(self.pool())
+        .await?)
     }
 
     /// Simulations, newest first.
     pub async fn simulations(&self, limit: i64, offset: i64) -> Result<(Vec<SimRow>, i64)> {
-        let sql = format!(
-            "SELECT {SIM_COLUMNS} FROM app_simulation.simulations ORDER BY created_at DESC, sim_id LIMIT $1 OFFSET $2"
-        );
-        let rows = sqlx::query_as::<_, SimRow>(sqlx::AssertSqlSafe(sql))
-            .bind(limit)
-            .bind(offset)
-            .fetch_all(self.pool())
+        let rows = sqlx::query_as!(
+            SimRow,
+            r#"SELECT sim_id, world_build_id, name, scenario, params AS "params: Json<serde_json::Value>", seed, start_system,
+                    state, current_tick, target_tick, batch_ticks, tick_interval_ms, snapshot_every, run_epoch,
+                    model_version, parent_id, fork_tick, failure_reason, created_by, created_at, updated_at
+             FROM app_simulation.simulations ORDER BY created_at DESC, sim_id LIMIT $1 OFFSET $2"#,
+            limit,
+            offset,
+        )
+        .fetch_all(self.pool())
+        .await?;
+        let total = sqlx::query_scalar!(r#"SELECT count(*) AS "count!" FROM app_simulation.simulations"#)
+            .fetch_one(self.pool())
             .await?;
-        let total =
-            sqlx::query_scalar("SELECT count(*) FROM app_simulation.simulations").fetch_one(self.pool()).await?;
         Ok((rows, total))
     }
 
     /// Event counts by kind.
     pub async fn sim_event_counts(&self, sim_id: Uuid) -> Result<Vec<(String, i64)>> {
-        Ok(sqlx::query_as(
-            "SELECT kind, count(*) FROM app_simulation.simulation_events WHERE sim_id = $1 GROUP BY kind ORDER BY kind",
+        let rows = sqlx::query!(
+            r#"SELECT kind, count(*) AS "count!" FROM app_simulation.simulation_events
+               WHERE sim_id = $1 GROUP BY kind ORDER BY kind"#,
+            sim_id,
         )
-        .bind(sim_id)
         .fetch_all(self.pool())
-        .await?)
+        .await?;
+        Ok(rows.into_iter().map(|r| (r.kind, r.count)).collect())
     }
 
     /// The latest snapshot at or before `tick`.
     pub async fn sim_snapshot_at_or_before(&self, sim_id: Uuid, tick: i64) -> Result<Option<SnapshotRow>> {
-        Ok(sqlx::query_as::<_, SnapshotRow>(
-            "SELECT tick, state, state_hash, model_version FROM app_simulation.simulation_snapshots
-             WHERE sim_id = $1 AND tick <= $2 ORDER BY tick DESC LIMIT 1",
+        Ok(sqlx::query_as!(
+            SnapshotRow,
+            r#"SELECT tick, state AS "state: Json<serde_json::Value>", state_hash, model_version
+               FROM app_simulation.simulation_snapshots
+               WHERE sim_id = $1 AND tick <= $2 ORDER BY tick DESC LIMIT 1"#,
+            sim_id,
+            tick,
         )
-        .bind(sim_id)
-        .bind(tick)
         .fetch_optional(self.pool())
         .await?)
     }
 
     /// The first snapshot strictly after `tick`.
     pub async fn sim_snapshot_after(&self, sim_id: Uuid, tick: i64) -> Result<Option<SnapshotRow>> {
-        Ok(sqlx::query_as::<_, SnapshotRow>(
-            "SELECT tick, state, state_hash, model_version FROM app_simulation.simulation_snapshots
-             WHERE sim_id = $1 AND tick > $2 ORDER BY tick LIMIT 1",
+        Ok(sqlx::query_as!(
+            SnapshotRow,
+            r#"SELECT tick, state AS "state: Json<serde_json::Value>", state_hash, model_version
+               FROM app_simulation.simulation_snapshots
+               WHERE sim_id = $1 AND tick > $2 ORDER BY tick LIMIT 1"#,
+            sim_id,
+            tick,
         )
-        .bind(sim_id)
-        .bind(tick)
         .fetch_optional(self.pool())
         .await?)
     }
 
     /// The ticks of a simulation's snapshots, ascending.
     pub async fn sim_snapshot_ticks(&self, sim_id: Uuid) -> Result<Vec<i64>> {
-        Ok(sqlx::query_scalar("SELECT tick FROM app_simulation.simulation_snapshots WHERE sim_id = $1 ORDER BY tick")
-            .bind(sim_id)
-            .fetch_all(self.pool())
-            .await?)
+        Ok(sqlx::query_scalar!(
+            "SELECT tick FROM app_simulation.simulation_snapshots WHERE sim_id = $1 ORDER BY tick",
+            sim_id
+        )
+        .fetch_all(self.pool())
+        .await?)
     }
 
     pub async fn insert_sim_snapshot(&self, sim_id: Uuid, model_version: &str, snapshot: &NewSnapshot) -> Result<()> {
@@ -271,13 +287,15 @@ impl Store {
 
     /// Events with `after_tick < tick <= through_tick`, ascending by (tick, seq).
     pub async fn sim_events_between(&self, sim_id: Uuid, after_tick: i64, through_tick: i64) -> Result<Vec<EventRow>> {
-        Ok(sqlx::query_as::<_, EventRow>(
-            "SELECT tick, seq, kind, location, payload FROM app_simulation.simulation_events
-             WHERE sim_id = $1 AND tick > $2 AND tick <= $3 ORDER BY tick, seq",
+        Ok(sqlx::query_as!(
+            EventRow,
+            r#"SELECT tick, seq, kind, location, payload AS "payload: Json<serde_json::Value>"
+               FROM app_simulation.simulation_events
+               WHERE sim_id = $1 AND tick > $2 AND tick <= $3 ORDER BY tick, seq"#,
+            sim_id,
+            after_tick,
+            through_tick,
         )
-        .bind(sim_id)
-        .bind(after_tick)
-        .bind(through_tick)
         .fetch_all(self.pool())
         .await?)
     }
@@ -292,16 +310,18 @@ impl Store {
         kind: Option<&str>,
         limit: i64,
     ) -> Result<Vec<EventRow>> {
-        Ok(sqlx::query_as::<_, EventRow>(
-            "SELECT tick, seq, kind, location, payload FROM app_simulation.simulation_events
-             WHERE sim_id = $1 AND (tick, seq) > ($2, $3) AND ($4::text IS NULL OR kind = $4)
-             ORDER BY tick, seq LIMIT $5",
+        Ok(sqlx::query_as!(
+            EventRow,
+            r#"SELECT tick, seq, kind, location, payload AS "payload: Json<serde_json::Value>"
+               FROM app_simulation.simulation_events
+               WHERE sim_id = $1 AND (tick, seq) > ($2, $3) AND ($4::text IS NULL OR kind = $4)
+               ORDER BY tick, seq LIMIT $5"#,
+            sim_id,
+            after_tick,
+            after_seq,
+            kind,
+            limit,
         )
-        .bind(sim_id)
-        .bind(after_tick)
-        .bind(after_seq)
-        .bind(kind)
-        .bind(limit)
         .fetch_all(self.pool())
         .await?)
     }
@@ -312,38 +332,40 @@ impl Store {
     pub async fn commit_sim_batch(&self, b: &CommitBatch<'_>) -> Result<Option<SimRow>> {
         let mut tx = self.pool().begin().await?;
         let states: Vec<&str> = b.allowed_states.iter().map(|s| s.as_str()).collect();
-        let sql = format!(
-            "UPDATE app_simulation.simulations
-             SET current_tick = $2, state = COALESCE($6, state), updated_at = now()
-             WHERE sim_id = $1 AND current_tick = $3 AND state = ANY($4) AND ($5::int IS NULL OR run_epoch = $5)
-             RETURNING {SIM_COLUMNS}"
-        );
-        let row = sqlx::query_as::<_, SimRow>(sqlx::AssertSqlSafe(sql))
-            .bind(b.sim_id)
-            .bind(b.to_tick)
-            .bind(b.from_tick)
-            .bind(&states)
-            .bind(b.run_epoch)
-            .bind(b.new_state.map(|s| s.as_str()))
-            .fetch_optional(&mut *tx)
-            .await?;
+        let row = sqlx::query_as!(
+            SimRow,
+            r#"UPDATE app_simulation.simulations
+               SET current_tick = $2, state = COALESCE($6, state), updated_at = now()
+               WHERE sim_id = $1 AND current_tick = $3 AND state = ANY($4) AND ($5::int IS NULL OR run_epoch = $5)
+               RETURNING sim_id, world_build_id, name, scenario, params AS "params: Json<serde_json::Value>", seed, start_system,
+                    state, current_tick, target_tick, batch_ticks, tick_interval_ms, snapshot_every, run_epoch,
+                    model_version, parent_id, fork_tick, failure_reason, created_by, created_at, updated_at"#,
+            b.sim_id,
+            b.to_tick,
+            b.from_tick,
+            &states as _,
+            b.run_epoch,
+            b.new_state.map(|s| s.as_str()),
+        )
+        .fetch_optional(&mut *tx)
+        .await?;
         let Some(row) = row else {
             tx.rollback().await?;
             return Ok(None);
         };
         insert_events(&mut tx, b.sim_id, b.events).await?;
         insert_snapshots(&mut tx, b.sim_id, &row.model_version, b.snapshots).await?;
-        sqlx::query(
+        sqlx::query!(
             "INSERT INTO app_simulation.simulation_batches (sim_id, from_tick, to_tick, run_epoch, source, events, compute_ms)
              VALUES ($1, $2, $3, $4, $5, $6, $7)",
+            b.sim_id,
+            b.from_tick,
+            b.to_tick,
+            row.run_epoch,
+            b.source,
+            b.events.len() as i32,
+            b.compute_ms,
         )
-        .bind(b.sim_id)
-        .bind(b.from_tick)
-        .bind(b.to_tick)
-        .bind(row.run_epoch)
-        .bind(b.source)
-        .bind(b.events.len() as i32)
-        .bind(b.compute_ms)
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;
@@ -352,12 +374,13 @@ impl Store {
 
     /// The batch committed from `from_tick`, if any.
     pub async fn sim_batch(&self, sim_id: Uuid, from_tick: i64) -> Result<Option<BatchRow>> {
-        Ok(sqlx::query_as::<_, BatchRow>(
+        Ok(sqlx::query_as!(
+            BatchRow,
             "SELECT from_tick, to_tick, run_epoch, source, events, compute_ms FROM app_simulation.simulation_batches
              WHERE sim_id = $1 AND from_tick = $2",
+            sim_id,
+            from_tick,
         )
-        .bind(sim_id)
-        .bind(from_tick)
         .fetch_optional(self.pool())
         .await?)
     }
@@ -373,29 +396,31 @@ impl Store {
         bump_epoch: bool,
     ) -> Result<Option<SimRow>> {
         let states: Vec<&str> = from.iter().map(|s| s.as_str()).collect();
-        let sql = format!(
-            "UPDATE app_simulation.simulations
-             SET state = $3, run_epoch = run_epoch + CASE WHEN $4 THEN 1 ELSE 0 END, updated_at = now()
-             WHERE sim_id = $1 AND state = ANY($2)
-             RETURNING {SIM_COLUMNS}"
-        );
-        Ok(sqlx::query_as::<_, SimRow>(sqlx::AssertSqlSafe(sql))
-            .bind(sim_id)
-            .bind(&states)
-            .bind(to.as_str())
-            .bind(bump_epoch)
-            .fetch_optional(self.pool())
-            .await?)
+        Ok(sqlx::query_as!(
+            SimRow,
+            r#"UPDATE app_simulation.simulations
+               SET state = $3, run_epoch = run_epoch + CASE WHEN $4 THEN 1 ELSE 0 END, updated_at = now()
+               WHERE sim_id = $1 AND state = ANY($2)
+               RETURNING sim_id, world_build_id, name, scenario, params AS "params: Json<serde_json::Value>", seed, start_system,
+                    state, current_tick, target_tick, batch_ticks, tick_interval_ms, snapshot_every, run_epoch,
+                    model_version, parent_id, fork_tick, failure_reason, created_by, created_at, updated_at"#,
+            sim_id,
+            &states as _,
+            to.as_str(),
+            bump_epoch,
+        )
+        .fetch_optional(self.pool())
+        .await?)
     }
 
     /// Marks a simulation failed with a reason (from any state but `completed`).
     pub async fn fail_sim(&self, sim_id: Uuid, reason: &str) -> Result<()> {
-        sqlx::query(
+        sqlx::query!(
             "UPDATE app_simulation.simulations SET state = 'failed', failure_reason = $2, updated_at = now()
              WHERE sim_id = $1 AND state <> 'completed'",
+            sim_id,
+            reason,
         )
-        .bind(sim_id)
-        .bind(reason)
         .execute(self.pool())
         .await?;
         Ok(())
@@ -403,18 +428,19 @@ impl Store {
 
     /// The in-scope systems of a build as the simulation world needs them.
     pub async fn sim_world_systems(&self, world_build_id: i64) -> Result<Vec<SimSystemRow>> {
-        Ok(sqlx::query_as::<_, SimSystemRow>(
-            "SELECT s.main_id, x.x_pc, x.y_pc, x.z_pc, s.spectral_class,
-                    COALESCE(b.observed_planets, 0) + COALESCE(b.inferred_planets, 0) AS planets,
-                    COALESCE(b.inferred_belts, 0) AS belts,
+        Ok(sqlx::query_as!(
+            SimSystemRow,
+            r#"SELECT s.main_id, x.x_pc, x.y_pc, x.z_pc, s.spectral_class,
+                    COALESCE(b.observed_planets, 0) + COALESCE(b.inferred_planets, 0) AS "planets!",
+                    COALESCE(b.inferred_belts, 0) AS "belts!",
                     COALESCE((SELECT count(*) FROM jsonb_array_elements(COALESCE(b.inference -> 'planets', '[]'::jsonb)) p
-                              WHERE (p ->> 'in_hz')::boolean), 0)::int AS hz_planets
+                              WHERE (p ->> 'in_hz')::boolean), 0)::int AS "hz_planets!"
              FROM dm_galaxy.stars_xyz x JOIN dm_galaxy.stars s USING (star_id)
              LEFT JOIN dm_galaxy.build_systems b ON b.world_build_id = x.world_build_id AND b.star_id = x.star_id
              WHERE x.world_build_id = $1 AND x.in_scope
-             ORDER BY s.main_id",
+             ORDER BY s.main_id"#,
+            world_build_id,
         )
-        .bind(world_build_id)
         .fetch_all(self.pool())
         .await?)
     }
@@ -426,15 +452,15 @@ impl Store {
         main_id: &str,
         alias_norm: &str,
     ) -> Result<Option<String>> {
-        Ok(sqlx::query_scalar(
+        Ok(sqlx::query_scalar!(
             "SELECT s.main_id FROM dm_galaxy.stars_xyz x JOIN dm_galaxy.stars s USING (star_id)
              WHERE x.world_build_id = $1 AND x.in_scope
                AND (s.main_id = $2 OR s.star_id IN (SELECT star_id FROM dm_galaxy.star_aliases WHERE alias_norm = $3))
              ORDER BY (s.main_id = $2) DESC LIMIT 1",
+            world_build_id,
+            main_id,
+            alias_norm,
         )
-        .bind(world_build_id)
-        .bind(main_id)
-        .bind(alias_norm)
         .fetch_optional(self.pool())
         .await?)
     }
@@ -443,8 +469,7 @@ impl Store {
     /// subscriber's replay and the live pushes of batches are serialised.
     pub async fn sim_feed(&self, sim_id: Uuid) -> Result<SimFeed> {
         let mut tx = self.pool().begin().await?;
-        sqlx::query("SELECT pg_advisory_xact_lock(hashtextextended($1, 7))")
-            .bind(sim_id.to_string())
+        sqlx::query!("SELECT pg_advisory_xact_lock(hashtextextended($1, 7))", sim_id.to_string())
             .execute(&mut *tx)
             .await?;
         Ok(SimFeed { tx, sim_id })
@@ -474,8 +499,7 @@ pub struct SimFeed {
 impl SimFeed {
     /// The simulation's committed tick (read under the lock).
     pub async fn current_tick(&mut self) -> Result<i64> {
-        sqlx::query_scalar("SELECT current_tick FROM app_simulation.simulations WHERE sim_id = $1")
-            .bind(self.sim_id)
+        sqlx::query_scalar!("SELECT current_tick FROM app_simulation.simulations WHERE sim_id = $1", self.sim_id)
             .fetch_optional(&mut *self.tx)
             .await?
             .ok_or_else(|| StoreError::Conflict(format!("unknown simulation {}", self.sim_id)))
@@ -483,24 +507,24 @@ impl SimFeed {
 
     /// Subscribes a connection to `sim:<id>` with its cursor at `delivered_through`.
     pub async fn subscribe(&mut self, connection_id: &str, delivered_through: i64) -> Result<()> {
-        sqlx::query(
+        sqlx::query!(
             "INSERT INTO app_realtime.ws_subscriptions (connection_id, channel) VALUES ($1, $2) ON CONFLICT DO NOTHING",
+            connection_id,
+            format!("sim:{}", self.sim_id),
         )
-        .bind(connection_id)
-        .bind(format!("sim:{}", self.sim_id))
         .execute(&mut *self.tx)
         .await?;
         self.set_cursor(connection_id, delivered_through).await
     }
 
     pub async fn set_cursor(&mut self, connection_id: &str, delivered_through: i64) -> Result<()> {
-        sqlx::query(
+        sqlx::query!(
             "INSERT INTO app_simulation.ws_cursors (connection_id, sim_id, delivered_through) VALUES ($1, $2, $3)
              ON CONFLICT (connection_id, sim_id) DO UPDATE SET delivered_through = EXCLUDED.delivered_through",
+            connection_id,
+            self.sim_id,
+            delivered_through,
         )
-        .bind(connection_id)
-        .bind(self.sim_id)
-        .bind(delivered_through)
         .execute(&mut *self.tx)
         .await?;
         Ok(())
@@ -508,34 +532,36 @@ impl SimFeed {
 
     /// Subscribers of `sim:<id>` with the tick each has been sent through (None: no cursor).
     pub async fn subscribers(&mut self) -> Result<Vec<(String, Option<i64>)>> {
-        Ok(sqlx::query_as(
-            "SELECT s.connection_id, c.delivered_through FROM app_realtime.ws_subscriptions s
-             LEFT JOIN app_simulation.ws_cursors c ON c.connection_id = s.connection_id AND c.sim_id = $2
-             WHERE s.channel = $1 ORDER BY s.connection_id",
+        let rows = sqlx::query!(
+            r#"SELECT s.connection_id, c.delivered_through AS "delivered_through?" FROM app_realtime.ws_subscriptions s
+               LEFT JOIN app_simulation.ws_cursors c ON c.connection_id = s.connection_id AND c.sim_id = $2
+               WHERE s.channel = $1 ORDER BY s.connection_id"#,
+            format!("sim:{}", self.sim_id),
+            self.sim_id,
         )
-        .bind(format!("sim:{}", self.sim_id))
-        .bind(self.sim_id)
         .fetch_all(&mut *self.tx)
-        .await?)
+        .await?;
+        Ok(rows.into_iter().map(|r| (r.connection_id, r.delivered_through)).collect())
     }
 
     /// Events with `after_tick < tick <= through_tick`, ascending.
     pub async fn events_between(&mut self, after_tick: i64, through_tick: i64) -> Result<Vec<EventRow>> {
-        Ok(sqlx::query_as::<_, EventRow>(
-            "SELECT tick, seq, kind, location, payload FROM app_simulation.simulation_events
-             WHERE sim_id = $1 AND tick > $2 AND tick <= $3 ORDER BY tick, seq",
+        Ok(sqlx::query_as!(
+            EventRow,
+            r#"SELECT tick, seq, kind, location, payload AS "payload: Json<serde_json::Value>"
+               FROM app_simulation.simulation_events
+               WHERE sim_id = $1 AND tick > $2 AND tick <= $3 ORDER BY tick, seq"#,
+            self.sim_id,
+            after_tick,
+            through_tick,
         )
-        .bind(self.sim_id)
-        .bind(after_tick)
-        .bind(through_tick)
         .fetch_all(&mut *self.tx)
         .await?)
     }
 
     /// Forgets a connection (gone): its subscriptions and cursors.
     pub async fn drop_connection(&mut self, connection_id: &str) -> Result<()> {
-        sqlx::query("DELETE FROM app_realtime.ws_connections WHERE connection_id = $1")
-            .bind(connection_id)
+        sqlx::query!("DELETE FROM app_realtime.ws_connections WHERE connection_id = $1", connection_id)
             .execute(&mut *self.tx)
             .await?;
         Ok(())
@@ -553,13 +579,13 @@ async fn insert_events(tx: &mut Transaction<'static, Postgres>, sim_id: Uuid, ev
         return Ok(());
     }
     let rows = serde_json::to_value(events).map_err(|e| StoreError::Conflict(format!("events: {e}")))?;
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO app_simulation.simulation_events (sim_id, tick, seq, kind, location, payload)
          SELECT $1, e.tick, e.seq, e.kind, e.location, e.payload
          FROM jsonb_to_recordset($2) AS e(tick bigint, seq int, kind text, location int, payload jsonb)",
+        sim_id,
+        rows,
     )
-    .bind(sim_id)
-    .bind(Json(rows))
     .execute(&mut **tx)
     .await?;
     Ok(())
@@ -572,15 +598,15 @@ async fn insert_snapshots(
     snapshots: &[NewSnapshot],
 ) -> Result<()> {
     for s in snapshots {
-        sqlx::query(
+        sqlx::query!(
             "INSERT INTO app_simulation.simulation_snapshots (sim_id, tick, state, state_hash, model_version)
              VALUES ($1, $2, $3, $4, $5) ON CONFLICT (sim_id, tick) DO NOTHING",
+            sim_id,
+            s.tick,
+            &s.state,
+            &s.state_hash,
+            model_version,
         )
-        .bind(sim_id)
-        .bind(s.tick)
-        .bind(Json(&s.state))
-        .bind(&s.state_hash)
-        .bind(model_version)
         .execute(&mut **tx)
         .await?;
     }
