@@ -75,60 +75,61 @@ impl Store {
             )));
         }
         let mut tx = self.pool().begin().await?;
-        let user_id: Uuid = sqlx::query_scalar(
+        let user_id: Uuid = sqlx::query_scalar!(
             "INSERT INTO auth.users (user_id, username, password_hash, default_persona) VALUES ($1, $2, $3, $4)
              ON CONFLICT (lower(username)) DO UPDATE
                SET password_hash = EXCLUDED.password_hash, default_persona = EXCLUDED.default_persona,
                    updated_at = now()
              RETURNING user_id",
+            Uuid::new_v4(),
+            user.username,
+            user.password_hash,
+            user.default_persona,
         )
-        .bind(Uuid::new_v4())
-        .bind(user.username)
-        .bind(user.password_hash)
-        .bind(user.default_persona)
         .fetch_one(&mut *tx)
         .await?;
-        sqlx::query("DELETE FROM auth.user_personas WHERE user_id = $1").bind(user_id).execute(&mut *tx).await?;
-        sqlx::query("INSERT INTO auth.user_personas (user_id, persona) SELECT $1, unnest($2::text[])")
-            .bind(user_id)
-            .bind(user.personas)
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query!("DELETE FROM auth.user_personas WHERE user_id = $1", user_id).execute(&mut *tx).await?;
+        sqlx::query!(
+            "INSERT INTO auth.user_personas (user_id, persona) SELECT $1, unnest($2::text[])",
+            user_id,
+            user.personas as _,
+        )
+        .execute(&mut *tx)
+        .await?;
         tx.commit().await?;
         Ok(user_id)
     }
 
     pub async fn user_by_username(&self, username: &str) -> Result<Option<UserRow>> {
-        Ok(sqlx::query_as::<_, UserRow>(
+        Ok(sqlx::query_as!(
+            UserRow,
             "SELECT user_id, username, password_hash, default_persona, disabled
              FROM auth.users WHERE lower(username) = lower($1)",
+            username,
         )
-        .bind(username)
         .fetch_optional(self.pool())
         .await?)
     }
 
     pub async fn user_by_id(&self, user_id: Uuid) -> Result<Option<UserRow>> {
-        Ok(sqlx::query_as::<_, UserRow>(
+        Ok(sqlx::query_as!(
+            UserRow,
             "SELECT user_id, username, password_hash, default_persona, disabled FROM auth.users WHERE user_id = $1",
+            user_id,
         )
-        .bind(user_id)
         .fetch_optional(self.pool())
         .await?)
     }
 
     /// The persona keys a user may use (unordered).
     pub async fn user_personas(&self, user_id: Uuid) -> Result<Vec<String>> {
-        Ok(sqlx::query_scalar("SELECT persona FROM auth.user_personas WHERE user_id = $1")
-            .bind(user_id)
+        Ok(sqlx::query_scalar!("SELECT persona FROM auth.user_personas WHERE user_id = $1", user_id)
             .fetch_all(self.pool())
             .await?)
     }
 
     pub async fn set_user_disabled(&self, user_id: Uuid, disabled: bool) -> Result<()> {
-        sqlx::query("UPDATE auth.users SET disabled = $2, updated_at = now() WHERE user_id = $1")
-            .bind(user_id)
-            .bind(disabled)
+        sqlx::query!("UPDATE auth.users SET disabled = $2, updated_at = now() WHERE user_id = $1", user_id, disabled)
             .execute(self.pool())
             .await?;
         Ok(())
@@ -136,12 +137,13 @@ impl Store {
 
     /// Every user with its personas, by name.
     pub async fn list_users(&self) -> Result<Vec<UserSummary>> {
-        Ok(sqlx::query_as::<_, UserSummary>(
-            "SELECT u.user_id, u.username, u.default_persona, u.disabled, u.created_at,
+        Ok(sqlx::query_as!(
+            UserSummary,
+            r#"SELECT u.user_id, u.username, u.default_persona, u.disabled, u.created_at,
                     coalesce(array_agg(p.persona ORDER BY p.persona) FILTER (WHERE p.persona IS NOT NULL), '{}')
-                      AS personas
+                      AS "personas!"
              FROM auth.users u LEFT JOIN auth.user_personas p USING (user_id)
-             GROUP BY u.user_id ORDER BY lower(u.username)",
+             GROUP BY u.user_id ORDER BY lower(u.username)"#,
         )
         .fetch_all(self.pool())
         .await?)
@@ -157,18 +159,22 @@ impl Store {
         expires_at: DateTime<Utc>,
     ) -> Result<()> {
         let mut tx = self.pool().begin().await?;
-        sqlx::query("INSERT INTO auth.refresh_families (family_id, user_id, persona) VALUES ($1, $2, $3)")
-            .bind(family_id)
-            .bind(user_id)
-            .bind(persona)
-            .execute(&mut *tx)
-            .await?;
-        sqlx::query("INSERT INTO auth.refresh_tokens (token_hash, family_id, expires_at) VALUES ($1, $2, $3)")
-            .bind(token_hash)
-            .bind(family_id)
-            .bind(expires_at)
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query!(
+            "INSERT INTO auth.refresh_families (family_id, user_id, persona) VALUES ($1, $2, $3)",
+            family_id,
+            user_id,
+            persona,
+        )
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query!(
+            "INSERT INTO auth.refresh_tokens (token_hash, family_id, expires_at) VALUES ($1, $2, $3)",
+            token_hash,
+            family_id,
+            expires_at,
+        )
+        .execute(&mut *tx)
+        .await?;
         tx.commit().await?;
         Ok(())
     }
@@ -183,7 +189,6 @@ impl Store {
         new_expires_at: DateTime<Utc>,
     ) -> Result<RefreshOutcome> {
         let mut tx = self.pool().begin().await?;
-        #[derive(sqlx::FromRow)]
         struct Presented {
             family_id: Uuid,
             used: bool,
@@ -192,14 +197,15 @@ impl Store {
             user_id: Uuid,
             persona: String,
         }
-        let row: Option<Presented> = sqlx::query_as(
-            "SELECT t.family_id, t.used_at IS NOT NULL AS used, f.revoked_at IS NOT NULL AS revoked,
-                    t.expires_at <= now() AS expired, f.user_id, f.persona
+        let row = sqlx::query_as!(
+            Presented,
+            r#"SELECT t.family_id, t.used_at IS NOT NULL AS "used!", f.revoked_at IS NOT NULL AS "revoked!",
+                    t.expires_at <= now() AS "expired!", f.user_id, f.persona
              FROM auth.refresh_tokens t JOIN auth.refresh_families f USING (family_id)
              WHERE t.token_hash = $1
-             FOR UPDATE OF t, f",
+             FOR UPDATE OF t, f"#,
+            token_hash,
         )
-        .bind(token_hash)
         .fetch_optional(&mut *tx)
         .await?;
         let Some(Presented { family_id, used, revoked, expired, user_id, persona }) = row else {
@@ -209,10 +215,10 @@ impl Store {
             return Ok(RefreshOutcome::Revoked);
         }
         if used {
-            sqlx::query(
+            sqlx::query!(
                 "UPDATE auth.refresh_families SET revoked_at = now(), revoked_reason = 'reuse' WHERE family_id = $1",
+                family_id,
             )
-            .bind(family_id)
             .execute(&mut *tx)
             .await?;
             tx.commit().await?;
@@ -221,28 +227,29 @@ impl Store {
         if expired {
             return Ok(RefreshOutcome::Expired);
         }
-        sqlx::query("UPDATE auth.refresh_tokens SET used_at = now() WHERE token_hash = $1")
-            .bind(token_hash)
+        sqlx::query!("UPDATE auth.refresh_tokens SET used_at = now() WHERE token_hash = $1", token_hash)
             .execute(&mut *tx)
             .await?;
-        sqlx::query("INSERT INTO auth.refresh_tokens (token_hash, family_id, expires_at) VALUES ($1, $2, $3)")
-            .bind(new_hash)
-            .bind(family_id)
-            .bind(new_expires_at)
-            .execute(&mut *tx)
-            .await?;
+        sqlx::query!(
+            "INSERT INTO auth.refresh_tokens (token_hash, family_id, expires_at) VALUES ($1, $2, $3)",
+            new_hash,
+            family_id,
+            new_expires_at,
+        )
+        .execute(&mut *tx)
+        .await?;
         tx.commit().await?;
         Ok(RefreshOutcome::Rotated { user_id, family_id, persona })
     }
 
     /// Revokes a family (idempotent: the first reason stays). Returns whether it was live.
     pub async fn revoke_refresh_family(&self, family_id: Uuid, reason: &str) -> Result<bool> {
-        let n = sqlx::query(
+        let n = sqlx::query!(
             "UPDATE auth.refresh_families SET revoked_at = now(), revoked_reason = $2
              WHERE family_id = $1 AND revoked_at IS NULL",
+            family_id,
+            reason,
         )
-        .bind(family_id)
-        .bind(reason)
         .execute(self.pool())
         .await?
         .rows_affected();
@@ -251,31 +258,31 @@ impl Store {
 
     /// The family a refresh token belongs to, whatever its state.
     pub async fn refresh_family_of(&self, token_hash: &[u8]) -> Result<Option<Uuid>> {
-        Ok(sqlx::query_scalar("SELECT family_id FROM auth.refresh_tokens WHERE token_hash = $1")
-            .bind(token_hash)
+        Ok(sqlx::query_scalar!("SELECT family_id FROM auth.refresh_tokens WHERE token_hash = $1", token_hash)
             .fetch_optional(self.pool())
             .await?)
     }
 
     /// True when the family exists and has not been revoked.
     pub async fn refresh_family_live(&self, family_id: Uuid) -> Result<bool> {
-        Ok(sqlx::query_scalar(
-            "SELECT EXISTS (SELECT 1 FROM auth.refresh_families WHERE family_id = $1 AND revoked_at IS NULL)",
+        Ok(sqlx::query_scalar!(
+            r#"SELECT EXISTS (SELECT 1 FROM auth.refresh_families WHERE family_id = $1 AND revoked_at IS NULL)
+                 AS "live!""#,
+            family_id,
         )
-        .bind(family_id)
         .fetch_one(self.pool())
         .await?)
     }
 
     /// Records the session's active persona so a refresh keeps it.
     pub async fn set_family_persona(&self, family_id: Uuid, user_id: Uuid, persona: &str) -> Result<()> {
-        sqlx::query(
+        sqlx::query!(
             "UPDATE auth.refresh_families SET persona = $3
              WHERE family_id = $1 AND user_id = $2 AND revoked_at IS NULL",
+            family_id,
+            user_id,
+            persona,
         )
-        .bind(family_id)
-        .bind(user_id)
-        .bind(persona)
         .execute(self.pool())
         .await?;
         Ok(())
@@ -284,26 +291,27 @@ impl Store {
     /// Counts one login attempt against `key` in a fixed window of `window_secs`, atomically
     /// (one statement), so concurrent Lambdas share the count.
     pub async fn count_login_attempt(&self, key: &str, window_secs: i64) -> Result<AttemptCount> {
-        let (attempts, retry_after_secs): (i32, i64) = sqlx::query_as(
-            "INSERT INTO auth.login_attempts AS a (key, window_start, attempts) VALUES ($1, now(), 1)
+        let row = sqlx::query!(
+            r#"INSERT INTO auth.login_attempts AS a (key, window_start, attempts) VALUES ($1, now(), 1)
              ON CONFLICT (key) DO UPDATE SET
                attempts = CASE WHEN a.window_start <= now() - make_interval(secs => $2) THEN 1
                                ELSE a.attempts + 1 END,
                window_start = CASE WHEN a.window_start <= now() - make_interval(secs => $2) THEN now()
                                    ELSE a.window_start END
              RETURNING attempts,
-                       greatest(1, ceil(extract(epoch FROM a.window_start + make_interval(secs => $2) - now())))::bigint",
+                       greatest(1, ceil(extract(epoch FROM a.window_start + make_interval(secs => $2) - now())))::bigint
+                         AS "retry_after_secs!""#,
+            key,
+            window_secs as f64,
         )
-        .bind(key)
-        .bind(window_secs as f64)
         .fetch_one(self.pool())
         .await?;
-        Ok(AttemptCount { attempts, retry_after_secs })
+        Ok(AttemptCount { attempts: row.attempts, retry_after_secs: row.retry_after_secs })
     }
 
     /// Forgets the attempts of `key` (after a successful login for the user key).
     pub async fn reset_login_attempts(&self, key: &str) -> Result<()> {
-        sqlx::query("DELETE FROM auth.login_attempts WHERE key = $1").bind(key).execute(self.pool()).await?;
+        sqlx::query!("DELETE FROM auth.login_attempts WHERE key = $1", key).execute(self.pool()).await?;
         Ok(())
     }
 }

@@ -81,33 +81,27 @@ pub enum SystemLookup {
     Found(String),
 }
 
-/// The columns of an `AnnotationRow` (a literal, spliced with `concat!`: no value is formatted).
-macro_rules! annotation_columns {
-    () => {
-        "annotation_id, room_id, system_id, system_name, x_ly, y_ly, z_ly, text, link, author, author_id,
-         author_persona, created_at, updated_at"
-    };
-}
-
 impl Store {
     pub async fn create_room(&self, name: &str, created_by: &str, created_by_id: Option<Uuid>) -> Result<RoomRow> {
-        Ok(sqlx::query_as::<_, RoomRow>(
+        Ok(sqlx::query_as!(
+            RoomRow,
             "INSERT INTO app_rooms.rooms (room_id, name, created_by, created_by_id) VALUES ($1, $2, $3, $4)
              RETURNING room_id, name, created_by, created_at",
+            Uuid::new_v4(),
+            name,
+            created_by,
+            created_by_id,
         )
-        .bind(Uuid::new_v4())
-        .bind(name)
-        .bind(created_by)
-        .bind(created_by_id)
         .fetch_one(self.pool())
         .await?)
     }
 
     pub async fn room(&self, room_id: Uuid) -> Result<Option<RoomRow>> {
-        Ok(sqlx::query_as::<_, RoomRow>(
+        Ok(sqlx::query_as!(
+            RoomRow,
             "SELECT room_id, name, created_by, created_at FROM app_rooms.rooms WHERE room_id = $1",
+            room_id,
         )
-        .bind(room_id)
         .fetch_optional(self.pool())
         .await?)
     }
@@ -115,12 +109,13 @@ impl Store {
     /// The members present on a channel (connections subscribed to it), one per (user, persona).
     /// Anonymous connections are `guest`.
     pub async fn channel_members(&self, channel: &str) -> Result<Vec<MemberRow>> {
-        Ok(sqlx::query_as::<_, MemberRow>(
-            "SELECT DISTINCT coalesce(c.user_id, 'guest') AS user_name, c.persona
+        Ok(sqlx::query_as!(
+            MemberRow,
+            r#"SELECT DISTINCT coalesce(c.user_id, 'guest') AS "user_name!", c.persona
              FROM app_realtime.ws_subscriptions s JOIN app_realtime.ws_connections c USING (connection_id)
-             WHERE s.channel = $1 ORDER BY 1, 2",
+             WHERE s.channel = $1 ORDER BY 1, 2"#,
+            channel,
         )
-        .bind(channel)
         .fetch_all(self.pool())
         .await?)
     }
@@ -132,95 +127,99 @@ impl Store {
         member: &MemberRow,
         except_connection: &str,
     ) -> Result<bool> {
-        Ok(sqlx::query_scalar(
-            "SELECT EXISTS (SELECT 1 FROM app_realtime.ws_subscriptions s
+        Ok(sqlx::query_scalar!(
+            r#"SELECT EXISTS (SELECT 1 FROM app_realtime.ws_subscriptions s
                             JOIN app_realtime.ws_connections c USING (connection_id)
                             WHERE s.channel = $1 AND coalesce(c.user_id, 'guest') = $2 AND c.persona = $3
-                              AND c.connection_id <> $4)",
+                              AND c.connection_id <> $4) AS "present!""#,
+            channel,
+            &member.user_name,
+            &member.persona,
+            except_connection,
         )
-        .bind(channel)
-        .bind(&member.user_name)
-        .bind(&member.persona)
-        .bind(except_connection)
         .fetch_one(self.pool())
         .await?)
     }
 
     /// A connection's persona and user, or None for an unknown connection.
     pub async fn ws_connection(&self, connection_id: &str) -> Result<Option<ConnectionRow>> {
-        Ok(sqlx::query_as::<_, ConnectionRow>(
+        Ok(sqlx::query_as!(
+            ConnectionRow,
             "SELECT connection_id, persona, user_id FROM app_realtime.ws_connections WHERE connection_id = $1",
+            connection_id,
         )
-        .bind(connection_id)
         .fetch_optional(self.pool())
         .await?)
     }
 
     /// Every open connection (the admin broadcast reaches all of them).
     pub async fn ws_all_connections(&self) -> Result<Vec<String>> {
-        Ok(sqlx::query_scalar("SELECT connection_id FROM app_realtime.ws_connections ORDER BY connection_id")
+        Ok(sqlx::query_scalar!("SELECT connection_id FROM app_realtime.ws_connections ORDER BY connection_id")
             .fetch_all(self.pool())
             .await?)
     }
 
     /// The channels of a connection that start with `prefix` (e.g. its `room:` channels).
     pub async fn ws_channels_of(&self, connection_id: &str, prefix: &str) -> Result<Vec<String>> {
-        Ok(sqlx::query_scalar(
+        Ok(sqlx::query_scalar!(
             "SELECT channel FROM app_realtime.ws_subscriptions WHERE connection_id = $1 AND starts_with(channel, $2)
              ORDER BY channel",
+            connection_id,
+            prefix,
         )
-        .bind(connection_id)
-        .bind(prefix)
         .fetch_all(self.pool())
         .await?)
     }
 
     /// A room's annotations, oldest first.
     pub async fn annotations(&self, room_id: Uuid) -> Result<Vec<AnnotationRow>> {
-        Ok(sqlx::query_as::<_, AnnotationRow>(concat!(
-            "SELECT ",
-            annotation_columns!(),
-            " FROM app_rooms.annotations WHERE room_id = $1
-             ORDER BY created_at, annotation_id"
-        ))
-        .bind(room_id)
+        Ok(sqlx::query_as!(
+            AnnotationRow,
+            "SELECT annotation_id, room_id, system_id, system_name, x_ly, y_ly, z_ly, text, link, author, author_id,
+                 author_persona, created_at, updated_at
+             FROM app_rooms.annotations WHERE room_id = $1
+             ORDER BY created_at, annotation_id",
+            room_id,
+        )
         .fetch_all(self.pool())
         .await?)
     }
 
     pub async fn annotation(&self, room_id: Uuid, annotation_id: Uuid) -> Result<Option<AnnotationRow>> {
-        Ok(sqlx::query_as::<_, AnnotationRow>(concat!(
-            "SELECT ",
-            annotation_columns!(),
-            " FROM app_rooms.annotations WHERE room_id = $1 AND annotation_id = $2"
-        ))
-        .bind(room_id)
-        .bind(annotation_id)
+        Ok(sqlx::query_as!(
+            AnnotationRow,
+            "SELECT annotation_id, room_id, system_id, system_name, x_ly, y_ly, z_ly, text, link, author, author_id,
+                 author_persona, created_at, updated_at
+             FROM app_rooms.annotations WHERE room_id = $1 AND annotation_id = $2",
+            room_id,
+            annotation_id,
+        )
         .fetch_optional(self.pool())
         .await?)
     }
 
     pub async fn insert_annotation(&self, a: &NewAnnotation<'_>) -> Result<AnnotationRow> {
         let [x, y, z] = a.point.map_or([None; 3], |p| p.map(Some));
-        Ok(sqlx::query_as::<_, AnnotationRow>(concat!(
+        Ok(sqlx::query_as!(
+            AnnotationRow,
             "INSERT INTO app_rooms.annotations (annotation_id, room_id, system_id, system_name, x_ly, y_ly, z_ly,
                  text, link, author, author_id, author_persona)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
-             RETURNING ",
-            annotation_columns!(),
-        ))
-        .bind(Uuid::new_v4())
-        .bind(a.room_id)
-        .bind(a.system_id)
-        .bind(a.system_name)
-        .bind(x)
-        .bind(y)
-        .bind(z)
-        .bind(a.text)
-        .bind(a.link)
-        .bind(a.author)
-        .bind(a.author_id)
-        .bind(a.author_persona)
+             RETURNING annotation_id, room_id, system_id, system_name, x_ly, y_ly, z_ly, text, link, author, author_id,
+                 author_persona, created_at, updated_at",
+            Uuid::new_v4(),
+            a.room_id,
+            a.system_id,
+            a.system_name,
+            x,
+            y,
+            z,
+            a.text,
+            a.link,
+            a.author,
+            a.author_id,
+            a.author_persona,
+        )
         .fetch_one(self.pool())
         .await?)
     }
@@ -234,32 +233,35 @@ impl Store {
         text: Option<&str>,
         link: Option<Option<&str>>,
     ) -> Result<Option<AnnotationRow>> {
-        Ok(sqlx::query_as::<_, AnnotationRow>(concat!(
+        Ok(sqlx::query_as!(
+            AnnotationRow,
             "UPDATE app_rooms.annotations
              SET text = coalesce($3, text),
                  link = CASE WHEN $4 THEN $5 ELSE link END,
                  updated_at = now()
              WHERE room_id = $1 AND annotation_id = $2
-             RETURNING ",
-            annotation_columns!(),
-        ))
-        .bind(room_id)
-        .bind(annotation_id)
-        .bind(text)
-        .bind(link.is_some())
-        .bind(link.flatten())
+             RETURNING annotation_id, room_id, system_id, system_name, x_ly, y_ly, z_ly, text, link, author, author_id,
+                 author_persona, created_at, updated_at",
+            room_id,
+            annotation_id,
+            text,
+            link.is_some(),
+            link.flatten(),
+        )
         .fetch_optional(self.pool())
         .await?)
     }
 
     /// Deletes an annotation; returns its last state, None when there was none.
     pub async fn delete_annotation(&self, room_id: Uuid, annotation_id: Uuid) -> Result<Option<AnnotationRow>> {
-        Ok(sqlx::query_as::<_, AnnotationRow>(concat!(
-            "DELETE FROM app_rooms.annotations WHERE room_id = $1 AND annotation_id = $2 RETURNING ",
-            annotation_columns!(),
-        ))
-        .bind(room_id)
-        .bind(annotation_id)
+        Ok(sqlx::query_as!(
+            AnnotationRow,
+            "DELETE FROM app_rooms.annotations WHERE room_id = $1 AND annotation_id = $2
+             RETURNING annotation_id, room_id, system_id, system_name, x_ly, y_ly, z_ly, text, link, author, author_id,
+                 author_persona, created_at, updated_at",
+            room_id,
+            annotation_id,
+        )
         .fetch_optional(self.pool())
         .await?)
     }
@@ -267,34 +269,37 @@ impl Store {
     /// Counts one annotation write of `author_key` in a fixed window of `window_secs`
     /// (atomically, shared by every Lambda): (writes in the window so far, seconds until it ends).
     pub async fn count_annotation_write(&self, author_key: &str, window_secs: i64) -> Result<(i32, i64)> {
-        Ok(sqlx::query_as(
-            "INSERT INTO app_rooms.write_counts AS w (author_key, window_start, writes) VALUES ($1, now(), 1)
+        let row = sqlx::query!(
+            r#"INSERT INTO app_rooms.write_counts AS w (author_key, window_start, writes) VALUES ($1, now(), 1)
              ON CONFLICT (author_key) DO UPDATE SET
                writes = CASE WHEN w.window_start <= now() - make_interval(secs => $2) THEN 1 ELSE w.writes + 1 END,
                window_start = CASE WHEN w.window_start <= now() - make_interval(secs => $2) THEN now()
                                    ELSE w.window_start END
              RETURNING writes,
-                       greatest(1, ceil(extract(epoch FROM w.window_start + make_interval(secs => $2) - now())))::bigint",
+                       greatest(1, ceil(extract(epoch FROM w.window_start + make_interval(secs => $2) - now())))::bigint
+                         AS "retry_after_secs!""#,
+            author_key,
+            window_secs as f64,
         )
-        .bind(author_key)
-        .bind(window_secs as f64)
         .fetch_one(self.pool())
-        .await?)
+        .await?;
+        Ok((row.writes, row.retry_after_secs))
     }
 
     /// Is `main_id` a system of the active world build, and what is its name?
     pub async fn system_in_active_build(&self, main_id: &str) -> Result<SystemLookup> {
-        let (has_build, found, name): (bool, bool, Option<String>) = sqlx::query_as(
-            "WITH b AS (SELECT world_build_id FROM dm_galaxy.world_builds WHERE status = 'active'),
+        let row = sqlx::query!(
+            r#"WITH b AS (SELECT world_build_id FROM dm_galaxy.world_builds WHERE status = 'active'),
                   n AS (SELECT coalesce(n.display_name, n.main_id) AS name FROM dm_galaxy.search_names n
                         JOIN b USING (world_build_id) WHERE n.main_id = $1
                         ORDER BY n.display_name IS NULL, n.kind LIMIT 1)
-             SELECT EXISTS (SELECT 1 FROM b), EXISTS (SELECT 1 FROM n), (SELECT name FROM n)",
+             SELECT EXISTS (SELECT 1 FROM b) AS "has_build!", EXISTS (SELECT 1 FROM n) AS "found!",
+                    (SELECT name FROM n) AS "name?""#,
+            main_id,
         )
-        .bind(main_id)
         .fetch_one(self.pool())
         .await?;
-        Ok(match (has_build, found, name) {
+        Ok(match (row.has_build, row.found, row.name) {
             (false, _, _) => SystemLookup::NoActiveBuild,
             (true, true, Some(name)) => SystemLookup::Found(name),
             _ => SystemLookup::Unknown,
@@ -318,8 +323,8 @@ impl Store {
         min_window_ms: i64,
         posts_per_sec: i64,
     ) -> Result<(bool, bool)> {
-        Ok(sqlx::query_as(
-            "WITH c AS (
+        let row = sqlx::query!(
+            r#"WITH c AS (
                  INSERT INTO app_rooms.cursors (connection_id, room_id, user_name, persona, target, selection, at)
                  SELECT c.connection_id, $2, coalesce(c.user_id, 'guest'), c.persona, $3, $4, clock_timestamp()
                  FROM app_realtime.ws_connections c
@@ -335,37 +340,38 @@ impl Store {
                    WHERE f.flushed_at <= clock_timestamp() - make_interval(secs => greatest($6,
                        (SELECT count(*) FROM app_realtime.ws_subscriptions WHERE channel = $5)::float8 / $7))
                  RETURNING room_id)
-             SELECT EXISTS (SELECT 1 FROM c), EXISTS (SELECT 1 FROM f)",
+             SELECT EXISTS (SELECT 1 FROM c) AS "recorded!", EXISTS (SELECT 1 FROM f) AS "claimed!""#,
+            connection_id,
+            room_id,
+            target,
+            selection,
+            format!("room:{room_id}"),
+            min_window_ms as f64 / 1000.0,
+            posts_per_sec.max(1) as f64,
         )
-        .bind(connection_id)
-        .bind(room_id)
-        .bind(target.map(sqlx::types::Json))
-        .bind(selection)
-        .bind(format!("room:{room_id}"))
-        .bind(min_window_ms as f64 / 1000.0)
-        .bind(posts_per_sec.max(1) as f64)
         .fetch_one(self.pool())
-        .await?)
+        .await?;
+        Ok((row.recorded, row.claimed))
     }
 
     /// The latest cursor of each user present in the room (newest connection's per user and
     /// persona), ordered by user.
     pub async fn room_cursors(&self, room_id: Uuid) -> Result<Vec<CursorRow>> {
-        Ok(sqlx::query_as::<_, CursorRow>(
-            "SELECT DISTINCT ON (user_name, persona) user_name, persona, target, selection, at
+        Ok(sqlx::query_as!(
+            CursorRow,
+            r#"SELECT DISTINCT ON (user_name, persona) user_name, persona,
+                    target AS "target: sqlx::types::Json<serde_json::Value>", selection, at
              FROM app_rooms.cursors WHERE room_id = $1
-             ORDER BY user_name, persona, at DESC",
+             ORDER BY user_name, persona, at DESC"#,
+            room_id,
         )
-        .bind(room_id)
         .fetch_all(self.pool())
         .await?)
     }
 
     /// Forgets a connection's cursor in a room (it left the room).
     pub async fn clear_cursor(&self, connection_id: &str, room_id: Uuid) -> Result<()> {
-        sqlx::query("DELETE FROM app_rooms.cursors WHERE connection_id = $1 AND room_id = $2")
-            .bind(connection_id)
-            .bind(room_id)
+        sqlx::query!("DELETE FROM app_rooms.cursors WHERE connection_id = $1 AND room_id = $2", connection_id, room_id)
             .execute(self.pool())
             .await?;
         Ok(())
