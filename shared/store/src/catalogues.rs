@@ -2,7 +2,7 @@
 //! writer as SIMBAD and EXOPLANETS) and reading staged rows back as domain records.
 
 use crate::copy::CopyBuf;
-use crate::ingest::{BatchSummary, SourceFileMeta, Staging};
+use crate::ingest::{BatchSummary, SourceFileMeta, Staging, StagingTable};
 use crate::{Result, Store, StoreError};
 use exomaps_domain::catalogue::contract::{GateStatus, RowNote};
 use exomaps_domain::catalogue::hipparcos::{HipparcosBatch, HipparcosRecord};
@@ -14,7 +14,6 @@ fn json_err(e: serde_json::Error) -> StoreError {
     StoreError::Conflict(format!("stored record does not match the domain type: {e}"))
 }
 
-#[derive(sqlx::FromRow)]
 struct HipRow {
     row_number: i32,
     hip: i32,
@@ -66,7 +65,7 @@ impl Store {
             staging_table: "stg_data.stg_hipparcos_raw",
         };
         let staging = Staging {
-            delete: "DELETE FROM stg_data.stg_hipparcos_raw WHERE run_id = $1 AND source_name = $2",
+            table: StagingTable::Hipparcos,
             copy: "COPY stg_data.stg_hipparcos_raw (run_id, source_name, row_number, hip, ra_deg, dec_deg, plx_mas,
                    e_plx_mas, pm_ra_mas_yr, pm_dec_mas_yr, hp_mag, b_v, notes) FROM STDIN",
             rows,
@@ -112,7 +111,7 @@ impl Store {
             staging_table: "stg_data.stg_names_raw",
         };
         let staging = Staging {
-            delete: "DELETE FROM stg_data.stg_names_raw WHERE run_id = $1 AND source_name = $2",
+            table: StagingTable::Names,
             copy: "COPY stg_data.stg_names_raw (run_id, source_name, row_number, document, object_key, record)
                    FROM STDIN",
             rows,
@@ -128,15 +127,16 @@ impl Store {
         source_name: &str,
         min_plx_mas: f64,
     ) -> Result<Vec<HipparcosRecord>> {
-        let rows = sqlx::query_as::<_, HipRow>(
-            "SELECT row_number, hip, ra_deg, dec_deg, plx_mas, e_plx_mas, pm_ra_mas_yr, pm_dec_mas_yr, hp_mag, b_v,
-                    notes
+        let rows = sqlx::query_as!(
+            HipRow,
+            r#"SELECT row_number, hip, ra_deg, dec_deg, plx_mas, e_plx_mas, pm_ra_mas_yr, pm_dec_mas_yr, hp_mag, b_v,
+                    notes AS "notes: sqlx::types::Json<Vec<RowNote>>"
              FROM stg_data.stg_hipparcos_raw WHERE run_id = $1 AND source_name = $2 AND plx_mas >= $3
-             ORDER BY row_number",
+             ORDER BY row_number"#,
+            run_id,
+            source_name,
+            min_plx_mas,
         )
-        .bind(run_id)
-        .bind(source_name)
-        .bind(min_plx_mas)
         .fetch_all(self.pool())
         .await?;
         Ok(rows
@@ -163,16 +163,17 @@ impl Store {
         run_id: Uuid,
         source_name: &str,
     ) -> Result<(Vec<StarNameRecord>, Vec<ConstellationRecord>)> {
-        let rows: Vec<(String, sqlx::types::Json<Value>)> = sqlx::query_as(
-            "SELECT document, record FROM stg_data.stg_names_raw WHERE run_id = $1 AND source_name = $2
-             ORDER BY row_number",
+        let rows = sqlx::query!(
+            r#"SELECT document, record AS "record: sqlx::types::Json<Value>" FROM stg_data.stg_names_raw
+               WHERE run_id = $1 AND source_name = $2 ORDER BY row_number"#,
+            run_id,
+            source_name,
         )
-        .bind(run_id)
-        .bind(source_name)
         .fetch_all(self.pool())
         .await?;
         let (mut stars, mut cons) = (Vec::new(), Vec::new());
-        for (doc, rec) in rows {
+        for r in rows {
+            let (doc, rec) = (r.document, r.record);
             if doc == "constellations" {
                 cons.push(serde_json::from_value(rec.0).map_err(json_err)?);
             } else {

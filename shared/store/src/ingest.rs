@@ -13,9 +13,65 @@ use uuid::Uuid;
 
 /// A family's staging rows, COPY-encoded, with how to clear and load them.
 pub(crate) struct Staging {
-    pub(crate) delete: &'static str,
+    pub(crate) table: StagingTable,
+    /// Runtime-checked: a COPY statement (sqlx's macros do not describe COPY).
     pub(crate) copy: &'static str,
     pub(crate) rows: CopyBuf,
+}
+
+/// The staging table of a family: what a rewrite of one (run, source) clears first.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum StagingTable {
+    Simbad,
+    Exoplanet,
+    Hipparcos,
+    Names,
+}
+
+impl StagingTable {
+    /// Deletes the rows an earlier attempt at this (run, source) left (one checked statement
+    /// per table: a table name cannot be a bound parameter).
+    async fn clear(self, tx: &mut sqlx::PgConnection, run_id: Uuid, source_name: &str) -> Result<()> {
+        match self {
+            StagingTable::Simbad => {
+                sqlx::query!(
+                    "DELETE FROM stg_data.stg_simbad_raw WHERE run_id = $1 AND source_name = $2",
+                    run_id,
+                    source_name,
+                )
+                .execute(tx)
+                .await?
+            }
+            StagingTable::Exoplanet => {
+                sqlx::query!(
+                    "DELETE FROM stg_data.stg_exoplanet_raw WHERE run_id = $1 AND source_name = $2",
+                    run_id,
+                    source_name,
+                )
+                .execute(tx)
+                .await?
+            }
+            StagingTable::Hipparcos => {
+                sqlx::query!(
+                    "DELETE FROM stg_data.stg_hipparcos_raw WHERE run_id = $1 AND source_name = $2",
+                    run_id,
+                    source_name,
+                )
+                .execute(tx)
+                .await?
+            }
+            StagingTable::Names => {
+                sqlx::query!(
+                    "DELETE FROM stg_data.stg_names_raw WHERE run_id = $1 AND source_name = $2",
+                    run_id,
+                    source_name,
+                )
+                .execute(tx)
+                .await?
+            }
+        };
+        Ok(())
+    }
 }
 
 /// Provenance of one source file.
@@ -83,7 +139,7 @@ impl Store {
             staging_table: "stg_data.stg_simbad_raw",
         };
         let staging = Staging {
-            delete: "DELETE FROM stg_data.stg_simbad_raw WHERE run_id = $1 AND source_name = $2",
+            table: StagingTable::Simbad,
             copy: "COPY stg_data.stg_simbad_raw (run_id, source_name, row_number, sys_id, sys_code, main_id,
                    main_id_raw, ids, otype_txt, otype_shortname, otype_longname, otypes, spectral_type,
                    ra_deg, dec_deg, dist_pc, multiplicity, notes) FROM STDIN",
@@ -121,7 +177,7 @@ impl Store {
             staging_table: "stg_data.stg_exoplanet_raw",
         };
         let staging = Staging {
-            delete: "DELETE FROM stg_data.stg_exoplanet_raw WHERE run_id = $1 AND source_name = $2",
+            table: StagingTable::Exoplanet,
             copy: "COPY stg_data.stg_exoplanet_raw (run_id, source_name, row_number, star_name, planet_name, record)
                    FROM STDIN",
             rows,
@@ -139,13 +195,22 @@ impl Store {
         gate: GateStatus,
     ) -> Result<()> {
         let mut tx = self.pool().begin().await?;
-        for stmt in [
-            staging.delete,
+        staging.table.clear(&mut tx, run_id, &meta.source_name).await?;
+        sqlx::query!(
             "DELETE FROM stg_data.validation_quarantine WHERE run_id = $1 AND source_name = $2",
+            run_id,
+            &meta.source_name,
+        )
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query!(
             "DELETE FROM stg_data.validation_summary WHERE run_id = $1 AND source_name = $2",
-        ] {
-            sqlx::query(stmt).bind(run_id).bind(&meta.source_name).execute(&mut *tx).await?;
-        }
+            run_id,
+            &meta.source_name,
+        )
+        .execute(&mut *tx)
+        .await?;
+        // Runtime-checked: COPY (not described by sqlx's macros).
         let mut copy = (*tx).copy_in_raw(staging.copy).await?;
         crate::copy::send_chunked(&mut copy, staging.rows.as_bytes()).await?;
         copy.finish().await?;
@@ -168,6 +233,7 @@ impl Store {
                 q.end_row();
             }
         }
+        // Runtime-checked: COPY (not described by sqlx's macros).
         let mut copy = (*tx)
             .copy_in_raw(
                 "COPY stg_data.validation_quarantine (run_id, source_name, row_number, error_code, column_name,
@@ -189,20 +255,20 @@ impl Store {
             "issue_counts": issue_counts,
             "note_counts": note_counts,
         });
-        sqlx::query(
+        sqlx::query!(
             "INSERT INTO stg_data.validation_summary (run_id, source_name, total_rows, accepted_rows,
                  quarantined_rows, warning_count, fail_count, gate_status, details)
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+            run_id,
+            &meta.source_name,
+            batch.total_rows as i32,
+            batch.accepted_rows as i32,
+            batch.quarantined.len() as i32,
+            warning_count as i32,
+            records as i32,
+            gate.as_str(),
+            &details,
         )
-        .bind(run_id)
-        .bind(&meta.source_name)
-        .bind(batch.total_rows as i32)
-        .bind(batch.accepted_rows as i32)
-        .bind(batch.quarantined.len() as i32)
-        .bind(warning_count as i32)
-        .bind(records as i32)
-        .bind(gate.as_str())
-        .bind(&details)
         .execute(&mut *tx)
         .await?;
 
@@ -230,7 +296,7 @@ async fn upsert_manifest<'e>(
     gate: GateStatus,
     metadata: &Value,
 ) -> Result<()> {
-    sqlx::query(
+    sqlx::query!(
         "INSERT INTO stg_data.source_manifest (run_id, source_family, source_name, file_uri,
              file_checksum_sha256, file_bytes, contract_version, row_count, accepted_rows,
              quarantined_rows, gate_status, metadata)
@@ -240,19 +306,19 @@ async fn upsert_manifest<'e>(
              row_count = EXCLUDED.row_count, accepted_rows = EXCLUDED.accepted_rows,
              quarantined_rows = EXCLUDED.quarantined_rows, gate_status = EXCLUDED.gate_status,
              metadata = EXCLUDED.metadata, ingested_at = now()",
+        run_id,
+        meta.family,
+        &meta.source_name,
+        &meta.file_uri,
+        &meta.sha256,
+        meta.bytes as i64,
+        meta.contract_version,
+        total as i32,
+        accepted as i32,
+        quarantined as i32,
+        gate.as_str(),
+        metadata,
     )
-    .bind(run_id)
-    .bind(meta.family)
-    .bind(&meta.source_name)
-    .bind(&meta.file_uri)
-    .bind(&meta.sha256)
-    .bind(meta.bytes as i64)
-    .bind(meta.contract_version)
-    .bind(total as i32)
-    .bind(accepted as i32)
-    .bind(quarantined as i32)
-    .bind(gate.as_str())
-    .bind(metadata)
     .execute(db)
     .await?;
     Ok(())

@@ -115,7 +115,7 @@ impl Store {
 
     /// `SELECT 1`: Ok when the database answers.
     pub async fn ping(&self) -> Result<()> {
-        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        sqlx::query_scalar!("SELECT 1 AS one").fetch_one(&self.pool).await?;
         Ok(())
     }
 }

@@ -4,14 +4,14 @@ use crate::{Result, Store};
 
 impl Store {
     pub async fn ws_connect(&self, connection_id: &str, persona: &str, user_id: Option<&str>) -> Result<()> {
-        sqlx::query(
+        sqlx::query!(
             "INSERT INTO app_realtime.ws_connections (connection_id, persona, user_id) VALUES ($1, $2, $3)
              ON CONFLICT (connection_id) DO UPDATE SET persona = EXCLUDED.persona, user_id = EXCLUDED.user_id,
                  last_seen_at = now()",
+            connection_id,
+            persona,
+            user_id,
         )
-        .bind(connection_id)
-        .bind(persona)
-        .bind(user_id)
         .execute(self.pool())
         .await?;
         Ok(())
@@ -19,8 +19,7 @@ impl Store {
 
     /// Removes a connection and its subscriptions (idempotent).
     pub async fn ws_disconnect(&self, connection_id: &str) -> Result<bool> {
-        let n = sqlx::query("DELETE FROM app_realtime.ws_connections WHERE connection_id = $1")
-            .bind(connection_id)
+        let n = sqlx::query!("DELETE FROM app_realtime.ws_connections WHERE connection_id = $1", connection_id)
             .execute(self.pool())
             .await?
             .rows_affected();
@@ -29,21 +28,21 @@ impl Store {
 
     /// The persona a connection was opened with, or None for an unknown connection.
     pub async fn ws_persona(&self, connection_id: &str) -> Result<Option<String>> {
-        Ok(sqlx::query_scalar(
+        Ok(sqlx::query_scalar!(
             "UPDATE app_realtime.ws_connections SET last_seen_at = now() WHERE connection_id = $1 RETURNING persona",
+            connection_id,
         )
-        .bind(connection_id)
         .fetch_optional(self.pool())
         .await?)
     }
 
     pub async fn ws_subscribe(&self, connection_id: &str, channel: &str) -> Result<()> {
-        sqlx::query(
+        sqlx::query!(
             "INSERT INTO app_realtime.ws_subscriptions (connection_id, channel) VALUES ($1, $2)
              ON CONFLICT DO NOTHING",
+            connection_id,
+            channel,
         )
-        .bind(connection_id)
-        .bind(channel)
         .execute(self.pool())
         .await?;
         Ok(())
@@ -51,11 +50,11 @@ impl Store {
 
     /// Unsubscribes from one channel, or from all when `channel` is None.
     pub async fn ws_unsubscribe(&self, connection_id: &str, channel: Option<&str>) -> Result<u64> {
-        Ok(sqlx::query(
+        Ok(sqlx::query!(
             "DELETE FROM app_realtime.ws_subscriptions WHERE connection_id = $1 AND ($2::text IS NULL OR channel = $2)",
+            connection_id,
+            channel,
         )
-        .bind(connection_id)
-        .bind(channel)
         .execute(self.pool())
         .await?
         .rows_affected())
@@ -63,15 +62,17 @@ impl Store {
 
     /// Connections subscribed to a channel.
     pub async fn ws_subscribers(&self, channel: &str) -> Result<Vec<String>> {
-        Ok(sqlx::query_scalar(
+        Ok(sqlx::query_scalar!(
             "SELECT connection_id FROM app_realtime.ws_subscriptions WHERE channel = $1 ORDER BY connection_id",
+            channel,
         )
-        .bind(channel)
         .fetch_all(self.pool())
         .await?)
     }
 
     pub async fn ws_connection_count(&self) -> Result<i64> {
-        Ok(sqlx::query_scalar("SELECT count(*) FROM app_realtime.ws_connections").fetch_one(self.pool()).await?)
+        Ok(sqlx::query_scalar!(r#"SELECT count(*) AS "count!" FROM app_realtime.ws_connections"#)
+            .fetch_one(self.pool())
+            .await?)
     }
 }

@@ -66,45 +66,49 @@ pub struct ConfidenceRow {
 impl Store {
     /// Runs, newest first; `before` pages by start time.
     pub async fn list_runs(&self, limit: i64, before: Option<DateTime<Utc>>) -> Result<Vec<crate::runs::RunRow>> {
-        Ok(sqlx::query_as::<_, crate::runs::RunRow>(
+        Ok(sqlx::query_as!(
+            crate::runs::RunRow,
             "SELECT run_id, run_name, status, seed, started_at, finished_at, failure_reason, notes
              FROM stg_data.ingest_runs WHERE ($2::timestamptz IS NULL OR started_at < $2)
              ORDER BY started_at DESC, run_id LIMIT $1",
+            limit,
+            before,
         )
-        .bind(limit)
-        .bind(before)
         .fetch_all(self.pool())
         .await?)
     }
 
     pub async fn run_phases(&self, run_id: Uuid) -> Result<Vec<PhaseRow>> {
-        Ok(sqlx::query_as::<_, PhaseRow>(
+        Ok(sqlx::query_as!(
+            PhaseRow,
             "SELECT phase, status, started_at, finished_at, counts, error FROM stg_data.run_phases
              WHERE run_id = $1 ORDER BY started_at, phase",
+            run_id,
         )
-        .bind(run_id)
         .fetch_all(self.pool())
         .await?)
     }
 
     pub async fn run_manifest(&self, run_id: Uuid) -> Result<Vec<ManifestRow>> {
-        Ok(sqlx::query_as::<_, ManifestRow>(
+        Ok(sqlx::query_as!(
+            ManifestRow,
             "SELECT source_family, source_name, file_uri, file_checksum_sha256, file_bytes, contract_version,
                     row_count, accepted_rows, quarantined_rows, gate_status, ingested_at, metadata
              FROM stg_data.source_manifest WHERE run_id = $1 ORDER BY source_name",
+            run_id,
         )
-        .bind(run_id)
         .fetch_all(self.pool())
         .await?)
     }
 
     pub async fn validation_summary(&self, run_id: Uuid) -> Result<Vec<SummaryRow>> {
-        Ok(sqlx::query_as::<_, SummaryRow>(
+        Ok(sqlx::query_as!(
+            SummaryRow,
             "SELECT source_name, total_rows, accepted_rows, quarantined_rows, warning_count, fail_count,
                     gate_status, created_at, details
              FROM stg_data.validation_summary WHERE run_id = $1 ORDER BY source_name",
+            run_id,
         )
-        .bind(run_id)
         .fetch_all(self.pool())
         .await?)
     }
@@ -119,26 +123,27 @@ impl Store {
         limit: i64,
         offset: i64,
     ) -> Result<(Vec<QuarantineRow>, i64)> {
-        let rows = sqlx::query_as::<_, QuarantineRow>(
+        let rows = sqlx::query_as!(
+            QuarantineRow,
             "SELECT source_name, row_number, error_code, column_name, error_detail, raw_record
              FROM stg_data.validation_quarantine
              WHERE run_id = $1 AND ($2::text IS NULL OR source_name = $2) AND ($3::text IS NULL OR error_code = $3)
              ORDER BY source_name, row_number, quarantine_id LIMIT $4 OFFSET $5",
+            run_id,
+            source,
+            code,
+            limit,
+            offset,
         )
-        .bind(run_id)
-        .bind(source)
-        .bind(code)
-        .bind(limit)
-        .bind(offset)
         .fetch_all(self.pool())
         .await?;
-        let total: i64 = sqlx::query_scalar(
-            "SELECT count(*) FROM stg_data.validation_quarantine
-             WHERE run_id = $1 AND ($2::text IS NULL OR source_name = $2) AND ($3::text IS NULL OR error_code = $3)",
+        let total: i64 = sqlx::query_scalar!(
+            r#"SELECT count(*) AS "count!" FROM stg_data.validation_quarantine
+             WHERE run_id = $1 AND ($2::text IS NULL OR source_name = $2) AND ($3::text IS NULL OR error_code = $3)"#,
+            run_id,
+            source,
+            code,
         )
-        .bind(run_id)
-        .bind(source)
-        .bind(code)
         .fetch_one(self.pool())
         .await?;
         Ok((rows, total))
@@ -146,13 +151,14 @@ impl Store {
 
     /// In-scope systems of a build by distance uncertainty, largest first, unknown last.
     pub async fn confidence_rows(&self, world_build_id: i64) -> Result<Vec<ConfidenceRow>> {
-        Ok(sqlx::query_as::<_, ConfidenceRow>(
+        Ok(sqlx::query_as!(
+            ConfidenceRow,
             "SELECT s.main_id, x.distance_ly, x.distance_source, x.uncertainty_pc, x.uncertainty_flag
              FROM dm_galaxy.stars_xyz x JOIN dm_galaxy.stars s USING (star_id)
              WHERE x.world_build_id = $1 AND x.in_scope
              ORDER BY x.uncertainty_pc DESC NULLS LAST, x.distance_pc, s.main_id",
+            world_build_id,
         )
-        .bind(world_build_id)
         .fetch_all(self.pool())
         .await?)
     }

@@ -79,13 +79,13 @@ pub enum PhaseStart {
 impl Store {
     /// Creates a run, or starts a queued one (idempotent on `run_id`).
     pub async fn create_run(&self, run_id: Uuid, run_name: &str, seed: Option<i64>) -> Result<()> {
-        sqlx::query(
+        sqlx::query!(
             "INSERT INTO stg_data.ingest_runs (run_id, run_name, status, seed) VALUES ($1, $2, 'running', $3)
              ON CONFLICT (run_id) DO UPDATE SET status = 'running' WHERE ingest_runs.status = 'queued'",
+            run_id,
+            run_name,
+            seed,
         )
-        .bind(run_id)
-        .bind(run_name)
-        .bind(seed)
         .execute(self.pool())
         .await?;
         Ok(())
@@ -93,13 +93,13 @@ impl Store {
 
     /// Records a run accepted by the API whose kick message is on its way.
     pub async fn queue_run(&self, run_id: Uuid, run_name: &str, seed: Option<i64>) -> Result<()> {
-        sqlx::query(
+        sqlx::query!(
             "INSERT INTO stg_data.ingest_runs (run_id, run_name, status, seed) VALUES ($1, $2, 'queued', $3)
              ON CONFLICT (run_id) DO NOTHING",
+            run_id,
+            run_name,
+            seed,
         )
-        .bind(run_id)
-        .bind(run_name)
-        .bind(seed)
         .execute(self.pool())
         .await?;
         Ok(())
@@ -118,30 +118,32 @@ impl Store {
         limits: RunLimits,
     ) -> Result<QueueOutcome> {
         let mut tx = self.pool().begin().await?;
-        sqlx::query("SELECT pg_advisory_xact_lock(hashtext('exomaps.run_limits'))").execute(&mut *tx).await?;
-        let (mine, all): (i64, i64) = sqlx::query_as(
-            "SELECT count(*) FILTER (WHERE requested_by IS NOT DISTINCT FROM $1 AND $1 IS NOT NULL), count(*)
+        sqlx::query!("SELECT pg_advisory_xact_lock(hashtext('exomaps.run_limits'))").execute(&mut *tx).await?;
+        let active = sqlx::query!(
+            r#"SELECT count(*) FILTER (WHERE requested_by IS NOT DISTINCT FROM $1 AND $1 IS NOT NULL) AS "mine!",
+                    count(*) AS "all!"
              FROM stg_data.ingest_runs
-             WHERE status IN ('queued', 'running') AND started_at > now() - make_interval(secs => $2)",
+             WHERE status IN ('queued', 'running') AND started_at > now() - make_interval(secs => $2)"#,
+            requested_by,
+            limits.stale_secs as f64,
         )
-        .bind(requested_by)
-        .bind(limits.stale_secs as f64)
         .fetch_one(&mut *tx)
         .await?;
+        let (mine, all) = (active.mine, active.all);
         if requested_by.is_some() && mine >= i64::from(limits.per_user) {
             return Ok(QueueOutcome::UserLimit { active: mine });
         }
         if all >= i64::from(limits.global) {
             return Ok(QueueOutcome::GlobalLimit { active: all });
         }
-        sqlx::query(
+        sqlx::query!(
             "INSERT INTO stg_data.ingest_runs (run_id, run_name, status, seed, requested_by)
              VALUES ($1, $2, 'queued', $3, $4) ON CONFLICT (run_id) DO NOTHING",
+            run_id,
+            run_name,
+            seed,
+            requested_by,
         )
-        .bind(run_id)
-        .bind(run_name)
-        .bind(seed)
-        .bind(requested_by)
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;
@@ -149,12 +151,12 @@ impl Store {
     }
 
     pub async fn finish_run(&self, run_id: Uuid, status: RunStatus, failure_reason: Option<&str>) -> Result<()> {
-        sqlx::query(
+        sqlx::query!(
             "UPDATE stg_data.ingest_runs SET status = $2, failure_reason = $3, finished_at = now() WHERE run_id = $1",
+            run_id,
+            status.as_str(),
+            failure_reason,
         )
-        .bind(run_id)
-        .bind(status.as_str())
-        .bind(failure_reason)
         .execute(self.pool())
         .await?;
         Ok(())
@@ -166,27 +168,27 @@ impl Store {
     /// run was failed now.
     pub async fn fail_dead_lettered_run(&self, run_id: Uuid, phase: &str, reason: &str) -> Result<bool> {
         let mut tx = self.pool().begin().await?;
-        let changed = sqlx::query(
+        let changed = sqlx::query!(
             "INSERT INTO stg_data.ingest_runs (run_id, run_name, status, failure_reason, finished_at)
              VALUES ($1, 'dead-lettered run', 'fail', $2, now())
              ON CONFLICT (run_id) DO UPDATE SET status = 'fail', failure_reason = EXCLUDED.failure_reason,
                  finished_at = now()
              WHERE ingest_runs.status IN ('queued', 'running')",
+            run_id,
+            reason,
         )
-        .bind(run_id)
-        .bind(reason)
         .execute(&mut *tx)
         .await?
         .rows_affected()
             > 0;
         if changed {
-            sqlx::query(
+            sqlx::query!(
                 "UPDATE stg_data.run_phases SET status = 'failed', error = $3, finished_at = now()
                  WHERE run_id = $1 AND phase = $2 AND status <> 'done'",
+                run_id,
+                phase,
+                reason,
             )
-            .bind(run_id)
-            .bind(phase)
-            .bind(reason)
             .execute(&mut *tx)
             .await?;
         }
@@ -195,27 +197,28 @@ impl Store {
     }
 
     pub async fn run(&self, run_id: Uuid) -> Result<Option<RunRow>> {
-        Ok(sqlx::query_as::<_, RunRow>(
+        Ok(sqlx::query_as!(
+            RunRow,
             "SELECT run_id, run_name, status, seed, started_at, finished_at, failure_reason, notes
              FROM stg_data.ingest_runs WHERE run_id = $1",
+            run_id,
         )
-        .bind(run_id)
         .fetch_optional(self.pool())
         .await?)
     }
 
     /// Marks a phase as started unless it already completed (redelivered message).
     pub async fn start_phase(&self, run_id: Uuid, phase: &str) -> Result<PhaseStart> {
-        let status: Option<String> = sqlx::query_scalar(
+        let status: Option<String> = sqlx::query_scalar!(
             "INSERT INTO stg_data.run_phases (run_id, phase, status) VALUES ($1, $2, 'running')
              ON CONFLICT (run_id, phase) DO UPDATE
                  SET status = CASE WHEN run_phases.status = 'done' THEN 'done' ELSE 'running' END,
                      started_at = CASE WHEN run_phases.status = 'done' THEN run_phases.started_at ELSE now() END,
                      error = NULL
              RETURNING status",
+            run_id,
+            phase,
         )
-        .bind(run_id)
-        .bind(phase)
         .fetch_optional(self.pool())
         .await?;
         Ok(if status.as_deref() == Some("done") { PhaseStart::AlreadyDone } else { PhaseStart::Started })
@@ -229,15 +232,15 @@ impl Store {
         counts: &serde_json::Value,
         error: Option<&str>,
     ) -> Result<()> {
-        sqlx::query(
+        sqlx::query!(
             "UPDATE stg_data.run_phases SET status = $3, counts = $4, error = $5, finished_at = now()
              WHERE run_id = $1 AND phase = $2",
+            run_id,
+            phase,
+            if ok { "done" } else { "failed" },
+            counts,
+            error,
         )
-        .bind(run_id)
-        .bind(phase)
-        .bind(if ok { "done" } else { "failed" })
-        .bind(counts)
-        .bind(error)
         .execute(self.pool())
         .await?;
         Ok(())
@@ -245,20 +248,20 @@ impl Store {
 
     /// Gate thresholds for a source family, read from `pipeline_gate_config`.
     pub async fn gate_config(&self, family: &str) -> Result<exomaps_domain::catalogue::contract::GateConfig> {
-        let rows: Vec<(String, f64)> = sqlx::query_as(
+        let rows = sqlx::query!(
             "SELECT gate_name, threshold_value FROM stg_data.pipeline_gate_config
              WHERE source_family = $1 AND is_active",
+            family,
         )
-        .bind(family)
         .fetch_all(self.pool())
         .await?;
         // A gate absent from the table (or inactive) never trips: a rate cannot exceed 1.
         let mut cfg =
             exomaps_domain::catalogue::contract::GateConfig { max_quarantine_rate: 1.0, max_duplicate_rate: 1.0 };
-        for (name, value) in rows {
-            match name.as_str() {
-                "max_quarantine_rate" => cfg.max_quarantine_rate = value,
-                "max_duplicate_rate" => cfg.max_duplicate_rate = value,
+        for row in rows {
+            match row.gate_name.as_str() {
+                "max_quarantine_rate" => cfg.max_quarantine_rate = row.threshold_value,
+                "max_duplicate_rate" => cfg.max_duplicate_rate = row.threshold_value,
                 _ => {}
             }
         }
@@ -269,10 +272,11 @@ impl Store {
 impl Store {
     /// Did any source of the run pass its gate only with a warning?
     pub async fn run_has_gate_warnings(&self, run_id: Uuid) -> Result<bool> {
-        Ok(sqlx::query_scalar(
-            "SELECT EXISTS (SELECT 1 FROM stg_data.source_manifest WHERE run_id = $1 AND gate_status = 'warn')",
+        Ok(sqlx::query_scalar!(
+            r#"SELECT EXISTS (SELECT 1 FROM stg_data.source_manifest WHERE run_id = $1 AND gate_status = 'warn')
+                 AS "warned!""#,
+            run_id,
         )
-        .bind(run_id)
         .fetch_one(self.pool())
         .await?)
     }

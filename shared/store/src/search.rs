@@ -34,8 +34,9 @@ impl Store {
     /// nearer systems.
     pub async fn search_names(&self, key: &str, limit: i64) -> Result<Vec<SearchHit>> {
         let edits = max_edits(key.chars().count());
-        Ok(sqlx::query_as::<_, SearchHit>(
-            "WITH b AS (SELECT world_build_id FROM dm_galaxy.world_builds WHERE status = 'active'),
+        Ok(sqlx::query_as!(
+            SearchHit,
+            r#"WITH b AS (SELECT world_build_id FROM dm_galaxy.world_builds WHERE status = 'active'),
              hits AS (
                  SELECT n.world_build_id, n.star_id, n.main_id, n.display_name, n.name, n.kind,
                         CASE WHEN n.name_key = $1 THEN 0 WHEN n.name_key LIKE $2 THEN 1 ELSE 2 END AS tier,
@@ -48,16 +49,16 @@ impl Store {
              best AS (
                  SELECT DISTINCT ON (star_id) * FROM hits
                  ORDER BY star_id, tier, edits, kind, similarity DESC, length(name))
-             SELECT best.main_id, best.display_name, best.name, best.tier, best.edits, best.similarity,
-                    x.distance_ly
+             SELECT best.main_id AS "main_id!", best.display_name, best.name AS "name!", best.tier AS "tier!",
+                    best.edits AS "edits!", best.similarity AS "similarity!", x.distance_ly AS "distance_ly?"
              FROM best LEFT JOIN dm_galaxy.stars_xyz x USING (world_build_id, star_id)
              ORDER BY best.tier, best.edits, best.kind, best.similarity DESC, x.distance_ly NULLS LAST, best.main_id
-             LIMIT $4",
+             LIMIT $4"#,
+            key,
+            format!("{key}%"),
+            edits,
+            limit,
         )
-        .bind(key)
-        .bind(format!("{key}%"))
-        .bind(edits)
-        .bind(limit)
         .fetch_all(self.pool())
         .await?)
     }
@@ -65,12 +66,12 @@ impl Store {
     /// The main_id of the system of a build one of whose names has exactly this search key
     /// (display names first).
     pub async fn main_id_by_search_key(&self, world_build_id: i64, key: &str) -> Result<Option<String>> {
-        Ok(sqlx::query_scalar(
+        Ok(sqlx::query_scalar!(
             "SELECT main_id FROM dm_galaxy.search_names WHERE world_build_id = $1 AND name_key = $2
              ORDER BY kind, main_id LIMIT 1",
+            world_build_id,
+            key,
         )
-        .bind(world_build_id)
-        .bind(key)
         .fetch_optional(self.pool())
         .await?)
     }

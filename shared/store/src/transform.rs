@@ -21,17 +21,17 @@ impl Store {
     /// build or the new one, never neither. Activating the active build changes nothing.
     pub async fn activate_world_build(&self, world_build_id: i64) -> Result<()> {
         let mut tx = self.pool().begin().await?;
-        sqlx::query(
+        sqlx::query!(
             "UPDATE dm_galaxy.world_builds SET status = 'archived' WHERE status = 'active' AND world_build_id <> $1",
+            world_build_id,
         )
-        .bind(world_build_id)
         .execute(&mut *tx)
         .await?;
-        sqlx::query(
+        sqlx::query!(
             "UPDATE dm_galaxy.world_builds SET status = 'active', activated_at = COALESCE(activated_at, now())
              WHERE world_build_id = $1",
+            world_build_id,
         )
-        .bind(world_build_id)
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;
