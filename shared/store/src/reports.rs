@@ -66,11 +66,12 @@ pub struct ConfidenceRow {
 impl Store {
     /// Runs, newest first; `before` pages by start time.
     pub async fn list_runs(&self, limit: i64, before: Option<DateTime<Utc>>) -> Result<Vec<crate::runs::RunRow>> {
+        // `status: _`: decoded as the field's type (the column is text).
         Ok(sqlx::query_as!(
             crate::runs::RunRow,
-            "SELECT run_id, run_name, status, seed, started_at, finished_at, failure_reason, notes
+            r#"SELECT run_id, run_name, status AS "status: _", seed, started_at, finished_at, failure_reason, notes
              FROM stg_data.ingest_runs WHERE ($2::timestamptz IS NULL OR started_at < $2)
-             ORDER BY started_at DESC, run_id LIMIT $1",
+             ORDER BY started_at DESC, run_id LIMIT $1"#,
             limit,
             before,
         )
@@ -81,8 +82,8 @@ impl Store {
     pub async fn run_phases(&self, run_id: Uuid) -> Result<Vec<PhaseRow>> {
         Ok(sqlx::query_as!(
             PhaseRow,
-            "SELECT phase, status, started_at, finished_at, counts, error FROM stg_data.run_phases
-             WHERE run_id = $1 ORDER BY started_at, phase",
+            r#"SELECT phase, status AS "status: _", started_at, finished_at, counts, error FROM stg_data.run_phases
+             WHERE run_id = $1 ORDER BY started_at, phase"#,
             run_id,
         )
         .fetch_all(self.pool())

@@ -197,10 +197,11 @@ impl Store {
     }
 
     pub async fn run(&self, run_id: Uuid) -> Result<Option<RunRow>> {
+        // `status: _`: decoded as the field's type (the column is text).
         Ok(sqlx::query_as!(
             RunRow,
-            "SELECT run_id, run_name, status, seed, started_at, finished_at, failure_reason, notes
-             FROM stg_data.ingest_runs WHERE run_id = $1",
+            r#"SELECT run_id, run_name, status AS "status: _", seed, started_at, finished_at, failure_reason, notes
+             FROM stg_data.ingest_runs WHERE run_id = $1"#,
             run_id,
         )
         .fetch_optional(self.pool())
