@@ -165,8 +165,7 @@ impl Store {
         let mut copy = (*tx).copy_in_raw("COPY canon_stars FROM STDIN").await?;
         crate::copy::send_chunked(&mut copy, rows.as_bytes()).await?;
         copy.finish().await?;
-        // Runtime-checked: reads the temporary table created in this transaction (not in the
-        // schema the offline cache is prepared against).
+        // Runtime-checked: reads this transaction's temporary table, unknown at compile time.
         sqlx::query(
             "INSERT INTO dm_galaxy.stars AS s (main_id, source_name, source_object_id, ra_deg, dec_deg, distance_pc,
                  otype, otypes, spectral_type, spectral_class, class_source, multiplicity, source_run_id, source_row,
@@ -188,8 +187,7 @@ impl Store {
         .bind(run_id)
         .execute(&mut *tx)
         .await?;
-        // Runtime-checked: reads the temporary table created in this transaction (not in the
-        // schema the offline cache is prepared against).
+        // Runtime-checked: reads this transaction's temporary table, unknown at compile time.
         sqlx::query(
             "INSERT INTO dm_galaxy.build_systems (world_build_id, star_id, main_id, observed_planets, canon)
              SELECT $1, s.star_id, c.main_id, c.observed_planets, c.canon
@@ -213,8 +211,7 @@ impl Store {
         let mut copy = (*tx).copy_in_raw("COPY canon_aliases FROM STDIN").await?;
         crate::copy::send_chunked(&mut copy, aliases.as_bytes()).await?;
         copy.finish().await?;
-        // Runtime-checked: reads the temporary table created in this transaction (not in the
-        // schema the offline cache is prepared against).
+        // Runtime-checked: reads this transaction's temporary table, unknown at compile time.
         sqlx::query(
             "INSERT INTO dm_galaxy.star_aliases (alias_norm, alias, star_id)
              SELECT DISTINCT ON (a.alias_norm) a.alias_norm, a.alias, s.star_id
@@ -254,8 +251,7 @@ impl Store {
         let mut copy = (*tx).copy_in_raw("COPY canon_names FROM STDIN").await?;
         crate::copy::send_chunked(&mut copy, names.as_bytes()).await?;
         copy.finish().await?;
-        // Runtime-checked: reads the temporary table created in this transaction (not in the
-        // schema the offline cache is prepared against).
+        // Runtime-checked: reads this transaction's temporary table, unknown at compile time.
         sqlx::query(
             "INSERT INTO dm_galaxy.search_names (world_build_id, star_id, main_id, name, name_key, display_name, kind)
              SELECT $1, s.star_id, n.main_id, n.name, n.name_key, n.display_name, n.kind
@@ -371,8 +367,7 @@ impl Store {
         let mut copy = (*tx).copy_in_raw("COPY inferred FROM STDIN").await?;
         crate::copy::send_chunked(&mut copy, buf.as_bytes()).await?;
         copy.finish().await?;
-        // Runtime-checked: reads the temporary table created in this transaction (not in the
-        // schema the offline cache is prepared against).
+        // Runtime-checked: reads this transaction's temporary table, unknown at compile time.
         sqlx::query(
             "UPDATE dm_galaxy.build_systems b SET inference = i.inference, inferred_planets = i.p,
                  inferred_belts = i.b, inferred_moons = i.m
