@@ -163,3 +163,100 @@ impl Serialize for Outcome {
         self.to_json().map_err(serde::ser::Error::custom)?.serialize(s)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use exomaps_domain::catalogue::contract::GateStatus;
+    use exomaps_store::runs::RunStatus;
+    use serde_json::json;
+    use std::collections::BTreeMap;
+
+    fn source(rows: usize) -> SourceOutcome {
+        SourceOutcome {
+            family: crate::Family::Simbad,
+            source_name: "SIMBAD_01.csv".into(),
+            sha256: "ab".into(),
+            total_rows: rows,
+            accepted_rows: rows - 1,
+            quarantined_rows: 1,
+            issue_counts: [("missing_ra".to_string(), 1)].into(),
+            gate_status: GateStatus::Warn,
+        }
+    }
+
+    fn publish() -> PublishOutcome {
+        PublishOutcome {
+            world_build_id: 4,
+            status: RunStatus::Warn,
+            row_counts: [("systems".to_string(), 12), ("stars_xyz".to_string(), 13)].into(),
+            asset_key: None,
+        }
+    }
+
+    #[test]
+    fn stored_counts_keep_the_formats_each_phase_always_stored() {
+        let run_id = Uuid::from_u128(9);
+        let ingest = PhaseOutcome::Ingest(IngestOutcome { sources: vec![source(10)] });
+        assert_eq!(
+            ingest.stored(run_id).unwrap(),
+            json!([{"family": "SIMBAD", "source_name": "SIMBAD_01.csv", "sha256": "ab", "total_rows": 10,
+                    "accepted_rows": 9, "quarantined_rows": 1, "issue_counts": {"missing_ra": 1},
+                    "gate_status": "warn"}]),
+            "ingest stores its list of sources"
+        );
+        let sent = Outcome::Ran { run_id, outcome: ingest.clone() }.to_json().unwrap();
+        assert_eq!(sent["executed"], true);
+        assert_eq!(sent["run_id"], run_id.to_string());
+        assert_eq!(sent["sources"], ingest.stored(run_id).unwrap(), "ingest sends them under `sources`");
+
+        let t = TransformOutcome { world_build_id: 3, placed: 5, unplaced: 2, in_scope: 4, in_margin: 1, beyond: 0 };
+        let t = PhaseOutcome::Transform(t);
+        assert_eq!(
+            t.stored(run_id).unwrap(),
+            json!({"run_id": run_id, "executed": true, "world_build_id": 3, "placed": 5, "unplaced": 2,
+                   "in_scope": 4, "in_margin": 1, "beyond": 0})
+        );
+        assert_eq!(Outcome::Ran { run_id, outcome: t.clone() }.to_json().unwrap(), t.stored(run_id).unwrap());
+
+        let p = PhaseOutcome::Publish(publish());
+        assert_eq!(
+            p.stored(run_id).unwrap(),
+            json!({"world_build_id": 4, "executed": true, "status": "warn",
+                   "row_counts": {"systems": 12, "stars_xyz": 13}, "asset_key": null}),
+            "publish stores no run_id"
+        );
+    }
+
+    #[test]
+    fn rows_phase_and_build_come_from_the_typed_outcome() {
+        let run_id = Uuid::from_u128(1);
+        let ingest = PhaseOutcome::Ingest(IngestOutcome { sources: vec![source(10), source(32)] });
+        assert_eq!((ingest.rows(), ingest.phase(), ingest.world_build_id()), (42, Phase::Ingest, None));
+        let t = PhaseOutcome::Transform(TransformOutcome {
+            world_build_id: 3,
+            placed: 5,
+            unplaced: 2,
+            in_scope: 4,
+            in_margin: 1,
+            beyond: 0,
+        });
+        assert_eq!((t.rows(), t.phase(), t.world_build_id()), (7, Phase::Transform, Some(3)));
+        let p = PhaseOutcome::Publish(publish());
+        assert_eq!((p.rows(), p.phase()), (12, Phase::Publish));
+        let mut none = publish();
+        none.row_counts = BTreeMap::new();
+        assert_eq!(PhaseOutcome::Publish(none).rows(), 0);
+
+        let ran = Outcome::Ran { run_id, outcome: t };
+        assert!(ran.executed());
+        assert_eq!(ran.rows(), 7);
+        let again = Outcome::Redelivered { run_id, phase: Phase::Infer, world_build_id: Some(3) };
+        assert!(!again.executed());
+        assert_eq!((again.rows(), again.phase()), (0, Phase::Infer));
+        assert_eq!(again.to_json().unwrap(), json!({"executed": false, "run_id": run_id, "world_build_id": 3}));
+        let first = Outcome::Redelivered { run_id, phase: Phase::Ingest, world_build_id: None };
+        assert_eq!(first.to_json().unwrap(), json!({"executed": false, "run_id": run_id}));
+        assert_eq!(serde_json::to_value(&first).unwrap(), first.to_json().unwrap(), "Serialize is to_json");
+    }
+}
