@@ -8,7 +8,7 @@ use uuid::Uuid;
 #[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct PhaseRow {
     pub phase: String,
-    /// `running`, `done` or `failed`.
+    // `running`, `done` or `failed` (a string in the OpenAPI document, as before).
     #[schema(value_type = String)]
     pub status: crate::runs::PhaseStatus,
     pub started_at: DateTime<Utc>,

@@ -108,7 +108,7 @@ text_enum!(PhaseStatus);
 pub struct RunRow {
     pub run_id: Uuid,
     pub run_name: String,
-    /// `queued`, `running`, `pass`, `warn` or `fail`.
+    // `queued`, `running`, `pass`, `warn` or `fail` (a string in the OpenAPI document, as before).
     #[schema(value_type = String)]
     pub status: RunStatus,
     pub seed: Option<i64>,
