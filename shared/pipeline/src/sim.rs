@@ -617,6 +617,7 @@ pub struct SimTickMessage<'a> {
     pub sim_id: Uuid,
     pub simulated_year: f64,
     pub state: &'a str,
+    #[serde(serialize_with = "crate::messages::sorted_keys")]
     pub summary: Option<&'a exomaps_sim::Summary>,
     pub tick: i64,
     #[serde(rename = "type")]
@@ -927,4 +928,87 @@ pub async fn subscribe(
     feed.subscribe(connection_id, current).await?;
     feed.done().await?;
     Ok(Subscribed { after_tick: after, through_tick: current, replayed_events: rows.len(), messages: messages.len() })
+}
+
+#[cfg(test)]
+mod wire_tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn sim_feed_messages_keep_their_wire_bytes() {
+        let sim_id = Uuid::from_u128(7);
+        let stored = json!({"ship": 3, "from": 1});
+        let envelope = EventEnvelope {
+            event: "ship.launched",
+            location: Some(EventLocation { name: Some("Sol"), system_id: Some("sol"), system_index: 0 }),
+            payload: EventPayload::Stored(&stored),
+            seq: 2,
+            sim_id,
+            simulated_year: 12.5,
+            tick: 5,
+        };
+        let was_envelope = json!({
+            "event": "ship.launched", "sim_id": sim_id, "tick": 5, "seq": 2, "simulated_year": 12.5,
+            "location": {"system_index": 0, "system_id": "sol", "name": "Sol"}, "payload": stored,
+        });
+        assert_eq!(serde_json::to_string(&envelope).unwrap(), serde_json::to_string(&was_envelope).unwrap());
+        let summary = exomaps_sim::Summary {
+            tick: 5,
+            systems_settled: 2,
+            total_population: 900,
+            ships_in_flight: 1,
+            trade_routes: 0,
+            factions: 1,
+        };
+        let tick = SimTickMessage {
+            events: vec![envelope.clone()],
+            from_tick: 4,
+            part: 1,
+            parts: 1,
+            sim_id,
+            simulated_year: 12.5,
+            state: "running",
+            summary: Some(&summary),
+            tick: 5,
+            kind: Default::default(),
+        };
+        let was_tick = json!({
+            "type": "sim.tick", "sim_id": sim_id, "from_tick": 4, "tick": 5, "simulated_year": 12.5,
+            "state": "running", "summary": summary, "events": [was_envelope], "part": 1, "parts": 1,
+        });
+        assert_eq!(serde_json::to_string(&tick).unwrap(), serde_json::to_string(&was_tick).unwrap());
+        let no_summary = SimTickMessage { summary: None, ..tick };
+        assert!(serde_json::to_string(&no_summary).unwrap().contains(r#""summary":null"#));
+        let mut summarised = envelope;
+        summarised.payload = EventPayload::Summarised { reason: "too large", summarised: true };
+        assert_eq!(
+            serde_json::to_value(&summarised).unwrap()["payload"],
+            json!({"summarised": true, "reason": "too large"})
+        );
+        let state = SimStateMessage { current_tick: 5, sim_id, state: "paused", kind: Default::default() };
+        assert_eq!(
+            serde_json::to_string(&state).unwrap(),
+            serde_json::to_string(
+                &json!({"type": "sim.state", "sim_id": sim_id, "state": "paused", "current_tick": 5})
+            )
+            .unwrap()
+        );
+        let events = SimEventsMessage {
+            after_tick: 1,
+            events: vec![],
+            part: 1,
+            parts: 1,
+            replay: true,
+            sim_id,
+            through_tick: 5,
+            kind: Default::default(),
+        };
+        assert_eq!(
+            serde_json::to_string(&events).unwrap(),
+            serde_json::to_string(&json!({"type": "sim.events", "sim_id": sim_id, "replay": true, "after_tick": 1,
+                "through_tick": 5, "events": [], "part": 1, "parts": 1}))
+            .unwrap()
+        );
+    }
 }
