@@ -214,3 +214,28 @@ async fn malformed_files_fail_the_run_with_a_reason() {
     assert!(codes.iter().any(|c| c == "MALFORMED_ROW" || c == "REQUIRED_NULL"), "{codes:?}");
     std::fs::remove_dir_all(dir).unwrap();
 }
+
+/// The chain records every phase's end, the same way for each phase: a phase that rejects its
+/// input is marked failed with the reason (not left `running`), and the run fails with it.
+#[tokio::test]
+async fn a_rejected_phase_is_recorded_failed_with_its_reason() {
+    let (store, _) = fresh_store().await;
+    let ctx = ctx(&store);
+    let run_id = Uuid::new_v4();
+    store.create_run(run_id, "no build", Some(1)).await.unwrap();
+    let msg = chain::PhaseMessage { run_id, phase: Phase::Transform };
+    let handled = chain::handle(&ctx, Phase::Transform, &serde_json::to_string(&msg).unwrap()).await.unwrap();
+    assert_eq!((handled.outcome, handled.next), (None, None), "the chain stops");
+    let run = store.run(run_id).await.unwrap().unwrap();
+    assert_eq!(run.status, exomaps_store::runs::RunStatus::Fail);
+    assert!(run.failure_reason.as_deref().unwrap().contains("no canonical build"), "{run:?}");
+    let phases = store.run_phases(run_id).await.unwrap();
+    assert_eq!(phases.len(), 1);
+    assert_eq!((phases[0].phase.as_str(), phases[0].status), ("transform", exomaps_store::runs::PhaseStatus::Failed));
+    assert_eq!(phases[0].error, run.failure_reason);
+    // The next message for the failed run changes nothing.
+    let msg = chain::PhaseMessage { run_id, phase: Phase::Infer };
+    let later = chain::handle(&ctx, Phase::Infer, &serde_json::to_string(&msg).unwrap()).await.unwrap();
+    assert_eq!(later.outcome, None);
+    assert_eq!(store.run_phases(run_id).await.unwrap().len(), 1, "infer never started");
+}

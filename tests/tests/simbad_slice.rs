@@ -2,8 +2,8 @@
 //! transform into the database, and out of the world API with correct positions.
 
 use exomaps_domain::coords::Scope;
-use exomaps_pipeline::chain::Phase;
-use exomaps_pipeline::{Family, SourceSpec, run_pipeline, transform};
+use exomaps_pipeline::chain::{self, Phase};
+use exomaps_pipeline::{Family, SourceSpec, run_pipeline};
 use exomaps_tests::{fresh_store, gateway, get, real_sources};
 use serde_json::Value;
 use sha2::{Digest, Sha256};
@@ -176,9 +176,13 @@ async fn simbad_01_is_quarantined_placed_and_served() {
     assert!(systems.iter().all(|s| s.get("confidence_bound").is_none()));
     assert_eq!(body["persona"], "observer_guest");
 
-    // A redelivered transform changes nothing.
-    let again = transform(&store, run_id, Scope::default()).await.unwrap();
-    assert!(!again.executed);
+    // A redelivered transform changes nothing (the chain finds the phase done).
+    let msg = exomaps_pipeline::chain::PhaseMessage { run_id, phase: Phase::Transform };
+    let ctx = exomaps_tests::silent_context(&store);
+    let again = chain::handle(&ctx, Phase::Transform, &serde_json::to_string(&msg).unwrap()).await.unwrap();
+    let again = again.outcome.unwrap();
+    assert!(!again.executed(), "{again:?}");
+    assert_eq!(again.to_json().unwrap()["executed"], false);
     let builds: i64 =
         sqlx::query_scalar("SELECT count(*) FROM dm_galaxy.world_builds").fetch_one(store.pool()).await.unwrap();
     assert_eq!(builds, 1);

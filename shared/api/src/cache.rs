@@ -117,7 +117,7 @@ impl WorldCache {
         let cached = cell
             .get_or_try_init(|| async move {
                 let json = make().await?;
-                let etag = format!("\"{}\"", hex16(&Sha256::digest(&json)));
+                let etag = format!("\"{}\"", exomaps_domain::hex::hex(&Sha256::digest(&json)[..16]));
                 let gzip = if compress { Some(gzip(&json)) } else { None };
                 let size = json.len() + gzip.as_ref().map_or(0, Bytes::len);
                 bytes.fetch_add(size, std::sync::atomic::Ordering::AcqRel);
@@ -131,10 +131,6 @@ impl WorldCache {
         }
         Ok(cached)
     }
-}
-
-fn hex16(digest: &[u8]) -> String {
-    digest.iter().take(16).map(|b| format!("{b:02x}")).collect()
 }
 
 fn gzip(bytes: &[u8]) -> Bytes {

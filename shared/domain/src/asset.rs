@@ -413,8 +413,23 @@ pub fn bundle(e: &Encoded) -> Vec<u8> {
 
 /// The two parts of a [`bundle`] (the map part is self-delimiting).
 pub fn split_bundle(bytes: &[u8]) -> Result<(&[u8], &[u8]), AssetError> {
-    let (_, used) = decode_map_prefix(bytes)?;
-    Ok(bytes.split_at(used))
+    bundle_parts(bytes).map(|p| (p.map, p.names))
+}
+
+/// A [`bundle`] split into its parts, with the number of systems its map part holds.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct BundleParts<'a> {
+    pub map: &'a [u8],
+    pub names: &'a [u8],
+    /// Systems in the map part (checked: the map part decodes).
+    pub systems: usize,
+}
+
+/// Splits a [`bundle`] (decoding and checking its map part once).
+pub fn bundle_parts(bytes: &[u8]) -> Result<BundleParts<'_>, AssetError> {
+    let (decoded, used) = decode_map_prefix(bytes)?;
+    let (map, names) = bytes.split_at(used);
+    Ok(BundleParts { map, names, systems: decoded.systems.len() })
 }
 
 /// Decode and check a bundle (both parts).
@@ -630,6 +645,20 @@ mod tests {
         let a = decode(&e.map, Some(&e.names)).unwrap();
         assert_eq!(decode_bundle(&bundle(&e)).unwrap(), a, "the bundle decodes the same");
         a
+    }
+
+    #[test]
+    fn bundle_parts_split_and_count() {
+        for n in [0, 1, 37] {
+            let e = encode(&synthetic(n), 3);
+            let b = bundle(&e);
+            let p = bundle_parts(&b).unwrap();
+            assert_eq!((p.map, p.names, p.systems), (&e.map[..], &e.names[..], n));
+            assert_eq!(split_bundle(&b).unwrap(), (&e.map[..], &e.names[..]));
+        }
+        let e = encode(&synthetic(5), 3);
+        assert!(bundle_parts(&e.map[..e.map.len() - 1]).is_err(), "a truncated map part is refused, not counted");
+        assert!(bundle_parts(b"nope").is_err());
     }
 
     #[test]

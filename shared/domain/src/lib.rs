@@ -8,6 +8,7 @@ pub mod asset;
 pub mod canon;
 pub mod catalogue;
 pub mod coords;
+pub mod hex;
 pub mod inference;
 pub mod names;
 pub mod persona;

@@ -229,7 +229,7 @@ async fn async_main(cmd: &str) -> Result<(), String> {
         .await
         .map_err(|e| format!("pipeline failed: {e}"))?;
         println!("{}", serde_json::to_string_pretty(&report).unwrap_or_default());
-        if report.status == "fail" {
+        if report.status == exomaps_store::runs::RunStatus::Fail {
             return Err(format!("run failed: {}", report.failure_reason.unwrap_or_default()));
         }
         if cmd == "ingest" {

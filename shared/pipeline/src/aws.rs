@@ -225,20 +225,21 @@ where
     if received.is_empty() {
         return Ok(0);
     }
-    let records: Vec<serde_json::Value> = received
+    // The event Lambda's event source mapping would deliver (its types are non-exhaustive:
+    // built from their defaults).
+    let mut event = SqsEvent::default();
+    event.records = received
         .iter()
         .map(|m| {
-            serde_json::json!({
-                "messageId": m.message_id,
-                "receiptHandle": m.receipt_handle,
-                "body": m.body,
-                "eventSourceARN": event_source_arn,
-                "attributes": {"ApproximateReceiveCount": m.receive_count.to_string()},
-            })
+            let mut record = aws_lambda_events::event::sqs::SqsMessage::default();
+            record.message_id = Some(m.message_id.clone());
+            record.receipt_handle = Some(m.receipt_handle.clone());
+            record.body = Some(m.body.clone());
+            record.event_source_arn = event_source_arn.map(str::to_string);
+            record.attributes = [("ApproximateReceiveCount".to_string(), m.receive_count.to_string())].into();
+            record
         })
         .collect();
-    let event: SqsEvent =
-        serde_json::from_value(serde_json::json!({ "Records": records })).map_err(|e| format!("SQS event: {e}"))?;
     let response = handle(event).await;
     let failed: std::collections::HashSet<&str> =
         response.batch_item_failures.iter().map(|f| f.item_identifier.as_str()).collect();

@@ -4,18 +4,15 @@
 
 use crate::{Family, PhaseError};
 use exomaps_domain::canon::{CanonConfig, Catalogues, canonicalise_with as canon};
+use exomaps_domain::catalogue::contract::GateStatus;
 use exomaps_domain::coords::Scope;
 use exomaps_domain::reference::{self, CheckStatus};
 use exomaps_domain::units::LY_PER_PC;
 use exomaps_store::Store;
 use exomaps_store::canon::CanonBuildWrite;
-use exomaps_store::runs::PhaseStart;
 use serde::Serialize;
-use serde_json::json;
 use std::collections::BTreeMap;
 use uuid::Uuid;
-
-pub const PHASE: &str = "canonicalise";
 
 /// The `sources` key of the constellations document of the NAMES family.
 pub const CONSTELLATIONS_SLOT: &str = "NAMES_CONSTELLATIONS";
@@ -23,11 +20,10 @@ pub const CONSTELLATIONS_SLOT: &str = "NAMES_CONSTELLATIONS";
 /// The default world seed of a run that gives none.
 pub const DEFAULT_SEED: i64 = 42;
 
-#[derive(Debug, Clone, Serialize)]
+/// Phase 01b's outcome: the draft world build and what went into it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct CanonOutcome {
-    pub run_id: Uuid,
-    pub executed: bool,
-    pub world_build_id: Option<i64>,
+    pub world_build_id: i64,
     /// The file used per family (others of the run stay staged and validated, unused).
     pub selected_sources: BTreeMap<String, String>,
     pub stars: usize,
@@ -41,28 +37,11 @@ pub struct CanonOutcome {
 }
 
 pub async fn canonicalise(store: &Store, run_id: Uuid, scope: Scope) -> Result<CanonOutcome, PhaseError> {
-    let mut out = CanonOutcome {
-        run_id,
-        executed: false,
-        world_build_id: None,
-        selected_sources: BTreeMap::new(),
-        stars: 0,
-        aliases: 0,
-        planets_attached: 0,
-        planets_unattached: 0,
-        flags: BTreeMap::new(),
-        review_pairs: 0,
-        reference_status: String::new(),
-        reference: BTreeMap::new(),
-    };
-    if store.start_phase(run_id, PHASE).await? == PhaseStart::AlreadyDone {
-        out.world_build_id = store.world_build_id_of_run(run_id).await?;
-        return Ok(out);
-    }
     // The newest file of each family whose gate did not fail (NAMES: one star-names and one
     // constellations document, told apart by name; the latter under `NAMES_CONSTELLATIONS`).
+    let mut selected_sources = BTreeMap::<String, String>::new();
     for m in store.run_manifest(run_id).await? {
-        if m.gate_status != "fail" {
+        if GateStatus::parse(&m.gate_status) != Some(GateStatus::Fail) {
             let slot_name = if m.source_family == Family::Names.as_str()
                 && m.source_name.to_ascii_lowercase().contains("constellation")
             {
@@ -70,31 +49,31 @@ pub async fn canonicalise(store: &Store, run_id: Uuid, scope: Scope) -> Result<C
             } else {
                 m.source_family.clone()
             };
-            let slot = out.selected_sources.entry(slot_name).or_default();
+            let slot = selected_sources.entry(slot_name).or_default();
             if m.source_name > *slot {
                 *slot = m.source_name;
             }
         }
     }
-    let simbad = match out.selected_sources.get(Family::Simbad.as_str()) {
+    let simbad = match selected_sources.get(Family::Simbad.as_str()) {
         Some(name) => store.staged_simbad_records(run_id, name).await?,
         None => Vec::new(),
     };
-    let exoplanets = match out.selected_sources.get(Family::Exoplanets.as_str()) {
+    let exoplanets = match selected_sources.get(Family::Exoplanets.as_str()) {
         Some(name) => store.staged_exoplanet_records(run_id, name).await?,
         None => Vec::new(),
     };
     // Hipparcos stars within the map's reach (scope + margin) by parallax.
     let reach_pc = (scope.scope_ly + scope.margin_ly) / LY_PER_PC;
-    let hipparcos = match out.selected_sources.get(Family::Hipparcos.as_str()) {
+    let hipparcos = match selected_sources.get(Family::Hipparcos.as_str()) {
         Some(name) => store.staged_hipparcos_records(run_id, name, 1000.0 / reach_pc).await?,
         None => Vec::new(),
     };
-    let star_names = match out.selected_sources.get(Family::Names.as_str()) {
+    let star_names = match selected_sources.get(Family::Names.as_str()) {
         Some(name) => store.staged_names(run_id, name).await?.0,
         None => Vec::new(),
     };
-    let constellations = match out.selected_sources.get(CONSTELLATIONS_SLOT) {
+    let constellations = match selected_sources.get(CONSTELLATIONS_SLOT) {
         Some(name) => store.staged_names(run_id, name).await?.1,
         None => Vec::new(),
     };
@@ -119,27 +98,29 @@ pub async fn canonicalise(store: &Store, run_id: Uuid, scope: Scope) -> Result<C
         scope_ly: scope.scope_ly,
         margin_ly: scope.margin_ly,
         seed,
-        sources: json!(out.selected_sources),
+        sources: serde_json::to_value(&selected_sources).map_err(|e| PhaseError::Rejected(e.to_string()))?,
         stars: &c.stars,
         reference: &report,
     };
-    let build_id = store.write_canon_build(run_id, &write).await?;
-    out.executed = true;
-    out.world_build_id = Some(build_id);
-    out.stars = c.stars.len();
-    out.aliases = c.stars.iter().map(|s| s.aliases.len()).sum();
-    out.planets_attached = c.stars.iter().map(|s| s.planets.len()).sum();
-    out.planets_unattached = c.unattached_planets.len();
+    let world_build_id = store.write_canon_build(run_id, &write).await?;
+    let mut flags = BTreeMap::new();
     for s in &c.stars {
         for f in &s.flags {
-            *out.flags.entry(format!("{:?}", f.code)).or_default() += 1;
+            *flags.entry(format!("{:?}", f.code)).or_default() += 1;
         }
     }
-    out.review_pairs = c.review.len();
-    out.reference_status = report.status.as_str().to_string();
-    out.reference = report.results.iter().map(|r| (r.rule_key.clone(), r.status.as_str().to_string())).collect();
-    let counts = serde_json::to_value(&out).unwrap_or_default();
-    store.finish_phase(run_id, PHASE, true, &counts, None).await?;
+    let out = CanonOutcome {
+        world_build_id,
+        selected_sources,
+        stars: c.stars.len(),
+        aliases: c.stars.iter().map(|s| s.aliases.len()).sum(),
+        planets_attached: c.stars.iter().map(|s| s.planets.len()).sum(),
+        planets_unattached: c.unattached_planets.len(),
+        flags,
+        review_pairs: c.review.len(),
+        reference_status: report.status.as_str().to_string(),
+        reference: report.results.iter().map(|r| (r.rule_key.clone(), r.status.as_str().to_string())).collect(),
+    };
     if report.status == CheckStatus::Fail {
         tracing::warn!(%run_id, "reference distance checks failed: {:?}", out.reference);
     }

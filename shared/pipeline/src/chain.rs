@@ -5,14 +5,20 @@
 //! Every later message is a [`PhaseMessage`] `{"run_id": "…", "phase": "transform"}` on that
 //! phase's queue. [`handle`] processes one message and returns the next one to send; the SQS
 //! Lambdas and the local queue runner both call it.
+//!
+//! The chain owns what every phase shares, once: the idempotency check on `(run_id, phase)`
+//! (a phase already done is not run again), recording the phase's outcome, failing the run on
+//! a rejected input, closing it after publish, and the progress messages. The phases
+//! themselves are plain functions of their input returning their typed outcome.
 
+use crate::messages::{DataRefreshed, RunCompleted, RunProgress};
 use crate::notify::Notifier;
 use crate::objects::ObjectSink;
-use crate::{PhaseError, canonicalise, infer, ingest, transform};
+use crate::outcome::{Outcome, PhaseOutcome};
+use crate::{PhaseError, SourceSpec, canonicalise, infer, ingest, publish, transform};
 use exomaps_domain::coords::Scope;
 use exomaps_store::Store;
 use exomaps_store::runs::{PhaseStart, RunStatus};
-use serde_json::json;
 use std::sync::Arc;
 use uuid::Uuid;
 
@@ -45,8 +51,8 @@ pub enum HandleError {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Handled {
     pub run_id: Uuid,
-    /// The phase's counts (None when the run had already failed or the phase was rejected).
-    pub outcome: Option<serde_json::Value>,
+    /// What the phase did (None when the run had already failed or the phase was rejected).
+    pub outcome: Option<Outcome>,
     /// The message to send to the next phase's queue, if the chain goes on.
     pub next: Option<PhaseMessage>,
 }
@@ -73,19 +79,12 @@ pub async fn handle(ctx: &PipelineContext, phase: Phase, body: &str) -> Result<H
     result
 }
 
-/// The rows a phase worked through, read from its counts (sources' rows for ingest, stars for
-/// canonicalise, placed + unplaced for transform, systems for infer and publish).
-pub fn phase_rows(phase: Phase, outcome: &serde_json::Value) -> u64 {
-    let n = |v: &serde_json::Value| v.as_u64().unwrap_or(0);
-    match phase {
-        Phase::Ingest => {
-            outcome["sources"].as_array().map(|s| s.iter().map(|s| n(&s["total_rows"])).sum()).unwrap_or(0)
-        }
-        Phase::Canonicalise => n(&outcome["stars"]),
-        Phase::Transform => n(&outcome["placed"]) + n(&outcome["unplaced"]),
-        Phase::Infer => n(&outcome["systems"]),
-        Phase::Publish => n(&outcome["row_counts"]["systems"]),
-    }
+/// The rows a phase worked through ([`Outcome::rows`]: sources' rows for ingest, stars for
+/// canonicalise, placed + unplaced for transform, systems for infer and publish; 0 for a
+/// redelivery).
+pub fn phase_rows(phase: Phase, outcome: &Outcome) -> u64 {
+    debug_assert_eq!(phase, outcome.phase());
+    outcome.rows()
 }
 
 fn log_phase(phase: Phase, body: &str, result: &Result<Handled, HandleError>, elapsed: std::time::Duration) {
@@ -93,12 +92,12 @@ fn log_phase(phase: Phase, body: &str, result: &Result<Handled, HandleError>, el
     let duration_ms = elapsed.as_secs_f64() * 1e3;
     let (run_id, rows, outcome, failed) = match result {
         Ok(h) => {
-            let rows = h.outcome.as_ref().map(|o| phase_rows(phase, o)).unwrap_or(0);
-            // No counts: the run failed here (a rejected input or gate) or had failed before.
+            let rows = h.outcome.as_ref().map_or(0, Outcome::rows);
+            // No outcome: the run failed here (a rejected input or gate) or had failed before.
             let outcome = match &h.outcome {
                 None => "run_failed",
-                Some(o) if o["executed"] == false => "redelivered",
-                Some(_) => "completed",
+                Some(Outcome::Redelivered { .. }) => "redelivered",
+                Some(Outcome::Ran { .. }) => "completed",
             };
             (h.run_id.to_string(), rows, outcome, h.outcome.is_none())
         }
@@ -124,30 +123,48 @@ fn log_phase(phase: Phase, body: &str, result: &Result<Handled, HandleError>, el
 }
 
 async fn handle_message(ctx: &PipelineContext, phase: Phase, body: &str) -> Result<Handled, HandleError> {
-    let run_id = match decode(phase, body)? {
+    let (run_id, sources) = match decode(phase, body)? {
         Decoded::Kick(kick) => {
             let run_id = kick.run_id.unwrap_or_else(Uuid::new_v4);
             ctx.store.create_run(run_id, &kick.run_name, kick.seed).await.map_err(retry)?;
-            progress_started(ctx, run_id, phase).await;
-            let result = ingest(&ctx.store, run_id, &kick.sources).await;
-            return finish(ctx, run_id, phase, result.map(|o| json!(o))).await;
+            (run_id, kick.sources)
         }
-        Decoded::Phase(msg) => msg.run_id,
+        Decoded::Phase(msg) => {
+            let run = ctx.store.run(msg.run_id).await.map_err(retry)?;
+            let Some(run) = run else { return Err(HandleError::Poison(format!("unknown run {}", msg.run_id))) };
+            if run.status == RunStatus::Fail {
+                // The run already failed: the chain stops.
+                return Ok(Handled { run_id: msg.run_id, outcome: None, next: None });
+            }
+            (msg.run_id, Vec::new())
+        }
     };
-    let run = ctx.store.run(run_id).await.map_err(retry)?;
-    let Some(run) = run else { return Err(HandleError::Poison(format!("unknown run {run_id}"))) };
-    if run.status == RunStatus::Fail.as_str() {
-        return Ok(Handled { run_id, outcome: None, next: None }); // the run already failed: the chain stops
+    progress(ctx, run_id, RunProgress::running(run_id, phase)).await;
+    if ctx.store.start_phase(run_id, phase.as_str()).await.map_err(retry)? == PhaseStart::AlreadyDone {
+        // A redelivery: the phase is done; the chain goes on (its next message is idempotent
+        // too), and a publish tells nobody twice.
+        let world_build_id = ctx.store.world_build_id_of_run(run_id).await.map_err(retry)?;
+        let outcome = Outcome::Redelivered { run_id, phase, world_build_id };
+        return done(ctx, run_id, phase, outcome).await;
     }
-    progress_started(ctx, run_id, phase).await;
-    let result = match phase {
-        Phase::Ingest => unreachable!("handled above"),
-        Phase::Canonicalise => canonicalise(&ctx.store, run_id, ctx.scope).await.map(|o| json!(o)),
-        Phase::Transform => transform(&ctx.store, run_id, ctx.scope).await.map(|o| json!(o)),
-        Phase::Infer => infer(&ctx.store, run_id).await.map(|o| json!(o)),
-        Phase::Publish => publish(ctx, run_id).await,
-    };
+    let result = run_phase(ctx, run_id, phase, &sources).await;
     finish(ctx, run_id, phase, result).await
+}
+
+/// Runs one phase (the phase functions know nothing of the chain).
+async fn run_phase(
+    ctx: &PipelineContext,
+    run_id: Uuid,
+    phase: Phase,
+    sources: &[SourceSpec],
+) -> Result<PhaseOutcome, PhaseError> {
+    Ok(match phase {
+        Phase::Ingest => PhaseOutcome::Ingest(ingest(&ctx.store, run_id, sources).await?),
+        Phase::Canonicalise => PhaseOutcome::Canonicalise(canonicalise(&ctx.store, run_id, ctx.scope).await?),
+        Phase::Transform => PhaseOutcome::Transform(transform(&ctx.store, run_id, ctx.scope).await?),
+        Phase::Infer => PhaseOutcome::Infer(infer(&ctx.store, run_id).await?),
+        Phase::Publish => PhaseOutcome::Publish(publish(ctx, run_id).await?),
+    })
 }
 
 /// A phase message exhausted its deliveries (it is in the phase's dead-letter queue): the run
@@ -169,20 +186,14 @@ pub async fn dead_lettered(
     let failed = ctx.store.fail_dead_lettered_run(run_id, phase.as_str(), &reason).await.map_err(|e| e.to_string())?;
     if failed {
         tracing::error!(%run_id, phase = phase.as_str(), %reason, "run failed: its message was dead-lettered");
-        let channel = format!("runs:{run_id}");
-        ctx.notifier
-            .publish(
-                &channel,
-                &json!({"type": "run.progress", "run_id": run_id, "phase": phase.as_str(), "status": "failed", "reason": reason}),
-            )
-            .await;
-        completed(ctx, &json!({"type": "run.completed", "run_id": run_id, "status": "fail", "reason": reason})).await;
+        progress(ctx, run_id, RunProgress::failed(run_id, phase, &reason)).await;
+        completed(ctx, &RunCompleted::failed(run_id, &reason)).await;
     }
     Ok(Some(run_id))
 }
 
-async fn progress_started(ctx: &PipelineContext, run_id: Uuid, phase: Phase) {
-    let msg = json!({"type": "run.progress", "run_id": run_id, "phase": phase.as_str(), "status": "running"});
+/// `run.progress` on the run's channel.
+async fn progress(ctx: &PipelineContext, run_id: Uuid, msg: RunProgress<'_>) {
     ctx.notifier.publish(&format!("runs:{run_id}"), &msg).await;
 }
 
@@ -190,136 +201,100 @@ fn retry(e: impl std::fmt::Display) -> HandleError {
     HandleError::Retry(e.to_string())
 }
 
-/// Records a phase outcome on the run and its channel, and names the next message.
+/// Records a phase's result: its counts on the phase (and, after publish, the run's status),
+/// the run failed with the reason on a rejected input; tells the run's channel and names the
+/// next message.
 async fn finish(
     ctx: &PipelineContext,
     run_id: Uuid,
     phase: Phase,
-    result: Result<serde_json::Value, PhaseError>,
+    result: Result<PhaseOutcome, PhaseError>,
 ) -> Result<Handled, HandleError> {
-    let channel = format!("runs:{run_id}");
+    let store = &ctx.store;
+    let name = phase.as_str();
     match result {
-        Ok(counts) => {
-            ctx.notifier
-                .publish(
-                    &channel,
-                    &json!({"type": "run.progress", "run_id": run_id, "phase": phase.as_str(), "status": "done", "counts": counts}),
-                )
-                .await;
-            if phase == Phase::Publish && counts["executed"] == true {
-                announce(ctx, run_id, &counts).await;
+        Ok(outcome) => {
+            let counts = outcome.stored(run_id).map_err(retry)?;
+            store.finish_phase(run_id, name, true, &counts, None).await.map_err(retry)?;
+            if let PhaseOutcome::Publish(p) = &outcome {
+                store.finish_run(run_id, p.status, None).await.map_err(retry)?;
             }
-            let next = phase.next().map(|next| PhaseMessage { run_id, phase: next });
-            Ok(Handled { run_id, outcome: Some(counts), next })
+            done(ctx, run_id, phase, Outcome::Ran { run_id, outcome }).await
         }
         Err(PhaseError::Rejected(reason)) => {
-            ctx.store.finish_run(run_id, RunStatus::Fail, Some(&reason)).await.map_err(retry)?;
-            ctx.notifier
-                .publish(
-                    &channel,
-                    &json!({"type": "run.progress", "run_id": run_id, "phase": phase.as_str(), "status": "failed", "reason": reason}),
-                )
-                .await;
-            completed(ctx, &json!({"type": "run.completed", "run_id": run_id, "status": "fail", "reason": reason}))
-                .await;
-            Ok(Handled { run_id, outcome: None, next: None })
+            store.finish_phase(run_id, name, false, &no_counts(), Some(&reason)).await.map_err(retry)?;
+            fail_run(ctx, run_id, phase, &reason).await
         }
-        Err(PhaseError::Store(e)) => Err(retry(e)),
+        Err(PhaseError::Gated { reason, outcome }) => {
+            let counts = outcome.stored(run_id).map_err(retry)?;
+            store.finish_phase(run_id, name, false, &counts, Some(&reason)).await.map_err(retry)?;
+            fail_run(ctx, run_id, phase, &reason).await
+        }
+        Err(PhaseError::Store(e)) => {
+            // Recorded on the phase for the operator; the retry starts it again.
+            if let Err(again) = store.finish_phase(run_id, name, false, &no_counts(), Some(&e.to_string())).await {
+                tracing::warn!(%run_id, phase = name, error = %again, "cannot record the phase's failure");
+            }
+            Err(retry(e))
+        }
     }
 }
 
-/// The last phase: activate the run's world build, close the run, tell every client.
-/// A redelivered publish changes nothing and tells nobody twice.
-async fn publish(ctx: &PipelineContext, run_id: Uuid) -> Result<serde_json::Value, PhaseError> {
-    const PHASE: &str = "publish";
-    let store = &ctx.store;
-    let Some(build_id) = store.world_build_id_of_run(run_id).await? else {
-        return Err(PhaseError::Rejected("no world build to publish".into()));
-    };
-    if store.start_phase(run_id, PHASE).await? == PhaseStart::AlreadyDone {
-        return Ok(json!({"world_build_id": build_id, "executed": false}));
+/// The counts of a phase that produced none: `{}`.
+fn no_counts() -> serde_json::Value {
+    serde_json::Value::Object(serde_json::Map::new())
+}
+
+/// A phase is done (now or before): `run.progress` with its counts, after a publish that ran
+/// now the announcements, and the next message.
+async fn done(ctx: &PipelineContext, run_id: Uuid, phase: Phase, outcome: Outcome) -> Result<Handled, HandleError> {
+    progress(ctx, run_id, RunProgress::done(run_id, phase, &outcome)).await;
+    if let Some(PhaseOutcome::Publish(p)) = outcome.ran() {
+        announce(ctx, run_id, p).await;
     }
-    // The map asset and the pointer the SPA reads first (the pointer goes last, so it never
-    // names an asset that is not there yet).
-    let mut asset_key = None;
-    if let (Some(objects), Some((bytes, sha))) = (&ctx.objects, store.build_asset(build_id).await?) {
-        // Two objects: the map part (first paint) and the names part (fetched alongside).
-        let (map, names) = exomaps_domain::asset::split_bundle(&bytes)
-            .map_err(|e| PhaseError::Rejected(format!("the build's map asset is invalid: {e}")))?;
-        let systems = exomaps_domain::asset::decode(map, Some(names)).map(|a| a.systems.len()).unwrap_or(0);
-        let key = format!("data/world/{build_id}.exmp");
-        let names_key = format!("data/world/{build_id}.names");
-        let (map_sha, names_sha) = (hex_sha256(map), hex_sha256(names));
-        objects.put(&names_key, names.to_vec(), "application/octet-stream").await.map_err(PhaseError::Rejected)?;
-        objects.put(&key, map.to_vec(), "application/octet-stream").await.map_err(PhaseError::Rejected)?;
-        let pointer = json!({
-            "world_build_id": build_id,
-            "asset": format!("/{key}"),
-            "names": format!("/{names_key}"),
-            "sha256": map_sha,
-            "names_sha256": names_sha,
-            "bundle_sha256": sha,
-            "systems": systems,
-            "generated_at": chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
-        });
-        let pointer = serde_json::to_vec_pretty(&pointer).expect("a JSON value serialises");
-        objects.put("data/world/latest.json", pointer, "application/json").await.map_err(PhaseError::Rejected)?;
-        store.set_asset_key(build_id, &key).await?;
-        asset_key = Some(key);
-    }
-    store.activate_world_build(build_id).await?;
-    let status = if store.run_has_gate_warnings(run_id).await? { RunStatus::Warn } else { RunStatus::Pass };
-    let counts = store.world_build_counts(build_id).await?;
-    let outcome = json!({
-        "world_build_id": build_id,
-        "executed": true,
-        "status": status.as_str(),
-        "row_counts": counts,
-        "asset_key": asset_key,
-    });
-    store.finish_phase(run_id, PHASE, true, &outcome, None).await?;
-    store.finish_run(run_id, status, None).await?;
-    Ok(outcome)
+    let next = phase.next().map(|next| PhaseMessage { run_id, phase: next });
+    Ok(Handled { run_id, outcome: Some(outcome), next })
+}
+
+/// Fails the run with the reason a phase gave, and tells its channel and `admin`.
+async fn fail_run(ctx: &PipelineContext, run_id: Uuid, phase: Phase, reason: &str) -> Result<Handled, HandleError> {
+    ctx.store.finish_run(run_id, RunStatus::Fail, Some(reason)).await.map_err(retry)?;
+    progress(ctx, run_id, RunProgress::failed(run_id, phase, reason)).await;
+    completed(ctx, &RunCompleted::failed(run_id, reason)).await;
+    Ok(Handled { run_id, outcome: None, next: None })
 }
 
 /// After a completed publish: the run's last progress is followed by `data.refreshed` (on the
 /// run's channel, on `data` and on `admin`) and `run.completed` (run's channel and `admin`), in
 /// that order.
-async fn announce(ctx: &PipelineContext, run_id: Uuid, outcome: &serde_json::Value) {
-    let counts = &outcome["row_counts"];
-    let tables: Vec<&String> = counts.as_object().map(|m| m.keys().collect()).unwrap_or_default();
-    let refreshed = json!({
-        "type": "data.refreshed",
-        "world_build_id": outcome["world_build_id"],
-        "run_id": run_id,
-        "tables": tables,
-        "row_counts": counts,
-        "asset": outcome["asset_key"].as_str().map(|k| format!("/{k}")),
-    });
+async fn announce(ctx: &PipelineContext, run_id: Uuid, outcome: &crate::outcome::PublishOutcome) {
+    let refreshed = DataRefreshed {
+        asset: outcome.asset_key.as_ref().map(|k| format!("/{k}")),
+        row_counts: &outcome.row_counts,
+        run_id,
+        tables: outcome.row_counts.keys().map(String::as_str).collect(),
+        kind: Default::default(),
+        world_build_id: outcome.world_build_id,
+    };
     let channel = format!("runs:{run_id}");
     ctx.notifier.publish(&channel, &refreshed).await;
     ctx.notifier.publish("data", &refreshed).await;
     ctx.notifier.publish("admin", &refreshed).await;
-    let done = json!({
-        "type": "run.completed",
-        "run_id": run_id,
-        "status": outcome["status"],
-        "world_build_id": outcome["world_build_id"],
-        "row_counts": counts,
-    });
+    let done = RunCompleted {
+        reason: None,
+        row_counts: Some(&outcome.row_counts),
+        run_id,
+        status: outcome.status,
+        kind: Default::default(),
+        world_build_id: Some(outcome.world_build_id),
+    };
     completed(ctx, &done).await;
 }
 
 /// `run.completed` (with the run's summary) to the run's channel and to `admin`.
-async fn completed(ctx: &PipelineContext, msg: &serde_json::Value) {
-    ctx.notifier.publish(&format!("runs:{}", msg["run_id"].as_str().unwrap_or_default()), msg).await;
+async fn completed(ctx: &PipelineContext, msg: &RunCompleted<'_>) {
+    ctx.notifier.publish(&format!("runs:{}", msg.run_id), msg).await;
     ctx.notifier.publish("admin", msg).await;
-}
-
-/// Lower-case hex SHA-256 of `bytes`.
-fn hex_sha256(bytes: &[u8]) -> String {
-    use sha2::Digest;
-    sha2::Sha256::digest(bytes).iter().map(|b| format!("{b:02x}")).collect()
 }
 
 #[cfg(test)]

@@ -3,21 +3,18 @@
 
 use crate::PhaseError;
 use exomaps_domain::asset::{self, AssetSystem};
+use exomaps_domain::hex::{hex, sha256_hex};
 use exomaps_domain::inference::{INFERENCE_VERSION, InferenceConfig, StarInput, infer_system};
 use exomaps_store::Store;
-use exomaps_store::runs::PhaseStart;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use std::collections::HashSet;
 use uuid::Uuid;
 
-pub const PHASE: &str = "infer";
-
-#[derive(Debug, Clone, Serialize)]
+/// Phase 03's outcome: the inference and the map asset of the build.
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct InferOutcome {
-    pub run_id: Uuid,
-    pub executed: bool,
-    pub world_build_id: Option<i64>,
+    pub world_build_id: i64,
     pub seed: i64,
     pub inference_version: &'static str,
     pub systems: usize,
@@ -33,30 +30,10 @@ pub struct InferOutcome {
 }
 
 pub async fn infer(store: &Store, run_id: Uuid) -> Result<InferOutcome, PhaseError> {
-    let build_id = store.world_build_id_of_run(run_id).await?;
-    let seed = store.run(run_id).await?.and_then(|r| r.seed).unwrap_or(crate::canonicalise::DEFAULT_SEED);
-    let mut out = InferOutcome {
-        run_id,
-        executed: false,
-        world_build_id: build_id,
-        seed,
-        inference_version: INFERENCE_VERSION,
-        systems: 0,
-        systems_with_inferred_planets: 0,
-        inferred_planets: 0,
-        inferred_belts: 0,
-        inferred_moons: 0,
-        inference_sha256: String::new(),
-        asset_systems: 0,
-        asset_bytes: 0,
-        asset_sha256: String::new(),
-    };
-    if store.start_phase(run_id, PHASE).await? == PhaseStart::AlreadyDone {
-        return Ok(out);
-    }
-    let Some(build_id) = build_id else {
+    let Some(build_id) = store.world_build_id_of_run(run_id).await? else {
         return Err(PhaseError::Rejected("no world build to complete".into()));
     };
+    let seed = store.run(run_id).await?.and_then(|r| r.seed).unwrap_or(crate::canonicalise::DEFAULT_SEED);
     let stars = store.build_canon(build_id).await?;
     let placed: HashSet<i64> = store.build_placed_star_ids(build_id).await?.into_iter().collect();
     let in_scope: HashSet<i64> =
@@ -89,23 +66,22 @@ pub async fn infer(store: &Store, run_id: Uuid) -> Result<InferOutcome, PhaseErr
     asset_systems.sort_by(|a, b| a.distance_ly.total_cmp(&b.distance_ly).then_with(|| a.main_id.cmp(&b.main_id)));
     // The database keeps both parts as one blob (map part, then names part); publish splits it.
     let bytes = asset::bundle(&asset::encode(&asset_systems, build_id as u64));
-    let asset_sha = hex(&Sha256::digest(&bytes));
+    let asset_sha = sha256_hex(&bytes);
     store.write_inference(build_id, &rows, INFERENCE_VERSION, &bytes, &asset_sha).await?;
 
-    out.executed = true;
-    out.systems = rows.len();
-    out.systems_with_inferred_planets = rows.iter().filter(|(_, _, c)| c[0] > 0).count();
     let sum = |i: usize| rows.iter().map(|(_, _, c)| c[i] as usize).sum::<usize>();
-    (out.inferred_planets, out.inferred_belts, out.inferred_moons) = (sum(0), sum(1), sum(2));
-    out.inference_sha256 = inference_sha;
-    out.asset_systems = asset_systems.len();
-    out.asset_bytes = bytes.len();
-    out.asset_sha256 = asset_sha;
-    let counts = serde_json::to_value(&out).unwrap_or_default();
-    store.finish_phase(run_id, PHASE, true, &counts, None).await?;
-    Ok(out)
-}
-
-pub(crate) fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
+    Ok(InferOutcome {
+        world_build_id: build_id,
+        seed,
+        inference_version: INFERENCE_VERSION,
+        systems: rows.len(),
+        systems_with_inferred_planets: rows.iter().filter(|(_, _, c)| c[0] > 0).count(),
+        inferred_planets: sum(0),
+        inferred_belts: sum(1),
+        inferred_moons: sum(2),
+        inference_sha256: inference_sha,
+        asset_systems: asset_systems.len(),
+        asset_bytes: bytes.len(),
+        asset_sha256: asset_sha,
+    })
 }

@@ -1,21 +1,20 @@
 //! Phase 01: read each source, validate it against its contract, stage the accepted rows,
 //! quarantine the rest with reasons, and gate the file.
 
+use crate::outcome::PhaseOutcome;
 use crate::{Family, PhaseError, SourceSpec, read_source};
-use exomaps_domain::catalogue::contract::gate_status;
+use exomaps_domain::catalogue::contract::{GateStatus, gate_status};
 use exomaps_domain::catalogue::exoplanets;
 use exomaps_domain::catalogue::simbad;
 use exomaps_domain::catalogue::{hipparcos, starnames};
 use exomaps_store::Store;
 use exomaps_store::ingest::SourceFileMeta;
-use exomaps_store::runs::PhaseStart;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use uuid::Uuid;
 
-pub const PHASE: &str = "ingest";
-
-#[derive(Debug, Clone, Serialize)]
+/// One source file of the run: what its contract and gate made of it.
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct SourceOutcome {
     pub family: Family,
     pub source_name: String,
@@ -24,32 +23,28 @@ pub struct SourceOutcome {
     pub accepted_rows: usize,
     pub quarantined_rows: usize,
     pub issue_counts: BTreeMap<String, usize>,
-    pub gate_status: &'static str,
+    pub gate_status: GateStatus,
 }
 
-#[derive(Debug, Clone, Serialize)]
+/// Phase 01's outcome: every source read, in the kick message's order.
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct IngestOutcome {
-    pub run_id: Uuid,
-    /// False when the phase had already completed for this run (a redelivery).
-    pub executed: bool,
     pub sources: Vec<SourceOutcome>,
 }
 
 /// Ingests every source of a run. A whole-file failure or a failed gate rejects the run
-/// (after recording the manifest, summary and quarantine, so the reason is inspectable).
+/// (after recording the manifest, summary and quarantine, so the reason is inspectable; a
+/// failed gate as [`PhaseError::Gated`], with the sources read so far).
 pub async fn ingest(store: &Store, run_id: Uuid, sources: &[SourceSpec]) -> Result<IngestOutcome, PhaseError> {
     if sources.is_empty() {
         return Err(PhaseError::Rejected("a run needs at least one source".into()));
-    }
-    if store.start_phase(run_id, PHASE).await? == PhaseStart::AlreadyDone {
-        return Ok(IngestOutcome { run_id, executed: false, sources: vec![] });
     }
     let mut outcomes = Vec::new();
     let mut rejection = None;
     for spec in sources {
         match ingest_one(store, run_id, spec).await {
             Ok(o) => {
-                if o.gate_status == "fail" && rejection.is_none() {
+                if o.gate_status == GateStatus::Fail && rejection.is_none() {
                     rejection = Some(format!(
                         "gate failed for {}: {} of {} rows quarantined",
                         o.source_name, o.quarantined_rows, o.total_rows
@@ -60,19 +55,14 @@ pub async fn ingest(store: &Store, run_id: Uuid, sources: &[SourceSpec]) -> Resu
             Err(PhaseError::Rejected(reason)) => {
                 rejection.get_or_insert(reason);
             }
-            Err(e) => {
-                store.finish_phase(run_id, PHASE, false, &serde_json::json!({}), Some(&e.to_string())).await?;
-                return Err(e);
-            }
+            Err(e) => return Err(e),
         }
     }
-    let counts = serde_json::to_value(&outcomes).unwrap_or_default();
-    if let Some(reason) = rejection {
-        store.finish_phase(run_id, PHASE, false, &counts, Some(&reason)).await?;
-        return Err(PhaseError::Rejected(reason));
+    let outcome = IngestOutcome { sources: outcomes };
+    match rejection {
+        Some(reason) => Err(PhaseError::Gated { reason, outcome: Box::new(PhaseOutcome::Ingest(outcome)) }),
+        None => Ok(outcome),
     }
-    store.finish_phase(run_id, PHASE, true, &counts, None).await?;
-    Ok(IngestOutcome { run_id, executed: true, sources: outcomes })
 }
 
 async fn ingest_one(store: &Store, run_id: Uuid, spec: &SourceSpec) -> Result<SourceOutcome, PhaseError> {
@@ -162,7 +152,7 @@ async fn ingest_one(store: &Store, run_id: Uuid, spec: &SourceSpec) -> Result<So
         accepted_rows: accepted,
         quarantined_rows: quarantined,
         issue_counts: issues.into_iter().map(|(k, v)| (k.as_str().to_string(), v)).collect(),
-        gate_status: gate.as_str(),
+        gate_status: gate,
     })
 }
 

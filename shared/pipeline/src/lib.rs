@@ -1,5 +1,7 @@
-//! Pipeline phases. Each phase is a plain async function over the store and its message,
-//! idempotent on `(run_id, phase)`; the SQS Lambdas and the local gateway call the same ones.
+//! Pipeline phases. Each phase is a plain async function over the store and its input,
+//! returning its typed outcome ([`outcome`]); the chain ([`chain::handle`]) makes each
+//! idempotent on `(run_id, phase)` and records it. The SQS Lambdas and the local gateway call
+//! the same chain.
 //!
 //! Invariants: no SQL here (the store owns it); no formulas here (the domain owns them);
 //! this crate reads source bytes, sequences the phases and records their outcome.
@@ -9,8 +11,11 @@ pub mod canonicalise;
 pub mod chain;
 mod infer;
 mod ingest;
+pub mod messages;
 pub mod notify;
 pub mod objects;
+pub mod outcome;
+mod publish;
 pub mod queue;
 pub mod sim;
 mod source;
@@ -19,11 +24,14 @@ mod transform;
 pub use canonicalise::{CanonOutcome, canonicalise};
 pub use infer::{InferOutcome, infer};
 pub use ingest::{IngestOutcome, SourceOutcome, ingest};
+pub use publish::{PublishOutcome, publish};
 pub use source::{Family, SourceBytes, SourceSpec, file_path, read_object, read_source, s3_location, sources_in};
 pub use transform::{TransformOutcome, transform};
 
 use exomaps_domain::coords::Scope;
 use exomaps_store::Store;
+use exomaps_store::runs::RunStatus;
+use outcome::Outcome;
 use serde::Serialize;
 use uuid::Uuid;
 
@@ -34,6 +42,10 @@ pub enum PhaseError {
     /// this reason and retrying will not help.
     #[error("{0}")]
     Rejected(String),
+    /// The phase ran and its counts are recorded, but the input fails the run (a failed
+    /// gate): retrying will not help.
+    #[error("{reason}")]
+    Gated { reason: String, outcome: Box<outcome::PhaseOutcome> },
     /// Infrastructure trouble (database down, …): worth a retry.
     #[error(transparent)]
     Store(#[from] exomaps_store::StoreError),
@@ -44,15 +56,21 @@ pub enum PhaseError {
 pub struct RunReport {
     pub run_id: Uuid,
     /// The run's final status: `pass`, `warn` or `fail`.
-    pub status: String,
+    pub status: RunStatus,
     pub failure_reason: Option<String>,
-    /// Each completed phase's counts, in chain order.
-    pub phases: Vec<(chain::Phase, serde_json::Value)>,
+    /// Each completed phase's outcome, in chain order.
+    pub phases: Vec<(chain::Phase, Outcome)>,
 }
 
 impl RunReport {
-    pub fn phase(&self, phase: chain::Phase) -> Option<&serde_json::Value> {
-        self.phases.iter().find(|(p, _)| *p == phase).map(|(_, v)| v)
+    /// A completed phase's outcome.
+    pub fn outcome(&self, phase: chain::Phase) -> Option<&Outcome> {
+        self.phases.iter().find(|(p, _)| *p == phase).map(|(_, o)| o)
+    }
+
+    /// A completed phase's counts as JSON (as sent in its `run.progress`).
+    pub fn phase(&self, phase: chain::Phase) -> Option<serde_json::Value> {
+        self.outcome(phase).and_then(|o| o.to_json().ok())
     }
 }
 
@@ -70,7 +88,7 @@ pub async fn run_chain(
 pub async fn run_chain_with_progress(
     ctx: &chain::PipelineContext,
     kick: &chain::KickMessage,
-    mut progress: impl FnMut(chain::Phase, Option<&serde_json::Value>),
+    mut progress: impl FnMut(chain::Phase, Option<&Outcome>),
 ) -> Result<RunReport, chain::HandleError> {
     let mut kick = kick.clone();
     let run_id = *kick.run_id.get_or_insert_with(Uuid::new_v4);

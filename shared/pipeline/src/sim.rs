@@ -18,7 +18,7 @@ use exomaps_sim::{Event, EventBody, Params, SimState, SystemInput, World};
 use exomaps_store::sim::{CommitBatch, EventRow, NewSim, NewSnapshot, RunState, SimRow};
 use exomaps_store::{Store, StoreError};
 use serde::{Deserialize, Serialize};
-use serde_json::{Value, json};
+use serde_json::Value;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, OnceLock};
 use std::time::{Duration, Instant};
@@ -553,21 +553,105 @@ pub async fn observer(store: &Store, sim: &SimRow, tick: i64, observer: &str) ->
     Ok(ObserverAnswer { observer: world.id_of(obs).unwrap_or_default().to_string(), tick, systems })
 }
 
+// The `sim:<id>` wire shapes. Fields are declared in alphabetical order: the order these
+// messages have always had on the wire (they were built as JSON maps), so their bytes are
+// unchanged.
+
 /// The §8.3 envelope of one stored event.
-pub fn envelope(world: &SimWorld, sim_id: Uuid, row: &EventRow) -> Value {
-    let location = row
-        .location
-        .map(|l| json!({"system_index": l, "system_id": world.id_of(l as u32), "name": world.name_of(l as u32)}));
-    json!({
-        "event": row.kind,
-        "sim_id": sim_id,
-        "tick": row.tick,
-        "seq": row.seq,
-        "simulated_year": row.tick as f64 * exomaps_sim::YEARS_PER_TICK,
-        "location": location,
-        "payload": row.payload.0.get("payload").cloned().unwrap_or(Value::Null),
-    })
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct EventEnvelope<'a> {
+    /// The model's event kind (`sim.started`, `tick.advanced`, `ship.launched`, …).
+    pub event: &'a str,
+    pub location: Option<EventLocation<'a>>,
+    pub payload: EventPayload<'a>,
+    pub seq: i32,
+    pub sim_id: Uuid,
+    pub simulated_year: f64,
+    pub tick: i64,
 }
+
+/// Where an event happened.
+#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
+pub struct EventLocation<'a> {
+    pub name: Option<&'a str>,
+    pub system_id: Option<&'a str>,
+    pub system_index: i32,
+}
+
+/// An event's payload: the model's, as stored, or a pointer to the events route when it does
+/// not fit in a WebSocket frame.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum EventPayload<'a> {
+    Stored(&'a Value),
+    Summarised { reason: &'static str, summarised: bool },
+}
+
+const NULL: Value = Value::Null;
+
+/// The §8.3 envelope of one stored event.
+pub fn envelope<'a>(world: &'a SimWorld, sim_id: Uuid, row: &'a EventRow) -> EventEnvelope<'a> {
+    let location = row.location.map(|l| EventLocation {
+        name: world.name_of(l as u32),
+        system_id: world.id_of(l as u32),
+        system_index: l,
+    });
+    EventEnvelope {
+        event: &row.kind,
+        location,
+        payload: EventPayload::Stored(row.payload.0.get("payload").unwrap_or(&NULL)),
+        seq: row.seq,
+        sim_id,
+        simulated_year: row.tick as f64 * exomaps_sim::YEARS_PER_TICK,
+        tick: row.tick,
+    }
+}
+
+/// `sim.tick`: a committed batch's events for one subscriber (in parts of one frame each).
+#[derive(Debug, Clone, Serialize)]
+pub struct SimTickMessage<'a> {
+    pub events: Vec<EventEnvelope<'a>>,
+    pub from_tick: i64,
+    pub part: usize,
+    pub parts: usize,
+    pub sim_id: Uuid,
+    pub simulated_year: f64,
+    pub state: &'a str,
+    #[serde(serialize_with = "crate::messages::sorted_keys")]
+    pub summary: Option<&'a exomaps_sim::Summary>,
+    pub tick: i64,
+    #[serde(rename = "type")]
+    pub kind: SimTickType,
+}
+
+/// `sim.events`: the replay of a subscribe with `after_tick`.
+#[derive(Debug, Clone, Serialize)]
+pub struct SimEventsMessage<'a> {
+    pub after_tick: i64,
+    pub events: Vec<EventEnvelope<'a>>,
+    pub part: usize,
+    pub parts: usize,
+    /// Always true.
+    pub replay: bool,
+    pub sim_id: Uuid,
+    pub through_tick: i64,
+    #[serde(rename = "type")]
+    pub kind: SimEventsType,
+}
+
+/// `sim.state`: the simulation's state changed.
+#[derive(Debug, Clone, Serialize)]
+pub struct SimStateMessage<'a> {
+    pub current_tick: i64,
+    pub sim_id: Uuid,
+    pub state: &'a str,
+    #[serde(rename = "type")]
+    pub kind: SimStateType,
+}
+
+crate::messages::message_type!(SimTickType, "sim.tick");
+crate::messages::message_type!(SimEventsType, "sim.events");
+crate::messages::message_type!(SimStateType, "sim.state");
 
 // ---------------------------------------------------------------------------------------------
 // The tick chain (SQS FIFO: group = simulation id, deduplication id = simulation id + epoch + tick)
@@ -677,13 +761,19 @@ pub async fn handle_tick(ctx: &PipelineContext, body: &str, budget: Duration) ->
 /// Packs event envelopes into messages of at most one WebSocket frame each: `make(events, part)`
 /// builds a message around a chunk. An envelope too large for a frame on its own is summarised
 /// (its payload replaced by a pointer to the events route), never dropped.
-fn pack(envelopes: Vec<Value>, make: impl Fn(Vec<Value>, usize, usize) -> Value) -> Vec<Vec<u8>> {
-    let mut chunks: Vec<Vec<Value>> = vec![Vec::new()];
+fn pack<'a, M: Serialize>(
+    envelopes: Vec<EventEnvelope<'a>>,
+    make: impl Fn(Vec<EventEnvelope<'a>>, usize, usize) -> M,
+) -> Vec<Vec<u8>> {
+    let mut chunks: Vec<Vec<EventEnvelope>> = vec![Vec::new()];
     let mut size = 0;
     for mut e in envelopes {
         let mut len = serde_json::to_vec(&e).map(|v| v.len()).unwrap_or(0) + 1;
         if len > FRAME_BUDGET {
-            e["payload"] = json!({"summarised": true, "reason": "payload larger than a WebSocket frame; read it from GET /api/simulation/{id}/events"});
+            e.payload = EventPayload::Summarised {
+                reason: "payload larger than a WebSocket frame; read it from GET /api/simulation/{id}/events",
+                summarised: true,
+            };
             len = serde_json::to_vec(&e).map(|v| v.len()).unwrap_or(0) + 1;
         }
         if size + len > FRAME_BUDGET && !chunks.last().expect("one chunk").is_empty() {
@@ -739,19 +829,17 @@ async fn publish_batch_inner(
         }
         let rows = feed.events_between(after, to).await?;
         let envelopes = rows.iter().map(|r| envelope(&world, sim.sim_id, r)).collect();
-        let messages = pack(envelopes, |events, part, parts| {
-            json!({
-                "type": "sim.tick",
-                "sim_id": sim.sim_id,
-                "from_tick": after,
-                "tick": to,
-                "simulated_year": to as f64 * exomaps_sim::YEARS_PER_TICK,
-                "state": sim.state,
-                "summary": summary,
-                "events": events,
-                "part": part,
-                "parts": parts,
-            })
+        let messages = pack(envelopes, |events, part, parts| SimTickMessage {
+            events,
+            from_tick: after,
+            part,
+            parts,
+            sim_id: sim.sim_id,
+            simulated_year: to as f64 * exomaps_sim::YEARS_PER_TICK,
+            state: &sim.state,
+            summary,
+            tick: to,
+            kind: Default::default(),
         });
         let mut delivered = true;
         for m in &messages {
@@ -779,7 +867,12 @@ async fn publish_batch_inner(
 
 /// `{"type":"sim.state"}` to every subscriber.
 pub async fn publish_state(ctx: &PipelineContext, sim: &SimRow) {
-    let msg = json!({"type": "sim.state", "sim_id": sim.sim_id, "state": sim.state, "current_tick": sim.current_tick});
+    let msg = SimStateMessage {
+        current_tick: sim.current_tick,
+        sim_id: sim.sim_id,
+        state: &sim.state,
+        kind: Default::default(),
+    };
     ctx.notifier.publish(&format!("sim:{}", sim.sim_id), &msg).await;
 }
 
@@ -815,17 +908,15 @@ pub async fn subscribe(
     let world = world_for(&ctx.store, sim.world_build_id).await?;
     let rows = feed.events_between(after, current).await?;
     let envelopes = rows.iter().map(|r| envelope(&world, sim.sim_id, r)).collect();
-    let messages = pack(envelopes, |events, part, parts| {
-        json!({
-            "type": "sim.events",
-            "sim_id": sim.sim_id,
-            "replay": true,
-            "after_tick": after,
-            "through_tick": current,
-            "events": events,
-            "part": part,
-            "parts": parts,
-        })
+    let messages = pack(envelopes, |events, part, parts| SimEventsMessage {
+        after_tick: after,
+        events,
+        part,
+        parts,
+        replay: true,
+        sim_id: sim.sim_id,
+        through_tick: current,
+        kind: Default::default(),
     });
     for m in &messages {
         match b.post(connection_id, m).await {
@@ -837,4 +928,87 @@ pub async fn subscribe(
     feed.subscribe(connection_id, current).await?;
     feed.done().await?;
     Ok(Subscribed { after_tick: after, through_tick: current, replayed_events: rows.len(), messages: messages.len() })
+}
+
+#[cfg(test)]
+mod wire_tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn sim_feed_messages_keep_their_wire_bytes() {
+        let sim_id = Uuid::from_u128(7);
+        let stored = json!({"ship": 3, "from": 1});
+        let envelope = EventEnvelope {
+            event: "ship.launched",
+            location: Some(EventLocation { name: Some("Sol"), system_id: Some("sol"), system_index: 0 }),
+            payload: EventPayload::Stored(&stored),
+            seq: 2,
+            sim_id,
+            simulated_year: 12.5,
+            tick: 5,
+        };
+        let was_envelope = json!({
+            "event": "ship.launched", "sim_id": sim_id, "tick": 5, "seq": 2, "simulated_year": 12.5,
+            "location": {"system_index": 0, "system_id": "sol", "name": "Sol"}, "payload": stored,
+        });
+        assert_eq!(serde_json::to_string(&envelope).unwrap(), serde_json::to_string(&was_envelope).unwrap());
+        let summary = exomaps_sim::Summary {
+            tick: 5,
+            systems_settled: 2,
+            total_population: 900,
+            ships_in_flight: 1,
+            trade_routes: 0,
+            factions: 1,
+        };
+        let tick = SimTickMessage {
+            events: vec![envelope.clone()],
+            from_tick: 4,
+            part: 1,
+            parts: 1,
+            sim_id,
+            simulated_year: 12.5,
+            state: "running",
+            summary: Some(&summary),
+            tick: 5,
+            kind: Default::default(),
+        };
+        let was_tick = json!({
+            "type": "sim.tick", "sim_id": sim_id, "from_tick": 4, "tick": 5, "simulated_year": 12.5,
+            "state": "running", "summary": summary, "events": [was_envelope], "part": 1, "parts": 1,
+        });
+        assert_eq!(serde_json::to_string(&tick).unwrap(), serde_json::to_string(&was_tick).unwrap());
+        let no_summary = SimTickMessage { summary: None, ..tick };
+        assert!(serde_json::to_string(&no_summary).unwrap().contains(r#""summary":null"#));
+        let mut summarised = envelope;
+        summarised.payload = EventPayload::Summarised { reason: "too large", summarised: true };
+        assert_eq!(
+            serde_json::to_value(&summarised).unwrap()["payload"],
+            json!({"summarised": true, "reason": "too large"})
+        );
+        let state = SimStateMessage { current_tick: 5, sim_id, state: "paused", kind: Default::default() };
+        assert_eq!(
+            serde_json::to_string(&state).unwrap(),
+            serde_json::to_string(
+                &json!({"type": "sim.state", "sim_id": sim_id, "state": "paused", "current_tick": 5})
+            )
+            .unwrap()
+        );
+        let events = SimEventsMessage {
+            after_tick: 1,
+            events: vec![],
+            part: 1,
+            parts: 1,
+            replay: true,
+            sim_id,
+            through_tick: 5,
+            kind: Default::default(),
+        };
+        assert_eq!(
+            serde_json::to_string(&events).unwrap(),
+            serde_json::to_string(&json!({"type": "sim.events", "sim_id": sim_id, "replay": true, "after_tick": 1,
+                "through_tick": 5, "events": [], "part": 1, "parts": 1}))
+            .unwrap()
+        );
+    }
 }

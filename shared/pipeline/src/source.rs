@@ -73,7 +73,7 @@ pub struct SourceBytes {
 
 impl SourceBytes {
     fn of(bytes: Vec<u8>) -> SourceBytes {
-        let sha256 = hex(&Sha256::digest(&bytes));
+        let sha256 = exomaps_domain::hex::sha256_hex(&bytes);
         SourceBytes { bytes, sha256 }
     }
 }
@@ -131,17 +131,13 @@ pub async fn read_object(store: &exomaps_platform::ObjectStore, key: &str) -> Re
     {
         return Err(PhaseError::Rejected(format!("cannot read source {uri}: {} of {len} bytes arrived", bytes.len())));
     }
-    Ok(SourceBytes { bytes, sha256: hex(&hasher.finalize()) })
+    Ok(SourceBytes { bytes, sha256: exomaps_domain::hex::hex(&hasher.finalize()) })
 }
 
 /// The process's S3 client, built once from the shared SDK configuration.
 async fn s3_client() -> &'static aws_sdk_s3::Client {
     static CLIENT: tokio::sync::OnceCell<aws_sdk_s3::Client> = tokio::sync::OnceCell::const_new();
     CLIENT.get_or_init(|| async { exomaps_platform::aws::s3_client(exomaps_platform::aws::config().await) }).await
-}
-
-pub(crate) fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 #[cfg(test)]

@@ -7,18 +7,14 @@ use exomaps_domain::canon::DistanceSource;
 use exomaps_domain::canon::curated::SOL_MAIN_ID;
 use exomaps_domain::coords::{Icrs, Reach, Scope};
 use exomaps_store::Store;
-use exomaps_store::runs::PhaseStart;
 use exomaps_store::transform::PositionWrite;
 use serde::Serialize;
 use uuid::Uuid;
 
-pub const PHASE: &str = "transform";
-
-#[derive(Debug, Clone, Serialize)]
+/// Phase 02's outcome: how many stars were placed, and where.
+#[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct TransformOutcome {
-    pub run_id: Uuid,
-    pub executed: bool,
-    pub world_build_id: Option<i64>,
+    pub world_build_id: i64,
     /// Stars placed from their adopted distance.
     pub placed: usize,
     /// Stars without a usable position or distance (kept, not placed).
@@ -29,22 +25,11 @@ pub struct TransformOutcome {
 }
 
 pub async fn transform(store: &Store, run_id: Uuid, scope: Scope) -> Result<TransformOutcome, PhaseError> {
-    let mut out = TransformOutcome {
-        run_id,
-        executed: false,
-        world_build_id: store.world_build_id_of_run(run_id).await?,
-        placed: 0,
-        unplaced: 0,
-        in_scope: 0,
-        in_margin: 0,
-        beyond: 0,
-    };
-    if store.start_phase(run_id, PHASE).await? == PhaseStart::AlreadyDone {
-        return Ok(out);
-    }
-    let Some(build_id) = out.world_build_id else {
+    let Some(build_id) = store.world_build_id_of_run(run_id).await? else {
         return Err(PhaseError::Rejected("no canonical build to place (canonicalise did not run)".into()));
     };
+    let mut out =
+        TransformOutcome { world_build_id: build_id, placed: 0, unplaced: 0, in_scope: 0, in_margin: 0, beyond: 0 };
     let stars = store.build_canon(build_id).await?;
     let mut rows = Vec::with_capacity(stars.len());
     for (star_id, s) in &stars {
@@ -92,9 +77,6 @@ pub async fn transform(store: &Store, run_id: Uuid, scope: Scope) -> Result<Tran
         ));
     }
     store.write_positions(build_id, &rows).await?;
-    out.executed = true;
-    let counts = serde_json::to_value(&out).unwrap_or_default();
-    store.finish_phase(run_id, PHASE, true, &counts, None).await?;
     tracing::info!(%run_id, world_build_id = build_id, placed = out.placed, unplaced = out.unplaced, "transform done");
     Ok(out)
 }

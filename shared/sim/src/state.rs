@@ -4,7 +4,6 @@
 use std::collections::{BTreeMap, BTreeSet};
 
 use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 
 use crate::world::SysIdx;
 
@@ -181,6 +180,6 @@ impl SimState {
     /// ordered maps, integers only).
     pub fn hash(&self) -> String {
         let bytes = serde_json::to_vec(self).expect("a state always serialises");
-        Sha256::digest(&bytes).iter().map(|b| format!("{b:02x}")).collect()
+        exomaps_domain::hex::sha256_hex(&bytes)
     }
 }

@@ -126,7 +126,9 @@ impl Store {
                 .f64(Some(r.dec_deg))
                 .f64(r.dist_pc)
                 .display(r.multiplicity)
-                .text(&serde_json::to_string(&r.notes).unwrap_or_else(|_| "[]".into()));
+                .text(&serde_json::to_string(&r.notes).map_err(|e| {
+                    crate::StoreError::Conflict(format!("line {}: notes not serialisable: {e}", r.line))
+                })?);
             rows.end_row();
         }
         let summary = BatchSummary {

@@ -8,7 +8,9 @@ use uuid::Uuid;
 #[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct PhaseRow {
     pub phase: String,
-    pub status: String,
+    // `running`, `done` or `failed` (a string in the OpenAPI document, as before).
+    #[schema(value_type = String)]
+    pub status: crate::runs::PhaseStatus,
     pub started_at: DateTime<Utc>,
     pub finished_at: Option<DateTime<Utc>>,
     pub counts: serde_json::Value,

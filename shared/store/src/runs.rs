@@ -5,6 +5,8 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 use uuid::Uuid;
 
+/// A run's status (the `ingest_runs.status` column): one name per state, used by the column,
+/// the JSON answers and the WebSocket messages alike.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
 #[serde(rename_all = "snake_case")]
 pub enum RunStatus {
@@ -16,6 +18,9 @@ pub enum RunStatus {
 }
 
 impl RunStatus {
+    pub const ALL: [RunStatus; 5] =
+        [RunStatus::Queued, RunStatus::Running, RunStatus::Pass, RunStatus::Warn, RunStatus::Fail];
+
     pub fn as_str(self) -> &'static str {
         match self {
             RunStatus::Queued => "queued",
@@ -25,13 +30,87 @@ impl RunStatus {
             RunStatus::Fail => "fail",
         }
     }
+
+    /// Has the run ended (pass, warn or fail)?
+    pub fn is_finished(self) -> bool {
+        matches!(self, RunStatus::Pass | RunStatus::Warn | RunStatus::Fail)
+    }
 }
+
+/// A phase's status on a run (the `run_phases.status` column).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum PhaseStatus {
+    Running,
+    Done,
+    Failed,
+}
+
+impl PhaseStatus {
+    pub const ALL: [PhaseStatus; 3] = [PhaseStatus::Running, PhaseStatus::Done, PhaseStatus::Failed];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            PhaseStatus::Running => "running",
+            PhaseStatus::Done => "done",
+            PhaseStatus::Failed => "failed",
+        }
+    }
+}
+
+/// A status enum stored as its name in a `text` column: parsed from and written as
+/// [`as_str`](RunStatus::as_str); an unknown name in the column is a decoding error.
+macro_rules! text_enum {
+    ($t:ident) => {
+        impl std::str::FromStr for $t {
+            type Err = String;
+            fn from_str(s: &str) -> std::result::Result<$t, String> {
+                $t::ALL.into_iter().find(|v| v.as_str() == s).ok_or_else(|| format!("not a {}: {s:?}", stringify!($t)))
+            }
+        }
+        impl std::fmt::Display for $t {
+            fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str(self.as_str())
+            }
+        }
+        impl PartialEq<&str> for $t {
+            fn eq(&self, other: &&str) -> bool {
+                self.as_str() == *other
+            }
+        }
+        impl sqlx::Type<sqlx::Postgres> for $t {
+            fn type_info() -> sqlx::postgres::PgTypeInfo {
+                <&str as sqlx::Type<sqlx::Postgres>>::type_info()
+            }
+            fn compatible(ty: &sqlx::postgres::PgTypeInfo) -> bool {
+                <&str as sqlx::Type<sqlx::Postgres>>::compatible(ty)
+            }
+        }
+        impl<'r> sqlx::Decode<'r, sqlx::Postgres> for $t {
+            fn decode(value: sqlx::postgres::PgValueRef<'r>) -> std::result::Result<$t, sqlx::error::BoxDynError> {
+                Ok(<&str as sqlx::Decode<sqlx::Postgres>>::decode(value)?.parse()?)
+            }
+        }
+        impl sqlx::Encode<'_, sqlx::Postgres> for $t {
+            fn encode_by_ref(
+                &self,
+                buf: &mut sqlx::postgres::PgArgumentBuffer,
+            ) -> std::result::Result<sqlx::encode::IsNull, sqlx::error::BoxDynError> {
+                <&str as sqlx::Encode<sqlx::Postgres>>::encode_by_ref(&self.as_str(), buf)
+            }
+        }
+    };
+}
+text_enum!(RunStatus);
+text_enum!(PhaseStatus);
 
 #[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
 pub struct RunRow {
     pub run_id: Uuid,
     pub run_name: String,
-    pub status: String,
+    // `queued`, `running`, `pass`, `warn` or `fail` (a string in the OpenAPI document, as before).
+    #[schema(value_type = String)]
+    pub status: RunStatus,
     pub seed: Option<i64>,
     pub started_at: DateTime<Utc>,
     pub finished_at: Option<DateTime<Utc>>,
@@ -208,21 +287,22 @@ impl Store {
         .await?)
     }
 
-    /// Marks a phase as started unless it already completed (redelivered message).
+    /// Marks a phase as started unless it already completed (redelivered message). `phase` is
+    /// the phase's one name (`Phase::as_str`).
     pub async fn start_phase(&self, run_id: Uuid, phase: &str) -> Result<PhaseStart> {
-        let status: Option<String> = sqlx::query_scalar!(
+        let status: Option<PhaseStatus> = sqlx::query_scalar!(
             "INSERT INTO stg_data.run_phases (run_id, phase, status) VALUES ($1, $2, 'running')
              ON CONFLICT (run_id, phase) DO UPDATE
                  SET status = CASE WHEN run_phases.status = 'done' THEN 'done' ELSE 'running' END,
                      started_at = CASE WHEN run_phases.status = 'done' THEN run_phases.started_at ELSE now() END,
                      error = NULL
-             RETURNING status",
+             RETURNING status AS \"status: PhaseStatus\"",
             run_id,
             phase,
         )
         .fetch_optional(self.pool())
         .await?;
-        Ok(if status.as_deref() == Some("done") { PhaseStart::AlreadyDone } else { PhaseStart::Started })
+        Ok(if status == Some(PhaseStatus::Done) { PhaseStart::AlreadyDone } else { PhaseStart::Started })
     }
 
     pub async fn finish_phase(
@@ -238,7 +318,7 @@ impl Store {
              WHERE run_id = $1 AND phase = $2",
             run_id,
             phase,
-            if ok { "done" } else { "failed" },
+            if ok { PhaseStatus::Done } else { PhaseStatus::Failed }.as_str(),
             counts,
             error,
         )
@@ -280,5 +360,28 @@ impl Store {
         )
         .fetch_one(self.pool())
         .await?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn statuses_have_one_name_each_for_column_and_json() {
+        for s in RunStatus::ALL {
+            assert_eq!(s.as_str().parse::<RunStatus>(), Ok(s));
+            assert_eq!(serde_json::to_value(s).unwrap(), s.as_str(), "the JSON name is the column name");
+            assert_eq!(s, s.as_str());
+        }
+        for s in PhaseStatus::ALL {
+            assert_eq!(s.as_str().parse::<PhaseStatus>(), Ok(s));
+            assert_eq!(serde_json::to_value(s).unwrap(), s.as_str());
+        }
+        for bad in ["", "Pass", "passed", "done", " fail"] {
+            assert!(bad.parse::<RunStatus>().is_err(), "{bad:?}");
+        }
+        assert!("pass".parse::<PhaseStatus>().is_err());
+        assert!(RunStatus::Warn.is_finished() && !RunStatus::Running.is_finished() && !RunStatus::Queued.is_finished());
     }
 }

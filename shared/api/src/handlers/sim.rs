@@ -386,7 +386,11 @@ pub async fn events(state: AppState, req: ApiRequest) -> Result<ApiResponse, Api
     let world = service::world_for(store, row.world_build_id).await?;
     let events: Vec<SimEventEnvelope> = rows
         .iter()
-        .map(|r| serde_json::from_value(service::envelope(&world, id, r)).map_err(|_| ApiError::internal()))
+        .map(|r| {
+            serde_json::to_value(service::envelope(&world, id, r))
+                .and_then(serde_json::from_value)
+                .map_err(|_| ApiError::internal())
+        })
         .collect::<Result<_, _>>()?;
     let last = rows.last().filter(|_| rows.len() as i64 == limit);
     Ok(ok_json(&SimEventsPage {

@@ -1,5 +1,7 @@
 //! Unit tests for canonicalisation, on small inline catalogues.
 
+use super::curated::BondKind;
+use super::review::review_kind;
 use super::*;
 use crate::catalogue::{exoplanets, simbad};
 

@@ -172,12 +172,20 @@ pub enum GateStatus {
 }
 
 impl GateStatus {
+    pub const ALL: [GateStatus; 3] = [GateStatus::Pass, GateStatus::Warn, GateStatus::Fail];
+
+    /// The one name (the `gate_status` columns and the JSON answers).
     pub fn as_str(self) -> &'static str {
         match self {
             GateStatus::Pass => "pass",
             GateStatus::Warn => "warn",
             GateStatus::Fail => "fail",
         }
+    }
+
+    /// The status named `s` ([`as_str`](GateStatus::as_str)), if any.
+    pub fn parse(s: &str) -> Option<GateStatus> {
+        GateStatus::ALL.into_iter().find(|g| g.as_str() == s)
     }
 }
 

@@ -420,57 +420,12 @@ fn check_row(
 
     // planet_name first: a blank star_name may be recovered from it.
     let planet_cell = cell(cols.planet_name);
-    let planet_name = match planet_cell {
-        Cell::Invalid => None,
-        Cell::Text(s) => {
-            let norm = normalise_id(s);
-            if norm.is_empty() {
-                issues.push(required_null("planet_name"));
-                None
-            } else {
-                Some(norm)
-            }
-        }
-    };
+    let planet_name = planet_name(planet_cell, &mut issues);
     let alt_cell = opt_cell(cols.star_alternate_names);
     let star_alternate_names = split_list(alt_cell.text(), ',');
-
     let star_cell = cell(cols.star_name);
-    let mut recovery: Option<RowNote> = None;
-    let star_name = match star_cell {
-        Cell::Invalid => None,
-        Cell::Text(s) => {
-            let norm = normalise_id(s);
-            if !norm.is_empty() {
-                Some(norm)
-            } else if let Some(host) = planet_name.as_deref().and_then(host_from_planet_name) {
-                recovery = Some(RowNote::new(
-                    NoteCode::StarNameRecovered,
-                    "star_name",
-                    format!(
-                        "blank; recovered {} from planet_name {} (trailing planet letter stripped)",
-                        show(&host),
-                        show(planet_name.as_deref().unwrap_or_default())
-                    ),
-                ));
-                Some(host)
-            } else if let (Cell::Text(_), Some(first)) = (alt_cell, star_alternate_names.first()) {
-                recovery = Some(RowNote::new(
-                    NoteCode::StarNameRecovered,
-                    "star_name",
-                    format!("blank; recovered {} from star_alternate_names", show(first)),
-                ));
-                Some(first.clone())
-            } else {
-                issues.push(RowIssue::new(
-                    ReasonCode::RequiredNull,
-                    "star_name",
-                    "blank, and neither the planet name (no trailing planet letter) nor star_alternate_names names a host",
-                ));
-                None
-            }
-        }
-    };
+    let (star_name, recovery) =
+        star_name(star_cell, planet_name.as_deref(), alt_cell, &star_alternate_names, &mut issues);
 
     let ra = number(cell(cols.ra), "ra", true, RA_RANGE_DEG, &mut issues);
     let dec = number(cell(cols.dec), "dec", true, DEC_RANGE_DEG, &mut issues);
@@ -496,30 +451,9 @@ fn check_row(
     let star_age_gyr = opt_number(cols.star_age, "star_age", ANY);
     let star_teff_k = opt_number(cols.star_teff, "star_teff", ANY);
 
-    let discovered = match discovered_f {
-        Some(y) if y.fract() == 0.0 && (f64::from(i32::MIN)..=f64::from(i32::MAX)).contains(&y) => Some(y as i32),
-        Some(y) => {
-            issues.push(RowIssue::new(ReasonCode::InvalidNumeric, "discovered", format!("not a whole year: {y}")));
-            None
-        }
-        None => None,
-    };
-
-    // Identity (first occurrence kept, whether or not it was itself accepted).
+    let discovered = discovered_year(discovered_f, &mut issues);
     if let (Some(star), Some(planet)) = (&star_name, &planet_name) {
-        match seen.entry((star.clone(), planet.clone())) {
-            Entry::Occupied(first) => issues.push(RowIssue::new(
-                ReasonCode::DuplicateIdentity,
-                IDENTITY_COLUMN,
-                format!(
-                    "(star_name {star:?}, planet_name {planet:?}) after whitespace normalisation first seen on line {}",
-                    first.get()
-                ),
-            )),
-            Entry::Vacant(slot) => {
-                slot.insert(line);
-            }
-        }
+        check_identity(seen, star, planet, line, &mut issues);
     }
 
     if !issues.is_empty() {
@@ -530,31 +464,10 @@ fn check_row(
         return Err(vec![RowIssue::new(ReasonCode::MalformedRow, "*", "internal: incomplete row")]);
     };
 
-    let mut notes = Vec::new();
     let star_name_raw = star_cell.text().to_string();
     let planet_name_raw = planet_cell.text().to_string();
-    if let Some(note) = recovery {
-        notes.push(note);
-    } else if star_name_raw != star_name {
-        notes.push(RowNote::new(
-            NoteCode::WhitespaceNormalised,
-            "star_name",
-            "whitespace trimmed/collapsed; raw value kept in star_name_raw",
-        ));
-    }
-    if planet_name_raw != planet_name {
-        notes.push(RowNote::new(
-            NoteCode::WhitespaceNormalised,
-            "planet_name",
-            "whitespace trimmed/collapsed; raw value kept in planet_name_raw",
-        ));
-    }
-
-    let (mass_earth, mass_source) = match (mass_mjup, mass_sini_mjup) {
-        (Some(m), _) => (Some(m * EARTH_MASSES_PER_JUPITER_MASS), Some(MassSource::TrueMass)),
-        (None, Some(m)) => (Some(m * EARTH_MASSES_PER_JUPITER_MASS), Some(MassSource::MassSini)),
-        (None, None) => (None, None),
-    };
+    let notes = name_notes(recovery, (&star_name_raw, &star_name), (&planet_name_raw, &planet_name));
+    let (mass_earth, mass_source) = mass_in_earths(mass_mjup, mass_sini_mjup);
 
     Ok(ExoplanetRecord {
         line,
@@ -595,6 +508,133 @@ fn check_row(
         mag_v,
         notes,
     })
+}
+
+/// `planet_name`: required, whitespace-normalised.
+fn planet_name(cell: Cell<'_>, issues: &mut Vec<RowIssue>) -> Option<String> {
+    match cell {
+        Cell::Invalid => None,
+        Cell::Text(s) => {
+            let norm = normalise_id(s);
+            if norm.is_empty() {
+                issues.push(required_null("planet_name"));
+                None
+            } else {
+                Some(norm)
+            }
+        }
+    }
+}
+
+/// `star_name`, whitespace-normalised; a blank one is recovered from the planet name (its
+/// trailing planet letter stripped), else from the first alternate name (with the note
+/// saying so), else it is an issue.
+fn star_name(
+    cell: Cell<'_>,
+    planet_name: Option<&str>,
+    alt_cell: Cell<'_>,
+    alternate_names: &[String],
+    issues: &mut Vec<RowIssue>,
+) -> (Option<String>, Option<RowNote>) {
+    let Cell::Text(s) = cell else { return (None, None) };
+    let norm = normalise_id(s);
+    if !norm.is_empty() {
+        return (Some(norm), None);
+    }
+    if let Some(host) = planet_name.and_then(host_from_planet_name) {
+        let note = RowNote::new(
+            NoteCode::StarNameRecovered,
+            "star_name",
+            format!(
+                "blank; recovered {} from planet_name {} (trailing planet letter stripped)",
+                show(&host),
+                show(planet_name.unwrap_or_default())
+            ),
+        );
+        return (Some(host), Some(note));
+    }
+    if let (Cell::Text(_), Some(first)) = (alt_cell, alternate_names.first()) {
+        let note = RowNote::new(
+            NoteCode::StarNameRecovered,
+            "star_name",
+            format!("blank; recovered {} from star_alternate_names", show(first)),
+        );
+        return (Some(first.clone()), Some(note));
+    }
+    issues.push(RowIssue::new(
+        ReasonCode::RequiredNull,
+        "star_name",
+        "blank, and neither the planet name (no trailing planet letter) nor star_alternate_names names a host",
+    ));
+    (None, None)
+}
+
+/// `discovered`: a whole year.
+fn discovered_year(value: Option<f64>, issues: &mut Vec<RowIssue>) -> Option<i32> {
+    match value {
+        Some(y) if y.fract() == 0.0 && (f64::from(i32::MIN)..=f64::from(i32::MAX)).contains(&y) => Some(y as i32),
+        Some(y) => {
+            issues.push(RowIssue::new(ReasonCode::InvalidNumeric, "discovered", format!("not a whole year: {y}")));
+            None
+        }
+        None => None,
+    }
+}
+
+/// Identity `(star_name, planet_name)`: the first occurrence is kept, whether or not it was
+/// itself accepted; a later one is a duplicate.
+fn check_identity(
+    seen: &mut HashMap<(String, String), u32>,
+    star: &str,
+    planet: &str,
+    line: u32,
+    issues: &mut Vec<RowIssue>,
+) {
+    match seen.entry((star.to_string(), planet.to_string())) {
+        Entry::Occupied(first) => issues.push(RowIssue::new(
+            ReasonCode::DuplicateIdentity,
+            IDENTITY_COLUMN,
+            format!(
+                "(star_name {star:?}, planet_name {planet:?}) after whitespace normalisation first seen on line {}",
+                first.get()
+            ),
+        )),
+        Entry::Vacant(slot) => {
+            slot.insert(line);
+        }
+    }
+}
+
+/// The notes on the names: the star name's recovery, else its whitespace normalisation; the
+/// planet name's whitespace normalisation. `(raw, normalised)` each.
+fn name_notes(recovery: Option<RowNote>, star: (&str, &str), planet: (&str, &str)) -> Vec<RowNote> {
+    let mut notes = Vec::new();
+    if let Some(note) = recovery {
+        notes.push(note);
+    } else if star.0 != star.1 {
+        notes.push(RowNote::new(
+            NoteCode::WhitespaceNormalised,
+            "star_name",
+            "whitespace trimmed/collapsed; raw value kept in star_name_raw",
+        ));
+    }
+    if planet.0 != planet.1 {
+        notes.push(RowNote::new(
+            NoteCode::WhitespaceNormalised,
+            "planet_name",
+            "whitespace trimmed/collapsed; raw value kept in planet_name_raw",
+        ));
+    }
+    notes
+}
+
+/// The mass in Earth masses and which column it came from (the true mass before M sin i).
+fn mass_in_earths(mass_mjup: Option<f64>, mass_sini_mjup: Option<f64>) -> (Option<f64>, Option<MassSource>) {
+    match (mass_mjup, mass_sini_mjup) {
+        (Some(m), _) => (Some(m * EARTH_MASSES_PER_JUPITER_MASS), Some(MassSource::TrueMass)),
+        (None, Some(m)) => (Some(m * EARTH_MASSES_PER_JUPITER_MASS), Some(MassSource::MassSini)),
+        (None, None) => (None, None),
+    }
 }
 
 #[cfg(test)]

@@ -2,6 +2,8 @@
 pub mod contract;
 pub mod exoplanets;
 pub mod hipparcos;
+#[cfg(test)]
+pub(crate) mod robustness;
 pub(crate) mod rows;
 pub mod simbad;
 pub mod starnames;

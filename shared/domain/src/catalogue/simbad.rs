@@ -185,71 +185,16 @@ fn check_row(
     let cell = |i: usize| cells.get(i).copied().unwrap_or(Cell::Text(""));
     let opt_cell = |i: Option<usize>| i.map_or(Cell::Text(""), cell);
 
-    // sys_id
-    let sys_id = match cell(cols.sys_id) {
-        Cell::Invalid => None,
-        c if c.is_blank() => {
-            issues.push(required_null("sys_id"));
-            None
-        }
-        Cell::Text(s) => match s.trim().parse::<i64>() {
-            Ok(v) => Some(v),
-            Err(_) => {
-                issues.push(RowIssue::new(
-                    ReasonCode::InvalidNumeric,
-                    "sys_id",
-                    format!("not an integer: {}", show(s)),
-                ));
-                None
-            }
-        },
-    };
-
-    // main_id
+    let sys_id = sys_id(cell(cols.sys_id), &mut issues);
     let main_id_cell = cell(cols.main_id);
-    let main_id = match main_id_cell {
-        Cell::Invalid => None,
-        Cell::Text(s) => {
-            let norm = normalise_id(s);
-            if norm.is_empty() {
-                issues.push(required_null("main_id"));
-                None
-            } else {
-                Some(norm)
-            }
-        }
-    };
-
-    // Coordinates and distance.
+    let main_id = main_id(main_id_cell, &mut issues);
     let ra = number(cell(cols.ra), "average_of_ra", true, RA_RANGE_DEG, &mut issues);
     let dec = number(cell(cols.dec), "average_of_dec", true, DEC_RANGE_DEG, &mut issues);
     let dist = number(cell(cols.dist), "average_of_dist", false, DIST_RANGE_PC, &mut issues);
-
-    // Hand-appended rows (blank otype_txt) with an RA that reads like hours.
     let otype_txt = opt_cell(cols.otype_txt);
-    if let Some(ra) = ra
-        && ra <= RA_HOURS_MAX
-        && otype_txt.is_blank()
-    {
-        issues.push(RowIssue::new(
-            ReasonCode::RaLooksLikeHours,
-            "average_of_ra",
-            format!("RA {ra} <= {RA_HOURS_MAX} with blank otype_txt: probably hours, not degrees"),
-        ));
-    }
-
-    // Identity (first occurrence kept, whether or not it was itself accepted).
+    check_ra_hours(ra, otype_txt, &mut issues);
     if let (Some(sys_id), Some(main_id)) = (sys_id, &main_id) {
-        match seen.entry((sys_id, main_id.clone())) {
-            Entry::Occupied(first) => issues.push(RowIssue::new(
-                ReasonCode::DuplicateIdentity,
-                IDENTITY_COLUMN,
-                format!("(sys_id {sys_id}, main_id {main_id:?}) first seen on line {}", first.get()),
-            )),
-            Entry::Vacant(slot) => {
-                slot.insert(line);
-            }
-        }
+        check_identity(seen, sys_id, main_id, line, &mut issues);
     }
 
     if !issues.is_empty() {
@@ -270,38 +215,11 @@ fn check_row(
             "whitespace trimmed/collapsed; raw value kept in main_id_raw",
         ));
     }
-
     let otype_shortname = opt_cell(cols.otype_shortname);
     let otype_longname = opt_cell(cols.otype_longname);
-    let otypes_cell = opt_cell(cols.otypes);
-    let (otypes, spectral_type) =
-        if otype_txt.is_blank() && otype_shortname.is_blank() && otype_longname.is_blank() && !otypes_cell.is_blank() {
-            let spt = normalise_id(otypes_cell.text());
-            notes.push(RowNote::new(
-                NoteCode::SpectralTypeFromOtypes,
-                "otypes",
-                format!("otype columns blank; otypes value {} taken as a spectral type", show(&spt)),
-            ));
-            (Vec::new(), Some(spt))
-        } else {
-            (split_list(otypes_cell.text(), '|'), None)
-        };
-
-    let mut ids = split_list(opt_cell(cols.ids).text(), '|');
-    let minus_count: usize = ids.iter().map(|id| id.matches(UNICODE_MINUS).count()).sum();
-    if minus_count > 0 {
-        for id in &mut ids {
-            if id.contains(UNICODE_MINUS) {
-                *id = id.replace(UNICODE_MINUS, "-");
-            }
-        }
-        notes.push(RowNote::new(
-            NoteCode::NonAsciiNormalised,
-            "ids",
-            format!("{minus_count} U+2212 minus sign(s) replaced with '-'"),
-        ));
-    }
-
+    let otype_cells_blank = otype_txt.is_blank() && otype_shortname.is_blank() && otype_longname.is_blank();
+    let (otypes, spectral_type) = otypes(opt_cell(cols.otypes), otype_cells_blank, &mut notes);
+    let ids = ids(opt_cell(cols.ids), &mut notes);
     let multiplicity = if otypes.iter().any(|t| MULTIPLICITY_OTYPES.contains(&t.as_str())) { 2 } else { 1 };
 
     Ok(SimbadRecord {
@@ -322,6 +240,114 @@ fn check_row(
         multiplicity,
         notes,
     })
+}
+
+/// `sys_id`: a required integer.
+fn sys_id(cell: Cell<'_>, issues: &mut Vec<RowIssue>) -> Option<i64> {
+    match cell {
+        Cell::Invalid => None,
+        c if c.is_blank() => {
+            issues.push(required_null("sys_id"));
+            None
+        }
+        Cell::Text(s) => match s.trim().parse::<i64>() {
+            Ok(v) => Some(v),
+            Err(_) => {
+                issues.push(RowIssue::new(
+                    ReasonCode::InvalidNumeric,
+                    "sys_id",
+                    format!("not an integer: {}", show(s)),
+                ));
+                None
+            }
+        },
+    }
+}
+
+/// `main_id`: required, whitespace-normalised.
+fn main_id(cell: Cell<'_>, issues: &mut Vec<RowIssue>) -> Option<String> {
+    match cell {
+        Cell::Invalid => None,
+        Cell::Text(s) => {
+            let norm = normalise_id(s);
+            if norm.is_empty() {
+                issues.push(required_null("main_id"));
+                None
+            } else {
+                Some(norm)
+            }
+        }
+    }
+}
+
+/// Hand-appended rows (blank otype_txt) with an RA that reads like hours.
+fn check_ra_hours(ra: Option<f64>, otype_txt: Cell<'_>, issues: &mut Vec<RowIssue>) {
+    if let Some(ra) = ra
+        && ra <= RA_HOURS_MAX
+        && otype_txt.is_blank()
+    {
+        issues.push(RowIssue::new(
+            ReasonCode::RaLooksLikeHours,
+            "average_of_ra",
+            format!("RA {ra} <= {RA_HOURS_MAX} with blank otype_txt: probably hours, not degrees"),
+        ));
+    }
+}
+
+/// Identity `(sys_id, main_id)`: the first occurrence is kept, whether or not it was itself
+/// accepted; a later one is a duplicate.
+fn check_identity(
+    seen: &mut HashMap<(i64, String), u32>,
+    sys_id: i64,
+    main_id: &str,
+    line: u32,
+    issues: &mut Vec<RowIssue>,
+) {
+    match seen.entry((sys_id, main_id.to_string())) {
+        Entry::Occupied(first) => issues.push(RowIssue::new(
+            ReasonCode::DuplicateIdentity,
+            IDENTITY_COLUMN,
+            format!("(sys_id {sys_id}, main_id {main_id:?}) first seen on line {}", first.get()),
+        )),
+        Entry::Vacant(slot) => {
+            slot.insert(line);
+        }
+    }
+}
+
+/// The object types, or — when every other otype column is blank — the `otypes` cell read as
+/// a spectral type (noted).
+fn otypes(cell: Cell<'_>, otype_cells_blank: bool, notes: &mut Vec<RowNote>) -> (Vec<String>, Option<String>) {
+    if otype_cells_blank && !cell.is_blank() {
+        let spt = normalise_id(cell.text());
+        notes.push(RowNote::new(
+            NoteCode::SpectralTypeFromOtypes,
+            "otypes",
+            format!("otype columns blank; otypes value {} taken as a spectral type", show(&spt)),
+        ));
+        (Vec::new(), Some(spt))
+    } else {
+        (split_list(cell.text(), '|'), None)
+    }
+}
+
+/// The identifiers, with U+2212 minus signs replaced by `-` (noted).
+fn ids(cell: Cell<'_>, notes: &mut Vec<RowNote>) -> Vec<String> {
+    let mut ids = split_list(cell.text(), '|');
+    let minus_count: usize = ids.iter().map(|id| id.matches(UNICODE_MINUS).count()).sum();
+    if minus_count > 0 {
+        for id in &mut ids {
+            if id.contains(UNICODE_MINUS) {
+                *id = id.replace(UNICODE_MINUS, "-");
+            }
+        }
+        notes.push(RowNote::new(
+            NoteCode::NonAsciiNormalised,
+            "ids",
+            format!("{minus_count} U+2212 minus sign(s) replaced with '-'"),
+        ));
+    }
+    ids
 }
 
 #[cfg(test)]

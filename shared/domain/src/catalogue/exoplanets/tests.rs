@@ -2,6 +2,7 @@
 
 use super::*;
 use crate::catalogue::contract::{FileError, GateConfig, GateStatus, NoteCode, ReasonCode};
+use crate::catalogue::robustness;
 use std::collections::HashSet;
 
 /// A reduced header (the contract reads columns by name, so order and extras do not matter).
@@ -296,51 +297,25 @@ fn layout_has_98_unique_normalised_columns() {
 
 // ---------------------------------------------------------------- robustness
 
-struct Lcg(u64);
-
-impl Lcg {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-        self.0 >> 33
-    }
-    fn byte(&mut self) -> u8 {
-        self.next() as u8
-    }
-    fn csvish_byte(&mut self) -> u8 {
-        const ALPHABET: &[u8] = b",,,,\"\"\n\r\t 0123456789.-eE bAZ\xEF\xBB\xBF\xFF\xC3";
-        if self.next().is_multiple_of(4) { self.byte() } else { ALPHABET[(self.next() as usize) % ALPHABET.len()] }
+fn tally(b: &ExoplanetBatch) -> robustness::Tally<'_> {
+    robustness::Tally {
+        total_rows: b.total_rows,
+        accepted: b.accepted.len(),
+        quarantined: &b.quarantined,
+        duplicate_rows: b.duplicate_rows,
     }
 }
 
 #[test]
 fn never_panics_on_random_bytes() {
-    let mut rng = Lcg(0xE0_0000_0000_0002);
-    for round in 0..300 {
-        let len = (rng.next() % 2048) as usize;
-        let bytes: Vec<u8> = (0..len).map(|_| if round % 2 == 0 { rng.byte() } else { rng.csvish_byte() }).collect();
-        let _ = parse(&bytes);
-        let mut with_header = format!("{BOM}{HDR}").into_bytes();
-        with_header.extend_from_slice(&bytes);
-        let b = parse(&with_header).expect("a valid header is always accepted");
-        assert_eq!(b.total_rows, b.accepted.len() + b.quarantined.len());
-        assert!(b.quarantined.iter().all(|q| !q.issues.is_empty()));
-        assert!(b.duplicate_rows <= b.quarantined.len());
-    }
+    const ALPHABET: &[u8] = b",,,,\"\"\n\r\t 0123456789.-eE bAZ\xEF\xBB\xBF\xFF\xC3";
+    robustness::never_panics_on_random_bytes(0xE0_0000_0000_0002, ALPHABET, HDR, parse, tally);
 }
 
 #[test]
 fn never_panics_on_any_truncation() {
     let full = format!("{BOM}{}", csv(&[PROXIMA_B, ",1,1,,2M1207 b,,,,,,,,,,,,,"]));
-    let bytes = full.as_bytes();
-    for end in 0..=bytes.len() {
-        match parse(&bytes[..end]) {
-            Ok(b) => assert_eq!(b.total_rows, b.accepted.len() + b.quarantined.len()),
-            Err(FileError::Empty | FileError::MissingColumns(_)) => {
-                assert!(end <= BOM.len() + HDR.len(), "header complete at {end} but refused");
-            }
-            Err(e) => panic!("unexpected error at {end}: {e}"),
-        }
-    }
+    robustness::never_panics_on_any_truncation(full.as_bytes(), BOM.len() + HDR.len(), parse, tally);
 }
 
 #[test]

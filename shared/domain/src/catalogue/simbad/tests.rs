@@ -2,6 +2,7 @@
 
 use super::*;
 use crate::catalogue::contract::{FileError, GateConfig, GateStatus, NoteCode, ReasonCode};
+use crate::catalogue::robustness;
 
 /// The SIMBAD_0x header, without the BOM.
 const HDR: &str = "sys_id,sys_code,main_id,ids,otype_txt,otype_shortname,otype_longname,otypes,Average of ra,Average of dec,Average of dist\n";
@@ -570,39 +571,19 @@ fn constants() {
 
 // ---------------------------------------------------------------- robustness
 
-/// Deterministic pseudo-random bytes (64-bit LCG, Knuth's MMIX constants).
-struct Lcg(u64);
-
-impl Lcg {
-    fn next(&mut self) -> u64 {
-        self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
-        self.0 >> 33
-    }
-    fn byte(&mut self) -> u8 {
-        self.next() as u8
-    }
-    /// Biased toward CSV structure so the parser sees quotes, separators and line breaks.
-    fn csvish_byte(&mut self) -> u8 {
-        const ALPHABET: &[u8] = b",,,|\"\"\n\r 0123456789.-eE*AbZ\xEF\xBB\xBF\xFF\xC3\xE2\x88\x92";
-        if self.next().is_multiple_of(4) { self.byte() } else { ALPHABET[(self.next() as usize) % ALPHABET.len()] }
+fn tally(b: &SimbadBatch) -> robustness::Tally<'_> {
+    robustness::Tally {
+        total_rows: b.total_rows,
+        accepted: b.accepted.len(),
+        quarantined: &b.quarantined,
+        duplicate_rows: b.duplicate_rows,
     }
 }
 
 #[test]
 fn never_panics_on_random_bytes() {
-    let mut rng = Lcg(0x5EED_0000_0000_0001);
-    for round in 0..300 {
-        let len = (rng.next() % 2048) as usize;
-        let bytes: Vec<u8> = (0..len).map(|_| if round % 2 == 0 { rng.byte() } else { rng.csvish_byte() }).collect();
-        let _ = parse(&bytes);
-        // Behind a valid header every record is accounted for exactly once.
-        let mut with_header = format!("{BOM}{HDR}").into_bytes();
-        with_header.extend_from_slice(&bytes);
-        let b = parse(&with_header).expect("a valid header is always accepted");
-        assert_eq!(b.total_rows, b.accepted.len() + b.quarantined.len());
-        assert!(b.quarantined.iter().all(|q| !q.issues.is_empty()));
-        assert!(b.duplicate_rows <= b.quarantined.len());
-    }
+    const ALPHABET: &[u8] = b",,,|\"\"\n\r 0123456789.-eE*AbZ\xEF\xBB\xBF\xFF\xC3\xE2\x88\x92";
+    robustness::never_panics_on_random_bytes(0x5EED_0000_0000_0001, ALPHABET, HDR, parse, tally);
 }
 
 #[test]
@@ -617,15 +598,7 @@ fn never_panics_on_any_truncation() {
         ])
     );
     let bytes = full.as_bytes();
-    for end in 0..=bytes.len() {
-        match parse(&bytes[..end]) {
-            Ok(b) => assert_eq!(b.total_rows, b.accepted.len() + b.quarantined.len()),
-            Err(FileError::Empty | FileError::MissingColumns(_)) => {
-                assert!(end <= BOM.len() + HDR.len(), "header complete at {end} but refused");
-            }
-            Err(e) => panic!("unexpected error at {end}: {e}"),
-        }
-    }
+    robustness::never_panics_on_any_truncation(bytes, BOM.len() + HDR.len(), parse, tally);
     assert_eq!(parse(bytes).unwrap().accepted.len(), 2);
 }
 
