@@ -1,6 +1,6 @@
 //! The one error envelope: `{"error": "<snake_case_code>", "message": "<human text>", ...details}`.
 
-use crate::request::{ApiResponse, json_response};
+use crate::response::{ApiResponse, json_response};
 use http::{HeaderName, HeaderValue, StatusCode, header};
 use serde_json::{Map, Value};
 

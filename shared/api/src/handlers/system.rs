@@ -5,7 +5,125 @@
 use crate::request::{ApiRequest, ApiResponse, ok_json};
 use crate::{ApiError, AppState};
 use exomaps_domain::names::{alias_key, search_key};
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
+use utoipa::ToSchema;
+use uuid::Uuid;
+
+/// `GET /api/system/{id}` answer, as the SPA reads it (the handler builds it from the
+/// canonical star and its inference; `tests/tests/openapi_shapes.rs` checks the real answer
+/// parses as this). Fields the SPA does not read are left out of the schema.
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct SystemDetail {
+    pub system: SystemFacts,
+    pub aliases: Vec<String>,
+    pub planets: SystemPlanets,
+    pub belts: Vec<Belt>,
+    pub habitable_zone: Option<HabitableZone>,
+    pub frost_line_au: Option<f64>,
+    /// One entry per source row the star came from.
+    pub lineage: Vec<Lineage>,
+    /// Every distance measurement, the adopted one first.
+    #[serde(default)]
+    pub distances: Vec<DistanceEntry>,
+    pub world_build_id: i64,
+    /// `https://simbad.u-strasbg.fr/simbad/sim-id?Ident=<SIMBAD id>`.
+    pub simbad_url: String,
+}
+
+/// One distance measurement of a star with its source.
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct DistanceEntry {
+    /// `curated`, `simbad`, `exoplanet_catalogue`, `hipparcos`.
+    pub provenance: String,
+    pub distance_pc: f64,
+    /// 1σ in pc when the source gives one (a parallax).
+    #[serde(default)]
+    pub uncertainty_pc: Option<f64>,
+}
+
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct SystemFacts {
+    pub main_id: String,
+    pub ra_deg: Option<f64>,
+    pub dec_deg: Option<f64>,
+    pub distance_ly: Option<f64>,
+    pub distance_pc: Option<f64>,
+    pub distance_source: Option<String>,
+    pub x_pc: Option<f64>,
+    pub y_pc: Option<f64>,
+    pub z_pc: Option<f64>,
+    pub spectral_type: Option<String>,
+    pub spectral_class: Option<String>,
+    pub teff_k: Option<f64>,
+    pub luminosity_lsun: Option<f64>,
+    pub multiplicity: Option<i64>,
+    /// Proper name or common designation (`Vega`, `τ Cet`), when the star has one.
+    #[serde(default)]
+    pub display_name: Option<String>,
+    /// Hipparcos Hp magnitude.
+    #[serde(default)]
+    pub hp_mag: Option<f64>,
+}
+
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct SystemPlanets {
+    pub observed: Vec<Planet>,
+    pub inferred: Vec<Planet>,
+}
+
+/// An observed or inferred planet (inferred ones carry `in_hz`, `confidence` and `method`).
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct Planet {
+    pub planet_name: String,
+    pub planet_status: Option<String>,
+    pub mass_earth: Option<f64>,
+    pub radius_earth: Option<f64>,
+    pub semi_major_axis_au: Option<f64>,
+    pub orbital_period_days: Option<f64>,
+    pub eccentricity: Option<f64>,
+    pub detection_type: Option<String>,
+    pub discovered: Option<i64>,
+    #[serde(default)]
+    pub in_hz: Option<bool>,
+    #[serde(default)]
+    #[schema(value_type = Option<String>)]
+    pub confidence: Option<serde_json::Value>,
+    #[serde(default)]
+    pub method: Option<String>,
+}
+
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct Belt {
+    pub belt_type: String,
+    pub inner_radius_au: f64,
+    pub outer_radius_au: f64,
+    #[schema(value_type = String)]
+    pub confidence: serde_json::Value,
+    pub method: String,
+}
+
+/// Habitable-zone bounds in AU (conservative and optimistic).
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct HabitableZone {
+    pub conservative_inner_au: f64,
+    pub conservative_outer_au: f64,
+    pub optimistic_inner_au: f64,
+    pub optimistic_outer_au: f64,
+}
+
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct Lineage {
+    /// `curated`, `simbad`, `exoplanet_catalogue`, `hipparcos`, `star_names`.
+    pub provenance: Option<String>,
+    /// How the source was matched to the star (`identifier HIP 91262`, `position 0.4″ at J2000`).
+    #[serde(default)]
+    pub matched_by: Option<String>,
+    pub row_number: Option<i64>,
+    pub source_name: Option<String>,
+    pub file_checksum_sha256: Option<String>,
+    pub run_id: Option<Uuid>,
+}
 
 fn simbad_url(id: &str) -> String {
     let enc: String = id

@@ -78,10 +78,25 @@ where
     Fut: Future<Output = Result<Bytes, ApiError>>,
 {
     let cache = state.world_cache();
-    let build = cache.active_build(state).await?;
+    let generation = state.store_opt().map_or(0, |s| s.activation_generation());
+    let fetch = || async {
+        match state.store() {
+            Ok(store) => store.active_world_build().await.map_err(|e| {
+                let unavailable = e.is_unavailable();
+                (ApiError::from(e), unavailable)
+            }),
+            Err(e) => Err((e, true)),
+        }
+    };
+    let on_unavailable = || {
+        if !state.db_known_down() {
+            state.mark_db_down();
+        }
+    };
+    let build = cache.active_build(generation, state.config().world_cache_check, fetch, on_unavailable).await?;
     let id = build.as_ref().map(|b| b.world_build_id);
     let key = format!("{key}|{}|{}", req.caller.persona.key(), req.redacted);
-    let entry = cache.get_or_build(state, id, &key, || make(build)).await?;
+    let entry = cache.get_or_build(state.config().compress, id, &key, || make(build)).await?;
     Ok(crate::cache::respond(req, &entry))
 }
 
