@@ -8,7 +8,7 @@ pub use crate::route::{Doc, HandlerFn, HandlerFuture, Link, Query, Route};
 use crate::auth::{self, Caller};
 use crate::cors;
 use crate::error::ApiError;
-use crate::handlers::{self, auth as login, persona, rooms, runs, search, sim, system};
+use crate::handlers::{self, admin, auth as login, health, persona, rooms, runs, search, sim, system, world};
 use crate::request::{ApiRequest, ApiResponse};
 use crate::route::schema;
 use crate::state::AppState;
@@ -37,7 +37,7 @@ pub static ROUTES: &[Route] = &[
         access: Access::grid([Y, R, R, R, R, Y, R, R]),
         summary: "Service and database health",
         handler: |state, req| Box::pin(handlers::health::health(state, req, ROUTES.len())),
-        doc: Doc::any_json(),
+        doc: Doc::json("200", schema::<health::Health>),
     },
     Route {
         name: "persona-get",
@@ -65,7 +65,7 @@ pub static ROUTES: &[Route] = &[
         access: Access::grid([Y, Y, Y, Y, Y, Y, Y, R]),
         summary: "Systems within scope, nearest first",
         handler: h!(handlers::world::systems),
-        doc: Doc::any_json().query(PAGING),
+        doc: Doc::json("200", schema::<world::SystemsPage>).query(PAGING),
     },
     Route {
         name: "world-systems-xyz",
@@ -74,7 +74,7 @@ pub static ROUTES: &[Route] = &[
         access: Access::grid([Y, Y, Y, Y, Y, Y, Y, R]),
         summary: "Systems within scope with ICRS Cartesian positions (pc)",
         handler: h!(handlers::world::systems_xyz),
-        doc: Doc::any_json().query(PAGING),
+        doc: Doc::json("200", schema::<world::SystemsXyzPage>).query(PAGING),
     },
     Route {
         name: "world-systems-full",
@@ -83,7 +83,7 @@ pub static ROUTES: &[Route] = &[
         access: Access::grid([Y, Y, Y, Y, Y, Y, Y, Y]),
         summary: "The map payload: every system within scope with its attributes",
         handler: h!(handlers::world::systems_full),
-        doc: Doc::any_json().query(PAGING),
+        doc: Doc::json("200", schema::<world::SystemsFullPage>).query(PAGING),
     },
     Route {
         name: "system-get",
@@ -113,7 +113,7 @@ pub static ROUTES: &[Route] = &[
         access: Access::grid([Y, N, N, Y, Y, N, N, N]),
         summary: "Distance uncertainty of every system in scope",
         handler: h!(handlers::world::confidence),
-        doc: Doc::any_json(),
+        doc: Doc::json("200", schema::<world::ConfidencePage>),
     },
     Route {
         name: "runs-start",
@@ -189,7 +189,7 @@ pub static ROUTES: &[Route] = &[
         access: Access::credential_endpoint(),
         summary: "End the session: revoke its refresh tokens and clear the cookies",
         handler: h!(login::logout),
-        doc: Doc::any_json(),
+        doc: Doc::json("200", schema::<login::LoggedOut>),
     },
     Route {
         name: "openapi",
@@ -207,7 +207,7 @@ pub static ROUTES: &[Route] = &[
         access: Access::grid([Y, N, N, N, N, N, N, N]),
         summary: "Users and their personas (admin)",
         handler: h!(handlers::admin::users),
-        doc: Doc::any_json(),
+        doc: Doc::json("200", schema::<admin::UserList>),
     },
     // Simulations (issue 10): reads for every persona, mutations for admin and sim_owner (§1.3).
     Route {

@@ -267,9 +267,11 @@ pub async fn refresh(state: AppState, req: ApiRequest) -> Result<ApiResponse, Ap
     }
 }
 
-#[derive(Serialize)]
-struct LoggedOut {
-    logged_out: bool,
+/// `POST /api/auth/logout` answer.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct LoggedOut {
+    /// Always true: logging out is idempotent.
+    pub logged_out: bool,
 }
 
 /// Ends the session of the presented refresh token (body or cookie), else of the presented

@@ -5,24 +5,27 @@ use crate::{ApiError, AppState};
 use serde::Serialize;
 use std::time::Duration;
 
-#[derive(Serialize)]
-struct DbStatus {
-    configured: bool,
-    connected: bool,
-    message: &'static str,
+/// The database as the health check found it.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct DbStatus {
+    pub configured: bool,
+    pub connected: bool,
+    pub message: &'static str,
     /// The driver's error text: only for admin and ops_engineer.
     #[serde(skip_serializing_if = "Option::is_none")]
-    detail: Option<String>,
+    pub detail: Option<String>,
 }
 
-#[derive(Serialize)]
-struct Health {
-    status: &'static str,
-    version: &'static str,
-    build: String,
-    persona: &'static str,
-    routes_count: usize,
-    db_status: DbStatus,
+/// `GET /api/health` answer (a 503 envelope carries `db_status` when the database is down).
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Health {
+    /// `ok`.
+    pub status: &'static str,
+    pub version: &'static str,
+    pub build: String,
+    pub persona: &'static str,
+    pub routes_count: usize,
+    pub db_status: DbStatus,
 }
 
 /// `routes_count`: how many routes the table holds (the table passes it).
