@@ -85,9 +85,11 @@ async fn nul_in_any_text_input_is_a_400_naming_the_field() {
     exomaps_api::ws::on_connect(&state, "c1", &caller).await.unwrap();
     let reply =
         exomaps_api::ws::on_message(&state, "c1", r#"{"action":"subscribe","channel":"data\u0000"}"#).await.unwrap();
+    let reply = serde_json::to_value(reply).unwrap();
     assert_eq!(reply["type"], "error");
     assert_eq!(reply["error"], "invalid_text", "{reply}");
     let reply = exomaps_api::ws::on_message(&state, "c1", r#"{"action":"subscribe","channel":"data"}"#).await.unwrap();
+    let reply = serde_json::to_value(reply).unwrap();
     assert_eq!(reply["type"], "subscribed", "{reply}");
 }
 

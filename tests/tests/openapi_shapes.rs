@@ -4,7 +4,7 @@
 //! parse as the documented `ServerMessage`s.
 
 use exomaps_api::handlers::system::SystemDetail;
-use exomaps_api::openapi::ServerMessage;
+use exomaps_api::frames::ServerMessage;
 use exomaps_domain::coords::Scope;
 use exomaps_pipeline::chain::{KickMessage, PipelineContext};
 use exomaps_pipeline::notify::{Broadcast, Notifier, PostOutcome};

@@ -14,6 +14,7 @@ pub mod caller;
 pub mod config;
 pub mod cors;
 pub mod error;
+pub mod frames;
 pub mod handlers;
 pub mod lambda;
 pub mod migrate;

@@ -9,7 +9,7 @@
 //! map pointer `/data/world/latest.json` (`WorldPointer`).
 
 use crate::error::ApiError;
-use crate::handlers::{rooms, sim};
+use crate::frames::{self, ServerMessage};
 use crate::request::ApiRequest;
 use crate::response::ApiResponse;
 use crate::route::{Answer, Query, Route, Schemas};
@@ -81,134 +81,10 @@ pub struct ClientMessage {
     pub room: Option<Uuid>,
     /// `cursor`: what the pointer is on (null: nothing).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub target: Option<rooms::CursorTarget>,
+    pub target: Option<frames::CursorTarget>,
     /// `cursor`: the selected system (main_id), or null.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub selection: Option<String>,
-}
-
-/// Server → client WebSocket message (replies and pushes), tagged by `type`.
-#[derive(Serialize, Deserialize, ToSchema)]
-#[serde(tag = "type", deny_unknown_fields)]
-pub enum ServerMessage {
-    /// A phase of a run started (`running`), finished (`done`, with its counts) or failed.
-    #[serde(rename = "run.progress")]
-    RunProgress {
-        run_id: Uuid,
-        /// `ingest`, `transform`, `publish` (more phases as the pipeline grows).
-        phase: String,
-        /// `running`, `done` or `failed`.
-        status: String,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        counts: Option<serde_json::Value>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        reason: Option<String>,
-    },
-    /// A new world build is active: clients reload the map.
-    #[serde(rename = "data.refreshed")]
-    DataRefreshed {
-        world_build_id: i64,
-        /// Path of the new map asset (`/data/world/<id>.exmp`), when one was published.
-        #[serde(default)]
-        asset: Option<String>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        run_id: Option<Uuid>,
-        #[serde(default)]
-        tables: Vec<String>,
-        #[serde(default)]
-        row_counts: serde_json::Value,
-    },
-    /// The run ended: `pass`, `warn` or `fail` (on `runs:<run_id>` and `admin`), with its summary.
-    #[serde(rename = "run.completed")]
-    RunCompleted {
-        run_id: Uuid,
-        status: String,
-        /// The world build the run published (a completed run).
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        world_build_id: Option<i64>,
-        /// Rows per table of the published build.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        row_counts: Option<serde_json::Value>,
-        /// Why a failed run failed.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        reason: Option<String>,
-    },
-    /// `room:<id>`: a member joined or left (`event`: `join` | `leave`).
-    #[serde(rename = "presence")]
-    Presence { channel: String, event: String, member: rooms::Member },
-    /// `room:<id>`, to a new member: who is there and their latest cursors.
-    #[serde(rename = "room_state")]
-    RoomState {
-        channel: String,
-        members: Vec<rooms::Member>,
-        cursors: Vec<rooms::Cursor>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        part: Option<i64>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        parts: Option<i64>,
-    },
-    /// `room:<id>`: every member's latest cursor, at most one frame per room per 100 ms (in
-    /// `parts` only when a frame would pass 32 KB).
-    #[serde(rename = "cursors")]
-    Cursors {
-        channel: String,
-        cursors: Vec<rooms::Cursor>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        part: Option<i64>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        parts: Option<i64>,
-    },
-    /// `room:<id>`: an annotation was `created`, `updated` or `deleted` (its last state).
-    #[serde(rename = "annotation")]
-    Annotation { channel: String, event: String, annotation: rooms::Annotation },
-    /// To every connection: an admin's message (a banner). Render `message` as text.
-    #[serde(rename = "broadcast")]
-    Broadcast { message: String, level: rooms::BroadcastLevel, from: String, at: chrono::DateTime<chrono::Utc> },
-    #[serde(rename = "subscribed")]
-    Subscribed {
-        channel: String,
-        /// `sim:<id>`: the replay covered ticks (after_tick, through_tick]; live batches follow.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        after_tick: Option<i64>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        through_tick: Option<i64>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        replayed_events: Option<i64>,
-    },
-    /// One committed batch of a simulation (ticks (from_tick, tick]) with its events, split in
-    /// `parts` messages of ≤ 32 KB each (`part` 1..=parts; the summary repeats in each).
-    #[serde(rename = "sim.tick")]
-    SimTick {
-        sim_id: Uuid,
-        from_tick: i64,
-        tick: i64,
-        simulated_year: f64,
-        state: String,
-        summary: Option<sim::SimSummary>,
-        events: Vec<sim::SimEventEnvelope>,
-        part: i64,
-        parts: i64,
-    },
-    /// The `after_tick` replay on subscribe: events of ticks (after_tick, through_tick].
-    #[serde(rename = "sim.events")]
-    SimEvents {
-        sim_id: Uuid,
-        replay: bool,
-        after_tick: i64,
-        through_tick: i64,
-        events: Vec<sim::SimEventEnvelope>,
-        part: i64,
-        parts: i64,
-    },
-    /// A simulation changed state (paused, running, completed, failed).
-    #[serde(rename = "sim.state")]
-    SimState { sim_id: Uuid, state: String, current_tick: i64 },
-    #[serde(rename = "unsubscribed")]
-    Unsubscribed { count: i64 },
-    #[serde(rename = "pong")]
-    Pong,
-    #[serde(rename = "error")]
-    Error { error: String, message: String },
 }
 
 fn query_schema(q: Query) -> RefOr<Schema> {
@@ -270,16 +146,16 @@ pub fn document(routes: &[Route]) -> OpenApi {
         schemas.push(extra);
     }
     // The simulation types the WebSocket messages refer to.
-    schemas.push((named::<sim::SimSummary>(), sim::SimSummary::schema()));
-    schemas.push((named::<sim::SimEventEnvelope>(), sim::SimEventEnvelope::schema()));
-    sim::SimEventEnvelope::schemas(&mut schemas);
+    schemas.push((named::<frames::SimSummary>(), frames::SimSummary::schema()));
+    schemas.push((named::<frames::SimEventEnvelope>(), frames::SimEventEnvelope::schema()));
+    frames::SimEventEnvelope::schemas(&mut schemas);
     // The room types the WebSocket messages refer to.
-    schemas.push((named::<rooms::Member>(), rooms::Member::schema()));
-    schemas.push((named::<rooms::Cursor>(), rooms::Cursor::schema()));
-    rooms::Cursor::schemas(&mut schemas);
-    schemas.push((named::<rooms::Annotation>(), rooms::Annotation::schema()));
-    rooms::Annotation::schemas(&mut schemas);
-    schemas.push((named::<rooms::BroadcastLevel>(), rooms::BroadcastLevel::schema()));
+    schemas.push((named::<frames::Member>(), frames::Member::schema()));
+    schemas.push((named::<frames::Cursor>(), frames::Cursor::schema()));
+    frames::Cursor::schemas(&mut schemas);
+    schemas.push((named::<frames::Annotation>(), frames::Annotation::schema()));
+    frames::Annotation::schemas(&mut schemas);
+    schemas.push((named::<frames::BroadcastLevel>(), frames::BroadcastLevel::schema()));
     let mut by_path: BTreeMap<&str, Vec<(HttpMethod, utoipa::openapi::path::Operation)>> = BTreeMap::new();
     for route in routes {
         let doc = &route.doc;
