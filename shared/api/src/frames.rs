@@ -8,6 +8,9 @@ use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use utoipa::ToSchema;
+
+/// What a cursor points at (the client messages' type, `exomaps_wire::ws`).
+pub use exomaps_wire::ws::CursorTarget;
 use uuid::Uuid;
 
 /// Server → client WebSocket message (replies and pushes), tagged by `type`.
@@ -146,16 +149,6 @@ impl std::fmt::Display for ServerMessage {
 pub struct Member {
     pub user: String,
     pub persona: String,
-}
-
-/// What a cursor points at.
-#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, utoipa::ToSchema)]
-#[serde(untagged, deny_unknown_fields)]
-pub enum CursorTarget {
-    /// A system (main_id).
-    System { system_id: String },
-    /// A point in light-years, [x, y, z].
-    Point { point: [f64; 3] },
 }
 
 /// A member's latest cursor in a room.

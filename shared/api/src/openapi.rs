@@ -14,6 +14,7 @@ use crate::request::ApiRequest;
 use crate::response::ApiResponse;
 use crate::route::{Answer, Query, Route, Schemas};
 use crate::state::AppState;
+use exomaps_wire::ws::ClientMessage;
 use http::Method;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -25,7 +26,6 @@ use utoipa::openapi::{
     ContentBuilder, InfoBuilder, OpenApi, OpenApiBuilder, PathsBuilder, Ref, RefOr, ResponseBuilder,
 };
 use utoipa::{PartialSchema, ToSchema};
-use uuid::Uuid;
 
 /// The error envelope every route answers with on failure (`crate::error::ApiError`).
 #[derive(Serialize, Deserialize, ToSchema)]
@@ -62,29 +62,6 @@ pub struct WorldPointer {
     pub systems: i64,
     /// ISO 8601 UTC.
     pub generated_at: String,
-}
-
-/// Client → server WebSocket message.
-#[derive(Serialize, Deserialize, ToSchema)]
-pub struct ClientMessage {
-    /// `subscribe`, `unsubscribe`, `ping` or `cursor` (no reply when accepted).
-    pub action: String,
-    /// `runs:<run_id>`, `data`, `admin`, `sim:<sim_id>` or `room:<room_id>`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub channel: Option<String>,
-    /// `sim:<sim_id>` only: first replay every event with a tick after this one (-1: from the
-    /// start), then live batches — each event exactly once, in (tick, seq) order.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub after_tick: Option<i64>,
-    /// `cursor`: the room id (after subscribing to `room:<id>`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub room: Option<Uuid>,
-    /// `cursor`: what the pointer is on (null: nothing).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub target: Option<frames::CursorTarget>,
-    /// `cursor`: the selected system (main_id), or null.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub selection: Option<String>,
 }
 
 fn query_schema(q: Query) -> RefOr<Schema> {
@@ -284,6 +261,7 @@ pub async fn serve(_state: AppState, _req: ApiRequest, routes: &[Route]) -> Resu
 mod tests {
     use super::*;
     use crate::routes::ROUTES;
+    use uuid::Uuid;
 
     #[test]
     fn every_route_is_documented_with_its_personas() {

@@ -582,11 +582,10 @@ export interface components {
             after_tick?: number | null;
             /** @description `runs:<run_id>`, `data`, `admin`, `sim:<sim_id>` or `room:<room_id>`. */
             channel?: string | null;
-            /**
-             * Format: uuid
-             * @description `cursor`: the room id (after subscribing to `room:<id>`).
-             */
+            /** @description `cursor`: the room id, `<uuid>` or `room:<uuid>` (after subscribing to `room:<id>`). */
             room?: string | null;
+            /** @description Older clients: `runs:<run_id>` as a bare run id (`channel` wins). */
+            run_id?: string | null;
             /** @description `cursor`: the selected system (main_id), or null. */
             selection?: string | null;
             target?: null | components["schemas"]["CursorTarget"];
