@@ -126,14 +126,7 @@ pub struct Lineage {
 }
 
 fn simbad_url(id: &str) -> String {
-    let enc: String = id
-        .bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect();
-    format!("https://simbad.u-strasbg.fr/simbad/sim-id?Ident={enc}")
+    format!("https://simbad.u-strasbg.fr/simbad/sim-id?Ident={}", crate::text::encode_component(id))
 }
 
 pub async fn detail(state: AppState, req: ApiRequest) -> Result<ApiResponse, ApiError> {
