@@ -85,11 +85,11 @@ fn query_schema(q: Query) -> RefOr<Schema> {
     RefOr::T(Schema::Object(schema.build()))
 }
 
-/// A path parameter's schema: run and simulation ids are UUIDs; other ids are non-empty text.
+/// A path parameter's schema: a UUID when the route's doc says so, else non-empty text.
 fn path_schema(route: &Route, name: &str) -> RefOr<Schema> {
     use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, SchemaFormat, Type};
     let b = ObjectBuilder::new().schema_type(Type::String);
-    let b = if matches!(name, "run_id" | "room_id" | "annotation_id") || route.path.starts_with("/api/simulation/") {
+    let b = if route.doc.uuids.contains(&name) {
         b.format(Some(SchemaFormat::KnownFormat(KnownFormat::Uuid)))
     } else {
         b.min_length(Some(1))

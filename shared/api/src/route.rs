@@ -91,22 +91,24 @@ pub struct Doc {
     pub body: Option<SchemaFn>,
     pub answer: Answer,
     pub links: &'static [Link],
+    /// The path parameters that are UUIDs (the others are non-empty text).
+    pub uuids: &'static [&'static str],
 }
 
 impl Doc {
     /// Answers `T` as JSON with `status`.
     pub const fn json(status: &'static str, answer: SchemaFn) -> Doc {
-        Doc { query: &[], body: None, answer: Answer::Json(status, answer), links: &[] }
+        Doc { query: &[], body: None, answer: Answer::Json(status, answer), links: &[], uuids: &[] }
     }
 
     /// Answers no content with `status`.
     pub const fn empty(status: &'static str) -> Doc {
-        Doc { query: &[], body: None, answer: Answer::Empty(status), links: &[] }
+        Doc { query: &[], body: None, answer: Answer::Empty(status), links: &[], uuids: &[] }
     }
 
     /// Answers JSON of no fixed shape.
     pub const fn any_json() -> Doc {
-        Doc { query: &[], body: None, answer: Answer::AnyJson, links: &[] }
+        Doc { query: &[], body: None, answer: Answer::AnyJson, links: &[], uuids: &[] }
     }
 
     /// Takes this JSON body.
@@ -117,6 +119,11 @@ impl Doc {
     /// Takes these query parameters.
     pub const fn query(self, query: &'static [(&'static str, Query)]) -> Doc {
         Doc { query, ..self }
+    }
+
+    /// These path parameters are UUIDs.
+    pub const fn uuids(self, uuids: &'static [&'static str]) -> Doc {
+        Doc { uuids, ..self }
     }
 
     /// The answer links to these operations.

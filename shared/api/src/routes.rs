@@ -148,7 +148,7 @@ pub static ROUTES: &[Route] = &[
         access: Access::grid([Y, N, N, Y, Y, Y, N, N]),
         summary: "A run's status, phase progress and source files",
         handler: h!(runs::get_run),
-        doc: Doc::json("200", schema::<runs::RunDetail>),
+        doc: Doc::json("200", schema::<runs::RunDetail>).uuids(&["run_id"]),
     },
     Route {
         name: "runs-validation",
@@ -157,12 +157,14 @@ pub static ROUTES: &[Route] = &[
         access: Access::grid([Y, N, N, Y, Y, Y, N, N]),
         summary: "A run's validation summary and quarantine records",
         handler: h!(runs::validation),
-        doc: Doc::json("200", schema::<runs::Validation>).query(&[
-            ("limit", Query::Limit),
-            ("offset", Query::Offset),
-            ("source", Query::Text),
-            ("code", Query::Text),
-        ]),
+        doc: Doc::json("200", schema::<runs::Validation>)
+            .query(&[
+                ("limit", Query::Limit),
+                ("offset", Query::Offset),
+                ("source", Query::Text),
+                ("code", Query::Text),
+            ])
+            .uuids(&["run_id"]),
     },
     Route {
         name: "auth-login",
@@ -235,7 +237,7 @@ pub static ROUTES: &[Route] = &[
         access: Access::grid([Y, Y, Y, Y, Y, Y, Y, Y]),
         summary: "A simulation: state, tick, simulated year, counts",
         handler: h!(sim::get),
-        doc: Doc::json("200", schema::<sim::SimulationDetail>),
+        doc: Doc::json("200", schema::<sim::SimulationDetail>).uuids(&["id"]),
     },
     Route {
         name: "sim-snapshot",
@@ -244,7 +246,9 @@ pub static ROUTES: &[Route] = &[
         access: Access::grid([Y, Y, Y, Y, Y, Y, Y, Y]),
         summary: "The state at a tick (nearest snapshot + replay), or an observer's light-lagged view",
         handler: h!(sim::snapshot),
-        doc: Doc::json("200", schema::<sim::SimSnapshot>).query(&[("tick", Query::Offset), ("observer", Query::Text)]),
+        doc: Doc::json("200", schema::<sim::SimSnapshot>)
+            .query(&[("tick", Query::Offset), ("observer", Query::Text)])
+            .uuids(&["id"]),
     },
     Route {
         name: "sim-events",
@@ -253,12 +257,14 @@ pub static ROUTES: &[Route] = &[
         access: Access::grid([Y, Y, Y, Y, Y, Y, Y, Y]),
         summary: "A simulation's events, ascending by (tick, seq), cursor-paginated",
         handler: h!(sim::events),
-        doc: Doc::json("200", schema::<sim::SimEventsPage>).query(&[
-            ("after_tick", Query::Offset),
-            ("after_seq", Query::Offset),
-            ("limit", Query::Limit),
-            ("kind", Query::Text),
-        ]),
+        doc: Doc::json("200", schema::<sim::SimEventsPage>)
+            .query(&[
+                ("after_tick", Query::Offset),
+                ("after_seq", Query::Offset),
+                ("limit", Query::Limit),
+                ("kind", Query::Text),
+            ])
+            .uuids(&["id"]),
     },
     Route {
         name: "sim-pause",
@@ -267,7 +273,7 @@ pub static ROUTES: &[Route] = &[
         access: Access::grid([Y, Y, N, N, N, N, N, N]),
         summary: "Pause a simulation (stops its tick chain)",
         handler: h!(sim::pause),
-        doc: Doc::json("200", schema::<sim::SimulationView>),
+        doc: Doc::json("200", schema::<sim::SimulationView>).uuids(&["id"]),
     },
     Route {
         name: "sim-resume",
@@ -276,7 +282,7 @@ pub static ROUTES: &[Route] = &[
         access: Access::grid([Y, Y, N, N, N, N, N, N]),
         summary: "Run a simulation (batches of ticks through the SQS tick queue)",
         handler: h!(sim::resume),
-        doc: Doc::json("200", schema::<sim::SimulationView>),
+        doc: Doc::json("200", schema::<sim::SimulationView>).uuids(&["id"]),
     },
     Route {
         name: "sim-step",
@@ -287,7 +293,8 @@ pub static ROUTES: &[Route] = &[
         handler: h!(sim::step),
         doc: Doc::json("200", schema::<sim::StepResult>)
             .body(schema::<sim::StepBody>)
-            .query(&[("interval", Query::Range(1, 1000))]),
+            .query(&[("interval", Query::Range(1, 1000))])
+            .uuids(&["id"]),
     },
     Route {
         name: "sim-fork",
@@ -296,7 +303,7 @@ pub static ROUTES: &[Route] = &[
         access: Access::grid([Y, Y, N, N, N, N, N, N]),
         summary: "Branch a new simulation from a tick (same history, its own seed or parameters after)",
         handler: h!(sim::fork),
-        doc: Doc::json("201", schema::<sim::SimulationView>).body(schema::<sim::ForkBody>),
+        doc: Doc::json("201", schema::<sim::SimulationView>).body(schema::<sim::ForkBody>).uuids(&["id"]),
     },
     // Rooms on the map (issue 16): reads and subscribing for everyone; writing for every
     // signed-in persona but observer_guest (author or admin for edits, checked by the handler).
@@ -316,7 +323,7 @@ pub static ROUTES: &[Route] = &[
         access: Access::grid([Y, Y, Y, Y, Y, Y, Y, Y]),
         summary: "A room and the members present in it",
         handler: h!(rooms::get_room),
-        doc: Doc::json("200", schema::<rooms::RoomDetail>),
+        doc: Doc::json("200", schema::<rooms::RoomDetail>).uuids(&["room_id"]),
     },
     Route {
         name: "annotations-list",
@@ -325,7 +332,7 @@ pub static ROUTES: &[Route] = &[
         access: Access::grid([Y, Y, Y, Y, Y, Y, Y, Y]),
         summary: "A room's annotations, oldest first",
         handler: h!(rooms::list_annotations),
-        doc: Doc::json("200", schema::<rooms::AnnotationList>),
+        doc: Doc::json("200", schema::<rooms::AnnotationList>).uuids(&["room_id"]),
     },
     Route {
         name: "annotations-create",
@@ -334,7 +341,7 @@ pub static ROUTES: &[Route] = &[
         access: Access::grid([Y, Y, Y, Y, Y, Y, Y, N]),
         summary: "Pin a note (≤ 500 characters, optional link) to a system or a point of a room",
         handler: h!(rooms::create_annotation),
-        doc: Doc::json("201", schema::<rooms::Annotation>).body(schema::<rooms::CreateAnnotation>),
+        doc: Doc::json("201", schema::<rooms::Annotation>).body(schema::<rooms::CreateAnnotation>).uuids(&["room_id"]),
     },
     Route {
         name: "annotations-update",
@@ -343,7 +350,9 @@ pub static ROUTES: &[Route] = &[
         access: Access::grid([Y, Y, Y, Y, Y, Y, Y, N]),
         summary: "Edit an annotation's text or link (its author, or admin)",
         handler: h!(rooms::update_annotation),
-        doc: Doc::json("200", schema::<rooms::Annotation>).body(schema::<rooms::UpdateAnnotation>),
+        doc: Doc::json("200", schema::<rooms::Annotation>)
+            .body(schema::<rooms::UpdateAnnotation>)
+            .uuids(&["room_id", "annotation_id"]),
     },
     Route {
         name: "annotations-delete",
@@ -352,7 +361,7 @@ pub static ROUTES: &[Route] = &[
         access: Access::grid([Y, Y, Y, Y, Y, Y, Y, N]),
         summary: "Delete an annotation (its author, or admin)",
         handler: h!(rooms::delete_annotation),
-        doc: Doc::empty("204"),
+        doc: Doc::empty("204").uuids(&["room_id", "annotation_id"]),
     },
     Route {
         name: "admin-broadcast",
@@ -458,6 +467,23 @@ mod tests {
             assert!(r.path.starts_with("/api/"), "{}", r.path);
             assert!(!r.access.allowed().is_empty(), "{} allows nobody", r.name);
             assert!(r.name.chars().all(|c| c.is_ascii_lowercase() || c == '-'), "{}", r.name);
+        }
+    }
+
+    #[test]
+    fn every_doc_names_real_path_parameters_and_distinct_query_parameters() {
+        for r in ROUTES {
+            for id in r.doc.uuids {
+                assert!(r.path.contains(&format!("{{{id}}}")), "{}: {id} is not a path parameter", r.name);
+            }
+            let mut seen = HashSet::new();
+            for (q, _) in r.doc.query {
+                assert!(seen.insert(*q), "{}: query parameter {q} twice", r.name);
+            }
+            // A body is documented exactly where the method takes one.
+            if r.doc.body.is_some() {
+                assert!(matches!(r.method, Method::POST | Method::PATCH | Method::PUT), "{}", r.name);
+            }
         }
     }
 }
