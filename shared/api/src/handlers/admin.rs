@@ -1,7 +1,8 @@
 //! `GET /api/admin/users` (admin only): the users and their personas ("User Modes", DOMAIN.md §1.1).
 
+use crate::error::ApiError;
 use crate::request::{ApiRequest, ApiResponse, ok_json};
-use crate::{ApiError, AppState};
+use crate::state::AppState;
 use chrono::{DateTime, Utc};
 use exomaps_domain::persona::Persona;
 use exomaps_store::identity::UserSummary;

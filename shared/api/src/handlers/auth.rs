@@ -9,9 +9,10 @@
 use crate::auth::token::{self, Subject};
 use crate::auth::{self, Via, cookies, password};
 use crate::config::AuthConfig;
+use crate::error::ApiError;
 use crate::request::{ApiRequest, ApiResponse, ok_json};
 use crate::secrets::{KeySet, random_token};
-use crate::{ApiError, AppState};
+use crate::state::AppState;
 use exomaps_domain::persona::Persona;
 use exomaps_store::Store;
 use exomaps_store::identity::RefreshOutcome;

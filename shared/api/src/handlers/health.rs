@@ -1,7 +1,8 @@
 //! `GET /api/health` (DOMAIN.md §2.1): 200 when the database answers, 503 envelope when not.
 
+use crate::error::ApiError;
 use crate::request::{ApiRequest, ApiResponse, ok_json};
-use crate::{ApiError, AppState};
+use crate::state::AppState;
 use serde::Serialize;
 use std::time::Duration;
 

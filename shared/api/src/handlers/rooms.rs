@@ -6,9 +6,10 @@
 
 pub use crate::frames::{Annotation, BroadcastLevel, Cursor, CursorTarget, Member, Point};
 
+use crate::error::ApiError;
 use crate::frames::ServerMessage;
 use crate::request::{ApiRequest, ApiResponse, json_response, ok_json};
-use crate::{ApiError, AppState};
+use crate::state::AppState;
 use chrono::{DateTime, Utc};
 use exomaps_domain::persona::Persona;
 use exomaps_store::rooms::{AnnotationRow, MemberRow, NewAnnotation, RoomRow, SystemLookup};

@@ -5,8 +5,9 @@
 
 pub use crate::frames::{SimEventEnvelope, SimLocation, SimSummary};
 
+use crate::error::ApiError;
 use crate::request::{ApiRequest, ApiResponse, json_response, ok_json};
-use crate::{ApiError, AppState};
+use crate::state::AppState;
 use chrono::{DateTime, Utc};
 use exomaps_pipeline::sim::{self as service, SimError};
 use exomaps_store::sim::{RunState, SimRow};

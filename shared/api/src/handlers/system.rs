@@ -2,8 +2,9 @@
 //! observed and inferred planets, belts and moons, habitable zone, review flags and lineage
 //! (source file, row, checksum, run). `id` is the main_id or any alias.
 
+use crate::error::ApiError;
 use crate::request::{ApiRequest, ApiResponse, ok_json};
-use crate::{ApiError, AppState};
+use crate::state::AppState;
 use exomaps_domain::canon::{
     CanonFlag, CanonPlanet, CanonStar, ClassSource, DistanceMeasurement, DistanceSource, Provenance,
 };

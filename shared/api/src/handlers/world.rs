@@ -1,8 +1,9 @@
 //! `GET /api/world/systems`, `/xyz` and `/full` (DOMAIN.md §2.3–2.5): the systems of the
 //! active world build within scope, nearest first, paged with true totals.
 
+use crate::error::ApiError;
 use crate::request::{ApiRequest, ApiResponse};
-use crate::{ApiError, AppState};
+use crate::state::AppState;
 use bytes::Bytes;
 use exomaps_store::world::{SystemRow, WorldBuildRow};
 use serde::Serialize;
