@@ -8,7 +8,7 @@
 //! the WebSocket messages (`ServerMessage`, `ClientMessage`, DOMAIN.md §8.4) and the published
 //! map pointer `/data/world/latest.json` (`WorldPointer`).
 
-use crate::error::ApiError;
+use crate::error::{ApiError, ErrorEnvelope};
 use crate::frames::{self, ServerMessage};
 use crate::request::ApiRequest;
 use crate::response::ApiResponse;
@@ -26,26 +26,6 @@ use utoipa::openapi::{
     ContentBuilder, InfoBuilder, OpenApi, OpenApiBuilder, PathsBuilder, Ref, RefOr, ResponseBuilder,
 };
 use utoipa::{PartialSchema, ToSchema};
-
-/// The error envelope every route answers with on failure (`crate::error::ApiError`).
-#[derive(Serialize, Deserialize, ToSchema)]
-pub struct ErrorEnvelope {
-    /// snake_case code: `forbidden`, `unauthorized`, `not_found`, `bad_request`, …
-    pub error: String,
-    pub message: String,
-    /// On 403/401 from the permission check: the personas the route allows.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub required_personas: Option<Vec<String>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub current_persona: Option<String>,
-    /// On 400 `invalid_text`: the input holding text the server refuses (a NUL), e.g.
-    /// `path parameter 'id'`, `query parameter 'code'`, `body /sources/0/uri`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub field: Option<String>,
-    /// On 429 (`too_many_attempts`, `too_many_runs`): seconds to wait, as in `Retry-After`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub retry_after: Option<i64>,
-}
 
 /// `/data/world/latest.json` in the object store: the active world build's map asset.
 #[derive(Serialize, Deserialize, ToSchema)]
