@@ -3,7 +3,8 @@
 //! documented `SystemDetail` the SPA's generated types come from, and the pipeline's pushes
 //! parse as the documented `ServerMessage`s.
 
-use exomaps_api::openapi::{ServerMessage, SystemDetail};
+use exomaps_api::frames::ServerMessage;
+use exomaps_api::handlers::system::SystemDetail;
 use exomaps_domain::coords::Scope;
 use exomaps_pipeline::chain::{KickMessage, PipelineContext};
 use exomaps_pipeline::notify::{Broadcast, Notifier, PostOutcome};

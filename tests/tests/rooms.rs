@@ -429,7 +429,7 @@ async fn a_completed_run_reaches_the_admin_channel() {
     assert_eq!(done["run_id"], refreshed["run_id"]);
     // Both parse as the documented messages.
     for m in [refreshed, done] {
-        serde_json::from_value::<exomaps_api::openapi::ServerMessage>(m.clone()).unwrap_or_else(|e| panic!("{e}: {m}"));
+        serde_json::from_value::<exomaps_api::frames::ServerMessage>(m.clone()).unwrap_or_else(|e| panic!("{e}: {m}"));
     }
 
     // With a build active, a system annotation is checked and named.

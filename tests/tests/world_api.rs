@@ -86,3 +86,45 @@ async fn full_payload_has_the_map_fields_and_an_etag() {
     assert_eq!(headers["etag"].to_str().unwrap(), etag);
     assert!(body.is_null());
 }
+
+#[tokio::test]
+async fn listings_say_where_their_systems_came_from_and_answer_their_documented_types() {
+    // Before any build: nothing, and the envelope says so.
+    let (empty, _) = fresh_store().await;
+    let router = gateway(empty);
+    for path in ["/api/world/systems", "/api/world/systems/xyz", "/api/world/systems/full"] {
+        let (status, _, body) = get(&router, path).await;
+        assert_eq!(status, 200, "{path}: {body}");
+        assert_eq!(body["source"], "none", "{path}: {body}");
+        assert_eq!(body["total_count"], 0);
+        assert_eq!(body["world_build_id"], serde_json::Value::Null);
+    }
+    // With a build: the database, and every field the document requires is there.
+    let router = sample_router().await;
+    let doc: serde_json::Value =
+        serde_json::from_str(&exomaps_api::openapi::document_json(exomaps_api::ROUTES)).unwrap();
+    let schemas = &doc["components"]["schemas"];
+    for (path, schema, item) in [
+        ("/api/world/systems", "SystemsPage", "SystemSummary"),
+        ("/api/world/systems/xyz", "SystemsXyzPage", "SystemXyz"),
+        ("/api/world/systems/full", "SystemsFullPage", "SystemFull"),
+    ] {
+        let (status, _, body) = get(&router, path).await;
+        assert_eq!(status, 200, "{path}: {body}");
+        assert_eq!(body["source"], "database", "{path}");
+        let op_schema = &doc["paths"][path]["get"]["responses"]["200"]["content"]["application/json"]["schema"]["$ref"];
+        assert_eq!(op_schema, &format!("#/components/schemas/{schema}"), "{path}");
+        for key in schemas[schema]["required"].as_array().unwrap() {
+            assert!(body.get(key.as_str().unwrap()).is_some(), "{path}: {key} missing");
+        }
+        for key in schemas[item]["required"].as_array().unwrap() {
+            assert!(body["systems"][0].get(key.as_str().unwrap()).is_some(), "{path}: systems[0].{key} missing");
+        }
+    }
+    let (status, _, health) = get(&router, "/api/health").await;
+    assert_eq!(status, 200, "{health}");
+    assert_eq!(health["routes_count"], exomaps_api::ROUTES.len());
+    for key in schemas["Health"]["required"].as_array().unwrap() {
+        assert!(health.get(key.as_str().unwrap()).is_some(), "health: {key} missing");
+    }
+}

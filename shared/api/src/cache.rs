@@ -9,8 +9,9 @@
 //! known build while the database is down, and builds each answer once even when many requests
 //! miss together (single flight per key).
 
-use crate::request::{ApiRequest, ApiResponse};
-use crate::{ApiError, AppState};
+use crate::error::ApiError;
+use crate::request::ApiRequest;
+use crate::response::ApiResponse;
 use bytes::Bytes;
 use exomaps_store::world::WorldBuildRow;
 use http::{HeaderValue, StatusCode, header};
@@ -18,7 +19,7 @@ use sha2::{Digest, Sha256};
 use std::collections::HashMap;
 use std::future::Future;
 use std::sync::{Arc, Mutex};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 use tokio::sync::OnceCell;
 
 /// Most answers kept per build (paging can make many keys); over it the cache starts afresh.
@@ -48,26 +49,29 @@ pub struct WorldCache {
 }
 
 impl WorldCache {
-    /// The active world build, asked of the database at most every `world_cache_check` (or when
-    /// this process activated a build since). While the database cannot answer, the last known
-    /// build is used.
-    pub async fn active_build(&self, state: &AppState) -> Result<Option<WorldBuildRow>, ApiError> {
+    /// The active world build: the one last fetched while it is younger than `max_age` and no
+    /// build was activated since (`generation`, `Store::activation_generation`), else `fetch`ed
+    /// anew. When the database cannot answer (`fetch` fails with `unavailable` true), the last
+    /// known build is used and `on_unavailable` runs.
+    pub async fn active_build<F, Fut>(
+        &self,
+        generation: u64,
+        max_age: Duration,
+        fetch: F,
+        on_unavailable: impl FnOnce(),
+    ) -> Result<Option<WorldBuildRow>, ApiError>
+    where
+        F: FnOnce() -> Fut,
+        Fut: Future<Output = Result<Option<WorldBuildRow>, (ApiError, bool)>>,
+    {
         let mut active = self.active.lock().await;
-        let generation = state.store_opt().map(|s| s.activation_generation()).unwrap_or(0);
         if let Some(a) = active.as_ref()
             && a.generation == generation
-            && a.checked.elapsed() < state.config().world_cache_check
+            && a.checked.elapsed() < max_age
         {
             return Ok(a.build.clone());
         }
-        let fetched = match state.store() {
-            Ok(store) => store.active_world_build().await.map_err(|e| {
-                let unavailable = e.is_unavailable();
-                (ApiError::from(e), unavailable)
-            }),
-            Err(e) => Err((e, true)),
-        };
-        match fetched {
+        match fetch().await {
             Ok(build) => {
                 let changed = active.as_ref().map(|a| a.build.as_ref().map(|b| b.world_build_id))
                     != Some(build.as_ref().map(|b| b.world_build_id));
@@ -80,9 +84,7 @@ impl WorldCache {
             }
             Err((e, unavailable)) => match active.as_ref() {
                 Some(a) if unavailable => {
-                    if !state.db_known_down() {
-                        state.mark_db_down();
-                    }
+                    on_unavailable();
                     Ok(a.build.clone())
                 }
                 _ => Err(e),
@@ -92,9 +94,10 @@ impl WorldCache {
 
     /// The answer under `key` for `build`, built by `make` once (concurrent callers wait for
     /// the one build).
+    /// With `compress`, a gzip copy is kept beside the JSON.
     pub async fn get_or_build<F, Fut>(
         &self,
-        state: &AppState,
+        compress: bool,
         build: Option<i64>,
         key: &str,
         make: F,
@@ -112,7 +115,6 @@ impl WorldCache {
             }
             entries.entry(full_key).or_default().clone()
         };
-        let compress = state.config().compress;
         let bytes = &self.bytes;
         let cached = cell
             .get_or_try_init(|| async move {

@@ -17,6 +17,10 @@ pub struct AuthConfig {
     pub jwt_secret_id: Option<String>,
     /// `EXOMAPS_DB_SECRET_ID`: the Secrets Manager secret with the database credentials.
     pub db_secret_id: Option<String>,
+    /// `EXOMAPS_DB_HOST`: the database host to use instead of the one the secret names (a proxy).
+    pub db_host: Option<String>,
+    /// `EXOMAPS_ADMIN_SECRET_ID` (the `migrate` function): the administrator to create.
+    pub admin_secret_id: Option<String>,
     /// `EXOMAPS_SECRETS_TTL_SECS` (default 60): how long cached secrets are used before the
     /// source is looked at again.
     pub secrets_ttl: Duration,
@@ -41,6 +45,8 @@ impl Default for AuthConfig {
             secrets_file: None,
             jwt_secret_id: None,
             db_secret_id: None,
+            db_host: None,
+            admin_secret_id: None,
             secrets_ttl: Duration::from_secs(60),
             issuer: "exomaps".into(),
             audience: "exomaps-api".into(),
@@ -204,6 +210,8 @@ impl Config {
         a.secrets_file = get("EXOMAPS_SECRETS_FILE").filter(|v| !v.trim().is_empty()).map(PathBuf::from);
         a.jwt_secret_id = get("EXOMAPS_JWT_SECRET_ID").filter(|v| !v.trim().is_empty());
         a.db_secret_id = get("EXOMAPS_DB_SECRET_ID").filter(|v| !v.trim().is_empty());
+        a.db_host = get("EXOMAPS_DB_HOST").filter(|v| !v.trim().is_empty());
+        a.admin_secret_id = get("EXOMAPS_ADMIN_SECRET_ID").filter(|v| !v.trim().is_empty());
         if let Some(s) = parse::<u64>(&get, "EXOMAPS_SECRETS_TTL_SECS")? {
             a.secrets_ttl = Duration::from_secs(s);
         }

@@ -1,8 +1,47 @@
 //! The one error envelope: `{"error": "<snake_case_code>", "message": "<human text>", ...details}`.
 
-use crate::request::{ApiResponse, json_response};
+use crate::response::{ApiResponse, json_response};
 use http::{HeaderName, HeaderValue, StatusCode, header};
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
+use utoipa::ToSchema;
+
+/// The error envelope every route answers with on failure (`crate::error::ApiError`).
+#[derive(Serialize, Deserialize, ToSchema)]
+pub struct ErrorEnvelope {
+    /// snake_case code: `forbidden`, `unauthorized`, `not_found`, `bad_request`, …
+    pub error: String,
+    pub message: String,
+    /// On 403/401 from the permission check: the personas the route allows.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub required_personas: Option<Vec<String>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub current_persona: Option<String>,
+    /// On 400 `invalid_text`: the input holding text the server refuses (a NUL), e.g.
+    /// `path parameter 'id'`, `query parameter 'code'`, `body /sources/0/uri`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub field: Option<String>,
+    /// On 429 (`too_many_attempts`, `too_many_runs`): seconds to wait, as in `Retry-After`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retry_after: Option<i64>,
+    // Other details some errors carry (`db_status`, `persona`, `detail`, `limit`, …).
+    #[serde(flatten)]
+    #[schema(ignore)]
+    pub details: Map<String, Value>,
+}
+
+/// Takes `key` out of `details` when it holds a `T` (else leaves it there).
+fn take<T: DeserializeOwned>(details: &mut Map<String, Value>, key: &str) -> Option<T> {
+    let value = details.remove(key)?;
+    match serde_json::from_value(value.clone()) {
+        Ok(v) => Some(v),
+        Err(_) => {
+            details.insert(key.to_string(), value);
+            None
+        }
+    }
+}
 
 #[derive(Debug, Clone)]
 pub struct ApiError {
@@ -67,13 +106,20 @@ impl ApiError {
     }
 
     pub fn into_response(self) -> ApiResponse {
-        let mut body = Map::new();
-        body.insert("error".into(), Value::String(self.code.into()));
-        body.insert("message".into(), Value::String(self.message));
-        for (k, v) in self.details {
-            body.entry(k).or_insert(v);
-        }
-        let mut res = json_response(self.status, &Value::Object(body));
+        let mut details = self.details;
+        // `error` and `message` are the envelope's own.
+        details.remove("error");
+        details.remove("message");
+        let body = ErrorEnvelope {
+            error: self.code.into(),
+            message: self.message,
+            required_personas: take(&mut details, "required_personas"),
+            current_persona: take(&mut details, "current_persona"),
+            field: take(&mut details, "field"),
+            retry_after: take(&mut details, "retry_after"),
+            details,
+        };
+        let mut res = json_response(self.status, &body);
         for (name, value) in self.headers {
             res.headers_mut().append(name, value);
         }
@@ -92,5 +138,36 @@ impl From<exomaps_store::StoreError> for ApiError {
             tracing::error!(error = %e, "store error");
             ApiError::internal()
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn body(e: ApiError) -> Value {
+        serde_json::from_slice(e.into_response().body()).unwrap()
+    }
+
+    #[test]
+    fn the_envelope_carries_every_detail_once_and_keeps_its_own_fields() {
+        let e = ApiError::new(StatusCode::TOO_MANY_REQUESTS, "too_many_runs", "wait")
+            .with("retry_after", 7)
+            .with("required_personas", vec!["admin"])
+            .with("db_status", serde_json::json!({"connected": false}))
+            .with("error", "not mine");
+        assert_eq!(
+            body(e),
+            serde_json::json!({
+                "error": "too_many_runs",
+                "message": "wait",
+                "retry_after": 7,
+                "required_personas": ["admin"],
+                "db_status": {"connected": false},
+            })
+        );
+        // A detail of another shape than the envelope's field stays as given.
+        let e = ApiError::bad_request("x").with("field", 3);
+        assert_eq!(body(e)["field"], 3);
     }
 }

@@ -7,18 +7,24 @@
 //! handler behaves identically in both. Handlers build no pools or clients: `AppState` is
 //! built once per process. No SQL here (the store owns it).
 
+pub mod access;
 pub mod auth;
 pub mod cache;
+pub mod caller;
 pub mod config;
 pub mod cors;
 pub mod error;
+pub mod frames;
 pub mod handlers;
 pub mod lambda;
 pub mod migrate;
 pub mod openapi;
 pub mod request;
+pub mod response;
+pub mod route;
 pub mod routes;
 pub mod secrets;
+pub mod sessions;
 pub mod state;
 pub mod telemetry;
 pub mod text;

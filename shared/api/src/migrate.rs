@@ -15,7 +15,7 @@ use crate::auth::seed::{self, SeedUser};
 use crate::config::Config;
 use crate::state::AppState;
 use exomaps_platform::cfn::{self, RequestIds, Status};
-use serde_json::{Value, json};
+use serde_json::Value;
 
 /// The binary and function name.
 pub const FUNCTION: &str = "migrate";
@@ -46,10 +46,18 @@ pub fn admin_from_secret(text: &str) -> Result<SeedUser, String> {
         personas: exomaps_domain::persona::Persona::ALL.iter().map(|p| p.key().to_string()).collect(),
         default_persona: exomaps_domain::persona::Persona::Admin.key().to_string(),
     };
-    // The seed file's checks (name length, password of 12 or more characters, personas).
-    let file = json!({"users": [&user]}).to_string();
-    seed::parse(&file).map_err(|e| format!("admin secret: {e}"))?;
+    seed::check(std::slice::from_ref(&user)).map_err(|e| format!("admin secret: {e}"))?;
     Ok(user)
+}
+
+/// The custom resource's `Data` (`Fn::GetAtt`): empty unless the migrations ran.
+#[derive(Debug, Default, serde::Serialize)]
+struct Data {
+    #[serde(rename = "LatestVersion", skip_serializing_if = "Option::is_none")]
+    latest_version: Option<i64>,
+    /// The administrator created or updated (null: none configured).
+    #[serde(rename = "AdminUser", skip_serializing_if = "Option::is_none")]
+    admin_user: Option<Option<String>>,
 }
 
 /// Runs one custom-resource request. `store` is the database (or why there is none), `admin` the
@@ -70,9 +78,9 @@ pub async fn handle(
     let physical = event["PhysicalResourceId"].as_str().unwrap_or(PHYSICAL_ID).to_string();
     let request_type = event["RequestType"].as_str().unwrap_or_default();
     let (status, reason, data) = match request_type {
-        "Delete" => (Status::Success, "the database and its schema are kept".to_string(), json!({})),
+        "Delete" => (Status::Success, "the database and its schema are kept".to_string(), Data::default()),
         "Create" | "Update" => match store {
-            Err(e) => (Status::Failed, format!("migrations not applied: {e}"), json!({})),
+            Err(e) => (Status::Failed, format!("migrations not applied: {e}"), Data::default()),
             Ok(store) => match store.migrate().await {
                 Ok(()) => {
                     let latest = exomaps_store::MIGRATOR.iter().map(|m| m.version).max().unwrap_or(0);
@@ -86,11 +94,13 @@ pub async fn handle(
                         Ok(user) => (
                             Status::Success,
                             format!("migrations applied up to {latest}"),
-                            json!({"LatestVersion": latest, "AdminUser": user.map(|u| u.username.clone())}),
+                            Data { latest_version: Some(latest), admin_user: Some(user.map(|u| u.username.clone())) },
                         ),
-                        Err(e) => {
-                            (Status::Failed, format!("migrations applied up to {latest}; admin user: {e}"), json!({}))
-                        }
+                        Err(e) => (
+                            Status::Failed,
+                            format!("migrations applied up to {latest}; admin user: {e}"),
+                            Data::default(),
+                        ),
                     }
                 }
                 Err(e) => {
@@ -99,12 +109,13 @@ pub async fn handle(
                         exomaps_store::StoreError::Migrate(_) => e.to_string(), // "migration failed: …"
                         other => format!("migrations not applied: {other}"),
                     };
-                    (Status::Failed, reason, json!({}))
+                    (Status::Failed, reason, Data::default())
                 }
             },
         },
-        other => (Status::Failed, format!("unknown RequestType {other:?}"), json!({})),
+        other => (Status::Failed, format!("unknown RequestType {other:?}"), Data::default()),
     };
+    let data = serde_json::to_value(data).map_err(|e| e.to_string())?;
     let body = cfn::response_body(&ids, status, &physical, &reason, data);
     cfn::respond(url, &body).await.map_err(|e| e.to_string())?;
     Ok(Outcome { status, reason, body })
@@ -119,13 +130,14 @@ pub fn run() -> Result<(), crate::lambda::Error> {
     runtime.block_on(async move {
         // A configuration or secret problem is reported to CloudFormation (FAILED with the
         // reason) rather than crashing: a function that never answers holds the stack for an hour.
-        let state = match Config::from_env() {
+        let config = Config::from_env();
+        let admin_secret = config.as_ref().ok().and_then(|c| c.auth.admin_secret_id.clone());
+        let admin_secret = &admin_secret;
+        let state = match config {
             Ok(config) => AppState::load(config).await,
             Err(e) => Err(e.to_string()),
         };
         let state = &state;
-        let admin_secret = std::env::var("EXOMAPS_ADMIN_SECRET_ID").ok().filter(|v| !v.trim().is_empty());
-        let admin_secret = &admin_secret;
         lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
             let store = match state {
                 Ok(s) => s.store_opt().ok_or_else(|| "no database configured (EXOMAPS_DB_SECRET_ID)".to_string()),

@@ -8,9 +8,13 @@
 //! the WebSocket messages (`ServerMessage`, `ClientMessage`, DOMAIN.md §8.4) and the published
 //! map pointer `/data/world/latest.json` (`WorldPointer`).
 
-use crate::handlers::{auth, persona, rooms, runs, sim};
-use crate::routes::{ROUTES, Route};
-use crate::{ApiError, ApiRequest, ApiResponse, AppState};
+use crate::error::{ApiError, ErrorEnvelope};
+use crate::frames::{self, ServerMessage};
+use crate::request::ApiRequest;
+use crate::response::ApiResponse;
+use crate::route::{Answer, Query, Route, Schemas};
+use crate::state::AppState;
+use exomaps_wire::ws::ClientMessage;
 use http::Method;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeMap;
@@ -22,27 +26,6 @@ use utoipa::openapi::{
     ContentBuilder, InfoBuilder, OpenApi, OpenApiBuilder, PathsBuilder, Ref, RefOr, ResponseBuilder,
 };
 use utoipa::{PartialSchema, ToSchema};
-use uuid::Uuid;
-
-/// The error envelope every route answers with on failure (`crate::error::ApiError`).
-#[derive(Serialize, Deserialize, ToSchema)]
-pub struct ErrorEnvelope {
-    /// snake_case code: `forbidden`, `unauthorized`, `not_found`, `bad_request`, …
-    pub error: String,
-    pub message: String,
-    /// On 403/401 from the permission check: the personas the route allows.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub required_personas: Option<Vec<String>>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub current_persona: Option<String>,
-    /// On 400 `invalid_text`: the input holding text the server refuses (a NUL), e.g.
-    /// `path parameter 'id'`, `query parameter 'code'`, `body /sources/0/uri`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub field: Option<String>,
-    /// On 429 (`too_many_attempts`, `too_many_runs`): seconds to wait, as in `Retry-After`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub retry_after: Option<i64>,
-}
 
 /// `/data/world/latest.json` in the object store: the active world build's map asset.
 #[derive(Serialize, Deserialize, ToSchema)]
@@ -61,322 +44,19 @@ pub struct WorldPointer {
     pub generated_at: String,
 }
 
-/// `GET /api/system/{id}` answer, as the SPA reads it (the handler builds it from the
-/// canonical star and its inference; `tests/tests/openapi_shapes.rs` checks the real answer
-/// parses as this). Fields the SPA does not read are left out of the schema.
-#[derive(Serialize, Deserialize, ToSchema)]
-pub struct SystemDetail {
-    pub system: SystemFacts,
-    pub aliases: Vec<String>,
-    pub planets: SystemPlanets,
-    pub belts: Vec<Belt>,
-    pub habitable_zone: Option<HabitableZone>,
-    pub frost_line_au: Option<f64>,
-    /// One entry per source row the star came from.
-    pub lineage: Vec<Lineage>,
-    /// Every distance measurement, the adopted one first.
-    #[serde(default)]
-    pub distances: Vec<DistanceEntry>,
-    pub world_build_id: i64,
-    /// `https://simbad.u-strasbg.fr/simbad/sim-id?Ident=<SIMBAD id>`.
-    pub simbad_url: String,
-}
-
-/// One distance measurement of a star with its source.
-#[derive(Serialize, Deserialize, ToSchema)]
-pub struct DistanceEntry {
-    /// `curated`, `simbad`, `exoplanet_catalogue`, `hipparcos`.
-    pub provenance: String,
-    pub distance_pc: f64,
-    /// 1σ in pc when the source gives one (a parallax).
-    #[serde(default)]
-    pub uncertainty_pc: Option<f64>,
-}
-
-#[derive(Serialize, Deserialize, ToSchema)]
-pub struct SystemFacts {
-    pub main_id: String,
-    pub ra_deg: Option<f64>,
-    pub dec_deg: Option<f64>,
-    pub distance_ly: Option<f64>,
-    pub distance_pc: Option<f64>,
-    pub distance_source: Option<String>,
-    pub x_pc: Option<f64>,
-    pub y_pc: Option<f64>,
-    pub z_pc: Option<f64>,
-    pub spectral_type: Option<String>,
-    pub spectral_class: Option<String>,
-    pub teff_k: Option<f64>,
-    pub luminosity_lsun: Option<f64>,
-    pub multiplicity: Option<i64>,
-    /// Proper name or common designation (`Vega`, `τ Cet`), when the star has one.
-    #[serde(default)]
-    pub display_name: Option<String>,
-    /// Hipparcos Hp magnitude.
-    #[serde(default)]
-    pub hp_mag: Option<f64>,
-}
-
-#[derive(Serialize, Deserialize, ToSchema)]
-pub struct SystemPlanets {
-    pub observed: Vec<Planet>,
-    pub inferred: Vec<Planet>,
-}
-
-/// An observed or inferred planet (inferred ones carry `in_hz`, `confidence` and `method`).
-#[derive(Serialize, Deserialize, ToSchema)]
-pub struct Planet {
-    pub planet_name: String,
-    pub planet_status: Option<String>,
-    pub mass_earth: Option<f64>,
-    pub radius_earth: Option<f64>,
-    pub semi_major_axis_au: Option<f64>,
-    pub orbital_period_days: Option<f64>,
-    pub eccentricity: Option<f64>,
-    pub detection_type: Option<String>,
-    pub discovered: Option<i64>,
-    #[serde(default)]
-    pub in_hz: Option<bool>,
-    #[serde(default)]
-    #[schema(value_type = Option<String>)]
-    pub confidence: Option<serde_json::Value>,
-    #[serde(default)]
-    pub method: Option<String>,
-}
-
-#[derive(Serialize, Deserialize, ToSchema)]
-pub struct Belt {
-    pub belt_type: String,
-    pub inner_radius_au: f64,
-    pub outer_radius_au: f64,
-    #[schema(value_type = String)]
-    pub confidence: serde_json::Value,
-    pub method: String,
-}
-
-/// Habitable-zone bounds in AU (conservative and optimistic).
-#[derive(Serialize, Deserialize, ToSchema)]
-pub struct HabitableZone {
-    pub conservative_inner_au: f64,
-    pub conservative_outer_au: f64,
-    pub optimistic_inner_au: f64,
-    pub optimistic_outer_au: f64,
-}
-
-#[derive(Serialize, Deserialize, ToSchema)]
-pub struct Lineage {
-    /// `curated`, `simbad`, `exoplanet_catalogue`, `hipparcos`, `star_names`.
-    pub provenance: Option<String>,
-    /// How the source was matched to the star (`identifier HIP 91262`, `position 0.4″ at J2000`).
-    #[serde(default)]
-    pub matched_by: Option<String>,
-    pub row_number: Option<i64>,
-    pub source_name: Option<String>,
-    pub file_checksum_sha256: Option<String>,
-    pub run_id: Option<Uuid>,
-}
-
-/// Client → server WebSocket message.
-#[derive(Serialize, Deserialize, ToSchema)]
-pub struct ClientMessage {
-    /// `subscribe`, `unsubscribe`, `ping` or `cursor` (no reply when accepted).
-    pub action: String,
-    /// `runs:<run_id>`, `data`, `admin`, `sim:<sim_id>` or `room:<room_id>`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub channel: Option<String>,
-    /// `sim:<sim_id>` only: first replay every event with a tick after this one (-1: from the
-    /// start), then live batches — each event exactly once, in (tick, seq) order.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub after_tick: Option<i64>,
-    /// `cursor`: the room id (after subscribing to `room:<id>`).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub room: Option<Uuid>,
-    /// `cursor`: what the pointer is on (null: nothing).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub target: Option<rooms::CursorTarget>,
-    /// `cursor`: the selected system (main_id), or null.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub selection: Option<String>,
-}
-
-/// Server → client WebSocket message (replies and pushes), tagged by `type`.
-#[derive(Serialize, Deserialize, ToSchema)]
-#[serde(tag = "type", deny_unknown_fields)]
-pub enum ServerMessage {
-    /// A phase of a run started (`running`), finished (`done`, with its counts) or failed.
-    #[serde(rename = "run.progress")]
-    RunProgress {
-        run_id: Uuid,
-        /// `ingest`, `transform`, `publish` (more phases as the pipeline grows).
-        phase: String,
-        /// `running`, `done` or `failed`.
-        status: String,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        counts: Option<serde_json::Value>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        reason: Option<String>,
-    },
-    /// A new world build is active: clients reload the map.
-    #[serde(rename = "data.refreshed")]
-    DataRefreshed {
-        world_build_id: i64,
-        /// Path of the new map asset (`/data/world/<id>.exmp`), when one was published.
-        #[serde(default)]
-        asset: Option<String>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        run_id: Option<Uuid>,
-        #[serde(default)]
-        tables: Vec<String>,
-        #[serde(default)]
-        row_counts: serde_json::Value,
-    },
-    /// The run ended: `pass`, `warn` or `fail` (on `runs:<run_id>` and `admin`), with its summary.
-    #[serde(rename = "run.completed")]
-    RunCompleted {
-        run_id: Uuid,
-        status: String,
-        /// The world build the run published (a completed run).
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        world_build_id: Option<i64>,
-        /// Rows per table of the published build.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        row_counts: Option<serde_json::Value>,
-        /// Why a failed run failed.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        reason: Option<String>,
-    },
-    /// `room:<id>`: a member joined or left (`event`: `join` | `leave`).
-    #[serde(rename = "presence")]
-    Presence { channel: String, event: String, member: rooms::Member },
-    /// `room:<id>`, to a new member: who is there and their latest cursors.
-    #[serde(rename = "room_state")]
-    RoomState {
-        channel: String,
-        members: Vec<rooms::Member>,
-        cursors: Vec<rooms::Cursor>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        part: Option<i64>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        parts: Option<i64>,
-    },
-    /// `room:<id>`: every member's latest cursor, at most one frame per room per 100 ms (in
-    /// `parts` only when a frame would pass 32 KB).
-    #[serde(rename = "cursors")]
-    Cursors {
-        channel: String,
-        cursors: Vec<rooms::Cursor>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        part: Option<i64>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        parts: Option<i64>,
-    },
-    /// `room:<id>`: an annotation was `created`, `updated` or `deleted` (its last state).
-    #[serde(rename = "annotation")]
-    Annotation { channel: String, event: String, annotation: rooms::Annotation },
-    /// To every connection: an admin's message (a banner). Render `message` as text.
-    #[serde(rename = "broadcast")]
-    Broadcast { message: String, level: rooms::BroadcastLevel, from: String, at: chrono::DateTime<chrono::Utc> },
-    #[serde(rename = "subscribed")]
-    Subscribed {
-        channel: String,
-        /// `sim:<id>`: the replay covered ticks (after_tick, through_tick]; live batches follow.
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        after_tick: Option<i64>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        through_tick: Option<i64>,
-        #[serde(default, skip_serializing_if = "Option::is_none")]
-        replayed_events: Option<i64>,
-    },
-    /// One committed batch of a simulation (ticks (from_tick, tick]) with its events, split in
-    /// `parts` messages of ≤ 32 KB each (`part` 1..=parts; the summary repeats in each).
-    #[serde(rename = "sim.tick")]
-    SimTick {
-        sim_id: Uuid,
-        from_tick: i64,
-        tick: i64,
-        simulated_year: f64,
-        state: String,
-        summary: Option<sim::SimSummary>,
-        events: Vec<sim::SimEventEnvelope>,
-        part: i64,
-        parts: i64,
-    },
-    /// The `after_tick` replay on subscribe: events of ticks (after_tick, through_tick].
-    #[serde(rename = "sim.events")]
-    SimEvents {
-        sim_id: Uuid,
-        replay: bool,
-        after_tick: i64,
-        through_tick: i64,
-        events: Vec<sim::SimEventEnvelope>,
-        part: i64,
-        parts: i64,
-    },
-    /// A simulation changed state (paused, running, completed, failed).
-    #[serde(rename = "sim.state")]
-    SimState { sim_id: Uuid, state: String, current_tick: i64 },
-    #[serde(rename = "unsubscribed")]
-    Unsubscribed { count: i64 },
-    #[serde(rename = "pong")]
-    Pong,
-    #[serde(rename = "error")]
-    Error { error: String, message: String },
-}
-
-/// What the document says a route takes and answers (besides the error envelope).
-struct Shape {
-    request: Option<(String, RefOr<Schema>)>,
-    /// (status, schema name) of the success answer; `None`: JSON not (yet) typed.
-    response: Option<(&'static str, String)>,
-}
-
-/// What a query parameter holds; its schema says exactly what the server accepts (issue 9).
-#[derive(Clone, Copy)]
-enum Q {
-    /// Any int64 (the server clamps it into the route's range).
-    Limit,
-    /// An int64 ≥ 0.
-    Offset,
-    /// An RFC 3339 time.
-    Time,
-    /// An int64 in `min..=max` (the server answers 400 outside it).
-    Range(i64, i64),
-    /// Required text with at least one non-space character and at most this many characters.
-    Name(i64),
-    Text,
-}
-
-/// Query parameters per route — all optional.
-fn query_params(route: &Route) -> &'static [(&'static str, Q)] {
-    match route.name {
-        "runs-manifest" => &[("limit", Q::Limit), ("before", Q::Time)],
-        "runs-validation" => &[("limit", Q::Limit), ("offset", Q::Offset), ("source", Q::Text), ("code", Q::Text)],
-        "world-systems" | "world-systems-xyz" | "world-systems-full" => &[("limit", Q::Limit), ("offset", Q::Offset)],
-        "sim-list" => &[("limit", Q::Limit), ("offset", Q::Offset)],
-        "sim-snapshot" => &[("tick", Q::Offset), ("observer", Q::Text)],
-        "sim-events" => &[("after_tick", Q::Offset), ("after_seq", Q::Offset), ("limit", Q::Limit), ("kind", Q::Text)],
-        "sim-step" => &[("interval", Q::Range(1, 1000))],
-        "search" => &[
-            ("q", Q::Name(crate::handlers::search::MAX_QUERY_CHARS as i64)),
-            ("limit", Q::Range(1, crate::handlers::search::MAX_LIMIT)),
-        ],
-        _ => &[],
-    }
-}
-
-fn query_schema(q: Q) -> RefOr<Schema> {
+fn query_schema(q: Query) -> RefOr<Schema> {
     use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, SchemaFormat, Type};
     let int64 =
         || ObjectBuilder::new().schema_type(Type::Integer).format(Some(SchemaFormat::KnownFormat(KnownFormat::Int64)));
     let schema = match q {
-        Q::Limit => int64(),
-        Q::Offset => int64().minimum(Some(0)),
-        Q::Range(min, max) => int64().minimum(Some(min)).maximum(Some(max)),
-        Q::Time => ObjectBuilder::new()
+        Query::Limit => int64(),
+        Query::Offset => int64().minimum(Some(0)),
+        Query::Range(min, max) => int64().minimum(Some(min)).maximum(Some(max)),
+        Query::Time => ObjectBuilder::new()
             .schema_type(Type::String)
             .format(Some(SchemaFormat::KnownFormat(KnownFormat::DateTime))),
-        Q::Text => ObjectBuilder::new().schema_type(Type::String),
-        Q::Name(max) => ObjectBuilder::new()
+        Query::Text => ObjectBuilder::new().schema_type(Type::String),
+        Query::Name(max) => ObjectBuilder::new()
             .schema_type(Type::String)
             .min_length(Some(1))
             .max_length(Some(max as usize))
@@ -385,11 +65,11 @@ fn query_schema(q: Q) -> RefOr<Schema> {
     RefOr::T(Schema::Object(schema.build()))
 }
 
-/// A path parameter's schema: run and simulation ids are UUIDs; other ids are non-empty text.
+/// A path parameter's schema: a UUID when the route's doc says so, else non-empty text.
 fn path_schema(route: &Route, name: &str) -> RefOr<Schema> {
     use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, SchemaFormat, Type};
     let b = ObjectBuilder::new().schema_type(Type::String);
-    let b = if matches!(name, "run_id" | "room_id" | "annotation_id") || route.path.starts_with("/api/simulation/") {
+    let b = if route.doc.uuids.contains(&name) {
         b.format(Some(SchemaFormat::KnownFormat(KnownFormat::Uuid)))
     } else {
         b.min_length(Some(1))
@@ -397,67 +77,8 @@ fn path_schema(route: &Route, name: &str) -> RefOr<Schema> {
     RefOr::T(Schema::Object(b.build()))
 }
 
-/// OpenAPI links of a route's success answer: (name, operationId, parameter, runtime expression).
-fn links(route: &Route) -> &'static [(&'static str, &'static str, &'static str, &'static str)] {
-    match route.name {
-        "runs-start" => &[
-            ("GetRun", "runs_get", "run_id", "$response.body#/run_id"),
-            ("GetRunValidation", "runs_validation", "run_id", "$response.body#/run_id"),
-        ],
-        _ => &[],
-    }
-}
-
 fn named<T: ToSchema>() -> String {
     T::name().into_owned()
-}
-
-fn shape(route: &Route, schemas: &mut Vec<(String, RefOr<Schema>)>) -> Shape {
-    fn add<T: ToSchema>(schemas: &mut Vec<(String, RefOr<Schema>)>) -> String {
-        schemas.push((named::<T>(), T::schema()));
-        T::schemas(schemas);
-        named::<T>()
-    }
-    let body = |name: String| Some((name.clone(), RefOr::Ref(Ref::from_schema_name(name))));
-    let (request, response) = match route.name {
-        "auth-login" => (body(add::<auth::LoginBody>(schemas)), Some(("200", add::<auth::TokenBody>(schemas)))),
-        "auth-refresh" => (body(add::<auth::RefreshBody>(schemas)), Some(("200", add::<auth::TokenBody>(schemas)))),
-        "persona-get" => (None, Some(("200", add::<persona::PersonaView>(schemas)))),
-        "persona-set" => {
-            (body(add::<persona::SwitchBody>(schemas)), Some(("200", add::<persona::PersonaView>(schemas))))
-        }
-        "runs-start" => (body(add::<runs::StartRun>(schemas)), Some(("202", add::<runs::RunStarted>(schemas)))),
-        "runs-get" => (None, Some(("200", add::<runs::RunDetail>(schemas)))),
-        "runs-manifest" => (None, Some(("200", add::<runs::ManifestPage>(schemas)))),
-        "runs-validation" => (None, Some(("200", add::<runs::Validation>(schemas)))),
-        "system-get" => (None, Some(("200", add::<SystemDetail>(schemas)))),
-        "sim-create" => {
-            (body(add::<sim::CreateSimulation>(schemas)), Some(("201", add::<sim::SimulationView>(schemas))))
-        }
-        "sim-list" => (None, Some(("200", add::<sim::SimulationList>(schemas)))),
-        "sim-get" => (None, Some(("200", add::<sim::SimulationDetail>(schemas)))),
-        "sim-snapshot" => (None, Some(("200", add::<sim::SimSnapshot>(schemas)))),
-        "sim-events" => (None, Some(("200", add::<sim::SimEventsPage>(schemas)))),
-        "sim-pause" | "sim-resume" => (None, Some(("200", add::<sim::SimulationView>(schemas)))),
-        "sim-step" => (body(add::<sim::StepBody>(schemas)), Some(("200", add::<sim::StepResult>(schemas)))),
-        "sim-fork" => (body(add::<sim::ForkBody>(schemas)), Some(("201", add::<sim::SimulationView>(schemas)))),
-        "search" => (None, Some(("200", add::<crate::handlers::search::SearchResults>(schemas)))),
-        "rooms-create" => (body(add::<rooms::CreateRoom>(schemas)), Some(("201", add::<rooms::Room>(schemas)))),
-        "rooms-get" => (None, Some(("200", add::<rooms::RoomDetail>(schemas)))),
-        "annotations-list" => (None, Some(("200", add::<rooms::AnnotationList>(schemas)))),
-        "annotations-create" => {
-            (body(add::<rooms::CreateAnnotation>(schemas)), Some(("201", add::<rooms::Annotation>(schemas))))
-        }
-        "annotations-update" => {
-            (body(add::<rooms::UpdateAnnotation>(schemas)), Some(("200", add::<rooms::Annotation>(schemas))))
-        }
-        "annotations-delete" => (None, Some(("204", String::new()))),
-        "admin-broadcast" => {
-            (body(add::<rooms::BroadcastBody>(schemas)), Some(("202", add::<rooms::BroadcastSent>(schemas))))
-        }
-        _ => (None, None),
-    };
-    Shape { request, response }
 }
 
 fn http_method(m: &Method) -> HttpMethod {
@@ -470,9 +91,9 @@ fn http_method(m: &Method) -> HttpMethod {
     }
 }
 
-/// The document for the current route table.
-pub fn document() -> OpenApi {
-    let mut schemas: Vec<(String, RefOr<Schema>)> = Vec::new();
+/// The document of a route table (`crate::routes::ROUTES`).
+pub fn document(routes: &[Route]) -> OpenApi {
+    let mut schemas: Schemas = Vec::new();
     for extra in [
         (named::<ErrorEnvelope>(), ErrorEnvelope::schema()),
         (named::<WorldPointer>(), WorldPointer::schema()),
@@ -482,19 +103,19 @@ pub fn document() -> OpenApi {
         schemas.push(extra);
     }
     // The simulation types the WebSocket messages refer to.
-    schemas.push((named::<sim::SimSummary>(), sim::SimSummary::schema()));
-    schemas.push((named::<sim::SimEventEnvelope>(), sim::SimEventEnvelope::schema()));
-    sim::SimEventEnvelope::schemas(&mut schemas);
+    schemas.push((named::<frames::SimSummary>(), frames::SimSummary::schema()));
+    schemas.push((named::<frames::SimEventEnvelope>(), frames::SimEventEnvelope::schema()));
+    frames::SimEventEnvelope::schemas(&mut schemas);
     // The room types the WebSocket messages refer to.
-    schemas.push((named::<rooms::Member>(), rooms::Member::schema()));
-    schemas.push((named::<rooms::Cursor>(), rooms::Cursor::schema()));
-    rooms::Cursor::schemas(&mut schemas);
-    schemas.push((named::<rooms::Annotation>(), rooms::Annotation::schema()));
-    rooms::Annotation::schemas(&mut schemas);
-    schemas.push((named::<rooms::BroadcastLevel>(), rooms::BroadcastLevel::schema()));
+    schemas.push((named::<frames::Member>(), frames::Member::schema()));
+    schemas.push((named::<frames::Cursor>(), frames::Cursor::schema()));
+    frames::Cursor::schemas(&mut schemas);
+    schemas.push((named::<frames::Annotation>(), frames::Annotation::schema()));
+    frames::Annotation::schemas(&mut schemas);
+    schemas.push((named::<frames::BroadcastLevel>(), frames::BroadcastLevel::schema()));
     let mut by_path: BTreeMap<&str, Vec<(HttpMethod, utoipa::openapi::path::Operation)>> = BTreeMap::new();
-    for route in ROUTES {
-        let s = shape(route, &mut schemas);
+    for route in routes {
+        let doc = &route.doc;
         let personas: Vec<&str> = route.access.allowed().iter().map(|p| p.key()).collect();
         let mut op = OperationBuilder::new()
             .operation_id(Some(route.name.replace('-', "_")))
@@ -510,12 +131,12 @@ pub fn document() -> OpenApi {
                     .schema(Some(path_schema(route, name))),
             );
         }
-        for (name, kind) in query_params(route) {
+        for (name, kind) in doc.query {
             op = op.parameter(
                 ParameterBuilder::new()
                     .name(*name)
                     .parameter_in(ParameterIn::Query)
-                    .required(if matches!(kind, Q::Name(_)) {
+                    .required(if matches!(kind, Query::Name(_)) {
                         utoipa::openapi::Required::True
                     } else {
                         utoipa::openapi::Required::False
@@ -523,35 +144,36 @@ pub fn document() -> OpenApi {
                     .schema(Some(query_schema(*kind))),
             );
         }
-        if let Some((_, schema)) = s.request {
+        if let Some(body) = doc.body {
+            let name = body(&mut schemas);
+            let schema = RefOr::Ref(Ref::from_schema_name(name));
             op = op.request_body(Some(
                 RequestBodyBuilder::new()
                     .content("application/json", ContentBuilder::new().schema(Some(schema)).build())
                     .build(),
             ));
         }
-        let (status, ok) = match &s.response {
-            Some((status, name)) if name.is_empty() => {
-                (*status, ResponseBuilder::new().description("no content").build())
-            }
-            Some((status, name)) => (*status, {
+        let (status, ok) = match doc.answer {
+            Answer::Empty(status) => (status, ResponseBuilder::new().description("no content").build()),
+            Answer::Json(status, answer) => (status, {
+                let name = answer(&mut schemas);
                 let mut ok = ResponseBuilder::new().description("success").content(
                     "application/json",
-                    ContentBuilder::new().schema(Some(RefOr::Ref(Ref::from_schema_name(name.clone())))).build(),
+                    ContentBuilder::new().schema(Some(RefOr::Ref(Ref::from_schema_name(name)))).build(),
                 );
                 // OpenAPI links: a started run is followed by id (schemathesis' stateful phase).
-                for (link, operation, parameter, value) in links(route) {
+                for link in doc.links {
                     ok = ok.link(
-                        *link,
+                        link.name,
                         utoipa::openapi::link::LinkBuilder::new()
-                            .operation_id(*operation)
-                            .parameter(*parameter, *value)
+                            .operation_id(link.operation)
+                            .parameter(link.parameter, link.value)
                             .build(),
                     );
                 }
                 ok.build()
             }),
-            None => (
+            Answer::AnyJson => (
                 "200",
                 ResponseBuilder::new()
                     .description("success (JSON)")
@@ -597,18 +219,18 @@ pub fn document() -> OpenApi {
 }
 
 /// The document as pretty JSON (what the route serves and `spa/openapi.json` holds).
-pub fn document_json() -> String {
+pub fn document_json(routes: &[Route]) -> String {
     // utoipa 5 writes a Link's `operationId` in snake case; OpenAPI (and schemathesis) read camel case.
-    document()
+    document(routes)
         .to_pretty_json()
         .expect("the OpenAPI document serialises")
         .replace("\"operation_id\": ", "\"operationId\": ")
         + "\n"
 }
 
-/// `GET /api/openapi.json`.
-pub async fn serve(_state: AppState, _req: ApiRequest) -> Result<ApiResponse, ApiError> {
-    let mut res = http::Response::new(bytes::Bytes::from(document_json()));
+/// `GET /api/openapi.json`: the document of `routes`.
+pub async fn serve(_state: AppState, _req: ApiRequest, routes: &[Route]) -> Result<ApiResponse, ApiError> {
+    let mut res = http::Response::new(bytes::Bytes::from(document_json(routes)));
     let h = res.headers_mut();
     h.insert(http::header::CONTENT_TYPE, http::HeaderValue::from_static("application/json"));
     h.insert(http::header::CACHE_CONTROL, http::HeaderValue::from_static("public, max-age=300"));
@@ -618,10 +240,12 @@ pub async fn serve(_state: AppState, _req: ApiRequest) -> Result<ApiResponse, Ap
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::routes::ROUTES;
+    use uuid::Uuid;
 
     #[test]
     fn every_route_is_documented_with_its_personas() {
-        let doc: serde_json::Value = serde_json::from_str(&document_json()).unwrap();
+        let doc: serde_json::Value = serde_json::from_str(&document_json(ROUTES)).unwrap();
         for r in ROUTES {
             let method = r.method.as_str().to_lowercase();
             let op = &doc["paths"][r.path][&method];
@@ -644,7 +268,7 @@ mod tests {
             assert!(schemas.contains_key(name), "schema {name} missing");
         }
         // Every $ref resolves.
-        let text = document_json();
+        let text = document_json(ROUTES);
         for part in text.split("\"#/components/schemas/").skip(1) {
             let name = &part[..part.find('"').unwrap()];
             assert!(schemas.contains_key(name), "dangling $ref {name}");

@@ -1,13 +1,13 @@
-//! The framework-neutral request and response every handler sees.
+//! The framework-neutral request every handler sees (the response: `crate::response`).
 
-use crate::auth::Caller;
+use crate::caller::Caller;
 use crate::error::ApiError;
 use bytes::Bytes;
-use http::{HeaderMap, HeaderValue, Method, StatusCode, header};
+use http::{HeaderMap, Method};
 use std::collections::HashMap;
 use std::net::IpAddr;
 
-pub type ApiResponse = http::Response<Bytes>;
+pub use crate::response::{ApiResponse, json_response, ok_json};
 
 /// A request as both adapters deliver it: path parameters already matched, query parsed.
 #[derive(Debug, Clone)]
@@ -75,17 +75,4 @@ impl ApiRequest {
     pub fn header(&self, name: &str) -> Option<&str> {
         self.headers.get(name).and_then(|v| v.to_str().ok())
     }
-}
-
-/// A JSON response with the given status.
-pub fn json_response(status: StatusCode, value: &impl serde::Serialize) -> ApiResponse {
-    let body = serde_json::to_vec(value).unwrap_or_else(|_| b"{\"error\":\"internal\"}".to_vec());
-    let mut res = http::Response::new(Bytes::from(body));
-    *res.status_mut() = status;
-    res.headers_mut().insert(header::CONTENT_TYPE, HeaderValue::from_static("application/json"));
-    res
-}
-
-pub fn ok_json(value: &impl serde::Serialize) -> ApiResponse {
-    json_response(StatusCode::OK, value)
 }

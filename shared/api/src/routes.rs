@@ -2,84 +2,20 @@
 //! Lambda per route), method, path, allowed personas and handler. The local gateway, the
 //! Lambda binaries, the permission checks and the template-consistency test all read it.
 
+pub use crate::access::{Access, Credentials, Rule, permit};
+pub use crate::route::{Doc, HandlerFn, HandlerFuture, Link, Query, Route};
+
 use crate::auth::{self, Caller};
 use crate::cors;
 use crate::error::ApiError;
-use crate::handlers;
+use crate::handlers::{self, admin, auth as login, health, persona, rooms, runs, search, sim, system, world};
 use crate::request::{ApiRequest, ApiResponse};
+use crate::route::schema;
 use crate::state::AppState;
-use exomaps_domain::persona::Persona;
 use http::{HeaderValue, Method, header};
-use std::future::Future;
-use std::pin::Pin;
-
-pub type HandlerFuture = Pin<Box<dyn Future<Output = Result<ApiResponse, ApiError>> + Send>>;
-pub type HandlerFn = fn(AppState, ApiRequest) -> HandlerFuture;
 
 /// Largest request body any route accepts, on Lambda and locally alike (413 above it).
 pub const MAX_BODY_BYTES: usize = 1 << 20;
-
-pub struct Route {
-    /// The function (Lambda) name: `functions/src/bin/<name>.rs`, `infra/template.yaml`.
-    pub name: &'static str,
-    pub method: Method,
-    /// Path with `{param}` segments (the syntax axum and API Gateway share).
-    pub path: &'static str,
-    /// The route's row of the permission matrix (DOMAIN.md §1.3). Every route states it.
-    pub access: Access,
-    pub summary: &'static str,
-    pub handler: HandlerFn,
-}
-
-/// What one persona gets on one route.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Rule {
-    /// ✔ allowed.
-    Allow,
-    /// R: allowed with redaction (the handler sees `ApiRequest::redacted`).
-    Redact,
-    /// ✖ denied: 403 (401 for an anonymous caller).
-    Deny,
-}
-
-/// How the route treats a presented access token.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Credentials {
-    /// A presented token is verified (refused → 401); none → anonymous `observer_guest`.
-    Token,
-    /// Credential endpoints (login, refresh, logout): dispatch does not read the access token —
-    /// a stale one must not block signing in again. The handler authenticates what it needs.
-    Ignored,
-}
-
-/// One row of the permission matrix: a rule per persona, columns in the order of
-/// DOMAIN.md §1.1 / `Persona::ALL` (adm sim gen cur sci ops nar obs).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Access {
-    pub rules: [Rule; 8],
-    pub credentials: Credentials,
-}
-
-impl Access {
-    /// A row for a route that takes access tokens.
-    pub const fn grid(rules: [Rule; 8]) -> Access {
-        Access { rules, credentials: Credentials::Token }
-    }
-
-    /// A credential endpoint: open to everyone, access tokens not read.
-    pub const fn credential_endpoint() -> Access {
-        Access { rules: [Rule::Allow; 8], credentials: Credentials::Ignored }
-    }
-
-    pub fn rule(&self, p: Persona) -> Rule {
-        self.rules[p.index()]
-    }
-
-    /// The personas the row lets in (with or without redaction).
-    pub fn allowed(&self) -> Vec<Persona> {
-        Persona::ALL.into_iter().filter(|p| self.rule(*p) != Rule::Deny).collect()
-    }
-}
 
 use Rule::{Allow as Y, Deny as N, Redact as R};
 
@@ -89,6 +25,9 @@ macro_rules! h {
     };
 }
 
+/// `limit` and `offset` of a paged listing.
+const PAGING: &[(&str, Query)] = &[("limit", Query::Limit), ("offset", Query::Offset)];
+
 pub static ROUTES: &[Route] = &[
     Route {
         name: "health",
@@ -97,7 +36,8 @@ pub static ROUTES: &[Route] = &[
         // The database driver's error text only for admin and ops_engineer.
         access: Access::grid([Y, R, R, R, R, Y, R, R]),
         summary: "Service and database health",
-        handler: h!(handlers::health::health),
+        handler: |state, req| Box::pin(handlers::health::health(state, req, ROUTES.len())),
+        doc: Doc::json("200", schema::<health::Health>),
     },
     Route {
         name: "persona-get",
@@ -105,7 +45,8 @@ pub static ROUTES: &[Route] = &[
         path: "/api/persona",
         access: Access::grid([Y, Y, Y, Y, Y, Y, Y, Y]),
         summary: "The caller's current persona and the personas available",
-        handler: h!(handlers::persona::get_persona),
+        handler: h!(persona::get_persona),
+        doc: Doc::json("200", schema::<persona::PersonaView>),
     },
     Route {
         name: "persona-set",
@@ -113,7 +54,8 @@ pub static ROUTES: &[Route] = &[
         path: "/api/persona",
         access: Access::grid([Y, Y, Y, Y, Y, Y, Y, Y]),
         summary: "Switch to another of the caller's personas (re-issues the access token)",
-        handler: h!(handlers::persona::set_persona),
+        handler: h!(persona::set_persona),
+        doc: Doc::json("200", schema::<persona::PersonaView>).body(schema::<persona::SwitchBody>),
     },
     Route {
         name: "world-systems",
@@ -123,6 +65,7 @@ pub static ROUTES: &[Route] = &[
         access: Access::grid([Y, Y, Y, Y, Y, Y, Y, R]),
         summary: "Systems within scope, nearest first",
         handler: h!(handlers::world::systems),
+        doc: Doc::json("200", schema::<world::SystemsPage>).query(PAGING),
     },
     Route {
         name: "world-systems-xyz",
@@ -131,6 +74,7 @@ pub static ROUTES: &[Route] = &[
         access: Access::grid([Y, Y, Y, Y, Y, Y, Y, R]),
         summary: "Systems within scope with ICRS Cartesian positions (pc)",
         handler: h!(handlers::world::systems_xyz),
+        doc: Doc::json("200", schema::<world::SystemsXyzPage>).query(PAGING),
     },
     Route {
         name: "world-systems-full",
@@ -139,6 +83,7 @@ pub static ROUTES: &[Route] = &[
         access: Access::grid([Y, Y, Y, Y, Y, Y, Y, Y]),
         summary: "The map payload: every system within scope with its attributes",
         handler: h!(handlers::world::systems_full),
+        doc: Doc::json("200", schema::<world::SystemsFullPage>).query(PAGING),
     },
     Route {
         name: "system-get",
@@ -146,7 +91,8 @@ pub static ROUTES: &[Route] = &[
         path: "/api/system/{id}",
         access: Access::grid([Y, Y, Y, Y, Y, Y, Y, Y]),
         summary: "One system: star, aliases, observed and inferred bodies, lineage",
-        handler: h!(handlers::system::detail),
+        handler: h!(system::detail),
+        doc: Doc::json("200", schema::<system::SystemDetail>),
     },
     Route {
         name: "search",
@@ -154,7 +100,11 @@ pub static ROUTES: &[Route] = &[
         path: "/api/search",
         access: Access::grid([Y, Y, Y, Y, Y, Y, Y, Y]),
         summary: "Systems by any name, ranked exact > prefix > fuzzy",
-        handler: h!(handlers::search::search),
+        handler: h!(search::search),
+        doc: Doc::json("200", schema::<search::SearchResults>).query(&[
+            ("q", Query::Name(search::MAX_QUERY_CHARS as i64)),
+            ("limit", Query::Range(1, search::MAX_LIMIT)),
+        ]),
     },
     Route {
         name: "world-confidence",
@@ -163,6 +113,7 @@ pub static ROUTES: &[Route] = &[
         access: Access::grid([Y, N, N, Y, Y, N, N, N]),
         summary: "Distance uncertainty of every system in scope",
         handler: h!(handlers::world::confidence),
+        doc: Doc::json("200", schema::<world::ConfidencePage>),
     },
     Route {
         name: "runs-start",
@@ -170,7 +121,16 @@ pub static ROUTES: &[Route] = &[
         path: "/api/runs",
         access: Access::grid([Y, N, N, Y, N, Y, N, N]),
         summary: "Start a pipeline run (sends its kick message)",
-        handler: h!(handlers::runs::start),
+        handler: h!(runs::start),
+        doc: Doc::json("202", schema::<runs::RunStarted>).body(schema::<runs::StartRun>).links(&[
+            Link { name: "GetRun", operation: "runs_get", parameter: "run_id", value: "$response.body#/run_id" },
+            Link {
+                name: "GetRunValidation",
+                operation: "runs_validation",
+                parameter: "run_id",
+                value: "$response.body#/run_id",
+            },
+        ]),
     },
     Route {
         name: "runs-manifest",
@@ -178,7 +138,8 @@ pub static ROUTES: &[Route] = &[
         path: "/api/runs/manifest",
         access: Access::grid([Y, N, N, Y, N, Y, N, N]),
         summary: "Pipeline runs, newest first, with their source files",
-        handler: h!(handlers::runs::manifest),
+        handler: h!(runs::manifest),
+        doc: Doc::json("200", schema::<runs::ManifestPage>).query(&[("limit", Query::Limit), ("before", Query::Time)]),
     },
     Route {
         name: "runs-get",
@@ -186,7 +147,8 @@ pub static ROUTES: &[Route] = &[
         path: "/api/runs/{run_id}",
         access: Access::grid([Y, N, N, Y, Y, Y, N, N]),
         summary: "A run's status, phase progress and source files",
-        handler: h!(handlers::runs::get_run),
+        handler: h!(runs::get_run),
+        doc: Doc::json("200", schema::<runs::RunDetail>).uuids(&["run_id"]),
     },
     Route {
         name: "runs-validation",
@@ -194,7 +156,15 @@ pub static ROUTES: &[Route] = &[
         path: "/api/runs/validation/{run_id}",
         access: Access::grid([Y, N, N, Y, Y, Y, N, N]),
         summary: "A run's validation summary and quarantine records",
-        handler: h!(handlers::runs::validation),
+        handler: h!(runs::validation),
+        doc: Doc::json("200", schema::<runs::Validation>)
+            .query(&[
+                ("limit", Query::Limit),
+                ("offset", Query::Offset),
+                ("source", Query::Text),
+                ("code", Query::Text),
+            ])
+            .uuids(&["run_id"]),
     },
     Route {
         name: "auth-login",
@@ -202,7 +172,8 @@ pub static ROUTES: &[Route] = &[
         path: "/api/auth/login",
         access: Access::credential_endpoint(),
         summary: "Username + password to an access token and a refresh token",
-        handler: h!(handlers::auth::login),
+        handler: h!(login::login),
+        doc: Doc::json("200", schema::<login::TokenBody>).body(schema::<login::LoginBody>),
     },
     Route {
         name: "auth-refresh",
@@ -210,7 +181,8 @@ pub static ROUTES: &[Route] = &[
         path: "/api/auth/refresh",
         access: Access::credential_endpoint(),
         summary: "Exchange a refresh token for a new pair (rotation; reuse revokes the session)",
-        handler: h!(handlers::auth::refresh),
+        handler: h!(login::refresh),
+        doc: Doc::json("200", schema::<login::TokenBody>).body(schema::<login::RefreshBody>),
     },
     Route {
         name: "auth-logout",
@@ -218,7 +190,8 @@ pub static ROUTES: &[Route] = &[
         path: "/api/auth/logout",
         access: Access::credential_endpoint(),
         summary: "End the session: revoke its refresh tokens and clear the cookies",
-        handler: h!(handlers::auth::logout),
+        handler: h!(login::logout),
+        doc: Doc::json("200", schema::<login::LoggedOut>),
     },
     Route {
         name: "openapi",
@@ -226,7 +199,8 @@ pub static ROUTES: &[Route] = &[
         path: "/api/openapi.json",
         access: Access::grid([Y, Y, Y, Y, Y, Y, Y, Y]),
         summary: "The OpenAPI document of this API (generated from the route table)",
-        handler: h!(crate::openapi::serve),
+        handler: |state, req| Box::pin(crate::openapi::serve(state, req, ROUTES)),
+        doc: Doc::any_json(),
     },
     Route {
         name: "admin-users",
@@ -235,6 +209,7 @@ pub static ROUTES: &[Route] = &[
         access: Access::grid([Y, N, N, N, N, N, N, N]),
         summary: "Users and their personas (admin)",
         handler: h!(handlers::admin::users),
+        doc: Doc::json("200", schema::<admin::UserList>),
     },
     // Simulations (issue 10): reads for every persona, mutations for admin and sim_owner (§1.3).
     Route {
@@ -243,7 +218,8 @@ pub static ROUTES: &[Route] = &[
         path: "/api/simulation",
         access: Access::grid([Y, Y, N, N, N, N, N, N]),
         summary: "Create a simulation from the active world build (seed, scenario, start system)",
-        handler: h!(handlers::sim::create),
+        handler: h!(sim::create),
+        doc: Doc::json("201", schema::<sim::SimulationView>).body(schema::<sim::CreateSimulation>),
     },
     Route {
         name: "sim-list",
@@ -251,7 +227,8 @@ pub static ROUTES: &[Route] = &[
         path: "/api/simulation",
         access: Access::grid([Y, Y, Y, Y, Y, Y, Y, Y]),
         summary: "Simulations, newest first",
-        handler: h!(handlers::sim::list),
+        handler: h!(sim::list),
+        doc: Doc::json("200", schema::<sim::SimulationList>).query(PAGING),
     },
     Route {
         name: "sim-get",
@@ -259,7 +236,8 @@ pub static ROUTES: &[Route] = &[
         path: "/api/simulation/{id}",
         access: Access::grid([Y, Y, Y, Y, Y, Y, Y, Y]),
         summary: "A simulation: state, tick, simulated year, counts",
-        handler: h!(handlers::sim::get),
+        handler: h!(sim::get),
+        doc: Doc::json("200", schema::<sim::SimulationDetail>).uuids(&["id"]),
     },
     Route {
         name: "sim-snapshot",
@@ -267,7 +245,10 @@ pub static ROUTES: &[Route] = &[
         path: "/api/simulation/{id}/snapshot",
         access: Access::grid([Y, Y, Y, Y, Y, Y, Y, Y]),
         summary: "The state at a tick (nearest snapshot + replay), or an observer's light-lagged view",
-        handler: h!(handlers::sim::snapshot),
+        handler: h!(sim::snapshot),
+        doc: Doc::json("200", schema::<sim::SimSnapshot>)
+            .query(&[("tick", Query::Offset), ("observer", Query::Text)])
+            .uuids(&["id"]),
     },
     Route {
         name: "sim-events",
@@ -275,7 +256,15 @@ pub static ROUTES: &[Route] = &[
         path: "/api/simulation/{id}/events",
         access: Access::grid([Y, Y, Y, Y, Y, Y, Y, Y]),
         summary: "A simulation's events, ascending by (tick, seq), cursor-paginated",
-        handler: h!(handlers::sim::events),
+        handler: h!(sim::events),
+        doc: Doc::json("200", schema::<sim::SimEventsPage>)
+            .query(&[
+                ("after_tick", Query::Offset),
+                ("after_seq", Query::Offset),
+                ("limit", Query::Limit),
+                ("kind", Query::Text),
+            ])
+            .uuids(&["id"]),
     },
     Route {
         name: "sim-pause",
@@ -283,7 +272,8 @@ pub static ROUTES: &[Route] = &[
         path: "/api/simulation/{id}/pause",
         access: Access::grid([Y, Y, N, N, N, N, N, N]),
         summary: "Pause a simulation (stops its tick chain)",
-        handler: h!(handlers::sim::pause),
+        handler: h!(sim::pause),
+        doc: Doc::json("200", schema::<sim::SimulationView>).uuids(&["id"]),
     },
     Route {
         name: "sim-resume",
@@ -291,7 +281,8 @@ pub static ROUTES: &[Route] = &[
         path: "/api/simulation/{id}/resume",
         access: Access::grid([Y, Y, N, N, N, N, N, N]),
         summary: "Run a simulation (batches of ticks through the SQS tick queue)",
-        handler: h!(handlers::sim::resume),
+        handler: h!(sim::resume),
+        doc: Doc::json("200", schema::<sim::SimulationView>).uuids(&["id"]),
     },
     Route {
         name: "sim-step",
@@ -299,7 +290,11 @@ pub static ROUTES: &[Route] = &[
         path: "/api/simulation/{id}/step",
         access: Access::grid([Y, Y, N, N, N, N, N, N]),
         summary: "Advance an idle or paused simulation by n ticks (1..1000)",
-        handler: h!(handlers::sim::step),
+        handler: h!(sim::step),
+        doc: Doc::json("200", schema::<sim::StepResult>)
+            .body(schema::<sim::StepBody>)
+            .query(&[("interval", Query::Range(1, 1000))])
+            .uuids(&["id"]),
     },
     Route {
         name: "sim-fork",
@@ -307,7 +302,8 @@ pub static ROUTES: &[Route] = &[
         path: "/api/simulation/{id}/fork",
         access: Access::grid([Y, Y, N, N, N, N, N, N]),
         summary: "Branch a new simulation from a tick (same history, its own seed or parameters after)",
-        handler: h!(handlers::sim::fork),
+        handler: h!(sim::fork),
+        doc: Doc::json("201", schema::<sim::SimulationView>).body(schema::<sim::ForkBody>).uuids(&["id"]),
     },
     // Rooms on the map (issue 16): reads and subscribing for everyone; writing for every
     // signed-in persona but observer_guest (author or admin for edits, checked by the handler).
@@ -317,7 +313,8 @@ pub static ROUTES: &[Route] = &[
         path: "/api/rooms",
         access: Access::grid([Y, Y, Y, Y, Y, Y, Y, N]),
         summary: "Open a shareable room on the map (/?room=<id>)",
-        handler: h!(handlers::rooms::create_room),
+        handler: h!(rooms::create_room),
+        doc: Doc::json("201", schema::<rooms::Room>).body(schema::<rooms::CreateRoom>),
     },
     Route {
         name: "rooms-get",
@@ -325,7 +322,8 @@ pub static ROUTES: &[Route] = &[
         path: "/api/rooms/{room_id}",
         access: Access::grid([Y, Y, Y, Y, Y, Y, Y, Y]),
         summary: "A room and the members present in it",
-        handler: h!(handlers::rooms::get_room),
+        handler: h!(rooms::get_room),
+        doc: Doc::json("200", schema::<rooms::RoomDetail>).uuids(&["room_id"]),
     },
     Route {
         name: "annotations-list",
@@ -333,7 +331,8 @@ pub static ROUTES: &[Route] = &[
         path: "/api/rooms/{room_id}/annotations",
         access: Access::grid([Y, Y, Y, Y, Y, Y, Y, Y]),
         summary: "A room's annotations, oldest first",
-        handler: h!(handlers::rooms::list_annotations),
+        handler: h!(rooms::list_annotations),
+        doc: Doc::json("200", schema::<rooms::AnnotationList>).uuids(&["room_id"]),
     },
     Route {
         name: "annotations-create",
@@ -341,7 +340,8 @@ pub static ROUTES: &[Route] = &[
         path: "/api/rooms/{room_id}/annotations",
         access: Access::grid([Y, Y, Y, Y, Y, Y, Y, N]),
         summary: "Pin a note (≤ 500 characters, optional link) to a system or a point of a room",
-        handler: h!(handlers::rooms::create_annotation),
+        handler: h!(rooms::create_annotation),
+        doc: Doc::json("201", schema::<rooms::Annotation>).body(schema::<rooms::CreateAnnotation>).uuids(&["room_id"]),
     },
     Route {
         name: "annotations-update",
@@ -349,7 +349,10 @@ pub static ROUTES: &[Route] = &[
         path: "/api/rooms/{room_id}/annotations/{annotation_id}",
         access: Access::grid([Y, Y, Y, Y, Y, Y, Y, N]),
         summary: "Edit an annotation's text or link (its author, or admin)",
-        handler: h!(handlers::rooms::update_annotation),
+        handler: h!(rooms::update_annotation),
+        doc: Doc::json("200", schema::<rooms::Annotation>)
+            .body(schema::<rooms::UpdateAnnotation>)
+            .uuids(&["room_id", "annotation_id"]),
     },
     Route {
         name: "annotations-delete",
@@ -357,7 +360,8 @@ pub static ROUTES: &[Route] = &[
         path: "/api/rooms/{room_id}/annotations/{annotation_id}",
         access: Access::grid([Y, Y, Y, Y, Y, Y, Y, N]),
         summary: "Delete an annotation (its author, or admin)",
-        handler: h!(handlers::rooms::delete_annotation),
+        handler: h!(rooms::delete_annotation),
+        doc: Doc::empty("204").uuids(&["room_id", "annotation_id"]),
     },
     Route {
         name: "admin-broadcast",
@@ -365,7 +369,8 @@ pub static ROUTES: &[Route] = &[
         path: "/api/admin/broadcast",
         access: Access::grid([Y, N, N, N, N, Y, N, N]),
         summary: "Send a message to every connected client (a banner on every open map)",
-        handler: h!(handlers::rooms::broadcast),
+        handler: h!(rooms::broadcast),
+        doc: Doc::json("202", schema::<rooms::BroadcastSent>).body(schema::<rooms::BroadcastBody>),
     },
 ];
 
@@ -447,29 +452,6 @@ pub fn with_standard_headers(mut res: ApiResponse) -> ApiResponse {
     res
 }
 
-/// Checks a caller against a permission row. `Ok(true)` means allowed with redaction. A denied
-/// anonymous caller gets 401 (sign in); a denied signed-in caller gets 403. Both name the
-/// personas the row allows.
-pub fn permit(access: &Access, label: &str, caller: &Caller) -> Result<bool, ApiError> {
-    match access.rule(caller.persona) {
-        Rule::Allow => Ok(false),
-        Rule::Redact => Ok(true),
-        Rule::Deny => {
-            let required: Vec<&str> = access.allowed().iter().map(|p| p.key()).collect();
-            let err = if caller.is_authenticated() {
-                ApiError::new(
-                    http::StatusCode::FORBIDDEN,
-                    "forbidden",
-                    format!("{label} is not available to persona {}", caller.persona.key()),
-                )
-            } else {
-                ApiError::unauthorized("unauthorized", format!("{label} requires signing in"))
-            };
-            Err(err.with("required_personas", required).with("current_persona", caller.persona.key()))
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -489,22 +471,19 @@ mod tests {
     }
 
     #[test]
-    fn permission_denied_names_the_required_personas() {
-        let row = Access::grid([Y, N, N, Y, R, N, N, N]);
-        let anonymous = Caller::anonymous();
-        let err = permit(&row, "GET /api/probe", &anonymous).unwrap_err();
-        assert_eq!(err.status, http::StatusCode::UNAUTHORIZED, "anonymous callers are asked to sign in");
-        assert_eq!(err.details["required_personas"], serde_json::json!(["admin", "data_curator", "science_analyst"]));
-        let mut signed_in = Caller { user_id: Some(uuid::Uuid::nil()), ..Caller::anonymous() };
-        signed_in.persona = Persona::OpsEngineer;
-        let err = permit(&row, "GET /api/probe", &signed_in).unwrap_err();
-        assert_eq!(err.status, http::StatusCode::FORBIDDEN);
-        assert_eq!(err.code, "forbidden");
-        assert_eq!(err.details["current_persona"], "ops_engineer");
-        assert!(err.message.contains("GET /api/probe"), "{}", err.message);
-        signed_in.persona = Persona::ScienceAnalyst;
-        assert!(permit(&row, "x", &signed_in).unwrap(), "R is allowed with redaction");
-        signed_in.persona = Persona::Admin;
-        assert!(!permit(&row, "x", &signed_in).unwrap());
+    fn every_doc_names_real_path_parameters_and_distinct_query_parameters() {
+        for r in ROUTES {
+            for id in r.doc.uuids {
+                assert!(r.path.contains(&format!("{{{id}}}")), "{}: {id} is not a path parameter", r.name);
+            }
+            let mut seen = HashSet::new();
+            for (q, _) in r.doc.query {
+                assert!(seen.insert(*q), "{}: query parameter {q} twice", r.name);
+            }
+            // A body is documented exactly where the method takes one.
+            if r.doc.body.is_some() {
+                assert!(matches!(r.method, Method::POST | Method::PATCH | Method::PUT), "{}", r.name);
+            }
+        }
     }
 }

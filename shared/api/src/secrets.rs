@@ -216,12 +216,7 @@ pub fn database_url_with_host(text: &str, host: Option<&str>) -> Result<String, 
 
 /// Percent-encodes a URL userinfo or path component.
 fn enc(s: &str) -> String {
-    s.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => (b as char).to_string(),
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
+    crate::text::encode_component(s)
 }
 
 pub type SecretFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, SecretError>> + Send + 'a>>;
@@ -404,7 +399,7 @@ pub fn from_config(config: &Config) -> Result<Option<Arc<dyn SecretSource>>, Str
         }
         (None, Some(jwt)) => Ok(Some(Arc::new(
             SecretsManagerSource::new(jwt.clone(), config.auth.db_secret_id.clone(), config.auth.secrets_ttl)
-                .with_db_host(std::env::var("EXOMAPS_DB_HOST").ok().filter(|h| !h.trim().is_empty())),
+                .with_db_host(config.auth.db_host.clone()),
         ))),
         (None, None) => Ok(None),
     }

@@ -8,10 +8,9 @@ use exomaps_pipeline::notify::Notifier;
 use exomaps_pipeline::queue::Queues;
 use exomaps_store::Store;
 use http::StatusCode;
-use std::collections::HashMap;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 use uuid::Uuid;
 
 #[derive(Clone)]
@@ -38,7 +37,7 @@ struct Shared {
     db_down: AtomicBool,
     probing: AtomicBool,
     /// Sessions (refresh-token families) by id: live or revoked, and when that was learnt.
-    sessions: Mutex<HashMap<Uuid, (bool, Instant)>>,
+    sessions: crate::sessions::Sessions,
     /// The world read cache (issue 15): answers as bytes per build.
     pub(crate) world: crate::cache::WorldCache,
 }
@@ -201,7 +200,7 @@ impl AppState {
     /// While the database cannot answer, the last known state is used (none: the error).
     pub async fn session_live(&self, sid: Uuid) -> Result<bool, ApiError> {
         let ttl = self.inner.config.session_check_ttl;
-        let cached = self.inner.shared.sessions.lock().expect("sessions").get(&sid).copied();
+        let cached = self.inner.shared.sessions.get(sid);
         match cached {
             Some((false, _)) => return Ok(false),
             Some((true, at)) if at.elapsed() < ttl => return Ok(true),
@@ -219,18 +218,14 @@ impl AppState {
             Err(_) if cached.is_some() => return Ok(true),
             Err(e) => return Err(e),
         };
-        let mut sessions = self.inner.shared.sessions.lock().expect("sessions");
-        if sessions.len() > 50_000 {
-            let keep = ttl.max(Duration::from_secs(self.inner.config.auth.access_ttl_secs as u64));
-            sessions.retain(|_, (_, at)| at.elapsed() < keep);
-        }
-        sessions.insert(sid, (live, Instant::now()));
+        let keep = ttl.max(Duration::from_secs(self.inner.config.auth.access_ttl_secs as u64));
+        self.inner.shared.sessions.record(sid, live, keep);
         Ok(live)
     }
 
     /// Remembers a session this process ended: its access tokens are refused from now on.
     pub fn forget_session(&self, sid: Uuid) {
-        self.inner.shared.sessions.lock().expect("sessions").insert(sid, (false, Instant::now()));
+        self.inner.shared.sessions.forget(sid);
     }
 
     pub(crate) fn world_cache(&self) -> &crate::cache::WorldCache {

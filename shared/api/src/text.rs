@@ -17,6 +17,16 @@ pub fn invalid_text(field: &str) -> ApiError {
 use exomaps_wire::text::has_nul;
 pub use exomaps_wire::text::json_nul_field;
 
+/// Every byte but the RFC 3986 unreserved characters (`A–Z a–z 0–9 - . _ ~`).
+const COMPONENT: &percent_encoding::AsciiSet =
+    &percent_encoding::NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
+
+/// Percent-encodes a URL component (a query value, userinfo or path segment): every byte but
+/// the unreserved characters, so it can sit in any part of a URL.
+pub fn encode_component(s: &str) -> String {
+    percent_encoding::utf8_percent_encode(s, COMPONENT).to_string()
+}
+
 /// Checks a JSON text (a request body or a WebSocket message); `prefix` names where it came from.
 /// Text that is not JSON is left to the handler (it answers its own 400).
 pub fn check_json(bytes: &[u8], prefix: &str) -> Result<(), ApiError> {
@@ -59,6 +69,13 @@ mod tests {
         assert_eq!(json_nul_field(&nested).as_deref(), Some("/sources/0/uri"));
         assert_eq!(json_nul_field(&json!({"k\u{0}": 1})).as_deref(), Some("/k\\u0000"));
         assert_eq!(json_nul_field(&json!("\u{0}")).as_deref(), Some("/"));
+    }
+
+    #[test]
+    fn components_are_percent_encoded() {
+        assert_eq!(encode_component("NAME Barnard's star"), "NAME%20Barnard%27s%20star");
+        assert_eq!(encode_component("p@ss:w/rd~-._"), "p%40ss%3Aw%2Frd~-._");
+        assert_eq!(encode_component("τ Cet"), "%CF%84%20Cet");
     }
 
     #[test]

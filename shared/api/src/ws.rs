@@ -18,12 +18,14 @@
 //! frame (split in parts under 32 KB). Clients re-send their last cursor once ~200 ms after it
 //! stops moving, which is the trailing edge of the coalescing.
 
-use crate::auth::Caller;
-use crate::{ApiError, AppState};
+use crate::caller::Caller;
+use crate::error::ApiError;
+use crate::frames::{Cursor, Member, ServerMessage};
+use crate::state::AppState;
 use exomaps_domain::persona::Persona;
 use exomaps_store::rooms::{CursorRow, MemberRow};
 use http::StatusCode;
-use serde_json::{Value, json};
+use serde_json::Value;
 use uuid::Uuid;
 
 /// The WebSocket functions: (function name, API Gateway route key).
@@ -82,10 +84,6 @@ fn member_of(c: &exomaps_store::rooms::ConnectionRow) -> MemberRow {
     MemberRow { user_name: c.user_id.clone().unwrap_or_else(|| "guest".into()), persona: c.persona.clone() }
 }
 
-fn member_json(m: &MemberRow) -> Value {
-    json!({"user": m.user_name, "persona": m.persona})
-}
-
 /// Tells a room a member left, unless the same member is still there through another connection.
 async fn announce_leave(
     state: &AppState,
@@ -97,7 +95,7 @@ async fn announce_leave(
         return Ok(());
     }
     let ctx = state.pipeline_context()?;
-    let msg = json!({"type": "presence", "channel": channel, "event": "leave", "member": member_json(member)});
+    let msg = ServerMessage::Presence { channel: channel.into(), event: "leave".into(), member: Member::from(member) };
     ctx.notifier.publish(channel, &msg).await;
     Ok(())
 }
@@ -121,14 +119,14 @@ pub fn decode_client_message(body: &str) -> Result<ClientRequest, ApiError> {
 /// `$default`: one client message in, at most one reply out (errors are replies too, never a
 /// close). A `cursor` message that was accepted has no reply (None): its answer is the room's
 /// next `cursors` frame.
-pub async fn on_message(state: &AppState, connection_id: &str, body: &str) -> Option<Value> {
+pub async fn on_message(state: &AppState, connection_id: &str, body: &str) -> Option<ServerMessage> {
     match handle_message(state, connection_id, body).await {
         Ok(reply) => reply,
-        Err(e) => Some(json!({"type": "error", "error": e.code, "message": e.message})),
+        Err(e) => Some(ServerMessage::Error { error: e.code.into(), message: e.message }),
     }
 }
 
-async fn handle_message(state: &AppState, connection_id: &str, body: &str) -> Result<Option<Value>, ApiError> {
+async fn handle_message(state: &AppState, connection_id: &str, body: &str) -> Result<Option<ServerMessage>, ApiError> {
     let request = decode_client_message(body)?;
     if let ClientRequest::Cursor { room, target, selection } = request {
         cursor(state, connection_id, room, target, selection).await?;
@@ -137,7 +135,11 @@ async fn handle_message(state: &AppState, connection_id: &str, body: &str) -> Re
     handle_request(state, connection_id, request).await.map(Some)
 }
 
-async fn handle_request(state: &AppState, connection_id: &str, request: ClientRequest) -> Result<Value, ApiError> {
+async fn handle_request(
+    state: &AppState,
+    connection_id: &str,
+    request: ClientRequest,
+) -> Result<ServerMessage, ApiError> {
     let store = state.store()?;
     let persona = store
         .ws_persona(connection_id)
@@ -145,7 +147,7 @@ async fn handle_request(state: &AppState, connection_id: &str, request: ClientRe
         .and_then(|p| Persona::from_key(&p))
         .ok_or_else(|| ApiError::not_found("unknown connection"))?;
     match request {
-        ClientRequest::Ping => Ok(json!({"type": "pong"})),
+        ClientRequest::Ping => Ok(ServerMessage::Pong),
         ClientRequest::Subscribe { channel, after_tick } => {
             channel_allowed(persona, &channel)?;
             if let Some(id) = channel.strip_prefix("sim:") {
@@ -155,7 +157,7 @@ async fn handle_request(state: &AppState, connection_id: &str, request: ClientRe
                 return subscribe_room(state, connection_id, &channel, id).await;
             }
             store.ws_subscribe(connection_id, &channel).await?;
-            Ok(json!({"type": "subscribed", "channel": channel}))
+            Ok(subscribed(channel))
         }
         ClientRequest::Unsubscribe(channel) => {
             let rooms: Vec<String> = match &channel {
@@ -173,7 +175,7 @@ async fn handle_request(state: &AppState, connection_id: &str, request: ClientRe
                     announce_leave(state, connection_id, &room, &member).await?;
                 }
             }
-            Ok(json!({"type": "unsubscribed", "count": n}))
+            Ok(ServerMessage::Unsubscribed { count: n as i64 })
         }
         ClientRequest::Cursor { .. } => Err(ApiError::internal()),
     }
@@ -181,7 +183,12 @@ async fn handle_request(state: &AppState, connection_id: &str, request: ClientRe
 
 /// `room:<id>`: the others hear the new member joined (unless already there through another
 /// connection), the new member gets the room's state.
-async fn subscribe_room(state: &AppState, connection_id: &str, channel: &str, id: &str) -> Result<Value, ApiError> {
+async fn subscribe_room(
+    state: &AppState,
+    connection_id: &str,
+    channel: &str,
+    id: &str,
+) -> Result<ServerMessage, ApiError> {
     let store = state.store()?;
     let room_id = Uuid::parse_str(id).map_err(|_| ApiError::bad_request(format!("{id:?} is not a room id")))?;
     if store.room(room_id).await?.is_none() {
@@ -191,35 +198,45 @@ async fn subscribe_room(state: &AppState, connection_id: &str, channel: &str, id
     let member = member_of(&conn);
     let ctx = state.pipeline_context()?;
     if !store.member_present_elsewhere(channel, &member, connection_id).await? {
-        let join = json!({"type": "presence", "channel": channel, "event": "join", "member": member_json(&member)});
+        let join =
+            ServerMessage::Presence { channel: channel.into(), event: "join".into(), member: Member::from(&member) };
         ctx.notifier.publish(channel, &join).await;
     }
     store.ws_subscribe(connection_id, channel).await?;
-    let members: Vec<Value> = store.channel_members(channel).await?.iter().map(member_json).collect();
-    let cursors: Vec<Value> = store.room_cursors(room_id).await?.iter().map(cursor_json).collect();
-    for frame in cursor_frames("room_state", channel, cursors, Some(members)) {
+    let members: Vec<Member> = store.channel_members(channel).await?.iter().map(Member::from).collect();
+    let cursors: Vec<Cursor> = store.room_cursors(room_id).await?.iter().map(cursor_of).collect();
+    for frame in cursor_frames(channel, cursors, Some(members)) {
         ctx.notifier.send_to(connection_id, &frame).await;
     }
-    Ok(json!({"type": "subscribed", "channel": channel}))
+    Ok(subscribed(channel.into()))
 }
 
-fn cursor_json(c: &CursorRow) -> Value {
-    json!({
-        "user": c.user_name,
-        "persona": c.persona,
-        "target": c.target.as_ref().map(|t| &t.0),
-        "selection": c.selection,
-        "at": c.at.to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
-    })
+/// The `subscribed` reply of a channel without a replay.
+fn subscribed(channel: String) -> ServerMessage {
+    ServerMessage::Subscribed { channel, after_tick: None, through_tick: None, replayed_events: None }
 }
 
-/// `cursors` (or `room_state`) frames carrying these cursors, each under 32 KB: one frame
-/// unless the room is very large, then `part`/`parts` (members ride on the first).
-pub fn cursor_frames(kind: &str, channel: &str, cursors: Vec<Value>, members: Option<Vec<Value>>) -> Vec<Value> {
+/// A recorded cursor as the room sees it (a stored target that is not one the client messages
+/// allow reads as none).
+fn cursor_of(c: &CursorRow) -> Cursor {
+    Cursor {
+        user: c.user_name.clone(),
+        persona: c.persona.clone(),
+        target: c.target.as_ref().and_then(|t| serde_json::from_value(t.0.clone()).ok()),
+        selection: c.selection.clone(),
+        at: c.at,
+    }
+}
+
+/// The cursor frames of a room, each under 32 KB: one frame unless the room is very large, then
+/// `part`/`parts`. With `members`, they are `room_state` frames (members ride on the first);
+/// without, `cursors` frames.
+pub fn cursor_frames(channel: &str, cursors: Vec<Cursor>, members: Option<Vec<Member>>) -> Vec<ServerMessage> {
     // Room for the envelope and the members of the first frame.
     let budget = exomaps_pipeline::notify::MAX_MESSAGE_BYTES - 512;
     let members_size = members.as_ref().map_or(0, |m| serde_json::to_vec(m).map_or(0, |b| b.len()));
-    let mut parts: Vec<Vec<Value>> = vec![Vec::new()];
+    let state = members.is_some();
+    let mut parts: Vec<Vec<Cursor>> = vec![Vec::new()];
     let mut size = members_size;
     for c in cursors {
         let n = serde_json::to_vec(&c).map_or(0, |b| b.len()) + 1;
@@ -236,15 +253,15 @@ pub fn cursor_frames(kind: &str, channel: &str, cursors: Vec<Value>, members: Op
         .into_iter()
         .enumerate()
         .map(|(i, cursors)| {
-            let mut frame = json!({"type": kind, "channel": channel, "cursors": cursors});
-            if let Some(m) = members.take() {
-                frame["members"] = Value::Array(m);
+            let channel = channel.to_string();
+            let (part, parts) = if total > 1 { (Some(i as i64 + 1), Some(total as i64)) } else { (None, None) };
+            if state {
+                // Members ride on the first part only.
+                let members = members.take().unwrap_or_default();
+                ServerMessage::RoomState { channel, members, cursors, part, parts }
+            } else {
+                ServerMessage::Cursors { channel, cursors, part, parts }
             }
-            if total > 1 {
-                frame["part"] = json!(i + 1);
-                frame["parts"] = json!(total);
-            }
-            frame
         })
         .collect()
 }
@@ -273,9 +290,9 @@ async fn cursor(
         ));
     }
     if claimed {
-        let cursors: Vec<Value> = store.room_cursors(room_id).await?.iter().map(cursor_json).collect();
+        let cursors: Vec<Cursor> = store.room_cursors(room_id).await?.iter().map(cursor_of).collect();
         let ctx = state.pipeline_context()?;
-        for frame in cursor_frames("cursors", &channel, cursors, None) {
+        for frame in cursor_frames(&channel, cursors, None) {
             ctx.notifier.publish(&channel, &frame).await;
         }
     }
@@ -290,7 +307,7 @@ async fn subscribe_sim(
     channel: &str,
     id: &str,
     after_tick: Option<i64>,
-) -> Result<Value, ApiError> {
+) -> Result<ServerMessage, ApiError> {
     let sim_id =
         uuid::Uuid::parse_str(id).map_err(|_| ApiError::bad_request(format!("{id:?} is not a simulation id")))?;
     if after_tick.is_some_and(|t| t < -1) {
@@ -299,55 +316,74 @@ async fn subscribe_sim(
     let ctx = state.pipeline_context()?;
     let sim = exomaps_pipeline::sim::get(&ctx.store, sim_id).await?;
     let done = exomaps_pipeline::sim::subscribe(&ctx, connection_id, &sim, after_tick).await?;
-    Ok(json!({
-        "type": "subscribed",
-        "channel": channel,
-        "after_tick": done.after_tick,
-        "through_tick": done.through_tick,
-        "replayed_events": done.replayed_events,
-    }))
+    Ok(ServerMessage::Subscribed {
+        channel: channel.into(),
+        after_tick: Some(done.after_tick),
+        through_tick: Some(done.through_tick),
+        replayed_events: Some(done.replayed_events as i64),
+    })
 }
 
 #[cfg(test)]
 mod room_tests {
     use super::*;
-    use crate::openapi::ServerMessage;
+    use crate::frames::CursorTarget;
+    use serde_json::json;
 
     /// A cursor with every field at its largest (128-character username, 100-character ids).
-    fn widest(i: usize) -> Value {
-        json!({
-            "user": format!("{i:03}{}", "u".repeat(125)),
-            "persona": "science_analyst",
-            "target": {"system_id": "s".repeat(100)},
-            "selection": "x".repeat(100),
-            "at": "2026-12-05T01:41:38.123Z",
-        })
+    fn widest(i: usize) -> Cursor {
+        Cursor {
+            user: format!("{i:03}{}", "u".repeat(125)),
+            persona: "science_analyst".into(),
+            target: Some(CursorTarget::System { system_id: "s".repeat(100) }),
+            selection: Some("x".repeat(100)),
+            at: "2026-12-05T01:41:38.123Z".parse().unwrap(),
+        }
     }
 
     #[test]
     fn fifty_widest_cursors_fit_one_frame_and_more_split_under_32_kb() {
         let channel = format!("room:{}", Uuid::nil());
-        let frames = cursor_frames("cursors", &channel, (0..50).map(widest).collect(), None);
+        let frames = cursor_frames(&channel, (0..50).map(widest).collect(), None);
         assert_eq!(frames.len(), 1);
-        let bytes = serde_json::to_vec(&frames[0]).unwrap().len();
+        let first = serde_json::to_value(&frames[0]).unwrap();
+        let bytes = frames[0].to_string().len();
         assert!(bytes < 32 * 1024, "{bytes}");
-        assert!(frames[0].get("part").is_none());
-        assert!(matches!(serde_json::from_value(frames[0].clone()).unwrap(), ServerMessage::Cursors { .. }));
+        assert_eq!(first["type"], "cursors");
+        assert!(first.get("part").is_none());
+        assert_eq!(first["cursors"][0]["at"], "2026-12-05T01:41:38.123Z", "milliseconds, as the SPA reads them");
+        assert_eq!(first["cursors"][0]["target"], json!({"system_id": "s".repeat(100)}));
 
-        let members: Vec<Value> =
-            (0..200).map(|i| json!({"user": format!("{i}"), "persona": "general_user"})).collect();
-        let frames = cursor_frames("room_state", &channel, (0..200).map(widest).collect(), Some(members));
+        let members: Vec<Member> =
+            (0..200).map(|i| Member { user: format!("{i}"), persona: "general_user".into() }).collect();
+        let frames = cursor_frames(&channel, (0..200).map(widest).collect(), Some(members));
         assert!(frames.len() > 1);
         let mut seen = 0;
         for (i, f) in frames.iter().enumerate() {
-            assert!(serde_json::to_vec(f).unwrap().len() < exomaps_pipeline::notify::MAX_MESSAGE_BYTES);
+            assert!(f.to_string().len() < exomaps_pipeline::notify::MAX_MESSAGE_BYTES);
+            let f = serde_json::to_value(f).unwrap();
+            assert_eq!(f["type"], "room_state");
             assert_eq!((f["part"].as_u64(), f["parts"].as_u64()), (Some(i as u64 + 1), Some(frames.len() as u64)));
-            assert_eq!(f.get("members").is_some(), i == 0, "members ride on the first part");
+            assert_eq!(
+                f["members"].as_array().map(Vec::len),
+                Some(if i == 0 { 200 } else { 0 }),
+                "members ride on the first part"
+            );
             seen += f["cursors"].as_array().unwrap().len();
         }
         assert_eq!(seen, 200);
-        let first = serde_json::from_value::<ServerMessage>(frames[0].clone()).unwrap();
-        assert!(matches!(first, ServerMessage::RoomState { .. }));
+    }
+
+    #[test]
+    fn replies_keep_their_wire_shape() {
+        let text = |m: ServerMessage| serde_json::from_str::<Value>(&m.to_string()).unwrap();
+        assert_eq!(text(ServerMessage::Pong), json!({"type": "pong"}));
+        assert_eq!(text(subscribed("data".into())), json!({"type": "subscribed", "channel": "data"}));
+        assert_eq!(text(ServerMessage::Unsubscribed { count: 2 }), json!({"type": "unsubscribed", "count": 2}));
+        assert_eq!(
+            text(ServerMessage::Error { error: "bad_request".into(), message: "no".into() }),
+            json!({"type": "error", "error": "bad_request", "message": "no"})
+        );
     }
 
     #[test]

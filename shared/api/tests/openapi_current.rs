@@ -5,7 +5,7 @@
 #[test]
 fn spa_openapi_json_is_current() {
     let path = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../spa/openapi.json");
-    let now = exomaps_api::openapi::document_json();
+    let now = exomaps_api::openapi::document_json(exomaps_api::ROUTES);
     if std::env::var("EXOMAPS_UPDATE_OPENAPI").is_ok_and(|v| v == "1") {
         std::fs::write(&path, &now).unwrap();
     }

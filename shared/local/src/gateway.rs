@@ -276,38 +276,18 @@ async fn connection_delete(State(gw): State<Gateway>, Path(id): Path<String>) ->
     Response::builder().status(StatusCode::NO_CONTENT).body(Body::empty()).expect("static response")
 }
 
-/// `a=1&b=x%20y` → map (first value wins; `+` is a space).
+/// `a=1&b=x%20y` → map (first value wins; `+` is a space; a malformed escape stays as sent).
 fn url_decode_pairs(q: &str) -> HashMap<String, String> {
     let mut out = HashMap::new();
-    for pair in q.split('&').filter(|p| !p.is_empty()) {
-        let (k, v) = pair.split_once('=').unwrap_or((pair, ""));
-        out.entry(percent_decode(k)).or_insert_with(|| percent_decode(v));
+    for (k, v) in url::form_urlencoded::parse(q.as_bytes()) {
+        out.entry(k.into_owned()).or_insert_with(|| v.into_owned());
     }
     out
 }
 
+/// A URL path percent-decoded (`+` is a plus sign in a path).
 fn percent_decode(s: &str) -> String {
-    fn hex(b: u8) -> Option<u8> {
-        (b as char).to_digit(16).map(|d| d as u8)
-    }
-    let bytes = s.as_bytes();
-    let mut out = Vec::with_capacity(bytes.len());
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            b'+' => out.push(b' '),
-            b'%' if i + 2 < bytes.len() => match (hex(bytes[i + 1]), hex(bytes[i + 2])) {
-                (Some(h), Some(l)) => {
-                    out.push(h << 4 | l);
-                    i += 2;
-                }
-                _ => out.push(b'%'),
-            },
-            b => out.push(b),
-        }
-        i += 1;
-    }
-    String::from_utf8_lossy(&out).into_owned()
+    percent_encoding::percent_decode_str(s).decode_utf8_lossy().into_owned()
 }
 
 /// Every response leaves with the standard headers (idempotent for dispatched ones).

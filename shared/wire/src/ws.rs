@@ -4,7 +4,7 @@
 //! cursor), and which personas may follow which channel.
 
 use exomaps_domain::persona::Persona;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::{Value, json};
 use uuid::Uuid;
 
@@ -14,19 +14,41 @@ pub const MAX_SYSTEM_ID_CHARS: usize = 100;
 /// Largest client message accepted (API Gateway's frame limit is 32 KB).
 pub const MAX_CLIENT_MESSAGE: usize = 32 * 1024;
 
+// The one definition of the client message: the decoder reads it, the API's OpenAPI document
+// publishes it (feature `openapi`); `decode_client_message` turns it into a checked ClientRequest.
+/// Client → server WebSocket message.
 #[derive(Deserialize)]
-struct ClientMessage {
-    action: String,
-    channel: Option<String>,
-    run_id: Option<String>,
-    /// `sim:<id>` only: replay the events of ticks after this one first (-1: from the start).
-    after_tick: Option<i64>,
-    /// `cursor`: the room id, where the cursor is and what is selected.
-    room: Option<String>,
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+pub struct ClientMessage {
+    /// `subscribe`, `unsubscribe`, `ping` or `cursor` (no reply when accepted).
+    pub action: String,
+    /// `runs:<run_id>`, `data`, `admin`, `sim:<sim_id>` or `room:<room_id>`.
+    pub channel: Option<String>,
+    /// Older clients: `runs:<run_id>` as a bare run id (`channel` wins).
+    pub run_id: Option<String>,
+    /// `sim:<sim_id>` only: first replay every event with a tick after this one (-1: from the
+    /// start), then live batches — each event exactly once, in (tick, seq) order.
+    pub after_tick: Option<i64>,
+    /// `cursor`: the room id, `<uuid>` or `room:<uuid>` (after subscribing to `room:<id>`).
+    pub room: Option<String>,
+    /// `cursor`: what the pointer is on (null: nothing).
     #[serde(default)]
-    target: Option<Value>,
+    #[cfg_attr(feature = "openapi", schema(value_type = Option<CursorTarget>))]
+    pub target: Option<Value>,
+    /// `cursor`: the selected system (main_id), or null.
     #[serde(default)]
-    selection: Option<String>,
+    pub selection: Option<String>,
+}
+
+/// What a cursor points at.
+#[derive(Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
+#[serde(untagged, deny_unknown_fields)]
+pub enum CursorTarget {
+    /// A system (main_id).
+    System { system_id: String },
+    /// A point in light-years, [x, y, z].
+    Point { point: [f64; 3] },
 }
 
 /// A decoded client message.

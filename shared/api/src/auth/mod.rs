@@ -11,59 +11,22 @@ pub mod password;
 pub mod seed;
 pub mod token;
 
+pub use crate::caller::{Caller, Via};
+
+use crate::access::{Access, permit};
 use crate::error::ApiError;
-use crate::routes::{Access, permit};
 use crate::state::AppState;
-use exomaps_domain::persona::Persona;
 use http::{HeaderMap, header};
-use uuid::Uuid;
 
-/// How a caller's credential arrived.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Via {
-    Bearer,
-    Cookie,
-}
-
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Caller {
-    /// The active persona.
-    pub persona: Persona,
-    /// Every persona this caller may switch to.
-    pub allowed: Vec<Persona>,
-    /// The username of an authenticated caller.
-    pub user: Option<String>,
-    pub user_id: Option<Uuid>,
-    /// The session (refresh-token family) of the access token.
-    pub session: Option<Uuid>,
-    pub via: Option<Via>,
-}
-
-impl Caller {
-    pub fn anonymous() -> Caller {
-        Caller {
-            persona: Persona::ObserverGuest,
-            allowed: vec![Persona::ObserverGuest],
-            user: None,
-            user_id: None,
-            session: None,
-            via: None,
-        }
-    }
-
-    pub fn is_authenticated(&self) -> bool {
-        self.user_id.is_some()
-    }
-
-    pub fn from_subject(s: token::Subject, via: Via) -> Caller {
-        Caller {
-            persona: s.persona,
-            allowed: s.personas,
-            user: Some(s.username),
-            user_id: Some(s.user_id),
-            session: s.session,
-            via: Some(via),
-        }
+/// The caller an access token names.
+fn caller_of(s: token::Subject, via: Via) -> Caller {
+    Caller {
+        persona: s.persona,
+        allowed: s.personas,
+        user: Some(s.username),
+        user_id: Some(s.user_id),
+        session: s.session,
+        via: Some(via),
     }
 }
 
@@ -130,7 +93,7 @@ pub async fn authenticate(state: &AppState, headers: &HeaderMap) -> Result<Calle
                 tracing::info!(reason = "session_ended", "access token refused");
                 return Err(invalid_token());
             }
-            Ok(Caller::from_subject(v.subject, via))
+            Ok(caller_of(v.subject, via))
         }
         Err(r) => {
             tracing::info!(reason = r.reason(), "access token refused");

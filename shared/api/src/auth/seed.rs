@@ -50,7 +50,14 @@ pub fn generate() -> Vec<SeedUser> {
 /// Parses and checks a seed file's text.
 pub fn parse(text: &str) -> Result<Vec<SeedUser>, String> {
     let file: SeedFile = serde_json::from_str(text).map_err(|e| format!("seed users file is not valid: {e}"))?;
-    for u in &file.users {
+    check(&file.users)?;
+    Ok(file.users)
+}
+
+/// The seed file's checks: name length, passwords of 12 or more characters, known personas,
+/// the default persona among them.
+pub fn check(users: &[SeedUser]) -> Result<(), String> {
+    for u in users {
         if u.username.trim().is_empty() || u.username.len() > 128 {
             return Err(format!("seed user {:?}: a username is 1 to 128 characters", u.username));
         }
@@ -64,7 +71,7 @@ pub fn parse(text: &str) -> Result<Vec<SeedUser>, String> {
             return Err(format!("seed user {}: default persona is not among its personas", u.username));
         }
     }
-    Ok(file.users)
+    Ok(())
 }
 
 /// Reads the seed file, or creates it with [`generate`]d users when it does not exist.

@@ -9,9 +9,10 @@
 use crate::auth::token::{self, Subject};
 use crate::auth::{self, Via, cookies, password};
 use crate::config::AuthConfig;
+use crate::error::ApiError;
 use crate::request::{ApiRequest, ApiResponse, ok_json};
 use crate::secrets::{KeySet, random_token};
-use crate::{ApiError, AppState};
+use crate::state::AppState;
 use exomaps_domain::persona::Persona;
 use exomaps_store::Store;
 use exomaps_store::identity::RefreshOutcome;
@@ -267,9 +268,11 @@ pub async fn refresh(state: AppState, req: ApiRequest) -> Result<ApiResponse, Ap
     }
 }
 
-#[derive(Serialize)]
-struct LoggedOut {
-    logged_out: bool,
+/// `POST /api/auth/logout` answer.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct LoggedOut {
+    /// Always true: logging out is idempotent.
+    pub logged_out: bool,
 }
 
 /// Ends the session of the presented refresh token (body or cookie), else of the presented

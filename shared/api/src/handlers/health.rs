@@ -1,32 +1,36 @@
 //! `GET /api/health` (DOMAIN.md §2.1): 200 when the database answers, 503 envelope when not.
 
+use crate::error::ApiError;
 use crate::request::{ApiRequest, ApiResponse, ok_json};
-use crate::routes::ROUTES;
-use crate::{ApiError, AppState};
+use crate::state::AppState;
 use serde::Serialize;
 use std::time::Duration;
 
-#[derive(Serialize)]
-struct DbStatus {
-    configured: bool,
-    connected: bool,
-    message: &'static str,
+/// The database as the health check found it.
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct DbStatus {
+    pub configured: bool,
+    pub connected: bool,
+    pub message: &'static str,
     /// The driver's error text: only for admin and ops_engineer.
     #[serde(skip_serializing_if = "Option::is_none")]
-    detail: Option<String>,
+    pub detail: Option<String>,
 }
 
-#[derive(Serialize)]
-struct Health {
-    status: &'static str,
-    version: &'static str,
-    build: String,
-    persona: &'static str,
-    routes_count: usize,
-    db_status: DbStatus,
+/// `GET /api/health` answer (a 503 envelope carries `db_status` when the database is down).
+#[derive(Serialize, utoipa::ToSchema)]
+pub struct Health {
+    /// `ok`.
+    pub status: &'static str,
+    pub version: &'static str,
+    pub build: String,
+    pub persona: &'static str,
+    pub routes_count: usize,
+    pub db_status: DbStatus,
 }
 
-pub async fn health(state: AppState, req: ApiRequest) -> Result<ApiResponse, ApiError> {
+/// `routes_count`: how many routes the table holds (the table passes it).
+pub async fn health(state: AppState, req: ApiRequest, routes_count: usize) -> Result<ApiResponse, ApiError> {
     // The permission row redacts the driver's error text for every persona but admin and ops.
     let privileged = !req.redacted;
     let persona = req.caller.persona.key();
@@ -64,7 +68,7 @@ pub async fn health(state: AppState, req: ApiRequest) -> Result<ApiResponse, Api
         version: env!("CARGO_PKG_VERSION"),
         build: state.config().build.clone(),
         persona,
-        routes_count: ROUTES.len(),
+        routes_count,
         db_status,
     }))
 }

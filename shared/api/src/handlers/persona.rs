@@ -6,8 +6,9 @@
 
 use super::auth::{mode_of, token_response};
 use crate::auth::token::Subject;
+use crate::error::ApiError;
 use crate::request::{ApiRequest, ApiResponse, ok_json};
-use crate::{ApiError, AppState};
+use crate::state::AppState;
 use exomaps_domain::persona::Persona;
 use http::StatusCode;
 use serde::{Deserialize, Serialize};

@@ -4,8 +4,12 @@
 //! edits and deletes; 30 writes a minute per user), pushed live to the room, and the admin
 //! broadcast to every open connection. The cursor side of a room lives in `crate::ws`.
 
+pub use crate::frames::{Annotation, BroadcastLevel, Cursor, CursorTarget, Member, Point};
+
+use crate::error::ApiError;
+use crate::frames::ServerMessage;
 use crate::request::{ApiRequest, ApiResponse, json_response, ok_json};
-use crate::{ApiError, AppState};
+use crate::state::AppState;
 use chrono::{DateTime, Utc};
 use exomaps_domain::persona::Persona;
 use exomaps_store::rooms::{AnnotationRow, MemberRow, NewAnnotation, RoomRow, SystemLookup};
@@ -64,65 +68,10 @@ pub struct RoomDetail {
     pub members: Vec<Member>,
 }
 
-/// A member of a room (anonymous visitors are `guest`).
-#[derive(Serialize, Deserialize, Clone, PartialEq, Eq, Debug, utoipa::ToSchema)]
-pub struct Member {
-    pub user: String,
-    pub persona: String,
-}
-
 impl From<&MemberRow> for Member {
     fn from(m: &MemberRow) -> Self {
         Member { user: m.user_name.clone(), persona: m.persona.clone() }
     }
-}
-
-/// What a cursor points at.
-#[derive(Serialize, Deserialize, Clone, Debug, PartialEq, utoipa::ToSchema)]
-#[serde(untagged, deny_unknown_fields)]
-pub enum CursorTarget {
-    /// A system (main_id).
-    System { system_id: String },
-    /// A point in light-years, [x, y, z].
-    Point { point: [f64; 3] },
-}
-
-/// A member's latest cursor in a room.
-#[derive(Serialize, Deserialize, Clone, Debug, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct Cursor {
-    pub user: String,
-    pub persona: String,
-    pub target: Option<CursorTarget>,
-    /// The member's selected system (main_id).
-    pub selection: Option<String>,
-    pub at: DateTime<Utc>,
-}
-
-/// A point in the map's frame, in light-years (ICRS Cartesian).
-#[derive(Serialize, Deserialize, Clone, Copy, Debug, utoipa::ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct Point {
-    pub x_ly: f64,
-    pub y_ly: f64,
-    pub z_ly: f64,
-}
-
-/// A note pinned to a system or a point of a room. `text` is stored verbatim: render it as text.
-#[derive(Serialize, Deserialize, Clone, Debug, utoipa::ToSchema)]
-pub struct Annotation {
-    pub id: Uuid,
-    pub room_id: Uuid,
-    pub system_id: Option<String>,
-    /// The system's display name in the active world build, when it has one.
-    pub system_name: Option<String>,
-    pub point: Option<Point>,
-    pub text: String,
-    pub link: Option<String>,
-    pub author: String,
-    pub author_persona: String,
-    pub created_at: DateTime<Utc>,
-    pub updated_at: DateTime<Utc>,
 }
 
 impl From<&AnnotationRow> for Annotation {
@@ -191,15 +140,6 @@ fn present<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Option<String>>, D:
     Option::<String>::deserialize(d).map(Some)
 }
 
-/// A broadcast's level.
-#[derive(Serialize, Deserialize, Clone, Copy, Default, Debug, PartialEq, Eq, utoipa::ToSchema)]
-#[serde(rename_all = "lowercase")]
-pub enum BroadcastLevel {
-    #[default]
-    Info,
-    Warning,
-}
-
 /// `POST /api/admin/broadcast` body.
 #[derive(Deserialize, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -214,27 +154,6 @@ pub struct BroadcastBody {
 pub struct BroadcastSent {
     /// Connections the message was delivered to.
     pub delivered: i64,
-}
-
-/// The `broadcast` WebSocket message (to every connection).
-#[derive(Serialize, Deserialize, Debug)]
-pub struct BroadcastMessage {
-    #[serde(rename = "type")]
-    pub kind: String,
-    pub message: String,
-    pub level: BroadcastLevel,
-    pub from: String,
-    pub at: DateTime<Utc>,
-}
-
-/// The `annotation` WebSocket message (to the room).
-#[derive(Serialize)]
-struct AnnotationEvent<'a> {
-    #[serde(rename = "type")]
-    kind: &'static str,
-    channel: String,
-    event: &'static str,
-    annotation: &'a Annotation,
 }
 
 /// Checks user text: `min..=max` characters, something besides spaces when `min > 0`, no control
@@ -338,7 +257,8 @@ async fn count_write(state: &AppState, req: &ApiRequest) -> Result<(), ApiError>
 
 async fn push(state: &AppState, event: &'static str, annotation: &Annotation) {
     let channel = room_channel(annotation.room_id);
-    let msg = AnnotationEvent { kind: "annotation", channel: channel.clone(), event, annotation };
+    let msg =
+        ServerMessage::Annotation { channel: channel.clone(), event: event.into(), annotation: annotation.clone() };
     if let Ok(ctx) = state.pipeline_context() {
         ctx.notifier.publish(&channel, &msg).await;
     }
@@ -460,8 +380,7 @@ pub async fn delete_annotation(state: AppState, req: ApiRequest) -> Result<ApiRe
 pub async fn broadcast(state: AppState, req: ApiRequest) -> Result<ApiResponse, ApiError> {
     let body: BroadcastBody = req.json_body(16 * 1024)?;
     check_text("message", &body.message, 1, MAX_TEXT_CHARS, true)?;
-    let msg = BroadcastMessage {
-        kind: "broadcast".into(),
+    let msg = ServerMessage::Broadcast {
         message: body.message,
         level: body.level.unwrap_or_default(),
         from: user_name(&req),

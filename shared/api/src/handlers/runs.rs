@@ -2,8 +2,9 @@
 //! them (`GET /api/runs/manifest`) and read their validation (`GET /api/runs/validation/{run_id}`),
 //! DOMAIN.md §2.7–2.8.
 
+use crate::error::ApiError;
 use crate::request::{ApiRequest, ApiResponse, json_response, ok_json};
-use crate::{ApiError, AppState};
+use crate::state::AppState;
 use chrono::{DateTime, Utc};
 use exomaps_pipeline::chain::{KickMessage, Phase};
 use exomaps_pipeline::{Family, SourceSpec, file_path, sources_in};

@@ -4,8 +4,9 @@
 //! (`barnards star`, `Vgea`). The query is folded with `names::search_key`, the same key the
 //! names were indexed with (PostgreSQL `pg_trgm` + `fuzzystrmatch`, migration 0007).
 
+use crate::error::ApiError;
 use crate::request::{ApiRequest, ApiResponse, ok_json};
-use crate::{ApiError, AppState};
+use crate::state::AppState;
 use exomaps_domain::names::search_key;
 use serde::Serialize;
 

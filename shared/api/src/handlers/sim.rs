@@ -3,8 +3,11 @@
 //! replay; with `observer`, what an observer at that system can know), events by cursor, and
 //! the state machine: pause, resume (the SQS tick chain), step n, fork at a tick.
 
+pub use crate::frames::{SimEventEnvelope, SimLocation, SimSummary};
+
+use crate::error::ApiError;
 use crate::request::{ApiRequest, ApiResponse, json_response, ok_json};
-use crate::{ApiError, AppState};
+use crate::state::AppState;
 use chrono::{DateTime, Utc};
 use exomaps_pipeline::sim::{self as service, SimError};
 use exomaps_store::sim::{RunState, SimRow};
@@ -96,30 +99,6 @@ impl From<&SimRow> for SimulationView {
     }
 }
 
-/// Counts of a state (`exomaps_sim::Summary`).
-#[derive(Serialize, Deserialize, utoipa::ToSchema)]
-pub struct SimSummary {
-    pub tick: u64,
-    pub systems_settled: u64,
-    pub total_population: u64,
-    pub ships_in_flight: u64,
-    pub trade_routes: u64,
-    pub factions: u64,
-}
-
-impl From<exomaps_sim::Summary> for SimSummary {
-    fn from(s: exomaps_sim::Summary) -> Self {
-        SimSummary {
-            tick: s.tick,
-            systems_settled: s.systems_settled,
-            total_population: s.total_population,
-            ships_in_flight: s.ships_in_flight,
-            trade_routes: s.trade_routes,
-            factions: s.factions,
-        }
-    }
-}
-
 /// `POST /api/simulation` body; every field optional.
 #[derive(Deserialize, Default, utoipa::ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -163,31 +142,6 @@ pub struct SimulationList {
     pub total_count: i64,
     pub limit: i64,
     pub offset: i64,
-}
-
-/// A system named in an event.
-#[derive(Serialize, Deserialize, utoipa::ToSchema)]
-pub struct SimLocation {
-    /// Index into the simulation world (`SimSnapshot.systems`).
-    pub system_index: i64,
-    pub system_id: Option<String>,
-    pub name: Option<String>,
-}
-
-/// An event in the §8.3 envelope (also inside `sim.tick` / `sim.events` WebSocket messages).
-#[derive(Serialize, Deserialize, utoipa::ToSchema)]
-pub struct SimEventEnvelope {
-    /// `sim.started`, `tick.advanced`, `ship.launched`, `colony.founded`, `ship.lost`, … (the model's kinds).
-    pub event: String,
-    pub sim_id: Uuid,
-    pub tick: i64,
-    /// Position within the tick; (tick, seq) orders events.
-    pub seq: i64,
-    pub simulated_year: f64,
-    pub location: Option<SimLocation>,
-    /// The model's event payload (system references are indexes, see `location`).
-    #[schema(value_type = Object)]
-    pub payload: Value,
 }
 
 /// `GET /api/simulation/{id}/events` answer.

@@ -582,14 +582,45 @@ export interface components {
             after_tick?: number | null;
             /** @description `runs:<run_id>`, `data`, `admin`, `sim:<sim_id>` or `room:<room_id>`. */
             channel?: string | null;
-            /**
-             * Format: uuid
-             * @description `cursor`: the room id (after subscribing to `room:<id>`).
-             */
+            /** @description `cursor`: the room id, `<uuid>` or `room:<uuid>` (after subscribing to `room:<id>`). */
             room?: string | null;
+            /** @description Older clients: `runs:<run_id>` as a bare run id (`channel` wins). */
+            run_id?: string | null;
             /** @description `cursor`: the selected system (main_id), or null. */
             selection?: string | null;
             target?: null | components["schemas"]["CursorTarget"];
+        };
+        /** @description A companion of a system (`bond_type`: `close_binary`, `wide_companion`). */
+        Companion: {
+            bond_type: string;
+            name: string;
+            /** Format: double */
+            separation_au: number;
+        };
+        /** @description One system's distance uncertainty. */
+        ConfidenceEntry: {
+            /** Format: double */
+            distance_ly: number;
+            distance_source: string;
+            main_id: string;
+            /** @description `unknown` when `uncertainty_pc` is null. */
+            uncertainty_flag: string;
+            /**
+             * Format: double
+             * @description 1σ in pc; `null` when the source gives none (never 0).
+             */
+            uncertainty_pc?: number | null;
+        };
+        /** @description `GET /api/world/confidence` answer. */
+        ConfidencePage: {
+            confidence_data: components["schemas"]["ConfidenceEntry"][];
+            /** Format: double */
+            high_uncertainty_threshold_pc: number;
+            persona: string;
+            total_count: number;
+            unknown_uncertainty_count: number;
+            /** Format: int64 */
+            world_build_id?: number | null;
         };
         /** @description `POST /api/rooms/{room_id}/annotations` body: exactly one of `system_id` and `point`. */
         CreateAnnotation: {
@@ -657,6 +688,19 @@ export interface components {
         } | {
             point: number[];
         };
+        /**
+         * @description Where a listing's systems came from.
+         * @enum {string}
+         */
+        DataSource: "database" | "none";
+        /** @description The database as the health check found it. */
+        DbStatus: {
+            configured: boolean;
+            connected: boolean;
+            /** @description The driver's error text: only for admin and ops_engineer. */
+            detail?: string | null;
+            message: string;
+        };
         /** @description One distance measurement of a star with its source. */
         DistanceEntry: {
             /** Format: double */
@@ -715,6 +759,16 @@ export interface components {
             /** Format: double */
             optimistic_outer_au: number;
         };
+        /** @description `GET /api/health` answer (a 503 envelope carries `db_status` when the database is down). */
+        Health: {
+            build: string;
+            db_status: components["schemas"]["DbStatus"];
+            persona: string;
+            routes_count: number;
+            /** @description `ok`. */
+            status: string;
+            version: string;
+        };
         Lineage: {
             file_checksum_sha256?: string | null;
             /** @description How the source was matched to the star (`identifier HIP 91262`, `position 0.4″ at J2000`). */
@@ -726,6 +780,11 @@ export interface components {
             /** Format: uuid */
             run_id?: string | null;
             source_name?: string | null;
+        };
+        /** @description `POST /api/auth/logout` answer. */
+        LoggedOut: {
+            /** @description Always true: logging out is idempotent. */
+            logged_out: boolean;
         };
         LoginBody: {
             mode?: components["schemas"]["Mode"];
@@ -1374,9 +1433,136 @@ export interface components {
             /** Format: double */
             z_pc?: number | null;
         };
+        /** @description One system of `GET /api/world/systems/full` (DOMAIN.md §2.5). */
+        SystemFull: {
+            companions: components["schemas"]["Companion"][];
+            /** @description `curated` or `observed`. */
+            confidence: string;
+            /** Format: double */
+            distance_ly: number;
+            group_hierarchy?: string | null;
+            /** Format: int64 */
+            inferred_planet_count: number;
+            /** Format: double */
+            luminosity?: number | null;
+            main_id: string;
+            /** Format: int32 */
+            multiplicity: number;
+            /** Format: int64 */
+            observed_planet_count: number;
+            /** Format: int64 */
+            planet_count: number;
+            spectral_class?: string | null;
+            spectral_type?: string | null;
+            system_group?: string | null;
+            /** Format: double */
+            teff?: number | null;
+            /**
+             * Format: double
+             * @description ICRS Cartesian, parsecs.
+             */
+            x: number;
+            /** Format: double */
+            y: number;
+            /** Format: double */
+            z: number;
+        };
         SystemPlanets: {
             inferred: components["schemas"]["Planet"][];
             observed: components["schemas"]["Planet"][];
+        };
+        /** @description `GET /api/world/systems/full` answer. */
+        SystemsFullPage: {
+            /** Format: int64 */
+            limit: number;
+            /** Format: int64 */
+            offset: number;
+            persona: string;
+            returned: number;
+            /** Format: double */
+            scope_ly?: number | null;
+            source: components["schemas"]["DataSource"];
+            systems: components["schemas"]["SystemFull"][];
+            /**
+             * Format: int64
+             * @description Systems in scope in the active world build (not the page length).
+             */
+            total_count: number;
+            /** Format: int64 */
+            world_build_id?: number | null;
+        };
+        /** @description `GET /api/world/systems` answer. */
+        SystemsPage: {
+            /** Format: int64 */
+            limit: number;
+            /** Format: int64 */
+            offset: number;
+            persona: string;
+            returned: number;
+            /** Format: double */
+            scope_ly?: number | null;
+            source: components["schemas"]["DataSource"];
+            systems: components["schemas"]["SystemSummary"][];
+            /**
+             * Format: int64
+             * @description Systems in scope in the active world build (not the page length).
+             */
+            total_count: number;
+            /** Format: int64 */
+            world_build_id?: number | null;
+        };
+        /** @description One system of `GET /api/world/systems`. */
+        SystemSummary: {
+            /**
+             * Format: double
+             * @description Distance uncertainty in pc (`null`: unknown); left out for observer_guest.
+             */
+            confidence_bound?: number | null;
+            /** Format: double */
+            distance_ly: number;
+            main_id: string;
+            /** @description `curated` or `observed`. */
+            source: string;
+        };
+        /** @description `GET /api/world/systems/xyz` answer. */
+        SystemsXyzPage: {
+            /** Format: int64 */
+            limit: number;
+            /** Format: int64 */
+            offset: number;
+            persona: string;
+            returned: number;
+            /** Format: double */
+            scope_ly?: number | null;
+            source: components["schemas"]["DataSource"];
+            systems: components["schemas"]["SystemXyz"][];
+            /**
+             * Format: int64
+             * @description Systems in scope in the active world build (not the page length).
+             */
+            total_count: number;
+            /** Format: int64 */
+            world_build_id?: number | null;
+        };
+        /** @description One system of `GET /api/world/systems/xyz`: ICRS Cartesian position in pc. */
+        SystemXyz: {
+            /**
+             * Format: double
+             * @description Distance uncertainty in pc (`null`: unknown); left out for observer_guest.
+             */
+            confidence_bound?: number | null;
+            /** Format: double */
+            distance_ly: number;
+            distance_source: string;
+            main_id: string;
+            /** @description `curated` or `observed`. */
+            source: string;
+            /** Format: double */
+            x_pc: number;
+            /** Format: double */
+            y_pc: number;
+            /** Format: double */
+            z_pc: number;
         };
         TokenBody: {
             access_token?: string | null;
@@ -1395,6 +1581,23 @@ export interface components {
             /** @description A new link, or null to remove it; absent: unchanged. */
             link?: string | null;
             text?: string | null;
+        };
+        /** @description `GET /api/admin/users` answer. */
+        UserList: {
+            total_count: number;
+            users: components["schemas"]["UserView"][];
+        };
+        /** @description A user as an administrator sees it (no password hash). */
+        UserView: {
+            /** Format: date-time */
+            created_at: string;
+            default_persona: string;
+            disabled: boolean;
+            /** @description In the order of DOMAIN.md §1.1. */
+            personas: string[];
+            /** Format: uuid */
+            user_id: string;
+            username: string;
         };
         /** @description `GET /api/runs/validation/{run_id}` answer. */
         Validation: {
@@ -1474,13 +1677,13 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description success (JSON) */
+            /** @description success */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["UserList"];
                 };
             };
             /** @description the error envelope */
@@ -1536,13 +1739,13 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description success (JSON) */
+            /** @description success */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["LoggedOut"];
                 };
             };
             /** @description the error envelope */
@@ -1598,13 +1801,13 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description success (JSON) */
+            /** @description success */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["Health"];
                 };
             };
             /** @description the error envelope */
@@ -2409,13 +2612,13 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description success (JSON) */
+            /** @description success */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["ConfidencePage"];
                 };
             };
             /** @description the error envelope */
@@ -2441,13 +2644,13 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description success (JSON) */
+            /** @description success */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["SystemsPage"];
                 };
             };
             /** @description the error envelope */
@@ -2473,13 +2676,13 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description success (JSON) */
+            /** @description success */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["SystemsFullPage"];
                 };
             };
             /** @description the error envelope */
@@ -2505,13 +2708,13 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description success (JSON) */
+            /** @description success */
             200: {
                 headers: {
                     [name: string]: unknown;
                 };
                 content: {
-                    "application/json": unknown;
+                    "application/json": components["schemas"]["SystemsXyzPage"];
                 };
             };
             /** @description the error envelope */
