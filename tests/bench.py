@@ -126,6 +126,7 @@ class Stub:
 
         self.server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), H)
         self.server.daemon_threads = True
+        self.server.handle_error = lambda *a: None  # a parked poll cut off by the process's end
         self.addr = f"127.0.0.1:{self.server.server_address[1]}"
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
@@ -399,7 +400,7 @@ def p4():
     m = re.search(r"10,000 ticks from Sol \(median of 5\) \| ([\d.]+) s = (\d+) ticks/s", out)
     f = re.search(r"10,000 ticks, one settlement, 11,000 systems / 1,000 systems \| ([\d.]+) ms", out)
     floor = 10_000 / (float(f.group(1)) / 1e3) if f else None
-    build = "release" if PROFILE == "release" else "debug"
+    build = "release" if PROFILE == "release" else "dev profile (exomaps-sim at opt-level 3)"
     row("P4", "sim 11,000 systems, default scenario", float(m.group(2)) if m else None, "ticks/s",
         "floor: one settlement, no launches", floor, 5, f"{build} build; on-CPU time, the bench's median of 5")
     r = re.search(r"real catalogue \((\d+) systems\), default, 2,000 ticks from Sol \| [\d.]+ ms = (\d+) ticks/s", out)
