@@ -300,7 +300,7 @@ http {{
                 n.append(wrk(nurl + r, 32, secs))
             e = [wrk(GATEWAY + r, 64, secs)[2] for _ in range(REPEATS)]
             en = [wrk(nurl + r, 64, secs)[2] for _ in range(REPEATS)]
-            note = f"{sizes[r]} bytes identity, wrk {secs} s"
+            note = f"{sizes[r]} bytes identity, wrk {secs} s, gateway {'release' if PROFILE == 'release' else 'debug'} build"
             row("P2", f"{r} 32 conns", med([x[0] for x in g]), "req/s", "nginx, same bytes", med([x[0] for x in n]), REPEATS, note)
             row("P2", f"{r} 32 conns p99", med([x[1] for x in g]), "ms", "nginx p99", med([x[1] for x in n]), REPEATS)
             row("P2", f"{r} 64 conns errors (sum)", sum(e), "errors", "nginx errors", sum(en), REPEATS, ratio=None)
