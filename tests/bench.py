@@ -45,6 +45,7 @@ GATEWAY = os.environ["BENCH_GATEWAY"]  # http://127.0.0.1:port
 DATABASE_URL = os.environ["DATABASE_URL"]
 SECRETS = os.environ["BENCH_SECRETS"]
 ONLY = set(filter(None, os.environ.get("EXOMAPS_BENCH_ONLY", "").split(",")))
+TIMED_OUT = []  # per timed-out pipeline run: the seconds of the phases that finished
 rows = []  # every table row: dict(id, what, value, unit, baseline, baseline_value, ratio, n, note)
 
 
@@ -341,6 +342,16 @@ def pipeline_run(exe, sources, n_rows, timeout):
     except subprocess.TimeoutExpired:
         p.kill()
         p.communicate()
+        partial = {}
+        for pid_file in tmp.glob("exomaps-pipeline-bench-*/pg/data/postmaster.pid"):
+            # The phases that did finish (ingest, usually), read from the bench's own cluster.
+            port = pid_file.read_text().splitlines()[3].strip()
+            q = ("SELECT phase, extract(epoch FROM finished_at - started_at) FROM stg_data.run_phases "
+                 "WHERE finished_at IS NOT NULL")
+            out = subprocess.run(["psql", f"postgres://postgres@127.0.0.1:{port}/postgres", "-Atc", q],
+                                 capture_output=True, text=True).stdout
+            partial = {k: float(v) for k, v in (line.split("|") for line in out.splitlines() if "|" in line)}
+        TIMED_OUT.append(partial)
         for d in tmp.glob("exomaps-pipeline-bench-*"):
             subprocess.run([str(BIN_DIR / "exomaps-local"), "pg-stop", str(d / "pg")], capture_output=True)
             subprocess.run(["rm", "-rf", str(d)])
@@ -390,6 +401,10 @@ def p3():
         row("P3", f"synthetic {n_rows} rows: ingest", med([r["ingest_rps"] for r in runs]), "rows/s", "-", None, len(runs), "canonicalise %.1f s" % med([r["canon"] for r in runs]))
     else:
         row("P3", f"synthetic {n_rows} rows: whole chain", None, "s", "psql \\copy", None, 0, f"timeout: one run > {timeout} s (EXOMAPS_BENCH_P3_TIMEOUT), shards 1, {build} build")
+        done = TIMED_OUT[-1] if TIMED_OUT else {}
+        if "ingest" in done:
+            row("P3", f"synthetic {n_rows} rows: ingest (chain timed out)", n_rows / done["ingest"], "rows/s", "-", None, 1,
+                "phases finished before the timeout: " + ", ".join(f"{k} {v:.1f} s" for k, v in done.items()))
 
 
 # ---------------------------------------------------------------- P4: simulation
