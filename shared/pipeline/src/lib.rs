@@ -7,6 +7,7 @@
 pub mod aws;
 pub mod canonicalise;
 pub mod chain;
+pub mod config;
 mod infer;
 mod ingest;
 pub mod notify;
