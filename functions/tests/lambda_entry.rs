@@ -4,11 +4,11 @@
 
 use axum::extract::{Path, State};
 use axum::routing::{get, post};
-use exomaps_api::lambda::{handle, lambda_http};
 use exomaps_api::routes::Route;
 use exomaps_api::{AppState, ROUTES, config::Config};
 use exomaps_domain::coords::Scope;
 use exomaps_domain::persona::Persona;
+use exomaps_lambda::{handle, lambda_http};
 use exomaps_pipeline::{Family, SourceSpec, run_pipeline};
 use exomaps_tests::{fresh_store, gateway, sample_sources};
 use serde_json::{Value, json};

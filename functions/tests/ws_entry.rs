@@ -3,7 +3,7 @@
 //! `$default` answers messages, `$disconnect` forgets the connection.
 
 use exomaps_api::config::Config;
-use exomaps_api::lambda::{handle_ws, lambda_http};
+use exomaps_lambda::{handle_ws, lambda_http};
 use exomaps_tests::{fresh_store, test_state};
 use serde_json::{Value, json};
 

@@ -1,10 +1,10 @@
 //! The operator's view (issue 13): one JSON log line per request through the Lambda entry
-//! (`exomaps_api::lambda::handle`) with request id, route, persona, status and latency, and one
+//! (`exomaps_lambda::handle`) with request id, route, persona, status and latency, and one
 //! per phase message (phase, run id, rows, duration); the same fields through the local gateway.
 
-use exomaps_api::lambda::{self, lambda_http};
 use exomaps_api::{config::Config, routes};
 use exomaps_domain::persona::Persona;
+use exomaps_lambda::{self as lambda, lambda_http};
 use exomaps_pipeline::chain::{self, KickMessage, Phase};
 use exomaps_pipeline::{Family, SourceSpec};
 use exomaps_tests::{fresh_store, sample_sources, test_state, token_for};

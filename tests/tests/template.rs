@@ -125,8 +125,8 @@ fn expected_functions() -> Vec<(String, String)> {
         expected.push((name.to_string(), format!("run_ws(\"{name}\")")));
     }
     expected.push(("sim-tick".to_string(), "run_sim_tick()".to_string()));
-    expected.push((exomaps_api::lambda::PHASE_DLQ_FUNCTION.to_string(), "run_phase_dlq()".to_string()));
-    expected.push((exomaps_api::migrate::FUNCTION.to_string(), "exomaps_api::migrate::run()".to_string()));
+    expected.push((exomaps_lambda::PHASE_DLQ_FUNCTION.to_string(), "run_phase_dlq()".to_string()));
+    expected.push((exomaps_api::migrate::FUNCTION.to_string(), "run_migrate()".to_string()));
     expected
 }
 
@@ -228,7 +228,7 @@ fn problems(root: &Value) -> Vec<String> {
             Phase::ALL.len()
         ));
     }
-    let dlq_fn = t.function_by_binary(exomaps_api::lambda::PHASE_DLQ_FUNCTION);
+    let dlq_fn = t.function_by_binary(exomaps_lambda::PHASE_DLQ_FUNCTION);
     if dlq_fn.is_none() {
         p.push("no phase-dlq function (the dead-letter consumer)".into());
     }

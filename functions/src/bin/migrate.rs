@@ -1,5 +1,5 @@
 //! Lambda behind the `Custom::Migrations` resource of infra/template.yaml: applies the migrations
 //! on every deploy (see exomaps_api::migrate).
-fn main() -> Result<(), exomaps_api::lambda::Error> {
-    exomaps_api::migrate::run()
+fn main() -> Result<(), exomaps_lambda::Error> {
+    exomaps_lambda::run_migrate()
 }

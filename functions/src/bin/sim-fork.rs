@@ -1,4 +1,4 @@
 //! Lambda for the `sim-fork` route (see exomaps_api::routes::ROUTES).
-fn main() -> Result<(), exomaps_api::lambda::Error> {
-    exomaps_api::lambda::run_route("sim-fork")
+fn main() -> Result<(), exomaps_lambda::Error> {
+    exomaps_lambda::run_route("sim-fork")
 }

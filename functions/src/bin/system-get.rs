@@ -1,4 +1,4 @@
 //! Lambda for the `system-get` route (see exomaps_api::routes::ROUTES).
-fn main() -> Result<(), exomaps_api::lambda::Error> {
-    exomaps_api::lambda::run_route("system-get")
+fn main() -> Result<(), exomaps_lambda::Error> {
+    exomaps_lambda::run_route("system-get")
 }

@@ -2,6 +2,8 @@
 //! an error naming the variable, never a silent default.
 
 use exomaps_domain::coords::Scope;
+// One parser for every variable (malformed: an error naming it), shared with the pipeline's.
+use exomaps_pipeline::config::{PipelineConfig, parse};
 use exomaps_store::PoolSettings;
 use exomaps_store::runs::RunLimits;
 use std::path::PathBuf;
@@ -128,14 +130,6 @@ impl Default for Config {
     }
 }
 
-fn parse<T: std::str::FromStr>(get: &impl Fn(&str) -> Option<String>, key: &str) -> Result<Option<T>, String> {
-    match get(key) {
-        None => Ok(None),
-        Some(v) if v.trim().is_empty() => Ok(None),
-        Some(v) => v.trim().parse().map(Some).map_err(|_| format!("environment variable {key}={v:?} is not valid")),
-    }
-}
-
 impl Config {
     pub fn from_env() -> Result<Config, String> {
         Config::from_lookup(|k| std::env::var(k).ok())
@@ -143,25 +137,9 @@ impl Config {
 
     /// Same as `from_env`, over any lookup (tests pass a map).
     pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Config, String> {
-        let mut c = Config { database_url: get("DATABASE_URL").filter(|v| !v.trim().is_empty()), ..Config::default() };
-        if let Some(ms) = parse::<u64>(&get, "EXOMAPS_DB_ACQUIRE_TIMEOUT_MS")? {
-            c.pool.acquire_timeout = Duration::from_millis(ms);
-        }
-        if let Some(n) = parse::<u32>(&get, "EXOMAPS_DB_MAX_CONNECTIONS")? {
-            c.pool.max_connections = n.max(1);
-        }
-        if let Some(v) = parse::<f64>(&get, "EXOMAPS_SCOPE_LY")? {
-            if !(v > 0.0 && v.is_finite()) {
-                return Err("EXOMAPS_SCOPE_LY must be a positive number".into());
-            }
-            c.scope.scope_ly = v;
-        }
-        if let Some(v) = parse::<f64>(&get, "EXOMAPS_MARGIN_LY")? {
-            if !(v >= 0.0 && v.is_finite()) {
-                return Err("EXOMAPS_MARGIN_LY must be a non-negative number".into());
-            }
-            c.scope.margin_ly = v;
-        }
+        // The database, pool, scope and secret TTL: read as the pipeline functions read them.
+        let p = PipelineConfig::from_lookup(&get)?;
+        let mut c = Config { database_url: p.database_url, pool: p.pool, scope: p.scope, ..Config::default() };
         c.objects_dir = get("EXOMAPS_OBJECTS_DIR").filter(|v| !v.trim().is_empty()).map(std::path::PathBuf::from);
         c.sources_dir = get("EXOMAPS_SOURCES").filter(|v| !v.trim().is_empty()).map(std::path::PathBuf::from);
         if let Some(b) = get("EXOMAPS_BUILD").filter(|v| !v.trim().is_empty()) {
@@ -209,12 +187,10 @@ impl Config {
         let a = &mut c.auth;
         a.secrets_file = get("EXOMAPS_SECRETS_FILE").filter(|v| !v.trim().is_empty()).map(PathBuf::from);
         a.jwt_secret_id = get("EXOMAPS_JWT_SECRET_ID").filter(|v| !v.trim().is_empty());
-        a.db_secret_id = get("EXOMAPS_DB_SECRET_ID").filter(|v| !v.trim().is_empty());
-        a.db_host = get("EXOMAPS_DB_HOST").filter(|v| !v.trim().is_empty());
+        a.db_secret_id = p.db_secret_id;
+        a.db_host = p.db_host;
         a.admin_secret_id = get("EXOMAPS_ADMIN_SECRET_ID").filter(|v| !v.trim().is_empty());
-        if let Some(s) = parse::<u64>(&get, "EXOMAPS_SECRETS_TTL_SECS")? {
-            a.secrets_ttl = Duration::from_secs(s);
-        }
+        a.secrets_ttl = p.secrets_ttl;
         if let Some(v) = get("EXOMAPS_JWT_ISSUER").filter(|v| !v.trim().is_empty()) {
             a.issuer = v.trim().to_string();
         }

@@ -1,9 +1,10 @@
 //! ExoMaps HTTP API: every route handler as a plain async function over
 //! `(AppState, ApiRequest) -> Result<ApiResponse, ApiError>`, the one route table, the one
-//! error envelope, and the Lambda adapter.
+//! error envelope. HTTP-agnostic: the Lambda adapter and every function's `main` are the
+//! `exomaps-lambda` crate, the local adapter `exomaps-local`.
 //!
 //! Invariants: handlers never see a framework type (no axum, no lambda_http request) — the
-//! adapters (`lambda` here, `exomaps-local` for the gateway) translate at the edge, so a
+//! adapters (`exomaps-lambda` for Lambda, `exomaps-local` for the gateway) translate at the edge, so a
 //! handler behaves identically in both. Handlers build no pools or clients: `AppState` is
 //! built once per process. No SQL here (the store owns it).
 
@@ -16,7 +17,6 @@ pub mod cors;
 pub mod error;
 pub mod frames;
 pub mod handlers;
-pub mod lambda;
 pub mod migrate;
 pub mod openapi;
 pub mod request;

@@ -9,11 +9,10 @@
 //! `AdminCredentials` secret (`EXOMAPS_ADMIN_SECRET_ID`, `{"username","password"}`; every persona),
 //! so a stack whose database is reachable only inside its VPC still has someone who can sign in.
 //!
-//! Not an HTTP route: it has its own binary (`functions/src/bin/migrate.rs`) and template function.
+//! Not an HTTP route: it has its own binary (`functions/src/bin/migrate.rs`, whose `main` is
+//! `exomaps_lambda::run_migrate`) and template function.
 
 use crate::auth::seed::{self, SeedUser};
-use crate::config::Config;
-use crate::state::AppState;
 use exomaps_platform::cfn::{self, RequestIds, Status};
 use serde_json::Value;
 
@@ -119,46 +118,4 @@ pub async fn handle(
     let body = cfn::response_body(&ids, status, &physical, &reason, data);
     cfn::respond(url, &body).await.map_err(|e| e.to_string())?;
     Ok(Outcome { status, reason, body })
-}
-
-/// The whole `main` of the `migrate` function.
-pub fn run() -> Result<(), crate::lambda::Error> {
-    use lambda_http::lambda_runtime::{self, LambdaEvent};
-    use lambda_http::service_fn;
-    crate::lambda::init_tracing(true);
-    let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build()?;
-    runtime.block_on(async move {
-        // A configuration or secret problem is reported to CloudFormation (FAILED with the
-        // reason) rather than crashing: a function that never answers holds the stack for an hour.
-        let config = Config::from_env();
-        let admin_secret = config.as_ref().ok().and_then(|c| c.auth.admin_secret_id.clone());
-        let admin_secret = &admin_secret;
-        let state = match config {
-            Ok(config) => AppState::load(config).await,
-            Err(e) => Err(e.to_string()),
-        };
-        let state = &state;
-        lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
-            let store = match state {
-                Ok(s) => s.store_opt().ok_or_else(|| "no database configured (EXOMAPS_DB_SECRET_ID)".to_string()),
-                Err(e) => Err(e.clone()),
-            };
-            let admin = match admin_secret {
-                None => Ok(None),
-                Some(id) => {
-                    let secrets = exomaps_platform::secrets::SecretCache::new(
-                        exomaps_platform::aws::config().await,
-                        std::time::Duration::ZERO,
-                    );
-                    match secrets.get_string(id).await {
-                        Ok(text) => admin_from_secret(&text).map(Some),
-                        Err(e) => Err(format!("reading {id}: {e}")),
-                    }
-                }
-            };
-            let outcome = handle(store, admin, &event.payload).await?;
-            Ok::<_, crate::lambda::Error>(outcome.body)
-        }))
-        .await
-    })
 }

@@ -13,7 +13,8 @@
 //! **Integration point for Secrets Manager:** [`from_config`] is the one place that picks the
 //! source for a process (Lambda `main` and the local gateway). A Secrets Manager source
 //! implements [`SecretSource`] by fetching the secret string through its TTL cache and parsing
-//! it with [`KeySet::from_json`] (and [`database_url_from_json`] for the credentials secret);
+//! it with [`KeySet::from_json`] (and `exomaps_platform::secrets::database_url_with_host` for the
+//! credentials secret);
 //! it is selected in `from_config` when its configuration is present.
 //!
 //! Signing keys are HMAC-SHA256 secrets of at least 32 random bytes, each with a key id
@@ -173,50 +174,6 @@ impl KeySet {
     pub fn to_json(&self) -> String {
         serde_json::to_string(&self.to_parsed()).expect("plain JSON")
     }
-}
-
-/// Reads the database URL from a credentials secret: either `{"database_url": "postgres://…"}`
-/// or the RDS shape `{"username", "password", "host", "port", "dbname"}`.
-pub fn database_url_from_json(text: &str) -> Result<String, SecretError> {
-    database_url_with_host(text, None)
-}
-
-/// [`database_url_from_json`], with the RDS shape's `host` replaced by `host` when given: the
-/// stack's own Aurora secret names the cluster, and the functions connect through the RDS Proxy
-/// (`EXOMAPS_DB_HOST`, the proxy endpoint). A `database_url` secret is used as it is.
-pub fn database_url_with_host(text: &str, host: Option<&str>) -> Result<String, SecretError> {
-    #[derive(Deserialize)]
-    struct Creds {
-        database_url: Option<String>,
-        username: Option<String>,
-        password: Option<String>,
-        host: Option<String>,
-        port: Option<serde_json::Value>,
-        dbname: Option<String>,
-    }
-    let c: Creds =
-        serde_json::from_str(text).map_err(|e| SecretError(format!("database secret is not valid JSON: {e}")))?;
-    if let Some(url) = c.database_url {
-        return Ok(url);
-    }
-    let host = host.filter(|h| !h.is_empty()).map(str::to_string).or(c.host);
-    match (c.username, c.password, host) {
-        (Some(u), Some(p), Some(h)) => {
-            let port = match c.port {
-                Some(serde_json::Value::Number(n)) => n.to_string(),
-                Some(serde_json::Value::String(s)) => s,
-                _ => "5432".into(),
-            };
-            let db = c.dbname.unwrap_or_else(|| "postgres".into());
-            Ok(format!("postgres://{}:{}@{h}:{port}/{}", enc(&u), enc(&p), enc(&db)))
-        }
-        _ => Err(SecretError("database secret has neither database_url nor username/password/host".into())),
-    }
-}
-
-/// Percent-encodes a URL userinfo or path component.
-fn enc(s: &str) -> String {
-    crate::text::encode_component(s)
 }
 
 pub type SecretFuture<'a, T> = Pin<Box<dyn Future<Output = Result<T, SecretError>> + Send + 'a>>;
@@ -471,8 +428,7 @@ impl SecretSource for SecretsManagerSource {
     fn database_url(&self) -> SecretFuture<'_, Option<String>> {
         Box::pin(async move {
             let Some(id) = &self.db_id else { return Ok(None) };
-            let text = self.cache().await.get_string(id).await.map_err(|e| SecretError(e.to_string()))?;
-            database_url_with_host(&text, self.db_host.as_deref()).map(Some)
+            self.cache().await.database_url(id, self.db_host.as_deref()).await.map(Some).map_err(SecretError)
         })
     }
 }
@@ -536,22 +492,6 @@ mod tests {
         }
         assert_eq!(set.previous.len(), 2);
         assert!(set.find(&first).is_none());
-    }
-
-    #[test]
-    fn database_credentials_in_both_shapes() {
-        assert_eq!(database_url_from_json(r#"{"database_url": "postgres://a@h/db"}"#).unwrap(), "postgres://a@h/db");
-        let rds =
-            r#"{"username": "api", "password": "p@ss:/w", "host": "db.local", "port": 5433, "dbname": "exomaps"}"#;
-        assert_eq!(database_url_from_json(rds).unwrap(), "postgres://api:p%40ss%3A%2Fw@db.local:5433/exomaps");
-        assert!(database_url_from_json(r#"{"username": "x"}"#).is_err());
-        // The stack's Aurora secret names the cluster; the functions go through the proxy.
-        assert_eq!(
-            database_url_with_host(rds, Some("proxy.local")).unwrap(),
-            "postgres://api:p%40ss%3A%2Fw@proxy.local:5433/exomaps"
-        );
-        let url = r#"{"database_url": "postgres://a@h/db"}"#;
-        assert_eq!(database_url_with_host(url, Some("proxy.local")).unwrap(), "postgres://a@h/db");
     }
 
     #[tokio::test]

@@ -17,15 +17,8 @@ pub fn invalid_text(field: &str) -> ApiError {
 use exomaps_wire::text::has_nul;
 pub use exomaps_wire::text::json_nul_field;
 
-/// Every byte but the RFC 3986 unreserved characters (`A–Z a–z 0–9 - . _ ~`).
-const COMPONENT: &percent_encoding::AsciiSet =
-    &percent_encoding::NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
-
-/// Percent-encodes a URL component (a query value, userinfo or path segment): every byte but
-/// the unreserved characters, so it can sit in any part of a URL.
-pub fn encode_component(s: &str) -> String {
-    percent_encoding::utf8_percent_encode(s, COMPONENT).to_string()
-}
+/// Percent-encodes a URL component (`exomaps_platform::percent`, the one encoder).
+pub use exomaps_platform::percent::encode_component;
 
 /// Checks a JSON text (a request body or a WebSocket message); `prefix` names where it came from.
 /// Text that is not JSON is left to the handler (it answers its own 400).

@@ -64,7 +64,7 @@ fn header_columns(file: &Path) -> usize {
 
 fn main() {
     if std::env::var_os("RUST_LOG").is_some() {
-        exomaps_api::lambda::init_tracing(false);
+        exomaps_lambda::init_tracing(false);
     }
     let rows: usize = std::env::var("BENCH_ROWS").ok().and_then(|v| v.parse().ok()).unwrap_or(1_000_000);
     let work = std::env::temp_dir().join(format!("exomaps-pipeline-bench-{}", std::process::id()));

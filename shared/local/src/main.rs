@@ -52,7 +52,7 @@ fn main() -> ExitCode {
     let cmd = args.first().map(String::as_str).unwrap_or("up");
     let result = match cmd {
         "up" | "serve" | "ingest" | "migrate" => {
-            exomaps_api::lambda::init_tracing(std::env::var("EXOMAPS_LOG_JSON").is_ok_and(|v| v == "1"));
+            exomaps_lambda::init_tracing(std::env::var("EXOMAPS_LOG_JSON").is_ok_and(|v| v == "1"));
             tokio::runtime::Builder::new_multi_thread()
                 .enable_all()
                 .build()
@@ -79,7 +79,7 @@ fn main() -> ExitCode {
             for p in Phase::ALL {
                 println!("phase-{}\tSQS\t{}", p.as_str(), p.queue_name());
             }
-            println!("{}\tSQS\texomaps-pipeline-<phase>-dlq", exomaps_api::lambda::PHASE_DLQ_FUNCTION);
+            println!("{}\tSQS\texomaps-pipeline-<phase>-dlq", exomaps_lambda::PHASE_DLQ_FUNCTION);
             for (name, key) in exomaps_api::ws::WS_ROUTES {
                 println!("{name}\tWS\t{key}");
             }

@@ -9,6 +9,7 @@
 pub mod aws;
 pub mod canonicalise;
 pub mod chain;
+pub mod config;
 mod infer;
 mod ingest;
 pub mod messages;

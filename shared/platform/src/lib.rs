@@ -18,6 +18,7 @@ pub mod broadcast;
 pub mod cfn;
 pub mod metrics;
 pub mod objects;
+pub mod percent;
 pub mod queue;
 pub mod secrets;
 

@@ -179,3 +179,79 @@ impl SecretCache {
         }
     }
 }
+
+impl SecretCache {
+    /// The database URL in the credentials secret `id` (see [`database_url_with_host`]): the one
+    /// code path that reads it, for the HTTP functions' secret source and the pipeline functions.
+    pub async fn database_url(&self, id: &str, host: Option<&str>) -> Result<String, String> {
+        let text = self.get_string(id).await.map_err(|e| e.to_string())?;
+        database_url_with_host(&text, host)
+    }
+}
+
+/// Reads the database URL from a credentials secret: either `{"database_url": "postgres://…"}`
+/// or the RDS shape `{"username", "password", "host", "port", "dbname"}`.
+pub fn database_url_from_json(text: &str) -> Result<String, String> {
+    database_url_with_host(text, None)
+}
+
+/// [`database_url_from_json`], with the RDS shape's `host` replaced by `host` when given: the
+/// stack's own Aurora secret names the cluster, and the functions connect through the RDS Proxy
+/// (`EXOMAPS_DB_HOST`, the proxy endpoint). A `database_url` secret is used as it is.
+pub fn database_url_with_host(text: &str, host: Option<&str>) -> Result<String, String> {
+    #[derive(serde::Deserialize)]
+    struct Creds {
+        database_url: Option<String>,
+        username: Option<String>,
+        password: Option<String>,
+        host: Option<String>,
+        port: Option<serde_json::Value>,
+        dbname: Option<String>,
+    }
+    let c: Creds = serde_json::from_str(text).map_err(|e| format!("database secret is not valid JSON: {e}"))?;
+    if let Some(url) = c.database_url {
+        return Ok(url);
+    }
+    let host = host.filter(|h| !h.is_empty()).map(str::to_string).or(c.host);
+    match (c.username, c.password, host) {
+        (Some(u), Some(p), Some(h)) => {
+            let port = match c.port {
+                Some(serde_json::Value::Number(n)) => n.to_string(),
+                Some(serde_json::Value::String(s)) => s,
+                _ => "5432".into(),
+            };
+            let db = c.dbname.unwrap_or_else(|| "postgres".into());
+            Ok(format!("postgres://{}:{}@{h}:{port}/{}", enc(&u), enc(&p), enc(&db)))
+        }
+        _ => Err("database secret has neither database_url nor username/password/host".into()),
+    }
+}
+
+/// Percent-encodes a URL userinfo or path component.
+fn enc(s: &str) -> String {
+    crate::percent::encode_component(s)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn database_credentials_in_both_shapes() {
+        assert_eq!(database_url_from_json(r#"{"database_url": "postgres://a@h/db"}"#).unwrap(), "postgres://a@h/db");
+        let rds =
+            r#"{"username": "api", "password": "p@ss:/w", "host": "db.local", "port": 5433, "dbname": "exomaps"}"#;
+        assert_eq!(database_url_from_json(rds).unwrap(), "postgres://api:p%40ss%3A%2Fw@db.local:5433/exomaps");
+        assert!(database_url_from_json(r#"{"username": "x"}"#).is_err());
+        assert!(database_url_from_json("not json").unwrap_err().contains("not valid JSON"));
+        // The stack's Aurora secret names the cluster; the functions go through the proxy.
+        assert_eq!(
+            database_url_with_host(rds, Some("proxy.local")).unwrap(),
+            "postgres://api:p%40ss%3A%2Fw@proxy.local:5433/exomaps"
+        );
+        let url = r#"{"database_url": "postgres://a@h/db"}"#;
+        assert_eq!(database_url_with_host(url, Some("proxy.local")).unwrap(), "postgres://a@h/db");
+        let no_port = r#"{"username": "u", "password": "p", "host": "h"}"#;
+        assert_eq!(database_url_from_json(no_port).unwrap(), "postgres://u:p@h:5432/postgres");
+    }
+}
