@@ -12,40 +12,15 @@
 //! themselves are plain functions of their input returning their typed outcome.
 
 use crate::messages::{DataRefreshed, RunCompleted, RunProgress};
-use crate::notify::Notifier;
-use crate::objects::ObjectSink;
 use crate::outcome::{Outcome, PhaseOutcome};
 use crate::{PhaseError, SourceSpec, canonicalise, infer, ingest, publish, transform};
-use exomaps_domain::coords::Scope;
-use exomaps_store::Store;
 use exomaps_store::runs::{PhaseStart, RunStatus};
-use std::sync::Arc;
 use uuid::Uuid;
 
 /// The messages (pure; in `exomaps-wire`, which `fuzz/` fuzzes without the rest of the pipeline).
 pub use exomaps_wire::pipeline::{Decoded, KickMessage, Phase, PhaseMessage, run_id_of};
 
-/// What a phase needs besides its message.
-#[derive(Clone)]
-pub struct PipelineContext {
-    pub store: Store,
-    pub scope: Scope,
-    pub notifier: Notifier,
-    /// Where publish writes the map asset (none: the asset stays in the database only).
-    pub objects: Option<Arc<dyn ObjectSink>>,
-}
-
-/// Why a message was not handled.
-#[derive(Debug, thiserror::Error)]
-pub enum HandleError {
-    /// The message itself is unusable (not JSON, wrong shape, unknown run): recorded, and
-    /// retrying cannot help — the queue's redrive policy moves it to the dead-letter queue.
-    #[error("poison message: {0}")]
-    Poison(String),
-    /// Infrastructure trouble: retry (SQS redelivers after the visibility timeout).
-    #[error("retry: {0}")]
-    Retry(String),
-}
+pub use crate::context::{HandleError, PipelineContext};
 
 /// What handling one message did.
 #[derive(Debug, Clone, PartialEq)]

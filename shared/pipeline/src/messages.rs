@@ -4,9 +4,9 @@
 //! Fields are declared in alphabetical order: the order these messages have always had on the
 //! wire (they were built as JSON maps), so their bytes are unchanged; the tests below hold that.
 
-use crate::chain::Phase;
 use crate::outcome::Outcome;
 use exomaps_store::runs::{PhaseStatus, RunStatus};
+use exomaps_wire::pipeline::Phase;
 use serde::Serialize;
 use std::collections::BTreeMap;
 use uuid::Uuid;

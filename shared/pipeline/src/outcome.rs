@@ -13,7 +13,7 @@
 //!
 //! Both have their keys in alphabetical order, as they always had on the wire.
 
-use crate::chain::Phase;
+use exomaps_wire::pipeline::Phase;
 use serde::Serialize;
 use uuid::Uuid;
 

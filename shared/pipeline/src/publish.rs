@@ -3,7 +3,7 @@
 //! announces it (`data.refreshed`, `run.completed`).
 
 use crate::PhaseError;
-use crate::chain::PipelineContext;
+use crate::context::PipelineContext;
 use crate::messages::WorldPointer;
 use exomaps_domain::hex::sha256_hex;
 use exomaps_store::runs::RunStatus;

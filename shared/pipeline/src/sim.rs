@@ -11,9 +11,9 @@
 //!
 //! No SQL here (`exomaps_store::sim`), no rules here (`exomaps_sim`).
 
-use crate::chain::{HandleError, PipelineContext};
+use crate::context::{HandleError, PipelineContext};
 use crate::notify::PostOutcome;
-use crate::queue::{FifoMessage, FifoQueue, Queues};
+use crate::ports::{FifoMessage, FifoQueue, Queues};
 use exomaps_sim::{Event, EventBody, Params, SimState, SystemInput, World};
 use exomaps_store::sim::{CommitBatch, EventRow, NewSim, NewSnapshot, RunState, SimRow};
 use exomaps_store::{Store, StoreError};
