@@ -2,8 +2,8 @@
 //! through the local gateway, and every function binary serves its route when driven by a
 //! Lambda Runtime API.
 
-use axum::extract::{Path, State};
-use axum::routing::{get, post};
+mod common;
+
 use exomaps_api::routes::Route;
 use exomaps_api::{AppState, ROUTES, config::Config};
 use exomaps_domain::coords::Scope;
@@ -12,9 +12,6 @@ use exomaps_lambda::{handle, lambda_http};
 use exomaps_pipeline::{Family, SourceSpec, run_pipeline};
 use exomaps_tests::{fresh_store, gateway, sample_sources};
 use serde_json::{Value, json};
-use std::sync::Arc;
-use std::time::Duration;
-use tokio::sync::{Mutex, mpsc};
 
 /// An API Gateway REST (v1) proxy event: any method, extra headers, an optional text body.
 fn event(
@@ -146,47 +143,6 @@ async fn every_route_answers_through_its_lambda_entry_point_as_through_the_gatew
     }
 }
 
-/// A minimal Lambda Runtime API: hands out one event, collects the function's answer.
-#[derive(Clone)]
-struct Runtime {
-    event: Arc<Mutex<Option<Value>>>,
-    answers: mpsc::UnboundedSender<(String, Value)>,
-}
-
-async fn next(State(rt): State<Runtime>) -> axum::response::Response {
-    let event = rt.event.lock().await.take();
-    match event {
-        Some(event) => {
-            let deadline =
-                std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() + 30_000;
-            axum::response::Response::builder()
-                .header("lambda-runtime-aws-request-id", "req-1")
-                .header("lambda-runtime-deadline-ms", deadline.to_string())
-                .header("lambda-runtime-invoked-function-arn", "arn:aws:lambda:us-east-1:123456789012:function:f")
-                .header("lambda-runtime-trace-id", "Root=1-00000000-000000000000000000000000")
-                .header("content-type", "application/json")
-                .body(axum::body::Body::from(event.to_string()))
-                .unwrap()
-        }
-        // One invocation per process in this test: park the next poll.
-        None => std::future::pending().await,
-    }
-}
-
-async fn answer(
-    State(rt): State<Runtime>,
-    Path((id, kind)): Path<(String, String)>,
-    body: axum::body::Bytes,
-) -> http::StatusCode {
-    let _ = rt.answers.send((format!("{id}/{kind}"), serde_json::from_slice(&body).unwrap_or(Value::Null)));
-    http::StatusCode::ACCEPTED
-}
-
-async fn init_error(State(rt): State<Runtime>, body: axum::body::Bytes) -> http::StatusCode {
-    let _ = rt.answers.send(("init/error".into(), serde_json::from_slice(&body).unwrap_or(Value::Null)));
-    http::StatusCode::ACCEPTED
-}
-
 #[tokio::test]
 async fn each_function_binary_serves_its_route_under_a_lambda_runtime_api() {
     let (store, url) = fresh_store().await;
@@ -206,37 +162,16 @@ async fn each_function_binary_serves_its_route_under_a_lambda_runtime_api() {
     for route in ROUTES {
         let exe = bin_dir.join(route.name);
         assert!(exe.exists(), "no function binary for route {} ({})", route.name, exe.display());
-        let (tx, mut rx) = mpsc::unbounded_channel();
         let ev =
             event(route.method.as_str(), route.path, &[("limit", "2")], &[("Authorization", &auth)], probe_body(route));
-        let rt = Runtime { event: Arc::new(Mutex::new(Some(ev))), answers: tx };
-        let app = axum::Router::new()
-            .route("/2018-06-01/runtime/invocation/next", get(next))
-            .route("/2018-06-01/runtime/invocation/{id}/{kind}", post(answer))
-            .route("/2018-06-01/runtime/init/error", post(init_error))
-            .with_state(rt);
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-        let addr = listener.local_addr().unwrap();
-        let server = tokio::spawn(async move { axum::serve(listener, app).await });
-        let mut child = tokio::process::Command::new(&exe)
-            .env("AWS_LAMBDA_RUNTIME_API", addr.to_string())
-            .env("AWS_LAMBDA_FUNCTION_NAME", route.name)
+        let mut cmd = tokio::process::Command::new(&exe);
+        cmd.env("AWS_LAMBDA_FUNCTION_NAME", route.name)
             .env("AWS_LAMBDA_FUNCTION_MEMORY_SIZE", "256")
             .env("AWS_LAMBDA_FUNCTION_VERSION", "$LATEST")
             .env("DATABASE_URL", &url)
             .env("EXOMAPS_SECRETS_FILE", &secrets)
-            .env("RUST_LOG", "warn")
-            .kill_on_drop(true)
-            .spawn()
-            .unwrap();
-        let (kind, reply) = tokio::select! {
-            got = tokio::time::timeout(Duration::from_secs(30), rx.recv()) => got
-                .unwrap_or_else(|_| panic!("{}: no answer from the function within 30 s", route.name))
-                .unwrap(),
-            status = child.wait() => panic!("{}: the function exited before answering: {status:?}", route.name),
-        };
-        child.kill().await.ok();
-        server.abort();
+            .env("RUST_LOG", "warn");
+        let (kind, reply) = common::invoke_once(cmd, ev, route.name).await;
         assert_eq!(kind, "req-1/response", "{}: {reply}", route.name);
         let mut body = body_json(reply["body"].as_str().expect("a text body").as_bytes());
         let uri = format!("{}?limit=2", concrete(route.path).0);

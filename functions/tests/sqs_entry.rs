@@ -3,14 +3,12 @@
 //! no signing keys) consumes a dead letter and fails its run; a phase function with no database
 //! or a malformed setting refuses to start, naming what is missing.
 
-use axum::extract::{Path, State};
-use axum::routing::{get, post};
+mod common;
+
 use exomaps_pipeline::chain::Phase;
 use exomaps_tests::fresh_store;
-use serde_json::{Value, json};
-use std::sync::Arc;
+use serde_json::json;
 use std::time::Duration;
-use tokio::sync::{Mutex, mpsc};
 
 /// The settings a developer's shell or `./dev test` may export, which must not reach the child.
 const INHERITED: [&str; 5] =
@@ -30,45 +28,6 @@ fn function(name: &str) -> tokio::process::Command {
     cmd
 }
 
-/// A minimal Lambda Runtime API: hands out one event, collects the function's answer.
-#[derive(Clone)]
-struct Runtime {
-    event: Arc<Mutex<Option<Value>>>,
-    answers: mpsc::UnboundedSender<(String, Value)>,
-}
-
-async fn next(State(rt): State<Runtime>) -> axum::response::Response {
-    let event = rt.event.lock().await.take();
-    match event {
-        Some(event) => {
-            let deadline =
-                std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_millis() + 30_000;
-            axum::response::Response::builder()
-                .header("lambda-runtime-aws-request-id", "req-1")
-                .header("lambda-runtime-deadline-ms", deadline.to_string())
-                .header("lambda-runtime-invoked-function-arn", "arn:aws:lambda:us-east-1:123456789012:function:f")
-                .header("content-type", "application/json")
-                .body(axum::body::Body::from(event.to_string()))
-                .unwrap()
-        }
-        None => std::future::pending().await,
-    }
-}
-
-async fn answer(
-    State(rt): State<Runtime>,
-    Path((id, kind)): Path<(String, String)>,
-    body: axum::body::Bytes,
-) -> http::StatusCode {
-    let _ = rt.answers.send((format!("{id}/{kind}"), serde_json::from_slice(&body).unwrap_or(Value::Null)));
-    http::StatusCode::ACCEPTED
-}
-
-async fn init_error(State(rt): State<Runtime>, body: axum::body::Bytes) -> http::StatusCode {
-    let _ = rt.answers.send(("init/error".into(), serde_json::from_slice(&body).unwrap_or(Value::Null)));
-    http::StatusCode::ACCEPTED
-}
-
 #[tokio::test]
 async fn the_dead_letter_function_runs_on_a_database_url_alone() {
     let (store, url) = fresh_store().await;
@@ -81,29 +40,9 @@ async fn the_dead_letter_function_runs_on_a_database_url_alone() {
         "eventSource": "aws:sqs", "awsRegion": "us-east-1",
         "eventSourceARN": format!("arn:aws:sqs:us-east-1:000000000000:{}-dlq", Phase::Transform.queue_name())
     }]});
-    let (tx, mut rx) = mpsc::unbounded_channel();
-    let rt = Runtime { event: Arc::new(Mutex::new(Some(event))), answers: tx };
-    let app = axum::Router::new()
-        .route("/2018-06-01/runtime/invocation/next", get(next))
-        .route("/2018-06-01/runtime/invocation/{id}/{kind}", post(answer))
-        .route("/2018-06-01/runtime/init/error", post(init_error))
-        .with_state(rt);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let addr = listener.local_addr().unwrap();
-    let server = tokio::spawn(async move { axum::serve(listener, app).await });
-    let mut child = function("phase-dlq")
-        .env("AWS_LAMBDA_RUNTIME_API", addr.to_string())
-        .env("DATABASE_URL", &url)
-        .spawn()
-        .unwrap();
-    let (kind, reply) = tokio::select! {
-        got = tokio::time::timeout(Duration::from_secs(30), rx.recv()) => got
-            .expect("no answer from phase-dlq within 30 s")
-            .unwrap(),
-        status = child.wait() => panic!("phase-dlq exited before answering: {status:?}"),
-    };
-    child.kill().await.ok();
-    server.abort();
+    let mut cmd = function("phase-dlq");
+    cmd.env("DATABASE_URL", &url);
+    let (kind, reply) = common::invoke_once(cmd, event, "phase-dlq").await;
     assert_eq!(kind, "req-1/response", "{reply}");
     assert_eq!(reply["batchItemFailures"], json!([]), "the dead letter was recorded: {reply}");
     let run = store.run(run_id).await.unwrap().expect("the run");
