@@ -95,7 +95,11 @@ async fn announce_leave(
         return Ok(());
     }
     let ctx = state.pipeline_context()?;
-    let msg = ServerMessage::Presence { channel: channel.into(), event: "leave".into(), member: Member::from(member) };
+    let msg = ServerMessage::Presence {
+        channel: channel.into(),
+        event: "leave".into(),
+        member: crate::handlers::rooms::member(member),
+    };
     ctx.notifier.publish(channel, &msg).await;
     Ok(())
 }
@@ -198,12 +202,16 @@ async fn subscribe_room(
     let member = member_of(&conn);
     let ctx = state.pipeline_context()?;
     if !store.member_present_elsewhere(channel, &member, connection_id).await? {
-        let join =
-            ServerMessage::Presence { channel: channel.into(), event: "join".into(), member: Member::from(&member) };
+        let join = ServerMessage::Presence {
+            channel: channel.into(),
+            event: "join".into(),
+            member: crate::handlers::rooms::member(&member),
+        };
         ctx.notifier.publish(channel, &join).await;
     }
     store.ws_subscribe(connection_id, channel).await?;
-    let members: Vec<Member> = store.channel_members(channel).await?.iter().map(Member::from).collect();
+    let members: Vec<Member> =
+        store.channel_members(channel).await?.iter().map(crate::handlers::rooms::member).collect();
     let cursors: Vec<Cursor> = store.room_cursors(room_id).await?.iter().map(cursor_of).collect();
     for frame in cursor_frames(channel, cursors, Some(members)) {
         ctx.notifier.send_to(connection_id, &frame).await;

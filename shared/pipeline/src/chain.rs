@@ -11,10 +11,11 @@
 //! a rejected input, closing it after publish, and the progress messages. The phases
 //! themselves are plain functions of their input returning their typed outcome.
 
-use crate::messages::{DataRefreshed, RunCompleted, RunProgress};
+use crate::messages;
 use crate::outcome::{Outcome, PhaseOutcome};
 use crate::{PhaseError, SourceSpec, canonicalise, infer, ingest, publish, transform};
 use exomaps_store::runs::{PhaseStart, RunStatus};
+use exomaps_wire::frames::ServerMessage;
 use uuid::Uuid;
 
 /// The messages (pure; in `exomaps-wire`, which `fuzz/` fuzzes without the rest of the pipeline).
@@ -114,7 +115,7 @@ async fn handle_message(ctx: &PipelineContext, phase: Phase, body: &str) -> Resu
             (msg.run_id, Vec::new())
         }
     };
-    progress(ctx, run_id, RunProgress::running(run_id, phase)).await;
+    progress(ctx, run_id, messages::run_running(run_id, phase)).await;
     if ctx.store.start_phase(run_id, phase.as_str()).await.map_err(retry)? == PhaseStart::AlreadyDone {
         // A redelivery: the phase is done; the chain goes on (its next message is idempotent
         // too), and a publish tells nobody twice.
@@ -161,14 +162,14 @@ pub async fn dead_lettered(
     let failed = ctx.store.fail_dead_lettered_run(run_id, phase.as_str(), &reason).await.map_err(|e| e.to_string())?;
     if failed {
         tracing::error!(%run_id, phase = phase.as_str(), %reason, "run failed: its message was dead-lettered");
-        progress(ctx, run_id, RunProgress::failed(run_id, phase, &reason)).await;
-        completed(ctx, &RunCompleted::failed(run_id, &reason)).await;
+        progress(ctx, run_id, messages::run_failed(run_id, phase, &reason)).await;
+        completed(ctx, run_id, &messages::run_completed_failed(run_id, &reason)).await;
     }
     Ok(Some(run_id))
 }
 
 /// `run.progress` on the run's channel.
-async fn progress(ctx: &PipelineContext, run_id: Uuid, msg: RunProgress<'_>) {
+async fn progress(ctx: &PipelineContext, run_id: Uuid, msg: ServerMessage) {
     ctx.notifier.publish(&format!("runs:{run_id}"), &msg).await;
 }
 
@@ -223,7 +224,7 @@ fn no_counts() -> serde_json::Value {
 /// A phase is done (now or before): `run.progress` with its counts, after a publish that ran
 /// now the announcements, and the next message.
 async fn done(ctx: &PipelineContext, run_id: Uuid, phase: Phase, outcome: Outcome) -> Result<Handled, HandleError> {
-    progress(ctx, run_id, RunProgress::done(run_id, phase, &outcome)).await;
+    progress(ctx, run_id, messages::run_done(run_id, phase, &outcome)).await;
     if let Some(PhaseOutcome::Publish(p)) = outcome.ran() {
         announce(ctx, run_id, p).await;
     }
@@ -234,8 +235,8 @@ async fn done(ctx: &PipelineContext, run_id: Uuid, phase: Phase, outcome: Outcom
 /// Fails the run with the reason a phase gave, and tells its channel and `admin`.
 async fn fail_run(ctx: &PipelineContext, run_id: Uuid, phase: Phase, reason: &str) -> Result<Handled, HandleError> {
     ctx.store.finish_run(run_id, RunStatus::Fail, Some(reason)).await.map_err(retry)?;
-    progress(ctx, run_id, RunProgress::failed(run_id, phase, reason)).await;
-    completed(ctx, &RunCompleted::failed(run_id, reason)).await;
+    progress(ctx, run_id, messages::run_failed(run_id, phase, reason)).await;
+    completed(ctx, run_id, &messages::run_completed_failed(run_id, reason)).await;
     Ok(Handled { run_id, outcome: None, next: None })
 }
 
@@ -243,32 +244,19 @@ async fn fail_run(ctx: &PipelineContext, run_id: Uuid, phase: Phase, reason: &st
 /// run's channel, on `data` and on `admin`) and `run.completed` (run's channel and `admin`), in
 /// that order.
 async fn announce(ctx: &PipelineContext, run_id: Uuid, outcome: &crate::outcome::PublishOutcome) {
-    let refreshed = DataRefreshed {
-        asset: outcome.asset_key.as_ref().map(|k| format!("/{k}")),
-        row_counts: &outcome.row_counts,
-        run_id,
-        tables: outcome.row_counts.keys().map(String::as_str).collect(),
-        kind: Default::default(),
-        world_build_id: outcome.world_build_id,
-    };
+    let asset = outcome.asset_key.as_ref().map(|k| format!("/{k}"));
+    let refreshed = messages::data_refreshed(run_id, outcome.world_build_id, asset, &outcome.row_counts);
     let channel = format!("runs:{run_id}");
     ctx.notifier.publish(&channel, &refreshed).await;
     ctx.notifier.publish("data", &refreshed).await;
     ctx.notifier.publish("admin", &refreshed).await;
-    let done = RunCompleted {
-        reason: None,
-        row_counts: Some(&outcome.row_counts),
-        run_id,
-        status: outcome.status,
-        kind: Default::default(),
-        world_build_id: Some(outcome.world_build_id),
-    };
-    completed(ctx, &done).await;
+    let done = messages::run_completed(run_id, outcome.status, outcome.world_build_id, &outcome.row_counts);
+    completed(ctx, run_id, &done).await;
 }
 
 /// `run.completed` (with the run's summary) to the run's channel and to `admin`.
-async fn completed(ctx: &PipelineContext, msg: &RunCompleted<'_>) {
-    ctx.notifier.publish(&format!("runs:{}", msg.run_id), msg).await;
+async fn completed(ctx: &PipelineContext, run_id: Uuid, msg: &ServerMessage) {
+    ctx.notifier.publish(&format!("runs:{run_id}"), msg).await;
     ctx.notifier.publish("admin", msg).await;
 }
 

@@ -5,6 +5,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod frames;
 pub mod pipeline;
 pub mod text;
 pub mod ws;

@@ -68,14 +68,14 @@ pub struct RoomDetail {
     pub members: Vec<Member>,
 }
 
-impl From<&MemberRow> for Member {
-    fn from(m: &MemberRow) -> Self {
-        Member { user: m.user_name.clone(), persona: m.persona.clone() }
-    }
+/// A member row as its frame.
+pub fn member(m: &MemberRow) -> Member {
+    Member { user: m.user_name.clone(), persona: m.persona.clone() }
 }
 
-impl From<&AnnotationRow> for Annotation {
-    fn from(a: &AnnotationRow) -> Self {
+/// An annotation row as its frame.
+pub fn annotation(a: &AnnotationRow) -> Annotation {
+    {
         let point = match (a.x_ly, a.y_ly, a.z_ly) {
             (Some(x_ly), Some(y_ly), Some(z_ly)) => Some(Point { x_ly, y_ly, z_ly }),
             _ => None,
@@ -224,7 +224,7 @@ pub async fn get_room(state: AppState, req: ApiRequest) -> Result<ApiResponse, A
         created_by: r.created_by,
         created_at: r.created_at,
         path: r.path,
-        members: members.iter().map(Member::from).collect(),
+        members: members.iter().map(member).collect(),
     }))
 }
 
@@ -232,7 +232,7 @@ pub async fn get_room(state: AppState, req: ApiRequest) -> Result<ApiResponse, A
 pub async fn list_annotations(state: AppState, req: ApiRequest) -> Result<ApiResponse, ApiError> {
     let room = room_of(&state, &req).await?;
     let rows = state.store()?.annotations(room.room_id).await?;
-    Ok(ok_json(&AnnotationList { annotations: rows.iter().map(Annotation::from).collect() }))
+    Ok(ok_json(&AnnotationList { annotations: rows.iter().map(annotation).collect() }))
 }
 
 /// Counts a write against the caller's per-minute allowance: 429 with Retry-After past it.
@@ -310,7 +310,7 @@ pub async fn create_annotation(state: AppState, req: ApiRequest) -> Result<ApiRe
             author_persona: req.caller.persona.key(),
         })
         .await?;
-    let annotation = Annotation::from(&row);
+    let annotation = annotation(&row);
     push(&state, "created", &annotation).await;
     Ok(json_response(StatusCode::CREATED, &annotation))
 }
@@ -357,7 +357,7 @@ pub async fn update_annotation(state: AppState, req: ApiRequest) -> Result<ApiRe
         )
         .await?
         .ok_or_else(|| ApiError::not_found("annotation not found"))?;
-    let annotation = Annotation::from(&row);
+    let annotation = annotation(&row);
     push(&state, "updated", &annotation).await;
     Ok(ok_json(&annotation))
 }
@@ -370,7 +370,7 @@ pub async fn delete_annotation(state: AppState, req: ApiRequest) -> Result<ApiRe
         .delete_annotation(row.room_id, row.annotation_id)
         .await?
         .ok_or_else(|| ApiError::not_found("annotation not found"))?;
-    push(&state, "deleted", &Annotation::from(&row)).await;
+    push(&state, "deleted", &annotation(&row)).await;
     let mut res = http::Response::new(bytes::Bytes::new());
     *res.status_mut() = StatusCode::NO_CONTENT;
     Ok(res)

@@ -273,7 +273,7 @@ pub async fn get(state: AppState, req: ApiRequest) -> Result<ApiResponse, ApiErr
     let event_counts = store.sim_event_counts(id).await?.into_iter().collect();
     Ok(ok_json(&SimulationDetail {
         simulation: SimulationView::from(&row),
-        summary: sim_state.summary().into(),
+        summary: sim_summary(sim_state.summary()),
         state_hash: sim_state.hash(),
         event_counts,
     }))
@@ -316,7 +316,7 @@ pub async fn snapshot(state: AppState, req: ApiRequest) -> Result<ApiResponse, A
         tick,
         simulated_year: sim_state.simulated_year(),
         state_hash: sim_state.hash(),
-        summary: sim_state.summary().into(),
+        summary: sim_summary(sim_state.summary()),
         state: state_value,
         observer,
         systems,
@@ -388,7 +388,7 @@ pub async fn step(state: AppState, req: ApiRequest) -> Result<ApiResponse, ApiEr
         events_generated: a.events,
         state: a.sim.run_state(),
         state_hash: a.state_hash,
-        summary: a.summary.into(),
+        summary: sim_summary(a.summary),
         wall_time_ms: started.elapsed().as_millis() as u64,
     }))
 }
@@ -405,4 +405,16 @@ pub async fn fork(state: AppState, req: ApiRequest) -> Result<ApiResponse, ApiEr
     };
     let row = service::fork(state.store()?, id, input, req.caller.user.clone()).await?;
     Ok(json_response(StatusCode::CREATED, &SimulationView::from(&row)))
+}
+
+/// A state's counts as their frame (`exomaps_wire::frames::SimSummary`).
+pub fn sim_summary(s: exomaps_sim::Summary) -> SimSummary {
+    SimSummary {
+        tick: s.tick,
+        systems_settled: s.systems_settled,
+        total_population: s.total_population,
+        ships_in_flight: s.ships_in_flight,
+        trade_routes: s.trade_routes,
+        factions: s.factions,
+    }
 }
