@@ -107,26 +107,6 @@ pub struct WorldPointer {
     pub world_build_id: i64,
 }
 
-/// Serialises `value` with its keys in alphabetical order (through a JSON map), for a nested
-/// struct declared in another order that these messages have always carried sorted.
-pub(crate) fn sorted_keys<T: Serialize, S: serde::Serializer>(value: &T, s: S) -> Result<S::Ok, S::Error> {
-    serde_json::to_value(value).map_err(serde::ser::Error::custom)?.serialize(s)
-}
-
-/// A one-value enum serialised as the message's `type` name.
-macro_rules! message_type {
-    ($t:ident, $name:literal) => {
-        #[doc = concat!("The `type` of the message: always `", $name, "`.")]
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
-        pub enum $t {
-            #[default]
-            #[serde(rename = $name)]
-            Value,
-        }
-    };
-}
-pub(crate) use message_type;
-
 #[cfg(test)]
 mod tests {
     use super::*;

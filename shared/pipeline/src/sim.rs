@@ -17,6 +17,7 @@ use crate::ports::{FifoMessage, FifoQueue, Queues};
 use exomaps_sim::{Event, EventBody, Params, SimState, SystemInput, World};
 use exomaps_store::sim::{CommitBatch, EventRow, NewSim, NewSnapshot, RunState, SimRow};
 use exomaps_store::{Store, StoreError};
+use exomaps_wire::frames::{ServerMessage, SimEventEnvelope, SimLocation, SimSummary};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 use std::collections::HashMap;
@@ -553,105 +554,45 @@ pub async fn observer(store: &Store, sim: &SimRow, tick: i64, observer: &str) ->
     Ok(ObserverAnswer { observer: world.id_of(obs).unwrap_or_default().to_string(), tick, systems })
 }
 
-// The `sim:<id>` wire shapes. Fields are declared in alphabetical order: the order these
-// messages have always had on the wire (they were built as JSON maps), so their bytes are
-// unchanged.
+// The `sim:<id>` wire shapes are the frames of `exomaps_wire::frames` (`sim.tick`, `sim.events`,
+// `sim.state` and the §8.3 event envelope), the types the API documents.
+
+/// An event's payload when it does not fit in a WebSocket frame: a pointer to the events route.
+#[derive(Serialize)]
+struct Summarised {
+    reason: &'static str,
+    summarised: bool,
+}
 
 /// The §8.3 envelope of one stored event.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-pub struct EventEnvelope<'a> {
-    /// The model's event kind (`sim.started`, `tick.advanced`, `ship.launched`, …).
-    pub event: &'a str,
-    pub location: Option<EventLocation<'a>>,
-    pub payload: EventPayload<'a>,
-    pub seq: i32,
-    pub sim_id: Uuid,
-    pub simulated_year: f64,
-    pub tick: i64,
-}
-
-/// Where an event happened.
-#[derive(Debug, Clone, Copy, PartialEq, Serialize)]
-pub struct EventLocation<'a> {
-    pub name: Option<&'a str>,
-    pub system_id: Option<&'a str>,
-    pub system_index: i32,
-}
-
-/// An event's payload: the model's, as stored, or a pointer to the events route when it does
-/// not fit in a WebSocket frame.
-#[derive(Debug, Clone, PartialEq, Serialize)]
-#[serde(untagged)]
-pub enum EventPayload<'a> {
-    Stored(&'a Value),
-    Summarised { reason: &'static str, summarised: bool },
-}
-
-const NULL: Value = Value::Null;
-
-/// The §8.3 envelope of one stored event.
-pub fn envelope<'a>(world: &'a SimWorld, sim_id: Uuid, row: &'a EventRow) -> EventEnvelope<'a> {
-    let location = row.location.map(|l| EventLocation {
-        name: world.name_of(l as u32),
-        system_id: world.id_of(l as u32),
-        system_index: l,
+pub fn envelope(world: &SimWorld, sim_id: Uuid, row: &EventRow) -> SimEventEnvelope {
+    let location = row.location.map(|l| SimLocation {
+        system_index: i64::from(l),
+        system_id: world.id_of(l as u32).map(str::to_string),
+        name: world.name_of(l as u32).map(str::to_string),
     });
-    EventEnvelope {
-        event: &row.kind,
-        location,
-        payload: EventPayload::Stored(row.payload.0.get("payload").unwrap_or(&NULL)),
-        seq: row.seq,
+    SimEventEnvelope {
+        event: row.kind.clone(),
         sim_id,
-        simulated_year: row.tick as f64 * exomaps_sim::YEARS_PER_TICK,
         tick: row.tick,
+        seq: i64::from(row.seq),
+        simulated_year: row.tick as f64 * exomaps_sim::YEARS_PER_TICK,
+        location,
+        payload: row.payload.0.get("payload").cloned().unwrap_or(Value::Null),
     }
 }
 
-/// `sim.tick`: a committed batch's events for one subscriber (in parts of one frame each).
-#[derive(Debug, Clone, Serialize)]
-pub struct SimTickMessage<'a> {
-    pub events: Vec<EventEnvelope<'a>>,
-    pub from_tick: i64,
-    pub part: usize,
-    pub parts: usize,
-    pub sim_id: Uuid,
-    pub simulated_year: f64,
-    pub state: &'a str,
-    #[serde(serialize_with = "crate::messages::sorted_keys")]
-    pub summary: Option<&'a exomaps_sim::Summary>,
-    pub tick: i64,
-    #[serde(rename = "type")]
-    pub kind: SimTickType,
+/// A state's counts as their frame.
+pub fn summary_frame(s: &exomaps_sim::Summary) -> SimSummary {
+    SimSummary {
+        tick: s.tick,
+        systems_settled: s.systems_settled,
+        total_population: s.total_population,
+        ships_in_flight: s.ships_in_flight,
+        trade_routes: s.trade_routes,
+        factions: s.factions,
+    }
 }
-
-/// `sim.events`: the replay of a subscribe with `after_tick`.
-#[derive(Debug, Clone, Serialize)]
-pub struct SimEventsMessage<'a> {
-    pub after_tick: i64,
-    pub events: Vec<EventEnvelope<'a>>,
-    pub part: usize,
-    pub parts: usize,
-    /// Always true.
-    pub replay: bool,
-    pub sim_id: Uuid,
-    pub through_tick: i64,
-    #[serde(rename = "type")]
-    pub kind: SimEventsType,
-}
-
-/// `sim.state`: the simulation's state changed.
-#[derive(Debug, Clone, Serialize)]
-pub struct SimStateMessage<'a> {
-    pub current_tick: i64,
-    pub sim_id: Uuid,
-    pub state: &'a str,
-    #[serde(rename = "type")]
-    pub kind: SimStateType,
-}
-
-crate::messages::message_type!(SimTickType, "sim.tick");
-crate::messages::message_type!(SimEventsType, "sim.events");
-crate::messages::message_type!(SimStateType, "sim.state");
 
 // ---------------------------------------------------------------------------------------------
 // The tick chain (SQS FIFO: group = simulation id, deduplication id = simulation id + epoch + tick)
@@ -761,19 +702,20 @@ pub async fn handle_tick(ctx: &PipelineContext, body: &str, budget: Duration) ->
 /// Packs event envelopes into messages of at most one WebSocket frame each: `make(events, part)`
 /// builds a message around a chunk. An envelope too large for a frame on its own is summarised
 /// (its payload replaced by a pointer to the events route), never dropped.
-fn pack<'a, M: Serialize>(
-    envelopes: Vec<EventEnvelope<'a>>,
-    make: impl Fn(Vec<EventEnvelope<'a>>, usize, usize) -> M,
+fn pack(
+    envelopes: Vec<SimEventEnvelope>,
+    make: impl Fn(Vec<SimEventEnvelope>, i64, i64) -> ServerMessage,
 ) -> Vec<Vec<u8>> {
-    let mut chunks: Vec<Vec<EventEnvelope>> = vec![Vec::new()];
+    let mut chunks: Vec<Vec<SimEventEnvelope>> = vec![Vec::new()];
     let mut size = 0;
     for mut e in envelopes {
         let mut len = serde_json::to_vec(&e).map(|v| v.len()).unwrap_or(0) + 1;
         if len > FRAME_BUDGET {
-            e.payload = EventPayload::Summarised {
+            let pointer = Summarised {
                 reason: "payload larger than a WebSocket frame; read it from GET /api/simulation/{id}/events",
                 summarised: true,
             };
+            e.payload = serde_json::to_value(pointer).expect("plain JSON");
             len = serde_json::to_vec(&e).map(|v| v.len()).unwrap_or(0) + 1;
         }
         if size + len > FRAME_BUDGET && !chunks.last().expect("one chunk").is_empty() {
@@ -783,11 +725,11 @@ fn pack<'a, M: Serialize>(
         size += len;
         chunks.last_mut().expect("one chunk").push(e);
     }
-    let parts = chunks.len();
+    let parts = chunks.len() as i64;
     chunks
         .into_iter()
-        .enumerate()
-        .map(|(i, c)| serde_json::to_vec(&make(c, i + 1, parts)).expect("messages serialise"))
+        .zip(1..)
+        .map(|(c, part)| serde_json::to_vec(&make(c, part, parts)).expect("messages serialise"))
         .collect()
 }
 
@@ -829,17 +771,16 @@ async fn publish_batch_inner(
         }
         let rows = feed.events_between(after, to).await?;
         let envelopes = rows.iter().map(|r| envelope(&world, sim.sim_id, r)).collect();
-        let messages = pack(envelopes, |events, part, parts| SimTickMessage {
-            events,
+        let messages = pack(envelopes, |events, part, parts| ServerMessage::SimTick {
+            sim_id: sim.sim_id,
             from_tick: after,
+            tick: to,
+            simulated_year: to as f64 * exomaps_sim::YEARS_PER_TICK,
+            state: sim.state.clone(),
+            summary: summary.map(summary_frame),
+            events,
             part,
             parts,
-            sim_id: sim.sim_id,
-            simulated_year: to as f64 * exomaps_sim::YEARS_PER_TICK,
-            state: &sim.state,
-            summary,
-            tick: to,
-            kind: Default::default(),
         });
         let mut delivered = true;
         for m in &messages {
@@ -867,12 +808,7 @@ async fn publish_batch_inner(
 
 /// `{"type":"sim.state"}` to every subscriber.
 pub async fn publish_state(ctx: &PipelineContext, sim: &SimRow) {
-    let msg = SimStateMessage {
-        current_tick: sim.current_tick,
-        sim_id: sim.sim_id,
-        state: &sim.state,
-        kind: Default::default(),
-    };
+    let msg = ServerMessage::SimState { sim_id: sim.sim_id, state: sim.state.clone(), current_tick: sim.current_tick };
     ctx.notifier.publish(&format!("sim:{}", sim.sim_id), &msg).await;
 }
 
@@ -908,15 +844,14 @@ pub async fn subscribe(
     let world = world_for(&ctx.store, sim.world_build_id).await?;
     let rows = feed.events_between(after, current).await?;
     let envelopes = rows.iter().map(|r| envelope(&world, sim.sim_id, r)).collect();
-    let messages = pack(envelopes, |events, part, parts| SimEventsMessage {
+    let messages = pack(envelopes, |events, part, parts| ServerMessage::SimEvents {
+        sim_id: sim.sim_id,
+        replay: true,
         after_tick: after,
+        through_tick: current,
         events,
         part,
         parts,
-        replay: true,
-        sim_id: sim.sim_id,
-        through_tick: current,
-        kind: Default::default(),
     });
     for m in &messages {
         match b.post(connection_id, m).await {
@@ -935,24 +870,31 @@ mod wire_tests {
     use super::*;
     use serde_json::json;
 
+    /// `message` is the JSON it has always been on the wire (and decodes as the frame type).
+    fn same_json(message: &ServerMessage, was: Value) {
+        let text = message.to_string();
+        assert_eq!(serde_json::from_str::<Value>(&text).unwrap(), was);
+        serde_json::from_str::<ServerMessage>(&text).expect("decodes as a frame");
+    }
+
     #[test]
-    fn sim_feed_messages_keep_their_wire_bytes() {
+    fn sim_feed_messages_keep_their_wire_form() {
         let sim_id = Uuid::from_u128(7);
         let stored = json!({"ship": 3, "from": 1});
-        let envelope = EventEnvelope {
-            event: "ship.launched",
-            location: Some(EventLocation { name: Some("Sol"), system_id: Some("sol"), system_index: 0 }),
-            payload: EventPayload::Stored(&stored),
-            seq: 2,
+        let envelope = SimEventEnvelope {
+            event: "ship.launched".into(),
             sim_id,
-            simulated_year: 12.5,
             tick: 5,
+            seq: 2,
+            simulated_year: 12.5,
+            location: Some(SimLocation { system_index: 0, system_id: Some("sol".into()), name: Some("Sol".into()) }),
+            payload: stored.clone(),
         };
         let was_envelope = json!({
             "event": "ship.launched", "sim_id": sim_id, "tick": 5, "seq": 2, "simulated_year": 12.5,
             "location": {"system_index": 0, "system_id": "sol", "name": "Sol"}, "payload": stored,
         });
-        assert_eq!(serde_json::to_string(&envelope).unwrap(), serde_json::to_string(&was_envelope).unwrap());
+        assert_eq!(serde_json::to_value(&envelope).unwrap(), was_envelope);
         let summary = exomaps_sim::Summary {
             tick: 5,
             systems_settled: 2,
@@ -961,54 +903,68 @@ mod wire_tests {
             trade_routes: 0,
             factions: 1,
         };
-        let tick = SimTickMessage {
-            events: vec![envelope.clone()],
+        let tick = |summary: Option<&exomaps_sim::Summary>| ServerMessage::SimTick {
+            sim_id,
             from_tick: 4,
-            part: 1,
-            parts: 1,
-            sim_id,
-            simulated_year: 12.5,
-            state: "running",
-            summary: Some(&summary),
             tick: 5,
-            kind: Default::default(),
-        };
-        let was_tick = json!({
-            "type": "sim.tick", "sim_id": sim_id, "from_tick": 4, "tick": 5, "simulated_year": 12.5,
-            "state": "running", "summary": summary, "events": [was_envelope], "part": 1, "parts": 1,
-        });
-        assert_eq!(serde_json::to_string(&tick).unwrap(), serde_json::to_string(&was_tick).unwrap());
-        let no_summary = SimTickMessage { summary: None, ..tick };
-        assert!(serde_json::to_string(&no_summary).unwrap().contains(r#""summary":null"#));
-        let mut summarised = envelope;
-        summarised.payload = EventPayload::Summarised { reason: "too large", summarised: true };
-        assert_eq!(
-            serde_json::to_value(&summarised).unwrap()["payload"],
-            json!({"summarised": true, "reason": "too large"})
-        );
-        let state = SimStateMessage { current_tick: 5, sim_id, state: "paused", kind: Default::default() };
-        assert_eq!(
-            serde_json::to_string(&state).unwrap(),
-            serde_json::to_string(
-                &json!({"type": "sim.state", "sim_id": sim_id, "state": "paused", "current_tick": 5})
-            )
-            .unwrap()
-        );
-        let events = SimEventsMessage {
-            after_tick: 1,
-            events: vec![],
+            simulated_year: 12.5,
+            state: "running".into(),
+            summary: summary.map(summary_frame),
+            events: vec![serde_json::from_value(was_envelope.clone()).unwrap()],
             part: 1,
             parts: 1,
-            replay: true,
-            sim_id,
-            through_tick: 5,
-            kind: Default::default(),
         };
-        assert_eq!(
-            serde_json::to_string(&events).unwrap(),
-            serde_json::to_string(&json!({"type": "sim.events", "sim_id": sim_id, "replay": true, "after_tick": 1,
-                "through_tick": 5, "events": [], "part": 1, "parts": 1}))
-            .unwrap()
+        same_json(
+            &tick(Some(&summary)),
+            json!({
+                "type": "sim.tick", "sim_id": sim_id, "from_tick": 4, "tick": 5, "simulated_year": 12.5,
+                "state": "running", "summary": summary, "events": [was_envelope], "part": 1, "parts": 1,
+            }),
         );
+        assert!(tick(None).to_string().contains(r#""summary":null"#));
+        same_json(
+            &ServerMessage::SimState { sim_id, state: "paused".into(), current_tick: 5 },
+            json!({"type": "sim.state", "sim_id": sim_id, "state": "paused", "current_tick": 5}),
+        );
+        same_json(
+            &ServerMessage::SimEvents {
+                sim_id,
+                replay: true,
+                after_tick: 1,
+                through_tick: 5,
+                events: vec![],
+                part: 1,
+                parts: 1,
+            },
+            json!({"type": "sim.events", "sim_id": sim_id, "replay": true, "after_tick": 1,
+                "through_tick": 5, "events": [], "part": 1, "parts": 1}),
+        );
+    }
+
+    #[test]
+    fn an_event_larger_than_a_frame_is_sent_as_a_pointer_to_the_events_route() {
+        let sim_id = Uuid::from_u128(9);
+        let big = SimEventEnvelope {
+            event: "huge".into(),
+            sim_id,
+            tick: 1,
+            seq: 0,
+            simulated_year: 2.5,
+            location: None,
+            payload: json!({"blob": "x".repeat(FRAME_BUDGET + 10)}),
+        };
+        let frames = pack(vec![big], |events, part, parts| ServerMessage::SimEvents {
+            sim_id,
+            replay: true,
+            after_tick: 0,
+            through_tick: 1,
+            events,
+            part,
+            parts,
+        });
+        assert_eq!(frames.len(), 1);
+        assert!(frames[0].len() < FRAME_BUDGET);
+        let v: Value = serde_json::from_slice(&frames[0]).unwrap();
+        assert_eq!(v["events"][0]["payload"]["summarised"], true);
     }
 }

@@ -273,7 +273,7 @@ pub async fn get(state: AppState, req: ApiRequest) -> Result<ApiResponse, ApiErr
     let event_counts = store.sim_event_counts(id).await?.into_iter().collect();
     Ok(ok_json(&SimulationDetail {
         simulation: SimulationView::from(&row),
-        summary: sim_summary(sim_state.summary()),
+        summary: service::summary_frame(&sim_state.summary()),
         state_hash: sim_state.hash(),
         event_counts,
     }))
@@ -316,7 +316,7 @@ pub async fn snapshot(state: AppState, req: ApiRequest) -> Result<ApiResponse, A
         tick,
         simulated_year: sim_state.simulated_year(),
         state_hash: sim_state.hash(),
-        summary: sim_summary(sim_state.summary()),
+        summary: service::summary_frame(&sim_state.summary()),
         state: state_value,
         observer,
         systems,
@@ -338,14 +338,7 @@ pub async fn events(state: AppState, req: ApiRequest) -> Result<ApiResponse, Api
     }
     let rows = store.sim_events_page(id, after_tick, after_seq, kind, limit).await?;
     let world = service::world_for(store, row.world_build_id).await?;
-    let events: Vec<SimEventEnvelope> = rows
-        .iter()
-        .map(|r| {
-            serde_json::to_value(service::envelope(&world, id, r))
-                .and_then(serde_json::from_value)
-                .map_err(|_| ApiError::internal())
-        })
-        .collect::<Result<_, _>>()?;
+    let events: Vec<SimEventEnvelope> = rows.iter().map(|r| service::envelope(&world, id, r)).collect();
     let last = rows.last().filter(|_| rows.len() as i64 == limit);
     Ok(ok_json(&SimEventsPage {
         sim_id: id,
@@ -388,7 +381,7 @@ pub async fn step(state: AppState, req: ApiRequest) -> Result<ApiResponse, ApiEr
         events_generated: a.events,
         state: a.sim.run_state(),
         state_hash: a.state_hash,
-        summary: sim_summary(a.summary),
+        summary: service::summary_frame(&a.summary),
         wall_time_ms: started.elapsed().as_millis() as u64,
     }))
 }
@@ -405,16 +398,4 @@ pub async fn fork(state: AppState, req: ApiRequest) -> Result<ApiResponse, ApiEr
     };
     let row = service::fork(state.store()?, id, input, req.caller.user.clone()).await?;
     Ok(json_response(StatusCode::CREATED, &SimulationView::from(&row)))
-}
-
-/// A state's counts as their frame (`exomaps_wire::frames::SimSummary`).
-pub fn sim_summary(s: exomaps_sim::Summary) -> SimSummary {
-    SimSummary {
-        tick: s.tick,
-        systems_settled: s.systems_settled,
-        total_population: s.total_population,
-        ships_in_flight: s.ships_in_flight,
-        trade_routes: s.trade_routes,
-        factions: s.factions,
-    }
 }
