@@ -278,16 +278,41 @@ impl ExoplanetBatch {
 
 /// Validate one exoplanet file. Never panics, whatever the bytes.
 pub fn parse(bytes: &[u8]) -> Result<ExoplanetBatch, FileError> {
-    let mut seen: HashMap<(String, String), u32> = HashMap::new();
-    let parsed = rows::parse_rows(bytes, &REQUIRED_COLUMNS, Columns::locate, |cols, record, header, line| {
-        check_row(record, header, cols, line, &mut seen)
-    })?;
-    Ok(ExoplanetBatch {
+    parse_part(bytes, 0, HashMap::new()).map(|(batch, _)| batch)
+}
+
+/// A row's identity `(star_name, planet_name)` after whitespace normalisation.
+pub type Identity = (String, String);
+
+/// Validate one shard of an exoplanet file: as [`super::simbad::parse_part`] (header + the
+/// shard's lines, the line offset, the identities first seen before the shard).
+pub fn parse_part(
+    bytes: &[u8],
+    line_offset: u32,
+    mut seen: HashMap<Identity, u32>,
+) -> Result<(ExoplanetBatch, HashMap<Identity, u32>), FileError> {
+    let parsed =
+        rows::parse_rows(bytes, line_offset, &REQUIRED_COLUMNS, Columns::locate, |cols, record, header, line| {
+            check_row(record, header, cols, line, &mut seen)
+        })?;
+    let batch = ExoplanetBatch {
         total_rows: parsed.total_rows,
         accepted: parsed.accepted,
         quarantined: parsed.quarantined,
         duplicate_rows: parsed.duplicate_rows,
-    })
+    };
+    Ok((batch, seen))
+}
+
+/// An identity as one text key (`star_name`, U+001F, `planet_name`).
+pub fn identity_key((star, planet): &Identity) -> String {
+    format!("{star}\u{1f}{planet}")
+}
+
+/// The identity of an [`identity_key`].
+pub fn identity_of_key(key: &str) -> Option<Identity> {
+    let (star, planet) = key.split_once('\u{1f}')?;
+    Some((star.to_string(), planet.to_string()))
 }
 
 /// The host name a planet name implies: the name without its trailing planet letter

@@ -5,5 +5,6 @@ pub mod hipparcos;
 #[cfg(test)]
 pub(crate) mod robustness;
 pub(crate) mod rows;
+pub mod shard;
 pub mod simbad;
 pub mod starnames;

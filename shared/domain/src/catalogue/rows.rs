@@ -21,9 +21,12 @@ pub(crate) struct Parsed<R> {
 /// `required` column is missing, then `check` every record (with its 1-based line).
 ///
 /// `setup` locates the contract's columns in the normalised header (called once, after the
-/// required-column check).
+/// required-column check). With `line_offset` 0, a whole file; for one shard of a file (`crate::catalogue::shard`),
+/// `bytes` is the file's header followed by the shard's lines and `line_offset` is added to
+/// every line number, so rows and errors carry their line in the whole file.
 pub(crate) fn parse_rows<C, R>(
     bytes: &[u8],
+    line_offset: u32,
     required: &[&str],
     setup: impl FnOnce(&[String]) -> C,
     mut check: impl FnMut(&C, &csv::ByteRecord, &[String], u32) -> Result<R, Vec<RowIssue>>,
@@ -58,10 +61,10 @@ pub(crate) fn parse_rows<C, R>(
         match reader.read_byte_record(&mut record) {
             Ok(true) => {}
             Ok(false) => break,
-            Err(e) => return Err(csv_error(&e)),
+            Err(e) => return Err(shifted(csv_error(&e), line_offset)),
         }
         out.total_rows += 1;
-        let line = record.position().map_or(0, |p| lines.line_at(body, p.byte()));
+        let line = record.position().map_or(0, |p| lines.line_at(body, p.byte())).saturating_add(line_offset);
         match check(&cols, &record, &header, line) {
             Ok(rec) => out.accepted.push(rec),
             Err(issues) => {
@@ -123,6 +126,16 @@ impl LineCounter {
             self.offset = start;
         }
         u32::try_from(self.newlines + 1).unwrap_or(u32::MAX)
+    }
+}
+
+/// A CSV error's line moved by a shard's offset.
+fn shifted(e: FileError, line_offset: u32) -> FileError {
+    match e {
+        FileError::Csv { line, message } if line_offset > 0 => {
+            FileError::Csv { line: line + u64::from(line_offset), message }
+        }
+        e => e,
     }
 }
 

@@ -122,16 +122,45 @@ impl SimbadBatch {
 
 /// Validate one SIMBAD file. Never panics, whatever the bytes.
 pub fn parse(bytes: &[u8]) -> Result<SimbadBatch, FileError> {
-    let mut seen: HashMap<(i64, String), u32> = HashMap::new();
-    let parsed = rows::parse_rows(bytes, &REQUIRED_COLUMNS, Columns::locate, |cols, record, header, line| {
-        check_row(record, header, cols, line, &mut seen)
-    })?;
-    Ok(SimbadBatch {
+    parse_part(bytes, 0, HashMap::new()).map(|(batch, _)| batch)
+}
+
+/// A row's identity `(sys_id, main_id)`: its first occurrence is kept, later ones are duplicates.
+pub type Identity = (i64, String);
+
+/// Validate one shard of a SIMBAD file (`super::shard`): `bytes` is the file's header followed
+/// by the shard's lines, `line_offset` moves line numbers to the whole file's, and `seen` holds
+/// the identities first seen before this shard (with their lines), so a duplicate across
+/// shards is reported exactly as in one pass. Returns the batch and `seen` as it ends (every
+/// identity the shard met, at its first line). `parse(b)` is `parse_part(b, 0, {})`.
+pub fn parse_part(
+    bytes: &[u8],
+    line_offset: u32,
+    mut seen: HashMap<Identity, u32>,
+) -> Result<(SimbadBatch, HashMap<Identity, u32>), FileError> {
+    let parsed =
+        rows::parse_rows(bytes, line_offset, &REQUIRED_COLUMNS, Columns::locate, |cols, record, header, line| {
+            check_row(record, header, cols, line, &mut seen)
+        })?;
+    let batch = SimbadBatch {
         total_rows: parsed.total_rows,
         accepted: parsed.accepted,
         quarantined: parsed.quarantined,
         duplicate_rows: parsed.duplicate_rows,
-    })
+    };
+    Ok((batch, seen))
+}
+
+/// An identity as one text key (`sys_id`, U+001F, `main_id`): how the store compares
+/// identities across shards.
+pub fn identity_key((sys_id, main_id): &Identity) -> String {
+    format!("{sys_id}\u{1f}{main_id}")
+}
+
+/// The identity of an [`identity_key`].
+pub fn identity_of_key(key: &str) -> Option<Identity> {
+    let (sys_id, main_id) = key.split_once('\u{1f}')?;
+    Some((sys_id.parse().ok()?, main_id.to_string()))
 }
 
 /// Positions of the columns the contract reads (first occurrence of each name).
