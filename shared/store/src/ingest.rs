@@ -8,7 +8,7 @@ use exomaps_domain::catalogue::contract::{GateStatus, NoteCode, QuarantinedRow, 
 use exomaps_domain::catalogue::exoplanets::ExoplanetBatch;
 use exomaps_domain::catalogue::simbad::SimbadBatch;
 use serde_json::{Map, Value, json};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use uuid::Uuid;
 
 /// A family's staging rows, COPY-encoded, with how to clear and load them.
@@ -29,6 +29,66 @@ pub(crate) enum StagingTable {
 }
 
 impl StagingTable {
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            StagingTable::Simbad => "stg_data.stg_simbad_raw",
+            StagingTable::Exoplanet => "stg_data.stg_exoplanet_raw",
+            StagingTable::Hipparcos => "stg_data.stg_hipparcos_raw",
+            StagingTable::Names => "stg_data.stg_names_raw",
+        }
+    }
+
+    /// Deletes the rows of lines `lines` of one (run, source): what an earlier attempt at one
+    /// shard left (the CSV families are the ones sharded).
+    pub(crate) async fn clear_lines(
+        self,
+        tx: &mut sqlx::PgConnection,
+        run_id: Uuid,
+        source_name: &str,
+        lines: std::ops::Range<i32>,
+    ) -> Result<()> {
+        match self {
+            StagingTable::Simbad => {
+                sqlx::query!(
+                    "DELETE FROM stg_data.stg_simbad_raw WHERE run_id = $1 AND source_name = $2
+                         AND row_number >= $3 AND row_number < $4",
+                    run_id,
+                    source_name,
+                    lines.start,
+                    lines.end,
+                )
+                .execute(&mut *tx)
+                .await?
+            }
+            StagingTable::Exoplanet => {
+                sqlx::query!(
+                    "DELETE FROM stg_data.stg_exoplanet_raw WHERE run_id = $1 AND source_name = $2
+                         AND row_number >= $3 AND row_number < $4",
+                    run_id,
+                    source_name,
+                    lines.start,
+                    lines.end,
+                )
+                .execute(&mut *tx)
+                .await?
+            }
+            StagingTable::Hipparcos | StagingTable::Names => {
+                return Err(StoreError::Conflict(format!("{} is not sharded", self.name())));
+            }
+        };
+        sqlx::query!(
+            "DELETE FROM stg_data.validation_quarantine WHERE run_id = $1 AND source_name = $2
+                 AND row_number >= $3 AND row_number < $4",
+            run_id,
+            source_name,
+            lines.start,
+            lines.end,
+        )
+        .execute(&mut *tx)
+        .await?;
+        Ok(())
+    }
+
     /// Deletes the rows an earlier attempt at this (run, source) left (one checked statement
     /// per table: a table name cannot be a bound parameter).
     async fn clear(self, tx: &mut sqlx::PgConnection, run_id: Uuid, source_name: &str) -> Result<()> {
@@ -106,31 +166,7 @@ impl Store {
         batch: &SimbadBatch,
         gate: GateStatus,
     ) -> Result<()> {
-        let run = run_id.to_string();
-        let mut rows = CopyBuf::new();
-        for r in &batch.accepted {
-            rows.text(&run)
-                .text(&meta.source_name)
-                .display(r.line)
-                .display(r.sys_id)
-                .opt_text(r.sys_code.as_deref())
-                .text(&r.main_id)
-                .text(&r.main_id_raw)
-                .text_array(&r.ids)
-                .opt_text(r.otype_txt.as_deref())
-                .opt_text(r.otype_shortname.as_deref())
-                .opt_text(r.otype_longname.as_deref())
-                .text_array(&r.otypes)
-                .opt_text(r.spectral_type.as_deref())
-                .f64(Some(r.ra_deg))
-                .f64(Some(r.dec_deg))
-                .f64(r.dist_pc)
-                .display(r.multiplicity)
-                .text(&serde_json::to_string(&r.notes).map_err(|e| {
-                    crate::StoreError::Conflict(format!("line {}: notes not serialisable: {e}", r.line))
-                })?);
-            rows.end_row();
-        }
+        let staging = simbad_staging(run_id, &meta.source_name, batch)?;
         let summary = BatchSummary {
             total_rows: batch.total_rows,
             accepted_rows: batch.accepted.len(),
@@ -138,14 +174,7 @@ impl Store {
             quarantined: &batch.quarantined,
             issue_counts: batch.issue_counts(),
             note_counts: batch.note_counts(),
-            staging_table: "stg_data.stg_simbad_raw",
-        };
-        let staging = Staging {
-            table: StagingTable::Simbad,
-            copy: "COPY stg_data.stg_simbad_raw (run_id, source_name, row_number, sys_id, sys_code, main_id,
-                   main_id_raw, ids, otype_txt, otype_shortname, otype_longname, otypes, spectral_type,
-                   ra_deg, dec_deg, dist_pc, multiplicity, notes) FROM STDIN",
-            rows,
+            staging_table: staging.table.name(),
         };
         self.write_ingest(run_id, meta, staging, &summary, gate).await
     }
@@ -158,17 +187,7 @@ impl Store {
         batch: &ExoplanetBatch,
         gate: GateStatus,
     ) -> Result<()> {
-        let run = run_id.to_string();
-        let mut rows = CopyBuf::new();
-        for r in &batch.accepted {
-            rows.text(&run)
-                .text(&meta.source_name)
-                .display(r.line)
-                .text(&r.star_name)
-                .text(&r.planet_name)
-                .text(&serde_json::to_string(r).map_err(|e| StoreError::Conflict(e.to_string()))?);
-            rows.end_row();
-        }
+        let staging = exoplanet_staging(run_id, &meta.source_name, batch)?;
         let summary = BatchSummary {
             total_rows: batch.total_rows,
             accepted_rows: batch.accepted.len(),
@@ -176,13 +195,7 @@ impl Store {
             quarantined: &batch.quarantined,
             issue_counts: batch.issue_counts(),
             note_counts: batch.note_counts(),
-            staging_table: "stg_data.stg_exoplanet_raw",
-        };
-        let staging = Staging {
-            table: StagingTable::Exoplanet,
-            copy: "COPY stg_data.stg_exoplanet_raw (run_id, source_name, row_number, star_name, planet_name, record)
-                   FROM STDIN",
-            rows,
+            staging_table: staging.table.name(),
         };
         self.write_ingest(run_id, meta, staging, &summary, gate).await
     }
@@ -205,79 +218,19 @@ impl Store {
         )
         .execute(&mut *tx)
         .await?;
-        sqlx::query!(
-            "DELETE FROM stg_data.validation_summary WHERE run_id = $1 AND source_name = $2",
-            run_id,
-            &meta.source_name,
-        )
-        .execute(&mut *tx)
-        .await?;
-        // Runtime-checked: COPY (not described by sqlx's macros).
-        let mut copy = (*tx).copy_in_raw(staging.copy).await?;
-        crate::copy::send_chunked(&mut copy, staging.rows.as_bytes()).await?;
-        copy.finish().await?;
-
-        let run = run_id.to_string();
-        let mut q = CopyBuf::new();
-        let mut records = 0usize;
-        for row in batch.quarantined {
-            let raw: Map<String, Value> = row.raw.iter().map(|(k, v)| (k.clone(), Value::String(v.clone()))).collect();
-            let raw = Value::Object(raw).to_string();
-            for issue in &row.issues {
-                records += 1;
-                q.text(&run)
-                    .text(&meta.source_name)
-                    .display(row.line)
-                    .text(issue.code.as_str())
-                    .text(&issue.column)
-                    .text(&issue.detail)
-                    .text(&raw);
-                q.end_row();
-            }
-        }
-        // Runtime-checked: COPY (not described by sqlx's macros).
-        let mut copy = (*tx)
-            .copy_in_raw(
-                "COPY stg_data.validation_quarantine (run_id, source_name, row_number, error_code, column_name,
-                 error_detail, raw_record) FROM STDIN",
-            )
-            .await?;
-        crate::copy::send_chunked(&mut copy, q.as_bytes()).await?;
-        copy.finish().await?;
-
-        let issue_counts: Map<String, Value> =
-            batch.issue_counts.iter().map(|(k, v)| (k.as_str().to_string(), json!(v))).collect();
-        let note_counts: Map<String, Value> =
-            batch.note_counts.iter().map(|(k, v)| (k.as_str().to_string(), json!(v))).collect();
-        let warning_count: usize = batch.note_counts.values().sum();
-        let details = json!({
-            "duplicate_rows": batch.duplicate_rows,
-            "error_rows": batch.quarantined.len(),
-            "error_records": records,
-            "issue_counts": issue_counts,
-            "note_counts": note_counts,
-        });
-        sqlx::query!(
-            "INSERT INTO stg_data.validation_summary (run_id, source_name, total_rows, accepted_rows,
-                 quarantined_rows, warning_count, fail_count, gate_status, details)
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-            run_id,
-            &meta.source_name,
-            batch.total_rows as i32,
-            batch.accepted_rows as i32,
-            batch.quarantined.len() as i32,
-            warning_count as i32,
-            records as i32,
-            gate.as_str(),
-            &details,
-        )
-        .execute(&mut *tx)
-        .await?;
-
-        let counts = [batch.total_rows, batch.accepted_rows, batch.quarantined.len()];
-        let metadata = json!({ "source_table": batch.staging_table });
-        upsert_manifest(&mut *tx, run_id, meta, counts, gate, &metadata).await?;
-
+        staging.send(&mut tx).await?;
+        let (q, records) = quarantine_rows(run_id, &meta.source_name, batch.quarantined, &HashMap::new());
+        send_quarantine(&mut tx, &q).await?;
+        let counts = SummaryCounts {
+            total_rows: batch.total_rows,
+            accepted_rows: batch.accepted_rows,
+            quarantined_rows: batch.quarantined.len(),
+            duplicate_rows: batch.duplicate_rows,
+            error_records: records,
+            issue_counts: batch.issue_counts.iter().map(|(k, v)| (k.as_str().to_string(), *v)).collect(),
+            note_counts: batch.note_counts.iter().map(|(k, v)| (k.as_str().to_string(), *v)).collect(),
+        };
+        write_summary(&mut tx, run_id, meta, &counts, batch.staging_table, gate).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -324,4 +277,189 @@ async fn upsert_manifest<'e>(
     .execute(db)
     .await?;
     Ok(())
+}
+
+impl Staging {
+    /// COPYs the rows in.
+    pub(crate) async fn send(&self, tx: &mut sqlx::PgConnection) -> Result<()> {
+        // Runtime-checked: COPY (not described by sqlx's macros).
+        let mut copy = tx.copy_in_raw(self.copy).await?;
+        crate::copy::send_chunked(&mut copy, self.rows.as_bytes()).await?;
+        copy.finish().await?;
+        Ok(())
+    }
+}
+
+/// The staging rows of a validated SIMBAD batch.
+pub(crate) fn simbad_staging(run_id: Uuid, source_name: &str, batch: &SimbadBatch) -> Result<Staging> {
+    let run = run_id.to_string();
+    let mut rows = CopyBuf::new();
+    for r in &batch.accepted {
+        rows.text(&run)
+            .text(source_name)
+            .display(r.line)
+            .display(r.sys_id)
+            .opt_text(r.sys_code.as_deref())
+            .text(&r.main_id)
+            .text(&r.main_id_raw)
+            .text_array(&r.ids)
+            .opt_text(r.otype_txt.as_deref())
+            .opt_text(r.otype_shortname.as_deref())
+            .opt_text(r.otype_longname.as_deref())
+            .text_array(&r.otypes)
+            .opt_text(r.spectral_type.as_deref())
+            .f64(Some(r.ra_deg))
+            .f64(Some(r.dec_deg))
+            .f64(r.dist_pc)
+            .display(r.multiplicity)
+            .text(&serde_json::to_string(&r.notes).map_err(|e| {
+                StoreError::Conflict(format!("line {}: notes not serialisable: {e}", r.line))
+            })?);
+        rows.end_row();
+    }
+    Ok(Staging {
+        table: StagingTable::Simbad,
+        copy: "COPY stg_data.stg_simbad_raw (run_id, source_name, row_number, sys_id, sys_code, main_id,
+               main_id_raw, ids, otype_txt, otype_shortname, otype_longname, otypes, spectral_type,
+               ra_deg, dec_deg, dist_pc, multiplicity, notes) FROM STDIN",
+        rows,
+    })
+}
+
+/// The staging rows of a validated exoplanet batch: key columns plus the typed record (JSON).
+pub(crate) fn exoplanet_staging(run_id: Uuid, source_name: &str, batch: &ExoplanetBatch) -> Result<Staging> {
+    let run = run_id.to_string();
+    let mut rows = CopyBuf::new();
+    for r in &batch.accepted {
+        rows.text(&run)
+            .text(source_name)
+            .display(r.line)
+            .text(&r.star_name)
+            .text(&r.planet_name)
+            .text(&serde_json::to_string(r).map_err(|e| StoreError::Conflict(e.to_string()))?);
+        rows.end_row();
+    }
+    Ok(Staging {
+        table: StagingTable::Exoplanet,
+        copy: "COPY stg_data.stg_exoplanet_raw (run_id, source_name, row_number, star_name, planet_name, record)
+               FROM STDIN",
+        rows,
+    })
+}
+
+/// The quarantine records of a batch (one per issue, with the raw row), and how many. A row
+/// whose line is in `identities` carries that identity key (shards: see the migration 0010).
+pub(crate) fn quarantine_rows(
+    run_id: Uuid,
+    source_name: &str,
+    quarantined: &[QuarantinedRow],
+    identities: &HashMap<u32, String>,
+) -> (CopyBuf, usize) {
+    let run = run_id.to_string();
+    let mut q = CopyBuf::new();
+    let mut records = 0usize;
+    for row in quarantined {
+        let raw: Map<String, Value> = row.raw.iter().map(|(k, v)| (k.clone(), Value::String(v.clone()))).collect();
+        let raw = Value::Object(raw).to_string();
+        let identity = identities.get(&row.line).map(String::as_str);
+        for issue in &row.issues {
+            records += 1;
+            q.text(&run)
+                .text(source_name)
+                .display(row.line)
+                .text(issue.code.as_str())
+                .text(&issue.column)
+                .text(&issue.detail)
+                .text(&raw)
+                .opt_text(identity);
+            q.end_row();
+        }
+    }
+    (q, records)
+}
+
+pub(crate) async fn send_quarantine(tx: &mut sqlx::PgConnection, rows: &CopyBuf) -> Result<()> {
+    // Runtime-checked: COPY (not described by sqlx's macros).
+    let mut copy = tx
+        .copy_in_raw(
+            "COPY stg_data.validation_quarantine (run_id, source_name, row_number, error_code, column_name,
+             error_detail, raw_record, identity) FROM STDIN",
+        )
+        .await?;
+    crate::copy::send_chunked(&mut copy, rows.as_bytes()).await?;
+    copy.finish().await?;
+    Ok(())
+}
+
+/// What a source's validation counted (a whole file, or the sum of its shards).
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct SummaryCounts {
+    pub total_rows: usize,
+    pub accepted_rows: usize,
+    pub quarantined_rows: usize,
+    pub duplicate_rows: usize,
+    /// Quarantine records (one per issue).
+    pub error_records: usize,
+    pub issue_counts: BTreeMap<String, usize>,
+    pub note_counts: BTreeMap<String, usize>,
+}
+
+impl SummaryCounts {
+    pub fn add(&mut self, other: &SummaryCounts) {
+        self.total_rows += other.total_rows;
+        self.accepted_rows += other.accepted_rows;
+        self.quarantined_rows += other.quarantined_rows;
+        self.duplicate_rows += other.duplicate_rows;
+        self.error_records += other.error_records;
+        for (k, v) in &other.issue_counts {
+            *self.issue_counts.entry(k.clone()).or_default() += v;
+        }
+        for (k, v) in &other.note_counts {
+            *self.note_counts.entry(k.clone()).or_default() += v;
+        }
+    }
+}
+
+/// The validation summary and the manifest row of one source (replacing an earlier attempt's).
+pub(crate) async fn write_summary(
+    tx: &mut sqlx::PgConnection,
+    run_id: Uuid,
+    meta: &SourceFileMeta,
+    counts: &SummaryCounts,
+    staging_table: &str,
+    gate: GateStatus,
+) -> Result<()> {
+    sqlx::query!(
+        "DELETE FROM stg_data.validation_summary WHERE run_id = $1 AND source_name = $2",
+        run_id,
+        &meta.source_name,
+    )
+    .execute(&mut *tx)
+    .await?;
+    let warning_count: usize = counts.note_counts.values().sum();
+    let details = json!({
+        "duplicate_rows": counts.duplicate_rows,
+        "error_rows": counts.quarantined_rows,
+        "error_records": counts.error_records,
+        "issue_counts": counts.issue_counts,
+        "note_counts": counts.note_counts,
+    });
+    sqlx::query!(
+        "INSERT INTO stg_data.validation_summary (run_id, source_name, total_rows, accepted_rows,
+             quarantined_rows, warning_count, fail_count, gate_status, details)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
+        run_id,
+        &meta.source_name,
+        counts.total_rows as i32,
+        counts.accepted_rows as i32,
+        counts.quarantined_rows as i32,
+        warning_count as i32,
+        counts.error_records as i32,
+        gate.as_str(),
+        &details,
+    )
+    .execute(&mut *tx)
+    .await?;
+    let rows = [counts.total_rows, counts.accepted_rows, counts.quarantined_rows];
+    upsert_manifest(&mut *tx, run_id, meta, rows, gate, &json!({ "source_table": staging_table })).await
 }

@@ -14,6 +14,7 @@ pub mod reports;
 pub mod rooms;
 pub mod runs;
 pub mod search;
+pub mod shards;
 pub mod sim;
 pub mod transform;
 pub mod world;
