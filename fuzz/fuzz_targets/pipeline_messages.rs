@@ -28,6 +28,11 @@ fuzz_target!(|data: &[u8]| {
                 assert_eq!(msg.phase, phase);
                 assert_eq!(run, Some(msg.run_id));
             }
+            Ok(Decoded::Shard(msg)) => {
+                assert_eq!((phase, msg.phase), (Phase::Ingest, Phase::Ingest));
+                assert_eq!(run, Some(msg.run_id));
+                assert!(!msg.shard.source.is_empty() && !msg.shard.source.contains('\0'));
+            }
             Err(_) => {}
         }
     }

@@ -199,3 +199,54 @@ pub fn silent_context(store: &Store) -> exomaps_pipeline::chain::PipelineContext
         objects: None,
     }
 }
+
+/// Row counts and content checksums of everything a run produced, by table: staging (both CSV
+/// families, every column), quarantine (every record with its detail and raw row), summaries,
+/// manifest, the world build, its systems, positions and reference results. Two runs with equal
+/// fingerprints produced the same rows (run ids and serial ids aside).
+pub async fn fingerprint(store: &Store, run_id: uuid::Uuid) -> Vec<(String, i64, String)> {
+    let mut out = Vec::new();
+    for (name, sql) in [
+        (
+            "staging",
+            "SELECT count(*), md5(string_agg(concat_ws('|', source_name, row_number, sys_id, sys_code, main_id, main_id_raw, ids::text, otype_txt, otypes::text, spectral_type, ra_deg, dec_deg, dist_pc, multiplicity, notes::text), ',' ORDER BY source_name, row_number)) FROM stg_data.stg_simbad_raw WHERE run_id = $1",
+        ),
+        (
+            "exoplanet staging",
+            "SELECT count(*), md5(string_agg(concat_ws('|', source_name, row_number, star_name, planet_name, record::text), ',' ORDER BY source_name, row_number)) FROM stg_data.stg_exoplanet_raw WHERE run_id = $1",
+        ),
+        (
+            "quarantine",
+            "SELECT count(*), md5(string_agg(concat_ws('|', source_name, row_number, error_code, column_name, error_detail, raw_record::text), ',' ORDER BY source_name, row_number, error_code, column_name, error_detail)) FROM stg_data.validation_quarantine WHERE run_id = $1",
+        ),
+        (
+            "summary",
+            "SELECT count(*), md5(string_agg(concat_ws('|', source_name, total_rows, accepted_rows, quarantined_rows, warning_count, fail_count, gate_status, details::text), ',' ORDER BY source_name)) FROM stg_data.validation_summary WHERE run_id = $1",
+        ),
+        (
+            "manifest",
+            "SELECT count(*), md5(string_agg(concat_ws('|', source_name, file_checksum_sha256, file_bytes, row_count, accepted_rows, quarantined_rows, gate_status), ',' ORDER BY source_name)) FROM stg_data.source_manifest WHERE run_id = $1",
+        ),
+        (
+            "builds",
+            "SELECT count(*), md5(string_agg(status || stars_count || in_scope_count, ',')) FROM dm_galaxy.world_builds WHERE run_id = $1",
+        ),
+        (
+            "systems",
+            "SELECT count(*), md5(string_agg(b.main_id || b.canon::text || coalesce(b.inference::text, ''), ',' ORDER BY b.main_id)) FROM dm_galaxy.build_systems b JOIN dm_galaxy.world_builds w USING (world_build_id) WHERE w.run_id = $1",
+        ),
+        (
+            "positions",
+            "SELECT count(*), md5(string_agg(s.main_id || x.x_pc || x.y_pc || x.z_pc || x.in_scope, ',' ORDER BY s.main_id)) FROM dm_galaxy.stars_xyz x JOIN dm_galaxy.stars s USING (star_id) JOIN dm_galaxy.world_builds w USING (world_build_id) WHERE w.run_id = $1",
+        ),
+        (
+            "references",
+            "SELECT count(*), md5(string_agg(rule_key || status, ',' ORDER BY rule_key)) FROM stg_data.reference_results WHERE run_id = $1",
+        ),
+    ] {
+        let (n, sum): (i64, Option<String>) =
+            sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(run_id).fetch_one(store.pool()).await.unwrap();
+        out.push((name.to_string(), n, sum.unwrap_or_default()));
+    }
+    out
+}

@@ -8,7 +8,7 @@ use exomaps_pipeline::notify::Notifier;
 use exomaps_pipeline::{Family, SourceSpec, run_chain};
 use exomaps_store::Store;
 use exomaps_store::ingest::SourceFileMeta;
-use exomaps_tests::{fresh_store, real_sources, sample_sources};
+use exomaps_tests::{fingerprint, fresh_store, real_sources, sample_sources};
 use uuid::Uuid;
 
 fn ctx(store: &Store) -> PipelineContext {
@@ -20,56 +20,13 @@ fn ctx(store: &Store) -> PipelineContext {
     }
 }
 
-/// Row counts and content checksums of everything a run produced.
-async fn fingerprint(store: &Store, run_id: Uuid) -> Vec<(String, i64, String)> {
-    let mut out = Vec::new();
-    for (name, sql) in [
-        (
-            "staging",
-            "SELECT count(*), md5(string_agg(source_name || row_number || main_id, ',' ORDER BY source_name, row_number)) FROM stg_data.stg_simbad_raw WHERE run_id = $1",
-        ),
-        (
-            "quarantine",
-            "SELECT count(*), md5(string_agg(source_name || row_number || error_code || column_name, ',' ORDER BY source_name, row_number, error_code, column_name)) FROM stg_data.validation_quarantine WHERE run_id = $1",
-        ),
-        (
-            "summary",
-            "SELECT count(*), md5(string_agg(source_name || total_rows || accepted_rows || gate_status, ',' ORDER BY source_name)) FROM stg_data.validation_summary WHERE run_id = $1",
-        ),
-        (
-            "manifest",
-            "SELECT count(*), md5(string_agg(source_name || file_checksum_sha256 || row_count, ',' ORDER BY source_name)) FROM stg_data.source_manifest WHERE run_id = $1",
-        ),
-        (
-            "builds",
-            "SELECT count(*), md5(string_agg(status || stars_count || in_scope_count, ',')) FROM dm_galaxy.world_builds WHERE run_id = $1",
-        ),
-        (
-            "systems",
-            "SELECT count(*), md5(string_agg(b.main_id || b.canon::text || coalesce(b.inference::text, ''), ',' ORDER BY b.main_id)) FROM dm_galaxy.build_systems b JOIN dm_galaxy.world_builds w USING (world_build_id) WHERE w.run_id = $1",
-        ),
-        (
-            "positions",
-            "SELECT count(*), md5(string_agg(s.main_id || x.x_pc || x.y_pc || x.z_pc || x.in_scope, ',' ORDER BY s.main_id)) FROM dm_galaxy.stars_xyz x JOIN dm_galaxy.stars s USING (star_id) JOIN dm_galaxy.world_builds w USING (world_build_id) WHERE w.run_id = $1",
-        ),
-        (
-            "references",
-            "SELECT count(*), md5(string_agg(rule_key || status, ',' ORDER BY rule_key)) FROM stg_data.reference_results WHERE run_id = $1",
-        ),
-    ] {
-        let (n, sum): (i64, Option<String>) =
-            sqlx::query_as(sqlx::AssertSqlSafe(sql)).bind(run_id).fetch_one(store.pool()).await.unwrap();
-        out.push((name.to_string(), n, sum.unwrap_or_default()));
-    }
-    out
-}
-
 fn kick(dir: &std::path::Path, run_id: Uuid) -> KickMessage {
     KickMessage {
         run_name: "faults".into(),
         sources: vec![SourceSpec::file(Family::Simbad, dir.join("SIMBAD_sample.csv"))],
         seed: Some(7),
         run_id: Some(run_id),
+        shards: None,
     }
 }
 
@@ -109,7 +66,13 @@ async fn a_phase_killed_mid_way_and_rerun_loses_and_doubles_nothing() {
     let sources: Vec<SourceSpec> = files.iter().map(|f| SourceSpec::file(Family::Simbad, dir.join(f))).collect();
     let clean = {
         let (store, _) = fresh_store().await;
-        let k = KickMessage { run_name: "clean".into(), sources: sources.clone(), seed: Some(1), run_id: None };
+        let k = KickMessage {
+            run_name: "clean".into(),
+            sources: sources.clone(),
+            seed: Some(1),
+            run_id: None,
+            shards: None,
+        };
         let r = run_chain(&ctx(&store), &k).await.unwrap();
         fingerprint(&store, r.run_id).await
     };
@@ -136,7 +99,7 @@ async fn a_phase_killed_mid_way_and_rerun_loses_and_doubles_nothing() {
         .unwrap();
     // SQS redelivers the kick; the chain goes on; transform is also killed once (its phase
     // left running) and redelivered.
-    let k = KickMessage { run_name: "killed".into(), sources, seed: Some(1), run_id: Some(run_id) };
+    let k = KickMessage { run_name: "killed".into(), sources, seed: Some(1), run_id: Some(run_id), shards: None };
     let c = ctx(&store);
     let ingest = chain::handle(&c, Phase::Ingest, &serde_json::to_string(&k).unwrap()).await.unwrap();
     let canon = ingest.next.unwrap();
@@ -186,6 +149,7 @@ async fn malformed_files_fail_the_run_with_a_reason() {
             sources: vec![SourceSpec::file(Family::Simbad, &path)],
             seed: None,
             run_id: None,
+            shards: None,
         };
         let report = run_chain(&ctx(&store), &k).await.unwrap();
         assert_eq!(report.status, "fail", "{name}");
@@ -202,6 +166,7 @@ async fn malformed_files_fail_the_run_with_a_reason() {
         sources: vec![SourceSpec::file(Family::Simbad, &path)],
         seed: None,
         run_id: None,
+        shards: None,
     };
     let report = run_chain(&ctx(&store), &k).await.unwrap();
     let (codes,): (Vec<String>,) = sqlx::query_as(

@@ -19,7 +19,13 @@ async fn run(store: &exomaps_store::Store, dir: &std::path::Path, seed: i64) -> 
         notifier: Notifier::silent(store.clone()),
         objects: None,
     };
-    let kick = KickMessage { run_name: format!("five files seed {seed}"), sources, seed: Some(seed), run_id: None };
+    let kick = KickMessage {
+        run_name: format!("five files seed {seed}"),
+        sources,
+        seed: Some(seed),
+        run_id: None,
+        shards: None,
+    };
     run_chain(&ctx, &kick).await.unwrap()
 }
 

@@ -47,6 +47,7 @@ async fn system_detail_and_pushes_match_the_document() {
         ],
         seed: Some(7),
         run_id: Some(run_id),
+        shards: None,
     };
     let report = exomaps_pipeline::run_chain(&ctx, &kick).await.unwrap();
     assert_ne!(report.status, "fail", "{report:?}");

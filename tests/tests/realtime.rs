@@ -123,6 +123,7 @@ async fn a_curator_follows_a_run_through_the_sdk_broadcaster() {
         sources: vec![SourceSpec::file(Family::Simbad, exomaps_tests::sample_sources().join("SIMBAD_sample.csv"))],
         seed: None,
         run_id: Some(run_id),
+        shards: None,
     };
     queues.send(Phase::Ingest, serde_json::to_string(&kick).unwrap()).await.unwrap();
     let mut seen = Vec::new();

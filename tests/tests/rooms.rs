@@ -418,6 +418,7 @@ async fn a_completed_run_reaches_the_admin_channel() {
         sources: vec![SourceSpec::file(Family::Simbad, exomaps_tests::sample_sources().join("SIMBAD_sample.csv"))],
         seed: None,
         run_id: None,
+        shards: None,
     };
     queues.send(Phase::Ingest, serde_json::to_string(&kick).unwrap()).await.unwrap();
     let refreshed = until(&mut ws, "data.refreshed", |_| true).await;

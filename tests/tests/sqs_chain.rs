@@ -54,6 +54,7 @@ async fn a_kick_on_sqs_builds_the_world_and_a_poison_message_ends_in_the_dlq() {
         sources: vec![SourceSpec::file(Family::Simbad, sample_sources().join("SIMBAD_sample.csv"))],
         seed: Some(5),
         run_id: Some(run_id),
+        shards: None,
     };
     queues.send(Phase::Ingest, serde_json::to_string(&kick).unwrap()).await.unwrap();
     // A poison message in the transform queue, in the same batches as the real one.
@@ -133,6 +134,7 @@ async fn publish_puts_the_asset_and_pointer_in_the_bucket() {
         sources: vec![SourceSpec::file(Family::Simbad, sample_sources().join("SIMBAD_sample.csv"))],
         seed: None,
         run_id: None,
+        shards: None,
     };
     let report = run_chain(&ctx, &kick).await.unwrap();
     assert_eq!(report.status, "pass");

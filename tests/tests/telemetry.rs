@@ -135,6 +135,7 @@ async fn a_phase_message_logs_its_phase_run_rows_and_duration() {
         sources: vec![SourceSpec::file(Family::Simbad, sample_sources().join("SIMBAD_sample.csv"))],
         seed: Some(1),
         run_id: Some(run_id),
+        shards: None,
     };
     let lines = Lines::default();
     let handled = {

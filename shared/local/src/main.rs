@@ -112,7 +112,8 @@ async fn sources_push(bucket: &str, prefix: &str) -> Result<(), String> {
     for s in &pushed {
         eprintln!("uploaded {}", s.uri);
     }
-    let kick = KickMessage { run_name: "first run".into(), sources: pushed.clone(), seed: None, run_id: None };
+    let kick =
+        KickMessage { run_name: "first run".into(), sources: pushed.clone(), seed: None, run_id: None, shards: None };
     let kick = serde_json::to_string(&kick).map_err(|e| e.to_string())?;
     let scheduled = pushed.iter().map(|s| s.uri.as_str()).collect::<Vec<_>>().join(",");
     eprintln!("\nkick message (stdout) - start a run with:");
@@ -218,7 +219,7 @@ async fn async_main(cmd: &str) -> Result<(), String> {
     if cmd == "up" || cmd == "ingest" {
         let specs = sources::source_specs(&sources_dir)?;
         tracing::info!(dir = %sources_dir.display(), files = specs.len(), "ingesting sources");
-        let kick = KickMessage { run_name: "local".into(), sources: specs, seed: None, run_id: None };
+        let kick = KickMessage { run_name: "local".into(), sources: specs, seed: None, run_id: None, shards: None };
         let total = Phase::ALL.len();
         let report = exomaps_pipeline::run_chain_with_progress(&ctx, &kick, |phase, outcome| {
             let done = Phase::ALL.iter().position(|p| *p == phase).map_or(0, |i| i + 1);

@@ -160,6 +160,20 @@ fn max_receives() -> u32 {
     })
 }
 
+/// Sends what a handled message names: each shard message of a fan-out (on the ingest queue,
+/// where parallel invocations take them), then the next phase's message.
+pub async fn send_next(queues: &dyn Queues, handled: &chain::Handled) -> Result<(), String> {
+    for shard in &handled.fanout {
+        let msg = serde_json::to_string(shard).expect("a shard message serialises");
+        queues.send(Phase::Ingest, msg).await.map_err(|e| format!("shard message not sent: {e}"))?;
+    }
+    if let Some(next) = handled.next {
+        let msg = serde_json::to_string(&next).expect("a phase message serialises");
+        queues.send(next.phase, msg).await.map_err(|e| format!("next message not sent: {e}"))?;
+    }
+    Ok(())
+}
+
 /// One SQS batch for `phase`: each message through [`chain::handle`]; the next phase's message
 /// is sent before the current one counts as done. Failed messages are reported as
 /// `batchItemFailures` (SQS redelivers them; after maxReceiveCount they go to the DLQ) while the
@@ -176,13 +190,7 @@ pub async fn handle_batch(
         let id = record.message_id.clone().unwrap_or_default();
         let body = record.body.unwrap_or_default();
         let outcome = match chain::handle(ctx, phase, &body).await {
-            Ok(handled) => match handled.next {
-                Some(next) => {
-                    let msg = serde_json::to_string(&next).expect("a phase message serialises");
-                    queues.send(next.phase, msg).await.map_err(|e| format!("next message not sent: {e}"))
-                }
-                None => Ok(()),
-            },
+            Ok(handled) => send_next(queues, &handled).await,
             Err(e) => Err(e.to_string()),
         };
         if let Err(reason) = &outcome {

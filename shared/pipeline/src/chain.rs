@@ -13,13 +13,13 @@
 
 use crate::messages;
 use crate::outcome::{Outcome, PhaseOutcome};
-use crate::{PhaseError, SourceSpec, canonicalise, infer, ingest, publish, transform};
+use crate::{PhaseError, canonicalise, infer, publish, transform};
 use exomaps_store::runs::{PhaseStart, RunStatus};
 use exomaps_wire::frames::ServerMessage;
 use uuid::Uuid;
 
 /// The messages (pure; in `exomaps-wire`, which `fuzz/` fuzzes without the rest of the pipeline).
-pub use exomaps_wire::pipeline::{Decoded, KickMessage, Phase, PhaseMessage, run_id_of};
+pub use exomaps_wire::pipeline::{Decoded, KickMessage, Phase, PhaseMessage, ShardMessage, ShardRef, run_id_of};
 
 pub use crate::context::{HandleError, PipelineContext};
 
@@ -31,6 +31,24 @@ pub struct Handled {
     pub outcome: Option<Outcome>,
     /// The message to send to the next phase's queue, if the chain goes on.
     pub next: Option<PhaseMessage>,
+    /// Shard messages for the ingest queue: a kick whose sources were sharded (the last
+    /// shard's handling names `next`).
+    pub fanout: Vec<ShardMessage>,
+    /// The ingest phase is out in shards (this message fanned it out, or wrote one shard of
+    /// several): no outcome yet, and the run goes on.
+    pub waiting: bool,
+}
+
+impl Handled {
+    /// The run failed here or before: the chain stops.
+    fn stopped(run_id: Uuid) -> Handled {
+        Handled { run_id, outcome: None, next: None, fanout: Vec::new(), waiting: false }
+    }
+
+    /// The ingest is out in shards.
+    fn waiting(run_id: Uuid, fanout: Vec<ShardMessage>) -> Handled {
+        Handled { run_id, outcome: None, next: None, fanout, waiting: true }
+    }
 }
 
 /// Decodes one message from `phase`'s queue ([`exomaps_wire::pipeline::decode`], pure, fuzzed):
@@ -71,11 +89,13 @@ fn log_phase(phase: Phase, body: &str, result: &Result<Handled, HandleError>, el
             let rows = h.outcome.as_ref().map_or(0, Outcome::rows);
             // No outcome: the run failed here (a rejected input or gate) or had failed before.
             let outcome = match &h.outcome {
+                None if !h.fanout.is_empty() => "fanned_out",
+                None if h.waiting => "shard_written",
                 None => "run_failed",
                 Some(Outcome::Redelivered { .. }) => "redelivered",
                 Some(Outcome::Ran { .. }) => "completed",
             };
-            (h.run_id.to_string(), rows, outcome, h.outcome.is_none())
+            (h.run_id.to_string(), rows, outcome, h.outcome.is_none() && !h.waiting)
         }
         Err(HandleError::Poison(_)) => (run_id_of(body).map(|u| u.to_string()).unwrap_or_default(), 0, "poison", true),
         Err(HandleError::Retry(_)) => (run_id_of(body).map(|u| u.to_string()).unwrap_or_default(), 0, "retry", true),
@@ -99,20 +119,21 @@ fn log_phase(phase: Phase, body: &str, result: &Result<Handled, HandleError>, el
 }
 
 async fn handle_message(ctx: &PipelineContext, phase: Phase, body: &str) -> Result<Handled, HandleError> {
-    let (run_id, sources) = match decode(phase, body)? {
+    let (run_id, sources, shards) = match decode(phase, body)? {
         Decoded::Kick(kick) => {
             let run_id = kick.run_id.unwrap_or_else(Uuid::new_v4);
             ctx.store.create_run(run_id, &kick.run_name, kick.seed).await.map_err(retry)?;
-            (run_id, kick.sources)
+            (run_id, kick.sources, kick.shards)
         }
+        Decoded::Shard(msg) => return handle_shard(ctx, &msg).await,
         Decoded::Phase(msg) => {
             let run = ctx.store.run(msg.run_id).await.map_err(retry)?;
             let Some(run) = run else { return Err(HandleError::Poison(format!("unknown run {}", msg.run_id))) };
             if run.status == RunStatus::Fail {
                 // The run already failed: the chain stops.
-                return Ok(Handled { run_id: msg.run_id, outcome: None, next: None });
+                return Ok(Handled::stopped(msg.run_id));
             }
-            (msg.run_id, Vec::new())
+            (msg.run_id, Vec::new(), None)
         }
     };
     progress(ctx, run_id, messages::run_running(run_id, phase)).await;
@@ -123,19 +144,42 @@ async fn handle_message(ctx: &PipelineContext, phase: Phase, body: &str) -> Resu
         let outcome = Outcome::Redelivered { run_id, phase, world_build_id };
         return done(ctx, run_id, phase, outcome).await;
     }
-    let result = run_phase(ctx, run_id, phase, &sources).await;
+    if phase == Phase::Ingest {
+        // The one phase that may fan out: its outcome then comes from the last shard's join.
+        let result = match crate::ingest::ingest_planned(&ctx.store, run_id, &sources, shards).await {
+            Ok(crate::ingest::IngestStep::FannedOut(messages)) => return Ok(Handled::waiting(run_id, messages)),
+            Ok(crate::ingest::IngestStep::Done(o)) => Ok(PhaseOutcome::Ingest(o)),
+            Err(e) => Err(e),
+        };
+        return finish(ctx, run_id, phase, result).await;
+    }
+    let result = run_phase(ctx, run_id, phase).await;
     finish(ctx, run_id, phase, result).await
 }
 
+/// One shard of a fanned-out ingest: written (once); the shard that completes the count joins
+/// and finishes the ingest phase as a whole-file ingest would.
+async fn handle_shard(ctx: &PipelineContext, msg: &ShardMessage) -> Result<Handled, HandleError> {
+    let run_id = msg.run_id;
+    let Some(run) = ctx.store.run(run_id).await.map_err(retry)? else {
+        return Err(HandleError::Poison(format!("unknown run {run_id}")));
+    };
+    if run.status == RunStatus::Fail {
+        return Ok(Handled::stopped(run_id));
+    }
+    match crate::ingest::ingest_shard(&ctx.store, run_id, &msg.shard).await {
+        Ok(crate::ingest::ShardStep::Pending) => Ok(Handled::waiting(run_id, Vec::new())),
+        Ok(crate::ingest::ShardStep::Joined(o)) => {
+            finish(ctx, run_id, Phase::Ingest, Ok(PhaseOutcome::Ingest(o))).await
+        }
+        Err(e) => finish(ctx, run_id, Phase::Ingest, Err(e)).await,
+    }
+}
+
 /// Runs one phase (the phase functions know nothing of the chain).
-async fn run_phase(
-    ctx: &PipelineContext,
-    run_id: Uuid,
-    phase: Phase,
-    sources: &[SourceSpec],
-) -> Result<PhaseOutcome, PhaseError> {
+async fn run_phase(ctx: &PipelineContext, run_id: Uuid, phase: Phase) -> Result<PhaseOutcome, PhaseError> {
     Ok(match phase {
-        Phase::Ingest => PhaseOutcome::Ingest(ingest(&ctx.store, run_id, sources).await?),
+        Phase::Ingest => return Err(PhaseError::Rejected("ingest needs its kick message".into())),
         Phase::Canonicalise => PhaseOutcome::Canonicalise(canonicalise(&ctx.store, run_id, ctx.scope).await?),
         Phase::Transform => PhaseOutcome::Transform(transform(&ctx.store, run_id, ctx.scope).await?),
         Phase::Infer => PhaseOutcome::Infer(infer(&ctx.store, run_id).await?),
@@ -229,7 +273,7 @@ async fn done(ctx: &PipelineContext, run_id: Uuid, phase: Phase, outcome: Outcom
         announce(ctx, run_id, p).await;
     }
     let next = phase.next().map(|next| PhaseMessage { run_id, phase: next });
-    Ok(Handled { run_id, outcome: Some(outcome), next })
+    Ok(Handled { run_id, outcome: Some(outcome), next, fanout: Vec::new(), waiting: false })
 }
 
 /// Fails the run with the reason a phase gave, and tells its channel and `admin`.
@@ -237,7 +281,7 @@ async fn fail_run(ctx: &PipelineContext, run_id: Uuid, phase: Phase, reason: &st
     ctx.store.finish_run(run_id, RunStatus::Fail, Some(reason)).await.map_err(retry)?;
     progress(ctx, run_id, messages::run_failed(run_id, phase, reason)).await;
     completed(ctx, run_id, &messages::run_completed_failed(run_id, reason)).await;
-    Ok(Handled { run_id, outcome: None, next: None })
+    Ok(Handled::stopped(run_id))
 }
 
 /// After a completed publish: the run's last progress is followed by `data.refreshed` (on the

@@ -97,6 +97,9 @@ pub async fn run_chain_with_progress(
     let run_id = *kick.run_id.get_or_insert_with(Uuid::new_v4);
     let body = serde_json::to_string(&kick).expect("a kick message serialises");
     let mut handled = chain::handle(ctx, chain::Phase::Ingest, &body).await?;
+    if !handled.fanout.is_empty() {
+        handled = run_shards(ctx, std::mem::take(&mut handled.fanout)).await?;
+    }
     let mut phases = Vec::new();
     progress(chain::Phase::Ingest, handled.outcome.as_ref());
     if let Some(o) = handled.outcome.take() {
@@ -115,6 +118,28 @@ pub async fn run_chain_with_progress(
     Ok(RunReport { run_id, status: run.status, failure_reason: run.failure_reason, phases })
 }
 
+/// The shard messages of a fanned-out ingest, handled concurrently (as parallel Lambdas
+/// would); the one that joined (or the run's failure) is returned.
+async fn run_shards(
+    ctx: &chain::PipelineContext,
+    shards: Vec<chain::ShardMessage>,
+) -> Result<chain::Handled, chain::HandleError> {
+    let mut set = tokio::task::JoinSet::new();
+    for shard in shards {
+        let ctx = ctx.clone();
+        let body = serde_json::to_string(&shard).expect("a shard message serialises");
+        set.spawn(async move { chain::handle(&ctx, chain::Phase::Ingest, &body).await });
+    }
+    let mut last = None;
+    while let Some(joined) = set.join_next().await {
+        let handled = joined.map_err(|e| chain::HandleError::Retry(format!("a shard task failed: {e}")))??;
+        if !handled.waiting || last.is_none() {
+            last = Some(handled);
+        }
+    }
+    last.ok_or_else(|| chain::HandleError::Retry("no shard was handled".into()))
+}
+
 /// Convenience for the local command and tests: a silent (no WebSocket) in-process run.
 pub async fn run_pipeline(
     store: &Store,
@@ -128,6 +153,12 @@ pub async fn run_pipeline(
         notifier: notify::Notifier::silent(store.clone()),
         objects: None,
     };
-    let kick = chain::KickMessage { run_name: run_name.into(), sources: sources.to_vec(), seed: None, run_id: None };
+    let kick = chain::KickMessage {
+        run_name: run_name.into(),
+        sources: sources.to_vec(),
+        seed: None,
+        run_id: None,
+        shards: None,
+    };
     run_chain(&ctx, &kick).await
 }

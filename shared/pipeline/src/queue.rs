@@ -103,6 +103,10 @@ impl LocalQueues {
                 let receives = d.receives + 1;
                 match chain::handle(&ctx, d.phase, &d.body).await {
                     Ok(handled) => {
+                        for shard in &handled.fanout {
+                            let body = serde_json::to_string(shard).expect("a shard message serialises");
+                            let _ = tx.send(Delivery { phase: Phase::Ingest, body, receives: 0 });
+                        }
                         if let Some(next) = handled.next {
                             let body = serde_json::to_string(&next).expect("a phase message serialises");
                             let _ = tx.send(Delivery { phase: next.phase, body, receives: 0 });

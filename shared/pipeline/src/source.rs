@@ -113,6 +113,100 @@ pub async fn read_source(spec: &SourceSpec) -> Result<SourceBytes, PhaseError> {
         .map_err(|e| PhaseError::Rejected(format!("cannot read source {}: {e}", path.display())))
 }
 
+/// Where a source is: a local path, or an S3 bucket and key.
+enum Location {
+    File(PathBuf),
+    S3(exomaps_platform::ObjectStore, String),
+}
+
+async fn locate(spec: &SourceSpec) -> Result<Location, PhaseError> {
+    if spec.uri.starts_with("s3:") {
+        let (bucket, key) = s3_location(&spec.uri)
+            .ok_or_else(|| PhaseError::Rejected(format!("not a valid s3:// URI (s3://bucket/key): {}", spec.uri)))?;
+        let store = exomaps_platform::ObjectStore::new(s3_client().await.clone(), bucket);
+        return Ok(Location::S3(store, key.to_string()));
+    }
+    if spec.uri.starts_with("file:") {
+        return url::Url::parse(&spec.uri)
+            .ok()
+            .and_then(|u| u.to_file_path().ok())
+            .map(Location::File)
+            .ok_or_else(|| PhaseError::Rejected(format!("not a valid file URI: {}", spec.uri)));
+    }
+    if spec.uri.contains("://") {
+        return Err(PhaseError::Rejected(format!("unsupported source URI scheme: {}", spec.uri)));
+    }
+    Ok(Location::File(PathBuf::from(&spec.uri)))
+}
+
+/// A source's size in bytes (file metadata, or S3 HeadObject).
+pub async fn source_len(spec: &SourceSpec) -> Result<u64, PhaseError> {
+    let cannot = |e: String| PhaseError::Rejected(format!("cannot read source {}: {e}", spec.uri));
+    match locate(spec).await? {
+        Location::File(path) => tokio::fs::metadata(&path).await.map(|m| m.len()).map_err(|e| cannot(e.to_string())),
+        Location::S3(store, key) => match store.head(&key).await.map_err(|e| cannot(e.to_string()))? {
+            Some(meta) => Ok(meta.len),
+            None => Err(cannot("no such object".into())),
+        },
+    }
+}
+
+/// Streams a source through `each` chunk by chunk (1 MiB reads from a file, S3's chunks),
+/// without holding it: how a source too big for one worker is planned.
+pub async fn stream_source(spec: &SourceSpec, mut each: impl FnMut(&[u8])) -> Result<(), PhaseError> {
+    let cannot = |e: String| PhaseError::Rejected(format!("cannot read source {}: {e}", spec.uri));
+    match locate(spec).await? {
+        Location::File(path) => {
+            use tokio::io::AsyncReadExt;
+            let mut f = tokio::fs::File::open(&path).await.map_err(|e| cannot(e.to_string()))?;
+            let mut buf = vec![0u8; 1 << 20];
+            loop {
+                let n = f.read(&mut buf).await.map_err(|e| cannot(e.to_string()))?;
+                if n == 0 {
+                    return Ok(());
+                }
+                each(&buf[..n]);
+            }
+        }
+        Location::S3(store, key) => {
+            let Some(mut reader) = store.open(&key).await.map_err(|e| cannot(e.to_string()))? else {
+                return Err(cannot("no such object".into()));
+            };
+            while let Some(chunk) = reader.next_chunk().await.map_err(|e| cannot(e.to_string()))? {
+                each(&chunk);
+            }
+            Ok(())
+        }
+    }
+}
+
+/// Bytes `start..end` of a source: a file read at an offset, or an S3 ranged GET.
+pub async fn read_range(spec: &SourceSpec, start: u64, end: u64) -> Result<Vec<u8>, PhaseError> {
+    let cannot = |e: String| PhaseError::Rejected(format!("cannot read bytes {start}..{end} of {}: {e}", spec.uri));
+    if end <= start {
+        return Ok(Vec::new());
+    }
+    match locate(spec).await? {
+        Location::File(path) => {
+            let len = usize::try_from(end - start).map_err(|e| cannot(e.to_string()))?;
+            let read = tokio::task::spawn_blocking(move || {
+                use std::io::{Read, Seek};
+                let mut f = std::fs::File::open(&path)?;
+                f.seek(std::io::SeekFrom::Start(start))?;
+                let mut buf = vec![0u8; len];
+                f.read_exact(&mut buf)?;
+                Ok::<_, std::io::Error>(buf)
+            })
+            .await
+            .map_err(|e| cannot(e.to_string()))?;
+            read.map_err(|e| cannot(e.to_string()))
+        }
+        Location::S3(store, key) => {
+            store.get_range(&key, start, end).await.map(|b| b.to_vec()).map_err(|e| cannot(e.to_string()))
+        }
+    }
+}
+
 /// Streams one object of `store` into memory, hashing as it goes.
 pub async fn read_object(store: &exomaps_platform::ObjectStore, key: &str) -> Result<SourceBytes, PhaseError> {
     let uri = format!("s3://{}/{key}", store.bucket());

@@ -143,6 +143,35 @@ impl ObjectStore {
         }))
     }
 
+    /// Bytes `start..end` of the object (an S3 ranged GET); empty for an empty range.
+    pub async fn get_range(&self, key: &str, start: u64, end: u64) -> crate::Result<Bytes> {
+        if end <= start {
+            return Ok(Bytes::new());
+        }
+        let out = self
+            .client
+            .get_object()
+            .bucket(&self.bucket)
+            .key(key)
+            .range(format!("bytes={start}-{}", end - 1))
+            .send()
+            .await
+            .map_err(|e| aws("GetObject", self.target(key), e))?;
+        let body = out
+            .body
+            .collect()
+            .await
+            .map_err(|e| PlatformError::invalid(self.target(key), format!("reading the body failed: {e}")))?
+            .into_bytes();
+        if body.len() as u64 != end - start {
+            return Err(PlatformError::invalid(
+                self.target(key),
+                format!("bytes {start}..{end}: {} bytes arrived", body.len()),
+            ));
+        }
+        Ok(body)
+    }
+
     /// The object's metadata, or `None` when there is no such key.
     pub async fn head(&self, key: &str) -> crate::Result<Option<ObjectMeta>> {
         match self.client.head_object().bucket(&self.bucket).key(key).send().await {

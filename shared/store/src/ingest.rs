@@ -312,9 +312,10 @@ pub(crate) fn simbad_staging(run_id: Uuid, source_name: &str, batch: &SimbadBatc
             .f64(Some(r.dec_deg))
             .f64(r.dist_pc)
             .display(r.multiplicity)
-            .text(&serde_json::to_string(&r.notes).map_err(|e| {
-                StoreError::Conflict(format!("line {}: notes not serialisable: {e}", r.line))
-            })?);
+            .text(
+                &serde_json::to_string(&r.notes)
+                    .map_err(|e| StoreError::Conflict(format!("line {}: notes not serialisable: {e}", r.line)))?,
+            );
         rows.end_row();
     }
     Ok(Staging {

@@ -3,8 +3,8 @@
 //! resolves.
 
 use crate::ingest::{
-    SourceFileMeta, StagingTable, SummaryCounts, exoplanet_staging, quarantine_rows, send_quarantine,
-    simbad_staging, write_summary,
+    SourceFileMeta, StagingTable, SummaryCounts, exoplanet_staging, quarantine_rows, send_quarantine, simbad_staging,
+    write_summary,
 };
 use crate::{Result, Store, StoreError};
 use exomaps_domain::catalogue::contract::GateStatus;

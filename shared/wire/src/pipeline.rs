@@ -28,6 +28,11 @@ impl Family {
         }
     }
 
+    /// The family of its name ([`Family::as_str`]).
+    pub fn parse(name: &str) -> Option<Family> {
+        [Family::Simbad, Family::Exoplanets, Family::Hipparcos, Family::Names].into_iter().find(|f| f.as_str() == name)
+    }
+
     /// The family a file belongs to by its name prefix (`SIMBAD*`, `EXOPLANETS*`,
     /// `HIPPARCOS*` or `hip2*`, `NAMES*`, `starnames*` or `constellations*`).
     pub fn from_file_name(name: &str) -> Option<Family> {
@@ -164,6 +169,33 @@ pub struct KickMessage {
     /// Set by `POST /api/runs` so the caller learns the id at once; generated otherwise.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub run_id: Option<Uuid>,
+    /// Split every CSV source into about this many line-aligned shards, each ingested by its
+    /// own message (1–256); unset, a source is split only when it exceeds the deployment's
+    /// shard size (`EXOMAPS_SHARD_BYTES`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub shards: Option<u32>,
+}
+
+/// The most shards a kick may ask for per source.
+pub const MAX_SHARDS: u32 = 256;
+
+/// One shard of a sharded source, on the ingest queue:
+/// `{"run_id": "…", "phase": "ingest", "shard": {"source": "SIMBAD_04.csv", "index": 2}}`.
+/// The byte range and lines are in the run's recorded plan, not the message.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ShardMessage {
+    pub run_id: Uuid,
+    pub phase: Phase,
+    pub shard: ShardRef,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ShardRef {
+    /// The source's name (its file name), as in the manifest.
+    pub source: String,
+    pub index: u32,
 }
 
 /// Every later phase's message.
@@ -185,6 +217,9 @@ impl KickMessage {
         }
         if self.run_name.contains('\0') {
             return Err("run_name contains a NUL character".into());
+        }
+        if self.shards.is_some_and(|n| n == 0 || n > MAX_SHARDS) {
+            return Err(format!("shards must be 1–{MAX_SHARDS}"));
         }
         for s in &self.sources {
             if s.uri.contains('\0') {
@@ -210,6 +245,8 @@ impl KickMessage {
 pub enum Decoded {
     Kick(KickMessage),
     Phase(PhaseMessage),
+    /// One shard of a sharded source (ingest queue only).
+    Shard(ShardMessage),
 }
 
 /// Decodes one message from `phase`'s queue (pure; `fuzz/` fuzzes it): a kick on the ingest
@@ -217,7 +254,18 @@ pub enum Decoded {
 /// reason).
 pub fn decode(phase: Phase, body: &str) -> Result<Decoded, String> {
     if phase == Phase::Ingest {
-        return KickMessage::parse(body).map(Decoded::Kick);
+        let is_shard = serde_json::from_str::<serde_json::Value>(body).is_ok_and(|v| v.get("shard").is_some());
+        if !is_shard {
+            return KickMessage::parse(body).map(Decoded::Kick);
+        }
+        let msg: ShardMessage = serde_json::from_str(body).map_err(|e| format!("malformed shard message: {e}"))?;
+        if msg.phase != Phase::Ingest {
+            return Err(format!("a {} shard message on the ingest queue", msg.phase.as_str()));
+        }
+        if msg.shard.source.is_empty() || msg.shard.source.contains('\0') || msg.shard.index >= MAX_SHARDS * 64 {
+            return Err("a shard message names no valid source or index".into());
+        }
+        return Ok(Decoded::Shard(msg));
     }
     let msg: PhaseMessage = serde_json::from_str(body).map_err(|e| format!("malformed phase message: {e}"))?;
     if msg.phase != phase {

@@ -112,6 +112,7 @@ pub async fn start(state: AppState, req: ApiRequest) -> Result<ApiResponse, ApiE
         sources,
         seed: body.seed,
         run_id: Some(run_id),
+        shards: None,
     };
     kick.validate().map_err(ApiError::bad_request)?;
     let queues = state.queues()?;

@@ -62,7 +62,14 @@ pub struct Splitter {
 impl Splitter {
     /// `target`: the bytes a shard should hold before it is cut (at least 1).
     pub fn new(target: u64) -> Splitter {
-        Splitter { target: target.max(1), state: State::FieldStart, pos: 0, newlines: 0, header: None, starts: Vec::new() }
+        Splitter {
+            target: target.max(1),
+            state: State::FieldStart,
+            pos: 0,
+            newlines: 0,
+            header: None,
+            starts: Vec::new(),
+        }
     }
 
     pub fn feed(&mut self, chunk: &[u8]) {
