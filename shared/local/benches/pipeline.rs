@@ -4,13 +4,16 @@
 //! into a plain text staging table (the baseline), then the whole ExoMaps chain (ingest with
 //! contract checks and quarantine, transform, publish) on the same file. Inputs: the real
 //! source files (EXOMAPS_SOURCES, default ../shared/data/sources) and a synthetic
-//! SIMBAD-format file of BENCH_ROWS rows (default 1,000,000). Needs PostgreSQL server binaries
-//! and psql.
+//! SIMBAD-format file of BENCH_ROWS rows (default 1,000,000), ingested with each shard count of
+//! BENCH_SHARDS (default "1": one ingest; "1,2,4": one run each, shards handled concurrently
+//! as parallel Lambdas would be). Every run gets a fresh database. Needs PostgreSQL server
+//! binaries and psql.
 
 use exomaps_domain::coords::Scope;
 use exomaps_local::pg::PrivateCluster;
-use exomaps_pipeline::chain::Phase;
-use exomaps_pipeline::{Family, SourceSpec, run_pipeline};
+use exomaps_pipeline::chain::{KickMessage, Phase, PipelineContext};
+use exomaps_pipeline::notify::Notifier;
+use exomaps_pipeline::{Family, SourceSpec, run_chain};
 use exomaps_store::Store;
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -103,18 +106,31 @@ fn main() {
         std::fs::metadata(&syn).unwrap().len() / 1_000_000,
         t.elapsed().as_secs_f64()
     );
-    inputs.push((format!("synthetic {rows} rows"), vec![syn]));
+    let shard_counts: Vec<u32> = std::env::var("BENCH_SHARDS")
+        .ok()
+        .map(|v| v.split(',').filter_map(|n| n.trim().parse().ok()).collect())
+        .filter(|v: &Vec<u32>| !v.is_empty())
+        .unwrap_or_else(|| vec![1]);
 
     println!(
         "{:<28} {:>9} {:>8} {:>9} {:>9} {:>9} {:>9} {:>9} {:>12} {:>8}",
         "input", "rows", "copy s", "ingest s", "canon s", "xyz s", "infer s", "chain s", "ingest row/s", "× copy"
     );
-    for (name, files) in inputs {
+    let mut runs: Vec<(String, Vec<PathBuf>, u32)> = inputs.into_iter().map(|(n, f)| (n, f, 1)).collect();
+    for &n in &shard_counts {
+        let name = if n == 1 { format!("synthetic {rows} rows") } else { format!("synthetic {rows} rows, {n} shards") };
+        runs.push((name, vec![syn.clone()], n));
+    }
+    for (i, (name, files, shards)) in runs.into_iter().enumerate() {
         let copy_s: f64 = files.iter().map(|f| psql_copy(&url, f, header_columns(f))).sum();
         let total_rows: usize =
             files.iter().map(|f| std::fs::read(f).unwrap().split(|b| *b == b'\n').count() - 2).sum();
+        let db = format!("bench_{i}");
+        let created = Command::new("psql").args([url.as_str(), "-q", "-c", &format!("CREATE DATABASE {db}")]).status();
+        assert!(created.unwrap().success(), "create {db}");
+        let db_url = format!("{}/{db}", url.rsplit_once('/').unwrap().0);
         let (phase_s, chain_s, status) = rt.block_on(async {
-            let store = Store::connect_lazy(&url, &Default::default()).unwrap();
+            let store = Store::connect_lazy(&db_url, &Default::default()).unwrap();
             store.migrate().await.unwrap();
             let specs: Vec<SourceSpec> = files
                 .iter()
@@ -123,7 +139,20 @@ fn main() {
                 })
                 .collect();
             let t = Instant::now();
-            let report = run_pipeline(&store, "bench", &specs, Scope::default()).await.unwrap();
+            let ctx = PipelineContext {
+                store: store.clone(),
+                scope: Scope::default(),
+                notifier: Notifier::silent(store.clone()),
+                objects: None,
+            };
+            let kick = KickMessage {
+                run_name: "bench".into(),
+                sources: specs,
+                seed: None,
+                run_id: None,
+                shards: Some(shards),
+            };
+            let report = run_chain(&ctx, &kick).await.unwrap();
             let chain_s = t.elapsed().as_secs_f64();
             let phases = store.run_phases(report.run_id).await.unwrap();
             let secs = |phase: Phase| {
@@ -131,8 +160,10 @@ fn main() {
                 (p.finished_at.unwrap() - p.started_at).as_seconds_f64()
             };
             let phase_s = [Phase::Ingest, Phase::Canonicalise, Phase::Transform, Phase::Infer].map(secs);
+            store.pool().close().await;
             (phase_s, chain_s, report.status)
         });
+        Command::new("psql").args([url.as_str(), "-q", "-c", &format!("DROP DATABASE {db}")]).status().unwrap();
         assert_eq!(status, "pass");
         let [ingest_s, canon_s, xyz_s, infer_s] = phase_s;
         println!(

@@ -372,7 +372,8 @@ async fn join(store: &Store, run_id: Uuid) -> Result<IngestOutcome, PhaseError> 
         let shards = store.shards(run_id, name).await?;
         // Shards holding an identity first seen in an earlier shard: validated again, told so.
         let mut seeds: BTreeMap<i32, HashMap<String, u32>> = BTreeMap::new();
-        for (shard, key, first_line) in store.cross_shard_duplicates(run_id, name).await? {
+        let first_lines: Vec<i32> = shards.iter().map(|s| s.first_line).collect();
+        for (shard, key, first_line) in store.cross_shard_duplicates(run_id, name, &first_lines).await? {
             seeds.entry(shard).or_default().insert(key, first_line as u32);
         }
         for (index, seen) in seeds {

@@ -255,7 +255,13 @@ impl Store {
     /// line of its first occurrence)` for every shard after the first that holds one — the
     /// shards the join parses again, told those identities were seen before them. Accepted
     /// rows' identities come from staging, quarantined rows' from their `identity` key.
-    pub async fn cross_shard_duplicates(&self, run_id: Uuid, source_name: &str) -> Result<Vec<(i32, String, i32)>> {
+    /// `first_lines`: each shard's first line, in shard order (a row's shard is its bucket).
+    pub async fn cross_shard_duplicates(
+        &self,
+        run_id: Uuid,
+        source_name: &str,
+        first_lines: &[i32],
+    ) -> Result<Vec<(i32, String, i32)>> {
         let family: Option<String> = sqlx::query_scalar!(
             "SELECT family FROM stg_data.ingest_sources WHERE run_id = $1 AND source_name = $2",
             run_id,
@@ -266,22 +272,21 @@ impl Store {
         let rows = match family.as_deref() {
             Some("SIMBAD") => sqlx::query!(
                 r#"WITH k AS (
-                       SELECT sys_id::text || chr(31) || main_id AS key, row_number AS line
+                       SELECT sys_id::text || chr(31) || main_id AS key, width_bucket(row_number, $3::int4[]) AS shard, row_number AS line
                        FROM stg_data.stg_simbad_raw WHERE run_id = $1 AND source_name = $2
-                       UNION
-                       SELECT identity, row_number FROM stg_data.validation_quarantine
+                       UNION ALL
+                       SELECT identity, width_bucket(row_number, $3::int4[]), row_number
+                       FROM stg_data.validation_quarantine
                        WHERE run_id = $1 AND source_name = $2 AND identity IS NOT NULL),
-                   ks AS (
-                       SELECT k.key, k.line, h.shard_index FROM k JOIN stg_data.ingest_shards h
-                         ON h.run_id = $1 AND h.source_name = $2 AND k.line >= h.first_line AND k.line < h.next_line),
                    firsts AS (
-                       SELECT key, min(line) AS first_line, min(shard_index) AS first_shard FROM ks
-                       GROUP BY key HAVING min(shard_index) <> max(shard_index))
-                   SELECT DISTINCT ks.shard_index AS "shard!", f.key AS "key!", f.first_line AS "first_line!"
-                   FROM ks JOIN firsts f USING (key) WHERE ks.shard_index > f.first_shard
+                       SELECT key, min(line) AS first_line, min(shard) AS first_shard FROM k
+                       GROUP BY key HAVING min(shard) <> max(shard))
+                   SELECT DISTINCT k.shard - 1 AS "shard!", f.key AS "key!", f.first_line AS "first_line!"
+                   FROM k JOIN firsts f USING (key) WHERE k.shard > f.first_shard
                    ORDER BY 1, 2"#,
                 run_id,
                 source_name,
+                first_lines,
             )
             .fetch_all(self.pool())
             .await?
@@ -290,22 +295,21 @@ impl Store {
             .collect(),
             Some("EXOPLANETS") => sqlx::query!(
                 r#"WITH k AS (
-                       SELECT star_name || chr(31) || planet_name AS key, row_number AS line
+                       SELECT star_name || chr(31) || planet_name AS key, width_bucket(row_number, $3::int4[]) AS shard, row_number AS line
                        FROM stg_data.stg_exoplanet_raw WHERE run_id = $1 AND source_name = $2
-                       UNION
-                       SELECT identity, row_number FROM stg_data.validation_quarantine
+                       UNION ALL
+                       SELECT identity, width_bucket(row_number, $3::int4[]), row_number
+                       FROM stg_data.validation_quarantine
                        WHERE run_id = $1 AND source_name = $2 AND identity IS NOT NULL),
-                   ks AS (
-                       SELECT k.key, k.line, h.shard_index FROM k JOIN stg_data.ingest_shards h
-                         ON h.run_id = $1 AND h.source_name = $2 AND k.line >= h.first_line AND k.line < h.next_line),
                    firsts AS (
-                       SELECT key, min(line) AS first_line, min(shard_index) AS first_shard FROM ks
-                       GROUP BY key HAVING min(shard_index) <> max(shard_index))
-                   SELECT DISTINCT ks.shard_index AS "shard!", f.key AS "key!", f.first_line AS "first_line!"
-                   FROM ks JOIN firsts f USING (key) WHERE ks.shard_index > f.first_shard
+                       SELECT key, min(line) AS first_line, min(shard) AS first_shard FROM k
+                       GROUP BY key HAVING min(shard) <> max(shard))
+                   SELECT DISTINCT k.shard - 1 AS "shard!", f.key AS "key!", f.first_line AS "first_line!"
+                   FROM k JOIN firsts f USING (key) WHERE k.shard > f.first_shard
                    ORDER BY 1, 2"#,
                 run_id,
                 source_name,
+                first_lines,
             )
             .fetch_all(self.pool())
             .await?
