@@ -9,9 +9,14 @@ EXOMAPS_BENCH_QUICK=1):
      exec -> ready (first GET /runtime/invocation/next), exec -> first response (POST .../response
      or .../error, a fresh database connection); baseline: curl doing the same handshake
      (exec -> its GET; exec -> its POST), and exec of /bin/true (exec -> exit).
-  P2 read API vs nginx serving a file with the exact same response bytes (identity on both:
-     no Accept-Encoding sent, gzip off in nginx); wrk 32 connections rps + p99, 64 connections
-     errors (non-2xx + socket errors, summed over the repeats).
+  P2 read API vs nginx serving a file with the exact same response bytes; wrk 32 connections
+     rps + p99, 64 connections errors (non-2xx + socket errors, summed over the repeats), the
+     gateway and nginx interleaved. Twice per route: identity (no Accept-Encoding sent, nginx
+     `gzip off`), then gzip (`Accept-Encoding: gzip` sent by curl and wrk): the gateway's own gzip
+     body (its cached copy; `exomaps-local up` compresses unless EXOMAPS_COMPRESS=0), checked to be
+     gzip and to decompress to the identity bytes, is written beside the file as `<file>.gz` and
+     nginx serves it with `gzip_static on` -- the same compressed bytes, no compression per
+     request on either side (checked: nginx answers both encodings with the gateway's bytes).
   P3 pipeline vs psql \\copy: the pipeline bench (shared/local/benches/pipeline.rs) run REPEATS
      times on the five source files, then on BENCH_ROWS synthetic SIMBAD rows (1,000,000; 100,000
      quick); shards = 1 (scale-out not built). A run over EXOMAPS_BENCH_P3_TIMEOUT seconds is
@@ -19,7 +24,8 @@ EXOMAPS_BENCH_QUICK=1):
   P4 simulation: shared/sim/benches/engine.rs (its own median of 5): ticks/s of the default
      scenario, 11,000 systems, against its floor (one settlement that never launches).
   P5 map asset bytes per system (the published asset of the gateway's build) and, when the map's
-     node_modules and Chromium are present, first paint from spa/e2e/first-paint.spec.ts.
+     node_modules, its build (spa/dist; `dev` runs `npm ci` and the build when missing or stale)
+     and Chromium are present, first paint from spa/e2e/first-paint.spec.ts.
 """
 import gzip
 import http.server
@@ -246,8 +252,9 @@ def p1():
 
 
 # ---------------------------------------------------------------- P2: read API vs nginx
-def wrk(url, conns, secs):
-    out = subprocess.run(["wrk", "-t2", f"-c{conns}", f"-d{secs}s", "--latency", url],
+def wrk(url, conns, secs, headers=()):
+    hs = [a for h in headers for a in ("-H", h)]
+    out = subprocess.run(["wrk", "-t2", f"-c{conns}", f"-d{secs}s", "--latency", *hs, url],
                          capture_output=True, text=True, check=True).stdout
     unit = {"us": 1e-3, "ms": 1.0, "s": 1000.0}
     lat = {p: float(v) * unit[u] for p, v, u in re.findall(r"^\s+(\d+)%\s+([\d.]+)(us|ms|s)\s*$", out, re.M)}
@@ -257,19 +264,59 @@ def wrk(url, conns, secs):
     return rps, lat.get("99"), non2xx + (sum(map(int, m.groups())) if m else 0)
 
 
+def fetch(url, gzip_ok=False):
+    """One GET with curl, raw (never decompressed): (lower-cased response headers, body)."""
+    argv = ["curl", "-fsS", "-i", url] + (["-H", "Accept-Encoding: gzip"] if gzip_ok else [])
+    out = subprocess.run(argv, capture_output=True, check=True).stdout
+    head, _, body = out.partition(b"\r\n\r\n")
+    headers = {}
+    for line in head.decode("latin-1").split("\r\n")[1:]:
+        k, _, v = line.partition(":")
+        headers[k.strip().lower()] = v.strip()
+    return headers, body
+
+
+def p2_rows(gw_url, nginx_url, secs, label, note, headers=()):
+    """The interleaved wrk runs of one route and encoding: three rows."""
+    g, n = [], []
+    for _ in range(REPEATS):  # interleaved, so a burst of load hits both
+        g.append(wrk(gw_url, 32, secs, headers))
+        n.append(wrk(nginx_url, 32, secs, headers))
+    e = [wrk(gw_url, 64, secs, headers)[2] for _ in range(REPEATS)]
+    en = [wrk(nginx_url, 64, secs, headers)[2] for _ in range(REPEATS)]
+    row("P2", f"{label} 32 conns", med([x[0] for x in g]), "req/s", "nginx, same bytes", med([x[0] for x in n]), REPEATS, note)
+    row("P2", f"{label} 32 conns p99", med([x[1] for x in g]), "ms", "nginx p99", med([x[1] for x in n]), REPEATS)
+    row("P2", f"{label} 64 conns errors (sum)", sum(e), "errors", "nginx errors", sum(en), REPEATS, ratio=None)
+
+
 def p2():
     secs = int(os.environ.get("EXOMAPS_BENCH_WRK_SECS", "3" if QUICK else "10"))
     www = WORK / "nginx"
     (www / "root/api/world/systems").mkdir(parents=True, exist_ok=True)
     routes = ["/api/world/systems/full", "/api/world/systems/xyz"]
-    sizes = {}
+    sizes, gz_sizes = {}, {}
     for r in routes:
         body = subprocess.run(["curl", "-fsS", GATEWAY + r], capture_output=True, check=True).stdout
-        (www / "root" / r.lstrip("/")).write_bytes(body)
+        f = www / "root" / r.lstrip("/")
+        f.write_bytes(body)
         sizes[r] = len(body)
-    port = free_port()
+        # The gateway's gzip body, raw: nginx serves these very bytes (gzip_static), compressing nothing.
+        h, gz = fetch(GATEWAY + r, gzip_ok=True)
+        if h.get("content-encoding") is None:  # EXOMAPS_COMPRESS=0: the identity rows only
+            log(f"P2: {r}: no gzip body from the gateway (EXOMAPS_COMPRESS=0?): gzip rows not measured")
+            continue
+        if h.get("content-encoding") != "gzip" or gz[:2] != b"\x1f\x8b":
+            raise RuntimeError(f"{r}: the gateway answered Accept-Encoding: gzip with content-encoding "
+                               f"{h.get('content-encoding')!r} and {gz[:2]!r}..., not a gzip body")
+        if gzip.decompress(gz) != body:
+            raise RuntimeError(f"{r}: the gateway's gzip body does not decompress to its identity body")
+        f.with_name(f.name + ".gz").write_bytes(gz)
+        gz_sizes[r] = len(gz)
+    port, gz_port = free_port(), free_port()
     user = "user root;" if os.geteuid() == 0 else ""
     conf = www / "nginx.conf"
+    # Two servers on one root: identity (gzip off, the .gz files ignored) and gzip_static (the
+    # .gz file when the request accepts gzip; gzip itself stays off: no compression per request).
     conf.write_text(f"""{user}
 daemon off; worker_processes 2; pid {www}/nginx.pid; error_log {www}/error.log warn;
 events {{ worker_connections 1024; }}
@@ -279,11 +326,12 @@ http {{
   uwsgi_temp_path {www}/tmp-uwsgi; scgi_temp_path {www}/tmp-scgi;
   types {{ }} default_type application/json;
   server {{ listen 127.0.0.1:{port}; root {www}/root; }}
+  server {{ listen 127.0.0.1:{gz_port}; root {www}/root; gzip_static on; }}
 }}
 """)
     nginx = subprocess.Popen(["nginx", "-c", str(conf), "-p", str(www)], stderr=subprocess.PIPE)
     try:
-        nurl = f"http://127.0.0.1:{port}"
+        nurl, ngz = f"http://127.0.0.1:{port}", f"http://127.0.0.1:{gz_port}"
         for _ in range(100):
             try:
                 body = subprocess.run(["curl", "-fsS", nurl + routes[0]], capture_output=True, check=True).stdout
@@ -292,19 +340,24 @@ http {{
                 if nginx.poll() is not None:
                     raise RuntimeError("nginx exited: " + nginx.stderr.read().decode())
                 time.sleep(0.1)
+        build = "release" if PROFILE == "release" else "debug"
         for r in routes:
+            f = www / "root" / r.lstrip("/")
             same = subprocess.run(["curl", "-fsS", nurl + r], capture_output=True, check=True).stdout
-            assert same == (www / "root" / r.lstrip("/")).read_bytes(), "nginx serves other bytes"
-            g, n = [], []
-            for _ in range(REPEATS):  # interleaved, so a burst of load hits both
-                g.append(wrk(GATEWAY + r, 32, secs))
-                n.append(wrk(nurl + r, 32, secs))
-            e = [wrk(GATEWAY + r, 64, secs)[2] for _ in range(REPEATS)]
-            en = [wrk(nurl + r, 64, secs)[2] for _ in range(REPEATS)]
-            note = f"{sizes[r]} bytes identity, wrk {secs} s, gateway {'release' if PROFILE == 'release' else 'debug'} build"
-            row("P2", f"{r} 32 conns", med([x[0] for x in g]), "req/s", "nginx, same bytes", med([x[0] for x in n]), REPEATS, note)
-            row("P2", f"{r} 32 conns p99", med([x[1] for x in g]), "ms", "nginx p99", med([x[1] for x in n]), REPEATS)
-            row("P2", f"{r} 64 conns errors (sum)", sum(e), "errors", "nginx errors", sum(en), REPEATS, ratio=None)
+            assert same == f.read_bytes(), "nginx serves other bytes"
+            p2_rows(GATEWAY + r, nurl + r, secs, r, f"{sizes[r]} bytes identity, wrk {secs} s, gateway {build} build")
+            if r not in gz_sizes:
+                row("P2", f"{r} gzip 32 conns", None, "req/s", "nginx, same bytes", None, 0,
+                    "not measured: the gateway sent no gzip body (EXOMAPS_COMPRESS=0?)")
+                continue
+            h, same = fetch(ngz + r, gzip_ok=True)
+            if h.get("content-encoding") != "gzip" or same != f.with_name(f.name + ".gz").read_bytes():
+                raise RuntimeError(f"{r}: nginx gzip_static does not serve the gateway's gzip bytes ({h})")
+            if fetch(ngz + r)[1] != f.read_bytes():
+                raise RuntimeError(f"{r}: nginx gzip_static answers a request without Accept-Encoding with other bytes")
+            note = (f"{gz_sizes[r]} bytes gzip ({gz_sizes[r] / sizes[r]:.1%} of identity; the gateway's, "
+                    f"nginx gzip_static), wrk {secs} s, gateway {build} build")
+            p2_rows(GATEWAY + r, ngz + r, secs, f"{r} gzip", note, ["Accept-Encoding: gzip"])
     finally:
         nginx.send_signal(signal.SIGQUIT)
         try:
@@ -438,14 +491,18 @@ def p5():
         if n:
             row("P5", f"map asset '{k}' bytes/system ({n} systems)", gz / n, "B gzip", "identity bytes/system", len(b) / n, 1, "one published asset: no repeats")
     fp = ROOT / "target/e2e/first-paint.json"
-    if (ROOT / "spa/node_modules").is_dir() and Path(os.environ.get("EXOMAPS_CHROMIUM", "/usr/bin/chromium")).exists():
+    missing = [w for w, ok in [("spa/node_modules", (ROOT / "spa/node_modules").is_dir()),
+                               ("spa/dist (the built map)", (ROOT / "spa/dist/index.html").is_file()),
+                               ("Chromium", Path(os.environ.get("EXOMAPS_CHROMIUM", "/usr/bin/chromium")).exists())] if not ok]
+    if not missing:
+        fp.unlink(missing_ok=True)  # a result left by an earlier run is never reported as this one's
         env = dict(os.environ, EXOMAPS_FIRST_PAINT_RUNS=str(max(REPEATS, 5)))
         subprocess.run(["npx", "playwright", "test", "e2e/first-paint.spec.ts"], cwd=ROOT / "spa", env=env, check=True, stdout=sys.stderr)
         r = json.loads(fp.read_text())
         row("P5", "first paint, 11,000 synthetic systems", r["median_first_paint_ms"], "ms", "issue 6 goal (not measured)", 2000, r["runs"], "headless Chromium, e2e/first-paint.spec.ts")
         row("P5", "synthetic asset map part bytes/system", r["map_gzip_bytes_per_system"], "B gzip", "identity", r["map_bytes_per_system"], 1)
     else:
-        row("P5", "first paint", None, "ms", "-", None, 0, "not measured: spa/node_modules or Chromium missing (./dev spa, then rerun)")
+        row("P5", "first paint", None, "ms", "-", None, 0, f"not measured: {', '.join(missing)} missing (./dev spa; apt-get install chromium or EXOMAPS_CHROMIUM)")
 
 
 def main():
