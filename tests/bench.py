@@ -19,7 +19,7 @@ EXOMAPS_BENCH_QUICK=1):
      request on either side (checked: nginx answers both encodings with the gateway's bytes).
   P3 pipeline vs psql \\copy: the pipeline bench (shared/local/benches/pipeline.rs) run REPEATS
      times on the five source files, then on BENCH_ROWS synthetic SIMBAD rows (1,000,000; 100,000
-     quick); shards = 1 (scale-out not built). A run over EXOMAPS_BENCH_P3_TIMEOUT seconds is
+     quick) ingested in 1, 2 and 4 shards (EXOMAPS_BENCH_SHARDS), each chain in a fresh database. A run over EXOMAPS_BENCH_P3_TIMEOUT seconds is
      stopped and reported as a timeout (not repeated).
   P4 simulation: shared/sim/benches/engine.rs (its own median of 5): ticks/s of the default
      scenario, 11,000 systems, against its floor (one settlement that never launches).
@@ -382,12 +382,12 @@ def cargo_bench_exe(pkg, bench):
     raise RuntimeError(f"no executable for bench {bench}")
 
 
-def pipeline_run(exe, sources, n_rows, timeout):
+def pipeline_run(exe, sources, n_rows, timeout, shards="1"):
     """One run of the pipeline bench; its result lines, or None on a timeout (its cluster is
     stopped: the bench's work folder is under our TMPDIR)."""
     tmp = WORK / "p3-tmp"
     tmp.mkdir(exist_ok=True)
-    env = dict(os.environ, EXOMAPS_SOURCES=str(sources), BENCH_ROWS=str(n_rows), TMPDIR=str(tmp))
+    env = dict(os.environ, EXOMAPS_SOURCES=str(sources), BENCH_ROWS=str(n_rows), BENCH_SHARDS=shards, TMPDIR=str(tmp))
     env.pop("RUST_LOG", None)
     p = subprocess.Popen([exe], env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT)
     try:
@@ -442,18 +442,27 @@ def p3():
         row("P3", f"{name}: ingest", med([r["ingest_rps"] for r in runs]), "rows/s", "-", None, len(runs))
     else:
         row("P3", "source files: whole chain", None, "s", "psql \\copy", None, 0, f"timeout > {timeout} s")
+    # The synthetic file, once per shard count in each run (shards handled concurrently, as
+    # parallel ingest Lambdas; each chain in a fresh database).
+    shard_counts = [int(n) for n in os.environ.get("EXOMAPS_BENCH_SHARDS", "1,2,4").split(",") if n.strip()]
     runs = []
     for _ in range(REPEATS):
-        log(f"P3: synthetic {n_rows} rows, run {len(runs) + 1}")
-        r = pipeline_run(exe, empty, n_rows, timeout)
+        log(f"P3: synthetic {n_rows} rows, shards {shard_counts}, run {len(runs) + 1}")
+        r = pipeline_run(exe, empty, n_rows, timeout * len(shard_counts), ",".join(map(str, shard_counts)))
         if r is None:
             break
-        runs.append(next(iter(r.values())))
-    if runs:
-        row("P3", f"synthetic {n_rows} rows: whole chain", med([r["chain"] for r in runs]), "s", "psql \\copy", med([r["copy"] for r in runs]), len(runs), f"{build} build; shards 1")
-        row("P3", f"synthetic {n_rows} rows: ingest", med([r["ingest_rps"] for r in runs]), "rows/s", "-", None, len(runs), "canonicalise %.1f s" % med([r["canon"] for r in runs]))
-    else:
-        row("P3", f"synthetic {n_rows} rows: whole chain", None, "s", "psql \\copy", None, 0, f"timeout: one run > {timeout} s (EXOMAPS_BENCH_P3_TIMEOUT), shards 1, {build} build")
+        runs.append(r)
+    for n in shard_counts:
+        key = f"synthetic {n_rows} rows" + ("" if n == 1 else f", {n} shards")
+        got = [r[key] for r in runs if key in r]
+        if got:
+            row("P3", f"synthetic {n_rows} rows, {n} shard{'s' if n > 1 else ''}: whole chain", med([r["chain"] for r in got]), "s",
+                "psql \\copy", med([r["copy"] for r in got]), len(got), f"{build} build")
+            row("P3", f"synthetic {n_rows} rows, {n} shard{'s' if n > 1 else ''}: ingest", med([r["ingest_rps"] for r in got]), "rows/s",
+                "psql \\copy rows/s", n_rows / med([r["copy"] for r in got]), len(got),
+                "canonicalise %.1f s, transform %.1f s, infer %.1f s" % tuple(med([r[k] for r in got]) for k in ("canon", "xyz", "infer")))
+    if not runs:
+        row("P3", f"synthetic {n_rows} rows: whole chain", None, "s", "psql \\copy", None, 0, f"timeout: one run > {timeout} s per shard count (EXOMAPS_BENCH_P3_TIMEOUT), {build} build")
         done = TIMED_OUT[-1] if TIMED_OUT else {}
         if "ingest" in done:
             row("P3", f"synthetic {n_rows} rows: ingest (chain timed out)", n_rows / done["ingest"], "rows/s", "-", None, 1,
