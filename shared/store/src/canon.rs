@@ -407,20 +407,30 @@ impl Store {
                 radius_earth: p.radius_earth,
             });
         }
+        // The placed stars and their scope, joined here rather than in SQL: the tables were
+        // just written and not yet analysed, and a join planned on no statistics can be a
+        // nested loop over two 100,000-row scans.
+        let placed: HashMap<i64, bool> = sqlx::query!(
+            "SELECT star_id, in_scope FROM dm_galaxy.stars_xyz WHERE world_build_id = $1 AND (in_scope OR in_margin)",
+            world_build_id,
+        )
+        .fetch_all(self.pool())
+        .await?
+        .into_iter()
+        .map(|r| (r.star_id, r.in_scope))
+        .collect();
         let rows = sqlx::query!(
-            "SELECT i.star_id, x.in_scope, i.main_id, i.ra_deg, i.dec_deg, i.distance_pc, i.spectral_class,
-                    i.spectral_subclass, i.stellar_kind, i.teff_k, i.luminosity_lsun, i.mass_msun, i.radius_rsun,
-                    i.metallicity_feh, i.hp_mag, i.multiplicity, i.curated, i.display_name
-             FROM dm_galaxy.build_inputs i
-             JOIN dm_galaxy.stars_xyz x ON x.world_build_id = i.world_build_id AND x.star_id = i.star_id
-             WHERE i.world_build_id = $1 AND (x.in_scope OR x.in_margin)
-             ORDER BY i.main_id",
+            "SELECT star_id, main_id, ra_deg, dec_deg, distance_pc, spectral_class, spectral_subclass, stellar_kind,
+                    teff_k, luminosity_lsun, mass_msun, radius_rsun, metallicity_feh, hp_mag, multiplicity, curated,
+                    display_name
+             FROM dm_galaxy.build_inputs WHERE world_build_id = $1 ORDER BY main_id",
             world_build_id,
         )
         .fetch_all(self.pool())
         .await?;
         rows.into_iter()
-            .map(|r| {
+            .filter_map(|r| placed.get(&r.star_id).map(|in_scope| (*in_scope, r)))
+            .map(|(in_scope, r)| {
                 let spectral_class = r
                     .spectral_class
                     .map(|c| {
@@ -438,7 +448,7 @@ impl Store {
                     u8::try_from(r.multiplicity).map_err(|_| stored("multiplicity", &r.multiplicity.to_string()))?;
                 Ok(PlacedInput {
                     star_id: r.star_id,
-                    in_scope: r.in_scope,
+                    in_scope,
                     input: InferInput {
                         observed: observed.remove(&r.star_id).unwrap_or_default(),
                         main_id: r.main_id,
