@@ -38,17 +38,41 @@ fn sample_specs() -> Vec<SourceSpec> {
         .collect()
 }
 
-/// The canonical stars of a sample run, recomputed from its staged rows (one file per family)
-/// as canonicalise computes them, with their star ids, in the build's main_id order.
-async fn canonical_stars(store: &Store, run_id: Uuid, build_id: i64) -> Vec<(i64, CanonStar)> {
-    let simbad = store.staged_simbad_records(run_id, "SIMBAD_sample.csv").await.unwrap();
-    let exoplanets = store.staged_exoplanet_records(run_id, "EXOPLANETS_sample.csv").await.unwrap();
+/// The files of a run canonicalise picks, one per family.
+struct Picked<'a> {
+    simbad: &'a str,
+    exoplanets: &'a str,
+    hipparcos: Option<&'a str>,
+    /// (star names, constellations).
+    names: Option<(&'a str, &'a str)>,
+}
+
+const SAMPLE: Picked<'static> = Picked {
+    simbad: "SIMBAD_sample.csv",
+    exoplanets: "EXOPLANETS_sample.csv",
+    hipparcos: Some("HIPPARCOS_sample.dat"),
+    names: Some(("NAMES_starnames_sample.json", "NAMES_constellations_sample.json")),
+};
+
+/// The canonical stars of a run, recomputed from its staged rows as canonicalise computes
+/// them, with their star ids, in the build's main_id order.
+async fn canonical_stars(store: &Store, run_id: Uuid, build_id: i64, picked: &Picked<'_>) -> Vec<(i64, CanonStar)> {
+    let simbad = store.staged_simbad_records(run_id, picked.simbad).await.unwrap();
+    let exoplanets = store.staged_exoplanet_records(run_id, picked.exoplanets).await.unwrap();
     let scope = Scope::default();
     let reach_pc = (scope.scope_ly + scope.margin_ly) / LY_PER_PC;
-    let hipparcos = store.staged_hipparcos_records(run_id, "HIPPARCOS_sample.dat", 1000.0 / reach_pc).await.unwrap();
-    let star_names = store.staged_names(run_id, "NAMES_starnames_sample.json").await.unwrap().0;
-    let constellations = store.staged_names(run_id, "NAMES_constellations_sample.json").await.unwrap().1;
-    assert!(!simbad.is_empty() && !exoplanets.is_empty() && !hipparcos.is_empty() && !star_names.is_empty());
+    let hipparcos = match picked.hipparcos {
+        Some(f) => store.staged_hipparcos_records(run_id, f, 1000.0 / reach_pc).await.unwrap(),
+        None => Vec::new(),
+    };
+    let (star_names, constellations) = match picked.names {
+        Some((n, c)) => {
+            (store.staged_names(run_id, n).await.unwrap().0, store.staged_names(run_id, c).await.unwrap().1)
+        }
+        None => (Vec::new(), Vec::new()),
+    };
+    assert!(!simbad.is_empty() && !exoplanets.is_empty());
+    assert_eq!(hipparcos.is_empty(), picked.hipparcos.is_none());
     let cat = Catalogues { hipparcos: &hipparcos, star_names: &star_names, constellations: &constellations };
     let mut stars: HashMap<String, CanonStar> = canonicalise_with(&simbad, &exoplanets, &cat, &CanonConfig::default())
         .stars
@@ -135,7 +159,7 @@ async fn typed_inputs_give_the_build_the_canonical_records_gave() {
     let report = run_chain(&silent_context(&store), &kick).await.unwrap();
     assert_eq!(report.status, "pass", "{report:?}");
     let build_id = store.world_build_id_of_run(report.run_id).await.unwrap().unwrap();
-    let canon = canonical_stars(&store, report.run_id, build_id).await;
+    let canon = canonical_stars(&store, report.run_id, build_id, &SAMPLE).await;
 
     let (placed, planets) = assert_inputs_match(&store, build_id, &canon).await;
     assert!(placed > 10, "the sample places its stars: {placed}");
@@ -178,7 +202,7 @@ async fn migration_0009_backfills_a_build_written_before_it() {
     let report = run_chain(&silent_context(&store), &kick).await.unwrap();
     assert_eq!(report.status, "pass", "{report:?}");
     let build_id = store.world_build_id_of_run(report.run_id).await.unwrap().unwrap();
-    let canon = canonical_stars(&store, report.run_id, build_id).await;
+    let canon = canonical_stars(&store, report.run_id, build_id, &SAMPLE).await;
 
     // A build as written before 0009: canonical records only. Then the migration's backfill.
     let deleted = sqlx::query("DELETE FROM dm_galaxy.build_inputs WHERE world_build_id = $1")
@@ -197,4 +221,26 @@ async fn migration_0009_backfills_a_build_written_before_it() {
 
     let (placed, planets) = assert_inputs_match(&store, build_id, &canon).await;
     assert!(placed > 10 && planets > 0, "{placed} placed, {planets} planets");
+}
+
+/// The same over the real source files (skipped without them, as every real-file test): the
+/// newest SIMBAD and exoplanet files, thousands of stars and planets.
+#[tokio::test]
+async fn the_real_neighbourhood_is_the_build_the_canonical_records_gave() {
+    let Some(dir) = exomaps_tests::real_sources() else { return };
+    let (store, _) = fresh_store().await;
+    let files = ["SIMBAD_03.csv", "EXOPLANETS_01x.csv"];
+    let sources = files.iter().map(|f| SourceSpec::file(Family::from_file_name(f).unwrap(), dir.join(f))).collect();
+    let kick = KickMessage { run_name: "typed inputs, real".into(), sources, seed: Some(SEED), run_id: None };
+    let report = run_chain(&silent_context(&store), &kick).await.unwrap();
+    assert_eq!(report.status, "pass", "{report:?}");
+    let build_id = store.world_build_id_of_run(report.run_id).await.unwrap().unwrap();
+    let picked = Picked { simbad: files[0], exoplanets: files[1], hipparcos: None, names: None };
+    let canon = canonical_stars(&store, report.run_id, build_id, &picked).await;
+    let (placed, planets) = assert_inputs_match(&store, build_id, &canon).await;
+    assert!(placed > 1000 && planets > 100, "{placed} placed, {planets} planets");
+    let infer = report.phase(Phase::Infer).unwrap();
+    let (inference_sha, asset_sha) = former_digests(&canon, &reach(&store, build_id).await, build_id, SEED);
+    assert_eq!(infer["inference_sha256"], inference_sha.as_str());
+    assert_eq!(infer["asset_sha256"], asset_sha.as_str());
 }
