@@ -30,7 +30,8 @@
 //! The database keeps a build's asset as one blob, the map part followed by the names part
 //! ([`bundle`] / [`split_bundle`]); publish writes the two parts as two objects.
 
-use crate::canon::{CanonStar, Provenance};
+use crate::build_input::InferInput;
+use crate::canon::CanonStar;
 use crate::coords::Icrs;
 use crate::inference::{StarInput, SystemInference, stellar_params};
 use crate::spectral::SpectralClass;
@@ -111,6 +112,11 @@ impl AssetSystem {
     /// The map entry of a canonical star and (optionally) its inference; `None` when the star
     /// cannot be placed (no position or distance). Aliases exclude the main_id.
     pub fn from_canon(star: &CanonStar, inference: Option<&SystemInference>) -> Option<AssetSystem> {
+        AssetSystem::from_input(&InferInput::from_canon(star), inference)
+    }
+
+    /// The map entry of a star as Phase 03 reads it (see [`AssetSystem::from_canon`]).
+    pub fn from_input(star: &InferInput, inference: Option<&SystemInference>) -> Option<AssetSystem> {
         let (ra, dec, d) = (star.ra_deg?, star.dec_deg?, star.distance_pc?);
         let p = Icrs::from_spherical(ra, dec, d);
         let hz_observed = inference.is_some_and(|inf| {
@@ -128,11 +134,11 @@ impl AssetSystem {
             z_pc: p.z_pc as f32,
             distance_ly: p.distance_ly() as f32,
             class: star.spectral_class,
-            abs_mag: absolute_magnitude(star).map(|m| m as f32),
+            abs_mag: absolute_magnitude_of(star).map(|m| m as f32),
             multiplicity: star.multiplicity,
-            observed_planets: u16::try_from(star.planets.len()).unwrap_or(u16::MAX),
+            observed_planets: u16::try_from(star.observed.len()).unwrap_or(u16::MAX),
             inferred_planets: u16::try_from(inferred).unwrap_or(u16::MAX),
-            curated: star.provenance == Provenance::Curated,
+            curated: star.curated,
             hz_planet: hz_observed || inference.is_some_and(|i| i.planets.iter().any(|p| p.in_hz)),
             // Issue 12: every other name is served by `GET /api/search`; the asset carries only
             // the display name (as `NAME …`, the form the map reads display names from).
@@ -189,6 +195,11 @@ pub fn bolometric_correction(teff_k: f64) -> f64 {
 /// the inference engine does): `M_V = 4.74 − 2.5·log10(L/L☉) − BC_V(Teff)`. `None` when
 /// nothing is known about the star (no class, Teff or luminosity).
 pub fn absolute_magnitude(star: &CanonStar) -> Option<f64> {
+    absolute_magnitude_of(&InferInput::from_canon(star))
+}
+
+/// [`absolute_magnitude`] of a star as Phase 03 reads it.
+pub fn absolute_magnitude_of(star: &InferInput) -> Option<f64> {
     if let (Some(hp), Some(d)) = (star.hp_mag, star.distance_pc)
         && hp.is_finite()
         && d.is_finite()
@@ -200,7 +211,7 @@ pub fn absolute_magnitude(star: &CanonStar) -> Option<f64> {
     if star.spectral_class.is_none() && !known(star.teff_k) && !known(star.luminosity_lsun) {
         return None;
     }
-    let p = stellar_params(&StarInput::from_canon(star));
+    let p = stellar_params(&StarInput::from_input(star));
     Some(M_BOL_SUN - 2.5 * p.luminosity_lsun.log10() - bolometric_correction(p.teff_k))
 }
 

@@ -5,6 +5,7 @@
 //! the bytes in and take the results out.
 
 pub mod asset;
+pub mod build_input;
 pub mod canon;
 pub mod catalogue;
 pub mod coords;

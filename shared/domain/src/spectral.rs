@@ -169,6 +169,38 @@ pub enum StellarKind {
     Unknown,
 }
 
+impl StellarKind {
+    pub const ALL: [StellarKind; 8] = [
+        StellarKind::Normal,
+        StellarKind::WhiteDwarf,
+        StellarKind::Subdwarf,
+        StellarKind::BrownDwarf,
+        StellarKind::Pulsar,
+        StellarKind::Cataclysmic,
+        StellarKind::CarbonStar,
+        StellarKind::Unknown,
+    ];
+
+    /// The kind's one name (its serde name, as stored).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StellarKind::Normal => "normal",
+            StellarKind::WhiteDwarf => "white_dwarf",
+            StellarKind::Subdwarf => "subdwarf",
+            StellarKind::BrownDwarf => "brown_dwarf",
+            StellarKind::Pulsar => "pulsar",
+            StellarKind::Cataclysmic => "cataclysmic",
+            StellarKind::CarbonStar => "carbon_star",
+            StellarKind::Unknown => "unknown",
+        }
+    }
+
+    /// The kind named by [`StellarKind::as_str`].
+    pub fn from_name(name: &str) -> Option<StellarKind> {
+        StellarKind::ALL.into_iter().find(|k| k.as_str() == name)
+    }
+}
+
 /// A parsed spectral type.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct SpectralType {

@@ -6,9 +6,9 @@ use exomaps_domain::asset::{self, AssetSystem};
 use exomaps_domain::hex::{hex, sha256_hex};
 use exomaps_domain::inference::{INFERENCE_VERSION, InferenceConfig, StarInput, infer_system};
 use exomaps_store::Store;
+use exomaps_store::canon::PlacedInput;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
-use std::collections::HashSet;
 use uuid::Uuid;
 
 /// Phase 03's outcome: the inference and the map asset of the build.
@@ -34,25 +34,23 @@ pub async fn infer(store: &Store, run_id: Uuid) -> Result<InferOutcome, PhaseErr
         return Err(PhaseError::Rejected("no world build to complete".into()));
     };
     let seed = store.run(run_id).await?.and_then(|r| r.seed).unwrap_or(crate::canonicalise::DEFAULT_SEED);
-    let stars = store.build_canon(build_id).await?;
-    let placed: HashSet<i64> = store.build_placed_star_ids(build_id).await?.into_iter().collect();
-    let in_scope: HashSet<i64> =
-        store.systems_in_scope(build_id, i64::MAX, 0).await?.systems.into_iter().map(|s| s.star_id).collect();
+    // Typed inputs of the placed stars only (no canonical record is decoded), main_id order.
+    let stars = store.build_infer_inputs(build_id).await?;
 
     let cfg = InferenceConfig { world_seed: seed as u64 };
     let computed = tokio::task::spawn_blocking(move || {
-        let mut rows = Vec::new();
+        let mut rows = Vec::with_capacity(stars.len());
         let mut asset_systems = Vec::new();
         let mut digest = Sha256::new();
-        for (star_id, star) in stars.iter().filter(|(id, _)| placed.contains(id)) {
-            let inference = infer_system(&StarInput::from_canon(star), &cfg);
-            let json = serde_json::to_value(&inference).unwrap_or_default();
-            digest.update(star.main_id.as_bytes());
-            digest.update(json.to_string().as_bytes());
+        for PlacedInput { star_id, in_scope, input } in &stars {
+            let inference = infer_system(&StarInput::from_input(input), &cfg);
+            // Serialised once: the digest and the stored row are the same text (object keys
+            // sorted, as `serde_json::Value` writes them; the digest depends on that order).
+            let json = serde_json::to_value(&inference).unwrap_or_default().to_string();
+            digest.update(input.main_id.as_bytes());
+            digest.update(json.as_bytes());
             let counts = [inference.planets.len() as i32, inference.belts.len() as i32, inference.moons.len() as i32];
-            if in_scope.contains(star_id)
-                && let Some(a) = AssetSystem::from_canon(star, Some(&inference))
-            {
+            if *in_scope && let Some(a) = AssetSystem::from_input(input, Some(&inference)) {
                 asset_systems.push(a);
             }
             rows.push((*star_id, json, counts));

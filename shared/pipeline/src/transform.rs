@@ -30,7 +30,7 @@ pub async fn transform(store: &Store, run_id: Uuid, scope: Scope) -> Result<Tran
     };
     let mut out =
         TransformOutcome { world_build_id: build_id, placed: 0, unplaced: 0, in_scope: 0, in_margin: 0, beyond: 0 };
-    let stars = store.build_canon(build_id).await?;
+    let stars = store.build_place_inputs(build_id).await?;
     let mut rows = Vec::with_capacity(stars.len());
     for (star_id, s) in &stars {
         let (Some(ra), Some(dec), Some(d)) = (s.ra_deg, s.dec_deg, s.distance_pc) else {
@@ -56,11 +56,7 @@ pub async fn transform(store: &Store, run_id: Uuid, scope: Scope) -> Result<Tran
         };
         // Catalogue distances carry no σ: the uncertainty stays unknown, never 0. The Sun's
         // position is exact; a parallax (Hipparcos 2) carries its own.
-        let uncertainty = if s.main_id == SOL_MAIN_ID {
-            Some(0.0)
-        } else {
-            s.distances.first().filter(|m| Some(m.distance_pc) == s.distance_pc).and_then(|m| m.uncertainty_pc)
-        };
+        let uncertainty = if s.main_id == SOL_MAIN_ID { Some(0.0) } else { s.distance_uncertainty_pc };
         rows.push((
             *star_id,
             PositionWrite {

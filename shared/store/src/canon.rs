@@ -4,13 +4,17 @@
 use crate::copy::CopyBuf;
 use crate::transform::PositionWrite;
 use crate::{Result, Store, StoreError};
-use exomaps_domain::canon::CanonStar;
+use exomaps_domain::build_input::{InferInput, PlaceInput};
+use exomaps_domain::canon::{CanonStar, DistanceSource};
 use exomaps_domain::catalogue::contract::RowNote;
 use exomaps_domain::catalogue::exoplanets::ExoplanetRecord;
 use exomaps_domain::catalogue::simbad::SimbadRecord;
+use exomaps_domain::inference::ObservedPlanet;
 use exomaps_domain::names::search_key;
 use exomaps_domain::reference::ReferenceReport;
+use exomaps_domain::spectral::{SpectralClass, StellarKind};
 use serde_json::Value;
+use std::collections::HashMap;
 use uuid::Uuid;
 
 /// What the canonicalise phase writes for one run.
@@ -41,6 +45,19 @@ struct SimbadRow {
     dist_pc: Option<f64>,
     multiplicity: i16,
     notes: sqlx::types::Json<Vec<RowNote>>,
+}
+
+/// A placed star of a build as Phase 03 reads it.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PlacedInput {
+    pub star_id: i64,
+    /// Within scope (else within the margin): the map asset lists only these.
+    pub in_scope: bool,
+    pub input: InferInput,
+}
+
+fn stored(what: &str, value: &str) -> StoreError {
+    StoreError::Conflict(format!("stored {what} {value:?} is not one the domain knows"))
 }
 
 fn json_err(e: serde_json::Error) -> StoreError {
@@ -130,14 +147,19 @@ impl Store {
                  distance_pc float8, otype text, otypes text[], spectral_type text, spectral_class text,
                  class_source text, multiplicity int2, source_row int4, stellar_kind text, teff_k float8,
                  luminosity_lsun float8, mass_msun float8, radius_rsun float8, system_group text,
-                 canon jsonb, observed_planets int4) ON COMMIT DROP",
+                 canon jsonb, observed_planets int4, distance_source text, distance_uncertainty_pc float8,
+                 spectral_subclass float8, metallicity_feh float8, hp_mag float8, curated bool,
+                 display_name text) ON COMMIT DROP",
         )
         .execute(&mut *tx)
         .await?;
         let mut rows = CopyBuf::new();
+        let mut planets = CopyBuf::new();
         for s in build.stars {
             let first = s.sources.first();
-            let kind = serde_json::to_value(s.kind).map_err(json_err)?;
+            // What transform and infer read (typed, in build_inputs / build_planets).
+            let place = PlaceInput::from_canon(s);
+            let input = InferInput::from_canon(s);
             rows.text(&s.main_id)
                 .text(s.provenance.source_name())
                 .opt_text(first.map(|r| r.object_id.as_str()))
@@ -151,15 +173,34 @@ impl Store {
                 .opt_text(s.class_source.map(|c| c.as_str()))
                 .display(s.multiplicity)
                 .opt_text(first.and_then(|r| r.line).map(|l| l.to_string()).as_deref())
-                .opt_text(kind.as_str())
+                .text(s.kind.as_str())
                 .f64(s.teff_k)
                 .f64(s.luminosity_lsun)
                 .f64(s.mass_msun)
                 .f64(s.radius_rsun)
                 .opt_text(s.group.as_deref())
                 .text(&serde_json::to_string(s).map_err(json_err)?)
-                .display(s.planets.len());
+                .display(s.planets.len())
+                .opt_text(place.distance_source.map(|d| d.as_str()))
+                .f64(place.distance_uncertainty_pc)
+                .f64(input.spectral_subclass)
+                .f64(input.metallicity_feh)
+                .f64(input.hp_mag)
+                .display(input.curated)
+                .opt_text(input.display_name.as_deref());
             rows.end_row();
+            for (ordinal, p) in input.observed.iter().enumerate() {
+                planets
+                    .text(&s.main_id)
+                    .display(ordinal)
+                    .text(&p.name)
+                    .f64(p.semi_major_axis_au)
+                    .f64(p.orbital_period_days)
+                    .f64(p.eccentricity)
+                    .f64(p.mass_earth)
+                    .f64(p.radius_earth);
+                planets.end_row();
+            }
         }
         // Runtime-checked: COPY (not described by sqlx's macros).
         let mut copy = (*tx).copy_in_raw("COPY canon_stars FROM STDIN").await?;
@@ -192,6 +233,42 @@ impl Store {
             "INSERT INTO dm_galaxy.build_systems (world_build_id, star_id, main_id, observed_planets, canon)
              SELECT $1, s.star_id, c.main_id, c.observed_planets, c.canon
              FROM canon_stars c JOIN dm_galaxy.stars s USING (main_id)",
+        )
+        .bind(build_id)
+        .execute(&mut *tx)
+        .await?;
+        // Runtime-checked: reads this transaction's temporary table, unknown at compile time.
+        sqlx::query(
+            "INSERT INTO dm_galaxy.build_inputs (world_build_id, star_id, main_id, ra_deg, dec_deg, distance_pc,
+                 distance_source, distance_uncertainty_pc, spectral_class, spectral_subclass, stellar_kind, teff_k,
+                 luminosity_lsun, mass_msun, radius_rsun, metallicity_feh, hp_mag, multiplicity, curated, display_name)
+             SELECT $1, s.star_id, c.main_id, c.ra_deg, c.dec_deg, c.distance_pc, c.distance_source,
+                    c.distance_uncertainty_pc, c.spectral_class, c.spectral_subclass, c.stellar_kind, c.teff_k,
+                    c.luminosity_lsun, c.mass_msun, c.radius_rsun, c.metallicity_feh, c.hp_mag, c.multiplicity,
+                    c.curated, c.display_name
+             FROM canon_stars c JOIN dm_galaxy.stars s USING (main_id)",
+        )
+        .bind(build_id)
+        .execute(&mut *tx)
+        .await?;
+        sqlx::query!(
+            "CREATE TEMPORARY TABLE canon_planets (main_id text, ordinal int4, planet_name text,
+                 semi_major_axis_au float8, orbital_period_days float8, eccentricity float8, mass_earth float8,
+                 radius_earth float8) ON COMMIT DROP",
+        )
+        .execute(&mut *tx)
+        .await?;
+        // Runtime-checked: COPY (not described by sqlx's macros).
+        let mut copy = (*tx).copy_in_raw("COPY canon_planets FROM STDIN").await?;
+        crate::copy::send_chunked(&mut copy, planets.as_bytes()).await?;
+        copy.finish().await?;
+        // Runtime-checked: reads this transaction's temporary table, unknown at compile time.
+        sqlx::query(
+            "INSERT INTO dm_galaxy.build_planets (world_build_id, star_id, ordinal, planet_name, semi_major_axis_au,
+                 orbital_period_days, eccentricity, mass_earth, radius_earth)
+             SELECT $1, s.star_id, p.ordinal, p.planet_name, p.semi_major_axis_au, p.orbital_period_days,
+                    p.eccentricity, p.mass_earth, p.radius_earth
+             FROM canon_planets p JOIN dm_galaxy.stars s USING (main_id)",
         )
         .bind(build_id)
         .execute(&mut *tx)
@@ -277,7 +354,128 @@ impl Store {
         Ok(build_id)
     }
 
-    /// The canonical stars of a build with their star ids, in main_id order.
+    /// What Phase 02 reads of every star of a build (typed columns, no canonical record
+    /// decoded), with its star id.
+    pub async fn build_place_inputs(&self, world_build_id: i64) -> Result<Vec<(i64, PlaceInput)>> {
+        let rows = sqlx::query!(
+            "SELECT star_id, main_id, ra_deg, dec_deg, distance_pc, distance_source, distance_uncertainty_pc
+             FROM dm_galaxy.build_inputs WHERE world_build_id = $1",
+            world_build_id,
+        )
+        .fetch_all(self.pool())
+        .await?;
+        rows.into_iter()
+            .map(|r| {
+                let distance_source = r
+                    .distance_source
+                    .map(|d| DistanceSource::from_name(&d).ok_or_else(|| stored("distance source", &d)))
+                    .transpose()?;
+                Ok((
+                    r.star_id,
+                    PlaceInput {
+                        main_id: r.main_id,
+                        ra_deg: r.ra_deg,
+                        dec_deg: r.dec_deg,
+                        distance_pc: r.distance_pc,
+                        distance_source,
+                        distance_uncertainty_pc: r.distance_uncertainty_pc,
+                    },
+                ))
+            })
+            .collect()
+    }
+
+    /// What Phase 03 reads of the placed stars of a build (within scope or its margin; typed
+    /// columns and observed planets, no canonical record decoded), in main_id order.
+    pub async fn build_infer_inputs(&self, world_build_id: i64) -> Result<Vec<PlacedInput>> {
+        let planets = sqlx::query!(
+            "SELECT star_id, planet_name, semi_major_axis_au, orbital_period_days, eccentricity, mass_earth,
+                    radius_earth
+             FROM dm_galaxy.build_planets WHERE world_build_id = $1 ORDER BY star_id, ordinal",
+            world_build_id,
+        )
+        .fetch_all(self.pool())
+        .await?;
+        let mut observed: HashMap<i64, Vec<ObservedPlanet>> = HashMap::new();
+        for p in planets {
+            observed.entry(p.star_id).or_default().push(ObservedPlanet {
+                name: p.planet_name,
+                semi_major_axis_au: p.semi_major_axis_au,
+                orbital_period_days: p.orbital_period_days,
+                eccentricity: p.eccentricity,
+                mass_earth: p.mass_earth,
+                radius_earth: p.radius_earth,
+            });
+        }
+        // The placed stars and their scope, joined here rather than in SQL: the tables were
+        // just written and not yet analysed, and a join planned on no statistics can be a
+        // nested loop over two 100,000-row scans.
+        let placed: HashMap<i64, bool> = sqlx::query!(
+            "SELECT star_id, in_scope FROM dm_galaxy.stars_xyz WHERE world_build_id = $1 AND (in_scope OR in_margin)",
+            world_build_id,
+        )
+        .fetch_all(self.pool())
+        .await?
+        .into_iter()
+        .map(|r| (r.star_id, r.in_scope))
+        .collect();
+        let rows = sqlx::query!(
+            "SELECT star_id, main_id, ra_deg, dec_deg, distance_pc, spectral_class, spectral_subclass, stellar_kind,
+                    teff_k, luminosity_lsun, mass_msun, radius_rsun, metallicity_feh, hp_mag, multiplicity, curated,
+                    display_name
+             FROM dm_galaxy.build_inputs WHERE world_build_id = $1 ORDER BY main_id",
+            world_build_id,
+        )
+        .fetch_all(self.pool())
+        .await?;
+        rows.into_iter()
+            .filter_map(|r| placed.get(&r.star_id).map(|in_scope| (*in_scope, r)))
+            .map(|(in_scope, r)| {
+                let spectral_class = r
+                    .spectral_class
+                    .map(|c| {
+                        let mut chars = c.chars();
+                        match (chars.next(), chars.next()) {
+                            (Some(l), None) => SpectralClass::from_letter(l),
+                            _ => None,
+                        }
+                        .ok_or_else(|| stored("spectral class", &c))
+                    })
+                    .transpose()?;
+                let kind =
+                    StellarKind::from_name(&r.stellar_kind).ok_or_else(|| stored("stellar kind", &r.stellar_kind))?;
+                let multiplicity =
+                    u8::try_from(r.multiplicity).map_err(|_| stored("multiplicity", &r.multiplicity.to_string()))?;
+                Ok(PlacedInput {
+                    star_id: r.star_id,
+                    in_scope,
+                    input: InferInput {
+                        observed: observed.remove(&r.star_id).unwrap_or_default(),
+                        main_id: r.main_id,
+                        ra_deg: r.ra_deg,
+                        dec_deg: r.dec_deg,
+                        distance_pc: r.distance_pc,
+                        spectral_class,
+                        spectral_subclass: r.spectral_subclass,
+                        kind,
+                        teff_k: r.teff_k,
+                        luminosity_lsun: r.luminosity_lsun,
+                        mass_msun: r.mass_msun,
+                        radius_rsun: r.radius_rsun,
+                        metallicity_feh: r.metallicity_feh,
+                        hp_mag: r.hp_mag,
+                        multiplicity,
+                        curated: r.curated,
+                        display_name: r.display_name,
+                    },
+                })
+            })
+            .collect()
+    }
+
+    /// The canonical stars of a build with their star ids, in main_id order: the whole records
+    /// (JSON). No pipeline phase reads these (they read [`Store::build_place_inputs`] and
+    /// [`Store::build_infer_inputs`]); tests compare against them.
     pub async fn build_canon(&self, world_build_id: i64) -> Result<Vec<(i64, CanonStar)>> {
         let rows = sqlx::query!(
             r#"SELECT star_id, canon AS "canon: sqlx::types::Json<Value>" FROM dm_galaxy.build_systems
@@ -332,22 +530,12 @@ impl Store {
         Ok(())
     }
 
-    /// Star ids of a build within scope or its margin (the systems inference completes).
-    pub async fn build_placed_star_ids(&self, world_build_id: i64) -> Result<Vec<i64>> {
-        Ok(sqlx::query_scalar!(
-            "SELECT star_id FROM dm_galaxy.stars_xyz WHERE world_build_id = $1 AND (in_scope OR in_margin)",
-            world_build_id,
-        )
-        .fetch_all(self.pool())
-        .await?)
-    }
-
-    /// Stores Phase 03's output: each system's inference (JSON) and counts, and the encoded map
+    /// Stores Phase 03's output: each system's inference (its JSON text) and counts, and the encoded map
     /// asset, in one transaction.
     pub async fn write_inference(
         &self,
         world_build_id: i64,
-        systems: &[(i64, Value, [i32; 3])],
+        systems: &[(i64, String, [i32; 3])],
         inference_version: &str,
         asset: &[u8],
         asset_sha256: &str,
@@ -360,7 +548,7 @@ impl Store {
         .await?;
         let mut buf = CopyBuf::new();
         for (star_id, inference, [p, b, m]) in systems {
-            buf.display(star_id).text(&inference.to_string()).display(p).display(b).display(m);
+            buf.display(star_id).text(inference).display(p).display(b).display(m);
             buf.end_row();
         }
         // Runtime-checked: COPY (not described by sqlx's macros).

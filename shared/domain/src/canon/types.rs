@@ -82,6 +82,13 @@ impl DistanceSource {
             DistanceSource::Curated => "curated",
         }
     }
+
+    /// The source named by [`DistanceSource::as_str`].
+    pub fn from_name(name: &str) -> Option<DistanceSource> {
+        [DistanceSource::Parallax, DistanceSource::CatalogDistance, DistanceSource::Curated]
+            .into_iter()
+            .find(|d| d.as_str() == name)
+    }
 }
 
 /// Where a spectral class came from.

@@ -24,6 +24,7 @@
 
 pub mod rng;
 
+use crate::build_input::InferInput;
 use crate::canon::{CanonPlanet, CanonStar};
 use crate::spectral::{SpectralClass, StellarKind, teff_from_type};
 use crate::units::SOLAR_MASSES_PER_EARTH_MASS;
@@ -210,7 +211,15 @@ impl From<&CanonPlanet> for ObservedPlanet {
 }
 
 impl StarInput {
+    /// The engine's view of a canonical star: [`StarInput::from_input`] of its
+    /// [`InferInput::from_canon`] (one path for the pipeline, which reads the typed input, and
+    /// for callers holding the canonical record).
     pub fn from_canon(s: &CanonStar) -> StarInput {
+        StarInput::from_input(&InferInput::from_canon(s))
+    }
+
+    /// The engine's view of a star as Phase 03 reads it.
+    pub fn from_input(s: &InferInput) -> StarInput {
         StarInput {
             main_id: s.main_id.clone(),
             spectral_class: s.spectral_class,
@@ -221,7 +230,7 @@ impl StarInput {
             mass_msun: s.mass_msun,
             radius_rsun: s.radius_rsun,
             metallicity_feh: s.metallicity_feh,
-            observed: s.planets.iter().map(ObservedPlanet::from).collect(),
+            observed: s.observed.clone(),
             complete: s.main_id == crate::canon::curated::SOL_MAIN_ID,
         }
     }
