@@ -73,50 +73,78 @@ impl Splitter {
     }
 
     pub fn feed(&mut self, chunk: &[u8]) {
-        for &b in chunk {
-            self.pos += 1;
-            let record_end = match (self.state, b) {
-                (State::Quoted, b'"') => {
-                    self.state = State::QuoteInQuoted;
-                    false
+        let mut i = 0;
+        while i < chunk.len() {
+            // Runs of bytes that change nothing are skipped whole: inside quotes, everything up
+            // to the next quote (its line ends counted); unquoted, everything up to the next
+            // separator, quote or line end.
+            let skip = match self.state {
+                State::Quoted => {
+                    let n = memchr::memchr(b'"', &chunk[i..]).unwrap_or(chunk.len() - i);
+                    self.newlines += memchr::memchr_iter(b'\n', &chunk[i..i + n]).count() as u64;
+                    n
                 }
-                (State::Quoted, _) => false,
-                (State::QuoteInQuoted, b'"') => {
-                    self.state = State::Quoted;
-                    false
+                State::Unquoted => {
+                    let rest = &chunk[i..];
+                    let n = memchr::memchr3(b',', b'\n', b'\r', rest).unwrap_or(rest.len());
+                    // A quote inside an unquoted field is literal: skipping it is what the reader does.
+                    n
                 }
-                (State::FieldStart, b'"') => {
-                    self.state = State::Quoted;
-                    false
-                }
-                (_, b',') => {
-                    self.state = State::FieldStart;
-                    false
-                }
-                (_, b'\n' | b'\r') => {
-                    self.state = State::FieldStart;
-                    b == b'\n'
-                }
-                _ => {
-                    self.state = State::Unquoted;
-                    false
-                }
+                _ => 0,
             };
-            if b == b'\n' {
-                self.newlines += 1;
+            self.pos += skip as u64;
+            i += skip;
+            if i < chunk.len() {
+                self.step(chunk[i]);
+                i += 1;
             }
-            if !record_end {
-                continue;
+        }
+    }
+
+    /// One byte through the reader's quoting states; a record end may cut a shard.
+    fn step(&mut self, b: u8) {
+        self.pos += 1;
+        let record_end = match (self.state, b) {
+            (State::Quoted, b'"') => {
+                self.state = State::QuoteInQuoted;
+                false
             }
-            let line = u32::try_from(self.newlines + 1).unwrap_or(u32::MAX);
-            match (self.header, self.starts.last()) {
-                (None, _) => {
-                    self.header = Some((self.pos, u32::try_from(self.newlines).unwrap_or(u32::MAX)));
-                    self.starts.push((self.pos, line));
-                }
-                (Some(_), Some(&(start, _))) if self.pos - start >= self.target => self.starts.push((self.pos, line)),
-                _ => {}
+            (State::Quoted, _) => false,
+            (State::QuoteInQuoted, b'"') => {
+                self.state = State::Quoted;
+                false
             }
+            (State::FieldStart, b'"') => {
+                self.state = State::Quoted;
+                false
+            }
+            (_, b',') => {
+                self.state = State::FieldStart;
+                false
+            }
+            (_, b'\n' | b'\r') => {
+                self.state = State::FieldStart;
+                b == b'\n'
+            }
+            _ => {
+                self.state = State::Unquoted;
+                false
+            }
+        };
+        if b == b'\n' {
+            self.newlines += 1;
+        }
+        if !record_end {
+            return;
+        }
+        let line = u32::try_from(self.newlines + 1).unwrap_or(u32::MAX);
+        match (self.header, self.starts.last()) {
+            (None, _) => {
+                self.header = Some((self.pos, u32::try_from(self.newlines).unwrap_or(u32::MAX)));
+                self.starts.push((self.pos, line));
+            }
+            (Some(_), Some(&(start, _))) if self.pos - start >= self.target => self.starts.push((self.pos, line)),
+            _ => {}
         }
     }
 
@@ -248,6 +276,24 @@ mod tests {
             s.feed(c);
         }
         assert_eq!(s.finish().unwrap().ranges, p.ranges);
+    }
+
+    #[test]
+    fn the_plan_does_not_depend_on_how_the_bytes_arrive() {
+        let f = file();
+        let target = (f.len() as u64).div_ceil(5);
+        let whole = {
+            let mut s = Splitter::new(target);
+            s.feed(f.as_bytes());
+            s.finish().unwrap()
+        };
+        for size in [1, 2, 3, 7, 64, 1000] {
+            let mut s = Splitter::new(target);
+            for c in f.as_bytes().chunks(size) {
+                s.feed(c);
+            }
+            assert_eq!(s.finish().unwrap(), whole, "chunks of {size}");
+        }
     }
 
     #[test]
