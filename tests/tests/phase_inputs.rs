@@ -155,7 +155,13 @@ async fn assert_inputs_match(store: &Store, build_id: i64, canon: &[(i64, CanonS
 #[tokio::test]
 async fn typed_inputs_give_the_build_the_canonical_records_gave() {
     let (store, _) = fresh_store().await;
-    let kick = KickMessage { run_name: "typed inputs".into(), sources: sample_specs(), seed: Some(SEED), run_id: None };
+    let kick = KickMessage {
+        run_name: "typed inputs".into(),
+        sources: sample_specs(),
+        seed: Some(SEED),
+        run_id: None,
+        shards: None,
+    };
     let report = run_chain(&silent_context(&store), &kick).await.unwrap();
     assert_eq!(report.status, "pass", "{report:?}");
     let build_id = store.world_build_id_of_run(report.run_id).await.unwrap().unwrap();
@@ -198,7 +204,13 @@ async fn typed_inputs_give_the_build_the_canonical_records_gave() {
 #[tokio::test]
 async fn migration_0009_backfills_a_build_written_before_it() {
     let (store, _) = fresh_store().await;
-    let kick = KickMessage { run_name: "backfill".into(), sources: sample_specs(), seed: Some(SEED), run_id: None };
+    let kick = KickMessage {
+        run_name: "backfill".into(),
+        sources: sample_specs(),
+        seed: Some(SEED),
+        run_id: None,
+        shards: None,
+    };
     let report = run_chain(&silent_context(&store), &kick).await.unwrap();
     assert_eq!(report.status, "pass", "{report:?}");
     let build_id = store.world_build_id_of_run(report.run_id).await.unwrap().unwrap();
@@ -231,7 +243,8 @@ async fn the_real_neighbourhood_is_the_build_the_canonical_records_gave() {
     let (store, _) = fresh_store().await;
     let files = ["SIMBAD_03.csv", "EXOPLANETS_01x.csv"];
     let sources = files.iter().map(|f| SourceSpec::file(Family::from_file_name(f).unwrap(), dir.join(f))).collect();
-    let kick = KickMessage { run_name: "typed inputs, real".into(), sources, seed: Some(SEED), run_id: None };
+    let kick =
+        KickMessage { run_name: "typed inputs, real".into(), sources, seed: Some(SEED), run_id: None, shards: None };
     let report = run_chain(&silent_context(&store), &kick).await.unwrap();
     assert_eq!(report.status, "pass", "{report:?}");
     let build_id = store.world_build_id_of_run(report.run_id).await.unwrap().unwrap();

@@ -76,8 +76,9 @@ fn main() {
     let url = cluster.url("postgres");
     if std::env::var_os("BENCH_PG_LOG").is_some() {
         // Statement timings in the cluster's log (postgres.log beside the data folder).
-        let sql = "ALTER SYSTEM SET log_min_duration_statement = 50; SELECT pg_reload_conf();";
-        Command::new("psql").args([url.as_str(), "-q", "-c", sql]).status().unwrap();
+        // Two commands: ALTER SYSTEM refuses to run inside the one transaction of a `-c` list.
+        let sql = ["ALTER SYSTEM SET log_min_duration_statement = 50", "SELECT pg_reload_conf()"];
+        Command::new("psql").args([url.as_str(), "-q", "-c", sql[0], "-c", sql[1]]).status().unwrap();
         eprintln!("statement log: {}", cluster.data_dir().parent().unwrap().join("postgres.log").display());
     }
     let rt = tokio::runtime::Builder::new_multi_thread().enable_all().build().unwrap();
