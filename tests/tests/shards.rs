@@ -276,3 +276,40 @@ async fn shards_over_sqs_and_s3_give_the_same_world() {
     assert_eq!(fingerprint(&one_store, one.run_id).await, fingerprint(&store, run_id).await);
     assert_eq!(phase_counts(&one_store, one.run_id).await, phase_counts(&store, run_id).await);
 }
+
+/// Staging rows are checked against their run per statement (migration 0011), not per row: a
+/// COPY naming a run that does not exist fails as the foreign key did, and deleting a run
+/// deletes its staged rows.
+#[tokio::test]
+async fn staged_rows_need_their_run_and_go_with_it() {
+    let (store, _) = fresh_store().await;
+    let ghost = Uuid::new_v4();
+    let insert = "INSERT INTO stg_data.stg_simbad_raw (run_id, source_name, row_number, sys_id, main_id, main_id_raw,
+                      ids, otypes, ra_deg, dec_deg, multiplicity)
+                  SELECT $1, 'SIMBAD_x.csv', n, n, 'S ' || n, 'S ' || n, '{}', '{}', 1.0, 2.0, 1
+                  FROM generate_series(2, 101) AS n";
+    let err = sqlx::query(insert).bind(ghost).execute(store.pool()).await.unwrap_err();
+    let db = err.as_database_error().expect("a database error");
+    assert_eq!(db.code().as_deref(), Some("23503"), "{db}");
+    assert!(db.message().contains(&ghost.to_string()), "{db}");
+
+    let run = Uuid::new_v4();
+    store.create_run(run, "staged", None).await.unwrap();
+    sqlx::query(insert).bind(run).execute(store.pool()).await.unwrap();
+    // One statement with rows of an existing run and a missing one fails whole.
+    let mixed = "INSERT INTO stg_data.stg_exoplanet_raw (run_id, source_name, row_number, star_name, planet_name, record)
+                 VALUES ($1, 'EXOPLANETS_x.csv', 2, 'S', 'S b', '{}'), ($2, 'EXOPLANETS_x.csv', 3, 'T', 'T b', '{}')";
+    assert!(sqlx::query(mixed).bind(run).bind(ghost).execute(store.pool()).await.is_err());
+    let count = |table: &'static str| {
+        let store = store.clone();
+        async move {
+            let sql = format!("SELECT count(*) FROM stg_data.{table} WHERE run_id = $1");
+            let n: i64 =
+                sqlx::query_scalar(sqlx::AssertSqlSafe(sql)).bind(run).fetch_one(store.pool()).await.unwrap();
+            n
+        }
+    };
+    assert_eq!((count("stg_simbad_raw").await, count("stg_exoplanet_raw").await), (100, 0));
+    sqlx::query("DELETE FROM stg_data.ingest_runs WHERE run_id = $1").bind(run).execute(store.pool()).await.unwrap();
+    assert_eq!(count("stg_simbad_raw").await, 0);
+}
