@@ -237,8 +237,10 @@ def p1():
     row("P1", "baseline: curl handshake, exec -> ready", base_ready, "ms", "-", None, REPEATS)
     row("P1", "baseline: curl handshake, exec -> response", base_first, "ms", "-", None, REPEATS)
     for kind, name, event in cases:
+        # A release bench measures the release binaries; the dev bench prefers cargo-lambda's
+        # bootstraps (./dev lambda, debug) when they exist.
         exe, build = ROOT / "target/lambda" / name / "bootstrap", "cargo-lambda (./dev lambda)"
-        if not exe.exists():
+        if PROFILE == "release" or not exe.exists():
             exe, build = BIN_DIR / name, "release" if "/release" in str(BIN_DIR) else "debug"
         if not exe.exists():
             row("P1", f"{kind} {name}", None, "ms", "curl handshake", None, 0, f"no binary {exe}")
