@@ -297,15 +297,15 @@ async fn staged_rows_need_their_run_and_go_with_it() {
     store.create_run(run, "staged", None).await.unwrap();
     sqlx::query(insert).bind(run).execute(store.pool()).await.unwrap();
     // One statement with rows of an existing run and a missing one fails whole.
-    let mixed = "INSERT INTO stg_data.stg_exoplanet_raw (run_id, source_name, row_number, star_name, planet_name, record)
+    let mixed =
+        "INSERT INTO stg_data.stg_exoplanet_raw (run_id, source_name, row_number, star_name, planet_name, record)
                  VALUES ($1, 'EXOPLANETS_x.csv', 2, 'S', 'S b', '{}'), ($2, 'EXOPLANETS_x.csv', 3, 'T', 'T b', '{}')";
     assert!(sqlx::query(mixed).bind(run).bind(ghost).execute(store.pool()).await.is_err());
     let count = |table: &'static str| {
         let store = store.clone();
         async move {
             let sql = format!("SELECT count(*) FROM stg_data.{table} WHERE run_id = $1");
-            let n: i64 =
-                sqlx::query_scalar(sqlx::AssertSqlSafe(sql)).bind(run).fetch_one(store.pool()).await.unwrap();
+            let n: i64 = sqlx::query_scalar(sqlx::AssertSqlSafe(sql)).bind(run).fetch_one(store.pool()).await.unwrap();
             n
         }
     };
