@@ -87,6 +87,15 @@ impl ObjectStore {
         format!("s3://{}/{}", self.bucket, key)
     }
 
+    /// A whole response body in memory.
+    async fn collect(&self, key: &str, body: ByteStream) -> crate::Result<Bytes> {
+        let data = body
+            .collect()
+            .await
+            .map_err(|e| PlatformError::invalid(self.target(key), format!("reading the body failed: {e}")))?;
+        Ok(data.into_bytes())
+    }
+
     /// Store `body` at `key`, replacing any object there; returns the ETag.
     pub async fn put(&self, key: &str, body: impl Into<Bytes>, options: &PutOptions) -> crate::Result<Option<String>> {
         let out = self
@@ -118,12 +127,7 @@ impl ObjectStore {
             cache_control: out.cache_control,
             etag: out.e_tag,
         };
-        let body = out
-            .body
-            .collect()
-            .await
-            .map_err(|e| PlatformError::invalid(self.target(key), format!("reading the body failed: {e}")))?
-            .into_bytes();
+        let body = self.collect(key, out.body).await?;
         Ok(Some(StoredObject { meta: ObjectMeta { len: body.len() as u64, ..meta }, body }))
     }
 
@@ -157,12 +161,7 @@ impl ObjectStore {
             .send()
             .await
             .map_err(|e| aws("GetObject", self.target(key), e))?;
-        let body = out
-            .body
-            .collect()
-            .await
-            .map_err(|e| PlatformError::invalid(self.target(key), format!("reading the body failed: {e}")))?
-            .into_bytes();
+        let body = self.collect(key, out.body).await?;
         if body.len() as u64 != end - start {
             return Err(PlatformError::invalid(
                 self.target(key),

@@ -262,63 +262,32 @@ impl Store {
         source_name: &str,
         first_lines: &[i32],
     ) -> Result<Vec<(i32, String, i32)>> {
-        let family: Option<String> = sqlx::query_scalar!(
-            "SELECT family FROM stg_data.ingest_sources WHERE run_id = $1 AND source_name = $2",
+        // A source name is one file of one family in a run: one of the two staging tables holds it.
+        let rows = sqlx::query!(
+            r#"WITH k AS (
+                   SELECT sys_id::text || chr(31) || main_id AS key, width_bucket(row_number, $3::int4[]) AS shard,
+                          row_number AS line
+                   FROM stg_data.stg_simbad_raw WHERE run_id = $1 AND source_name = $2
+                   UNION ALL
+                   SELECT star_name || chr(31) || planet_name, width_bucket(row_number, $3::int4[]), row_number
+                   FROM stg_data.stg_exoplanet_raw WHERE run_id = $1 AND source_name = $2
+                   UNION ALL
+                   SELECT identity, width_bucket(row_number, $3::int4[]), row_number
+                   FROM stg_data.validation_quarantine
+                   WHERE run_id = $1 AND source_name = $2 AND identity IS NOT NULL),
+               firsts AS (
+                   SELECT key, min(line) AS first_line, min(shard) AS first_shard FROM k
+                   GROUP BY key HAVING min(shard) <> max(shard))
+               SELECT DISTINCT k.shard - 1 AS "shard!", f.key AS "key!", f.first_line AS "first_line!"
+               FROM k JOIN firsts f USING (key) WHERE k.shard > f.first_shard
+               ORDER BY 1, 2"#,
             run_id,
-            source_name
+            source_name,
+            first_lines,
         )
-        .fetch_optional(self.pool())
+        .fetch_all(self.pool())
         .await?;
-        let rows = match family.as_deref() {
-            Some("SIMBAD") => sqlx::query!(
-                r#"WITH k AS (
-                       SELECT sys_id::text || chr(31) || main_id AS key, width_bucket(row_number, $3::int4[]) AS shard, row_number AS line
-                       FROM stg_data.stg_simbad_raw WHERE run_id = $1 AND source_name = $2
-                       UNION ALL
-                       SELECT identity, width_bucket(row_number, $3::int4[]), row_number
-                       FROM stg_data.validation_quarantine
-                       WHERE run_id = $1 AND source_name = $2 AND identity IS NOT NULL),
-                   firsts AS (
-                       SELECT key, min(line) AS first_line, min(shard) AS first_shard FROM k
-                       GROUP BY key HAVING min(shard) <> max(shard))
-                   SELECT DISTINCT k.shard - 1 AS "shard!", f.key AS "key!", f.first_line AS "first_line!"
-                   FROM k JOIN firsts f USING (key) WHERE k.shard > f.first_shard
-                   ORDER BY 1, 2"#,
-                run_id,
-                source_name,
-                first_lines,
-            )
-            .fetch_all(self.pool())
-            .await?
-            .into_iter()
-            .map(|r| (r.shard, r.key, r.first_line))
-            .collect(),
-            Some("EXOPLANETS") => sqlx::query!(
-                r#"WITH k AS (
-                       SELECT star_name || chr(31) || planet_name AS key, width_bucket(row_number, $3::int4[]) AS shard, row_number AS line
-                       FROM stg_data.stg_exoplanet_raw WHERE run_id = $1 AND source_name = $2
-                       UNION ALL
-                       SELECT identity, width_bucket(row_number, $3::int4[]), row_number
-                       FROM stg_data.validation_quarantine
-                       WHERE run_id = $1 AND source_name = $2 AND identity IS NOT NULL),
-                   firsts AS (
-                       SELECT key, min(line) AS first_line, min(shard) AS first_shard FROM k
-                       GROUP BY key HAVING min(shard) <> max(shard))
-                   SELECT DISTINCT k.shard - 1 AS "shard!", f.key AS "key!", f.first_line AS "first_line!"
-                   FROM k JOIN firsts f USING (key) WHERE k.shard > f.first_shard
-                   ORDER BY 1, 2"#,
-                run_id,
-                source_name,
-                first_lines,
-            )
-            .fetch_all(self.pool())
-            .await?
-            .into_iter()
-            .map(|r| (r.shard, r.key, r.first_line))
-            .collect(),
-            _ => Vec::new(),
-        };
-        Ok(rows)
+        Ok(rows.into_iter().map(|r| (r.shard, r.key, r.first_line)).collect())
     }
 
     /// The summed counts of a sharded source's shards.
