@@ -104,7 +104,7 @@ async fn simbad_01_is_quarantined_placed_and_served() {
         "SELECT (src->>'line')::int8 FROM dm_galaxy.build_systems b
          JOIN dm_galaxy.world_builds w USING (world_build_id)
          JOIN dm_galaxy.stars_xyz x ON x.world_build_id = b.world_build_id AND x.star_id = b.star_id
-         CROSS JOIN LATERAL jsonb_array_elements(b.canon->'sources') AS src
+         CROSS JOIN LATERAL json_array_elements(b.canon->'sources') AS src
          WHERE w.run_id = $1 AND src->>'provenance' = 'simbad' ORDER BY 1",
     )
     .bind(run_id)
@@ -129,7 +129,7 @@ async fn simbad_01_is_quarantined_placed_and_served() {
     .unwrap();
     let merged: i64 = sqlx::query_scalar(
         "SELECT count(*) FROM dm_galaxy.build_systems b JOIN dm_galaxy.world_builds w USING (world_build_id)
-         CROSS JOIN LATERAL jsonb_array_elements(b.canon->'sources') AS src
+         CROSS JOIN LATERAL json_array_elements(b.canon->'sources') AS src
          WHERE w.run_id = $1 AND b.canon->>'provenance' = 'curated' AND src->>'provenance' = 'simbad'",
     )
     .bind(run_id)

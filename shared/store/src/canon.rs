@@ -147,7 +147,7 @@ impl Store {
                  distance_pc float8, otype text, otypes text[], spectral_type text, spectral_class text,
                  class_source text, multiplicity int2, source_row int4, stellar_kind text, teff_k float8,
                  luminosity_lsun float8, mass_msun float8, radius_rsun float8, system_group text,
-                 canon jsonb, observed_planets int4, distance_source text, distance_uncertainty_pc float8,
+                 canon json, observed_planets int4, distance_source text, distance_uncertainty_pc float8,
                  spectral_subclass float8, metallicity_feh float8, hp_mag float8, curated bool,
                  display_name text) ON COMMIT DROP",
         )
@@ -294,7 +294,8 @@ impl Store {
              SELECT DISTINCT ON (a.alias_norm) a.alias_norm, a.alias, s.star_id
              FROM canon_aliases a JOIN dm_galaxy.stars s USING (main_id)
              ORDER BY a.alias_norm
-             ON CONFLICT (alias_norm) DO UPDATE SET alias = EXCLUDED.alias, star_id = EXCLUDED.star_id",
+             ON CONFLICT (alias_norm) DO UPDATE SET alias = EXCLUDED.alias, star_id = EXCLUDED.star_id
+             WHERE (star_aliases.alias, star_aliases.star_id) IS DISTINCT FROM (EXCLUDED.alias, EXCLUDED.star_id)",
         )
         .execute(&mut *tx)
         .await?;
@@ -542,7 +543,7 @@ impl Store {
     ) -> Result<()> {
         let mut tx = self.pool().begin().await?;
         sqlx::query!(
-            "CREATE TEMPORARY TABLE inferred (star_id int8, inference jsonb, p int4, b int4, m int4) ON COMMIT DROP",
+            "CREATE TEMPORARY TABLE inferred (star_id int8, inference json, p int4, b int4, m int4) ON COMMIT DROP",
         )
         .execute(&mut *tx)
         .await?;

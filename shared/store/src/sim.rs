@@ -433,7 +433,7 @@ impl Store {
             r#"SELECT s.main_id, x.x_pc, x.y_pc, x.z_pc, s.spectral_class,
                     COALESCE(b.observed_planets, 0) + COALESCE(b.inferred_planets, 0) AS "planets!",
                     COALESCE(b.inferred_belts, 0) AS "belts!",
-                    COALESCE((SELECT count(*) FROM jsonb_array_elements(COALESCE(b.inference -> 'planets', '[]'::jsonb)) p
+                    COALESCE((SELECT count(*) FROM json_array_elements(COALESCE(b.inference -> 'planets', '[]'::json)) p
                               WHERE (p ->> 'in_hz')::boolean), 0)::int AS "hz_planets!"
              FROM dm_galaxy.stars_xyz x JOIN dm_galaxy.stars s USING (star_id)
              LEFT JOIN dm_galaxy.build_systems b ON b.world_build_id = x.world_build_id AND b.star_id = x.star_id
