@@ -313,3 +313,74 @@ async fn staged_rows_need_their_run_and_go_with_it() {
     sqlx::query("DELETE FROM stg_data.ingest_runs WHERE run_id = $1").bind(run).execute(store.pool()).await.unwrap();
     assert_eq!(count("stg_simbad_raw").await, 0);
 }
+
+/// SIMBAD staging rows go in by binary COPY: every value comes back exactly as validated —
+/// text with tabs, backslashes, quotes, braces, commas and non-ASCII, empty and one-element
+/// arrays, NULLs, extreme and negative-zero floats, notes — in file order.
+#[tokio::test]
+async fn binary_staging_rows_read_back_exactly() {
+    use exomaps_domain::catalogue::contract::{GateStatus, NoteCode, RowNote};
+    use exomaps_domain::catalogue::simbad::{SimbadBatch, SimbadRecord};
+    use exomaps_store::ingest::SourceFileMeta;
+    let (store, _) = fresh_store().await;
+    let run = Uuid::new_v4();
+    store.create_run(run, "binary", None).await.unwrap();
+    let plain = |line: u32| SimbadRecord {
+        line,
+        sys_id: i64::from(line) * 1_000_003,
+        sys_code: None,
+        main_id: format!("S {line}"),
+        main_id_raw: format!("S  {line}"),
+        ids: vec![format!("S {line}")],
+        otype_txt: None,
+        otype_shortname: None,
+        otype_longname: None,
+        otypes: vec![],
+        spectral_type: None,
+        ra_deg: 0.0,
+        dec_deg: 0.0,
+        dist_pc: None,
+        multiplicity: 1,
+        notes: vec![],
+    };
+    let tricky = SimbadRecord {
+        sys_code: Some("tab\there\\back\"quote".into()),
+        main_id: "α Cen {A,B} \\N".into(),
+        main_id_raw: "  α  Cen {A,B} \\N\r\n".into(),
+        ids: vec!["NAME Rigil \"Kent\"".into(), "a,b".into(), "{}".into(), "NULL".into(), "".into(), "Ω\\".into()],
+        otype_txt: Some("**".into()),
+        otype_shortname: Some("".into()),
+        otype_longname: Some("Double or Multiple Star".into()),
+        otypes: vec!["**".into(), "PM*".into()],
+        spectral_type: Some("G2V+K1V".into()),
+        ra_deg: 219.902_066_275_123_4,
+        dec_deg: -60.833_975_9,
+        dist_pc: Some(f64::MIN_POSITIVE),
+        multiplicity: 2,
+        notes: vec![RowNote::new(NoteCode::WhitespaceNormalised, "main_id", "trimmed \"twice\"\t")],
+        ..plain(3)
+    };
+    let accepted = vec![
+        SimbadRecord { ra_deg: -0.0, dec_deg: 90.0, dist_pc: Some(1e300), ..plain(2) },
+        tricky,
+        SimbadRecord { sys_id: i64::MAX, line: i32::MAX as u32, ..plain(4) },
+    ];
+    let batch = SimbadBatch { total_rows: 3, accepted, quarantined: vec![], duplicate_rows: 0 };
+    let meta = SourceFileMeta {
+        family: "SIMBAD",
+        source_name: "SIMBAD_binary.csv".into(),
+        file_uri: "file:///SIMBAD_binary.csv".into(),
+        sha256: "0".repeat(64),
+        bytes: 1,
+        contract_version: exomaps_domain::catalogue::simbad::CONTRACT_VERSION,
+    };
+    store.write_simbad_ingest(run, &meta, &batch, GateStatus::Pass).await.unwrap();
+    let back = store.staged_simbad_records(run, "SIMBAD_binary.csv").await.unwrap();
+    assert_eq!(back, batch.accepted);
+    assert!(back[0].ra_deg.is_sign_negative(), "-0.0 keeps its sign");
+    // A line beyond a row number is refused with a reason, not wrapped.
+    let too_far =
+        SimbadBatch { total_rows: 1, accepted: vec![plain(u32::MAX)], quarantined: vec![], duplicate_rows: 0 };
+    let err = store.write_simbad_ingest(run, &meta, &too_far, GateStatus::Pass).await.unwrap_err();
+    assert!(err.to_string().contains("beyond a row number"), "{err}");
+}

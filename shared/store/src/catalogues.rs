@@ -68,7 +68,7 @@ impl Store {
             table: StagingTable::Hipparcos,
             copy: "COPY stg_data.stg_hipparcos_raw (run_id, source_name, row_number, hip, ra_deg, dec_deg, plx_mas,
                    e_plx_mas, pm_ra_mas_yr, pm_dec_mas_yr, hp_mag, b_v, notes) FROM STDIN",
-            rows,
+            rows: rows.into_bytes(),
         };
         self.write_ingest(run_id, meta, staging, &summary, gate).await
     }
@@ -114,7 +114,7 @@ impl Store {
             table: StagingTable::Names,
             copy: "COPY stg_data.stg_names_raw (run_id, source_name, row_number, document, object_key, record)
                    FROM STDIN",
-            rows,
+            rows: rows.into_bytes(),
         };
         self.write_ingest(run_id, meta, staging, &summary, gate).await
     }

@@ -1,4 +1,5 @@
-//! A writer for PostgreSQL's COPY text format (one round trip for a whole batch).
+//! Writers for PostgreSQL's COPY formats (one round trip for a whole batch): text, and binary
+//! for the big staging tables (no number, array or uuid parsing on the server).
 
 use std::fmt::Write;
 
@@ -92,6 +93,132 @@ impl CopyBuf {
 
     pub fn as_bytes(&self) -> &[u8] {
         self.buf.as_bytes()
+    }
+
+    pub fn into_bytes(self) -> Vec<u8> {
+        self.buf.into_bytes()
+    }
+}
+
+/// PostgreSQL's binary COPY format (`COPY … FROM STDIN WITH (FORMAT binary)`): a header, then per
+/// row a field count and each field as a length and its `*_send` bytes (big-endian numbers,
+/// UTF-8 text, 16-byte uuid, one-dimensional arrays with their element type), NULL as length
+/// -1, and a trailer. Each row states its field count: [`BinCopy::row`] takes it and
+/// [`BinCopy::finish`] checks every row wrote that many.
+pub(crate) struct BinCopy {
+    buf: Vec<u8>,
+    /// Fields still to write in the current row.
+    left: i16,
+}
+
+/// `text`'s type oid: the element type of a `text[]`.
+const TEXT_OID: i32 = 25;
+
+impl BinCopy {
+    pub fn new() -> BinCopy {
+        let mut buf = Vec::with_capacity(1 << 16);
+        buf.extend_from_slice(b"PGCOPY\n\xff\r\n\0");
+        buf.extend_from_slice(&0i32.to_be_bytes()); // flags: no OIDs
+        buf.extend_from_slice(&0i32.to_be_bytes()); // header extension length
+        BinCopy { buf, left: 0 }
+    }
+
+    /// Starts a row of `fields` fields.
+    pub fn row(&mut self, fields: i16) -> &mut Self {
+        assert_eq!(self.left, 0, "the previous row has fields left to write");
+        self.buf.extend_from_slice(&fields.to_be_bytes());
+        self.left = fields;
+        self
+    }
+
+    fn field(&mut self, bytes: &[u8]) -> &mut Self {
+        self.left -= 1;
+        let len = i32::try_from(bytes.len()).expect("a COPY field is under 2 GB");
+        self.buf.extend_from_slice(&len.to_be_bytes());
+        self.buf.extend_from_slice(bytes);
+        self
+    }
+
+    pub fn null(&mut self) -> &mut Self {
+        self.left -= 1;
+        self.buf.extend_from_slice(&(-1i32).to_be_bytes());
+        self
+    }
+
+    pub fn uuid(&mut self, v: &uuid::Uuid) -> &mut Self {
+        self.field(v.as_bytes())
+    }
+
+    pub fn text(&mut self, v: &str) -> &mut Self {
+        self.field(v.as_bytes())
+    }
+
+    pub fn opt_text(&mut self, v: Option<&str>) -> &mut Self {
+        match v {
+            Some(v) => self.text(v),
+            None => self.null(),
+        }
+    }
+
+    pub fn i16(&mut self, v: i16) -> &mut Self {
+        self.field(&v.to_be_bytes())
+    }
+
+    pub fn i32(&mut self, v: i32) -> &mut Self {
+        self.field(&v.to_be_bytes())
+    }
+
+    pub fn i64(&mut self, v: i64) -> &mut Self {
+        self.field(&v.to_be_bytes())
+    }
+
+    /// A finite float, or NULL (as [`CopyBuf::f64`]).
+    pub fn f64(&mut self, v: Option<f64>) -> &mut Self {
+        match v.filter(|v| v.is_finite()) {
+            Some(v) => self.field(&v.to_be_bytes()),
+            None => self.null(),
+        }
+    }
+
+    /// A `jsonb` value from its JSON text (format version 1, then the text).
+    pub fn jsonb(&mut self, json: &str) -> &mut Self {
+        self.left -= 1;
+        let len = i32::try_from(json.len() + 1).expect("a COPY field is under 2 GB");
+        self.buf.extend_from_slice(&len.to_be_bytes());
+        self.buf.push(1);
+        self.buf.extend_from_slice(json.as_bytes());
+        self
+    }
+
+    /// A one-dimensional `text[]` without NULLs (an empty slice is the empty array).
+    pub fn text_array(&mut self, items: &[String]) -> &mut Self {
+        self.left -= 1;
+        let len_at = self.buf.len();
+        self.buf.extend_from_slice(&0i32.to_be_bytes()); // the length, set below
+        let dims: i32 = if items.is_empty() { 0 } else { 1 };
+        self.buf.extend_from_slice(&dims.to_be_bytes());
+        self.buf.extend_from_slice(&0i32.to_be_bytes()); // no NULL elements
+        self.buf.extend_from_slice(&TEXT_OID.to_be_bytes());
+        if !items.is_empty() {
+            let n = i32::try_from(items.len()).expect("an array under 2^31 elements");
+            self.buf.extend_from_slice(&n.to_be_bytes());
+            self.buf.extend_from_slice(&1i32.to_be_bytes()); // lower bound
+            for item in items {
+                let l = i32::try_from(item.len()).expect("an element under 2 GB");
+                self.buf.extend_from_slice(&l.to_be_bytes());
+                self.buf.extend_from_slice(item.as_bytes());
+            }
+        }
+        let len = i32::try_from(self.buf.len() - len_at - 4).expect("a COPY field is under 2 GB");
+        self.buf[len_at..len_at + 4].copy_from_slice(&len.to_be_bytes());
+        self
+    }
+
+    /// The stream, with its trailer.
+    pub fn finish(mut self) -> Vec<u8> {
+        assert_eq!(self.left, 0, "the last row has fields left to write");
+        self.buf.extend_from_slice(&(-1i16).to_be_bytes());
+        self.buf
     }
 }
 
