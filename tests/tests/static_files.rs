@@ -114,3 +114,56 @@ async fn openapi_document_is_served_to_everyone() {
     );
     assert_eq!(String::from_utf8(body).unwrap(), exomaps_api::openapi::document_json(exomaps_api::ROUTES));
 }
+
+/// Static files worth compressing (text, JSON, the map asset's parts) are gzipped for a client
+/// that accepts it, with `Vary: Accept-Encoding`; a replaced file is compressed again; tiny
+/// files, images and clients without gzip get the bytes.
+#[tokio::test]
+async fn compressible_files_are_gzipped_when_accepted() {
+    use std::io::Read;
+    let (dir, router) = setup().await;
+    let get_gz = |uri: &'static str| {
+        let router = router.clone();
+        async move {
+            let req = Request::get(uri).header("accept-encoding", "br;q=1, gzip;q=0.8").body(Body::empty()).unwrap();
+            let res = router.oneshot(req).await.unwrap();
+            let (parts, body) = res.into_parts();
+            (parts.status, parts.headers, axum::body::to_bytes(body, usize::MAX).await.unwrap().to_vec())
+        }
+    };
+    let gunzip = |b: &[u8]| {
+        let mut out = Vec::new();
+        exomaps_api::cache::gunzip_reader(b).read_to_end(&mut out).unwrap();
+        out
+    };
+    // An asset part: a repetitive 20 KB body.
+    let asset: Vec<u8> = (0..20_000u32).map(|i| (i % 7) as u8).collect();
+    let path = dir.path.join("objects/data/world/5.exmp");
+    std::fs::write(&path, &asset).unwrap();
+    let (status, headers, body) = get_gz("/data/world/5.exmp").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(headers["content-encoding"], "gzip");
+    assert_eq!(headers["vary"], "Accept-Encoding");
+    assert!(body.len() < asset.len() / 4, "{} bytes gzip", body.len());
+    assert_eq!(gunzip(&body), asset);
+    let (_, headers, body) = get(&router, "/data/world/5.exmp").await;
+    assert!(headers.get("content-encoding").is_none());
+    assert_eq!(headers["vary"], "Accept-Encoding");
+    assert_eq!(body, asset);
+    // The file is replaced (a new length): the new bytes, not the cached gzip of the old ones.
+    let js = "console.log('the map');\n".repeat(200);
+    std::fs::write(&path, js.as_bytes()).unwrap();
+    let (_, _, body) = get_gz("/data/world/5.exmp").await;
+    assert_eq!(gunzip(&body), js.as_bytes());
+    // The SPA's scripts too; a tiny file and an image are sent as they are.
+    std::fs::write(dir.path.join("dist/assets/index-big.js"), &js).unwrap();
+    let (_, headers, body) = get_gz("/assets/index-big.js").await;
+    assert_eq!(headers["content-encoding"], "gzip");
+    assert_eq!(gunzip(&body), js.as_bytes());
+    let (_, headers, body) = get_gz("/assets/index-abc123.js").await;
+    assert!(headers.get("content-encoding").is_none(), "14 bytes are not worth compressing");
+    assert_eq!(body, b"console.log(1)");
+    std::fs::write(dir.path.join("dist/assets/logo.png"), vec![0u8; 4096]).unwrap();
+    let (_, headers, _) = get_gz("/assets/logo.png").await;
+    assert!(headers.get("content-encoding").is_none() && headers.get("vary").is_none());
+}

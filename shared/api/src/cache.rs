@@ -135,7 +135,8 @@ impl WorldCache {
     }
 }
 
-fn gzip(bytes: &[u8]) -> Bytes {
+/// Gzip (level 6) of a whole body in memory.
+pub fn gzip(bytes: &[u8]) -> Bytes {
     use std::io::Write;
     let mut enc = flate2::write::GzEncoder::new(Vec::with_capacity(bytes.len() / 4), flate2::Compression::new(6));
     enc.write_all(bytes).expect("writing to memory");
@@ -154,8 +155,8 @@ pub fn etag_matches(req: &ApiRequest, etag: &str) -> bool {
 }
 
 /// Does the client accept gzip (`Accept-Encoding`, q > 0)?
-fn accepts_gzip(req: &ApiRequest) -> bool {
-    req.headers.get_all(header::ACCEPT_ENCODING).iter().filter_map(|v| v.to_str().ok()).any(|v| {
+pub fn accepts_gzip(headers: &http::HeaderMap) -> bool {
+    headers.get_all(header::ACCEPT_ENCODING).iter().filter_map(|v| v.to_str().ok()).any(|v| {
         v.split(',').any(|item| {
             let mut parts = item.split(';').map(str::trim);
             let coding = parts.next().unwrap_or("");
@@ -169,7 +170,7 @@ fn accepts_gzip(req: &ApiRequest) -> bool {
 /// accepted and available), with `ETag`, `Cache-Control` and `Vary`.
 pub fn respond(req: &ApiRequest, cached: &Cached) -> ApiResponse {
     let not_modified = etag_matches(req, &cached.etag);
-    let gz = cached.gzip.as_ref().filter(|_| !not_modified && accepts_gzip(req));
+    let gz = cached.gzip.as_ref().filter(|_| !not_modified && accepts_gzip(&req.headers));
     let body = if not_modified { Bytes::new() } else { gz.cloned().unwrap_or_else(|| cached.json.clone()) };
     let mut res = http::Response::new(body);
     *res.status_mut() = if not_modified { StatusCode::NOT_MODIFIED } else { StatusCode::OK };
@@ -201,12 +202,16 @@ mod tests {
         r
     }
 
+    fn hdrs(name: &str, v: &str) -> http::HeaderMap {
+        with(name, v).headers
+    }
+
     #[test]
     fn negotiation_and_validators() {
-        assert!(accepts_gzip(&with("accept-encoding", "gzip, deflate, br")));
-        assert!(accepts_gzip(&with("accept-encoding", "br;q=1.0, gzip;q=0.5")));
-        assert!(!accepts_gzip(&with("accept-encoding", "gzip;q=0")));
-        assert!(!accepts_gzip(&with("accept-encoding", "identity")));
+        assert!(accepts_gzip(&hdrs("accept-encoding", "gzip, deflate, br")));
+        assert!(accepts_gzip(&hdrs("accept-encoding", "br;q=1.0, gzip;q=0.5")));
+        assert!(!accepts_gzip(&hdrs("accept-encoding", "gzip;q=0")));
+        assert!(!accepts_gzip(&hdrs("accept-encoding", "identity")));
         assert!(etag_matches(&with("if-none-match", "\"a\", W/\"b\""), "\"b\""));
         assert!(!etag_matches(&with("if-none-match", "\"a\""), "\"b\""));
         let c = Cached { etag: "\"e\"".into(), json: Bytes::from_static(b"{}"), gzip: Some(gzip(b"{}")) };

@@ -327,18 +327,66 @@ fn content_type(path: &std::path::Path) -> &'static str {
 const SPA_CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; \
                        connect-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'";
 
-async fn file_response(path: &std::path::Path, cache: &'static str) -> Option<Response> {
+/// Files worth compressing: text, JSON and the map asset's parts (EXMP gzips to ~0.8 of its
+/// size, the names part to ~0.4). Images and fonts are compressed already.
+fn compressible(path: &std::path::Path) -> bool {
+    matches!(
+        path.extension().and_then(|e| e.to_str()).unwrap_or(""),
+        "html" | "js" | "mjs" | "css" | "json" | "svg" | "txt" | "exmp" | "names"
+    )
+}
+
+/// Below this a gzip body saves nothing worth a header.
+const GZIP_MIN_BYTES: usize = 1024;
+
+/// Gzip bodies of static files, by path, valid while the file's length and modification time
+/// are the ones compressed (a new build or asset replaces the file). Emptied past 64 MB.
+type GzCache = std::sync::Mutex<std::collections::HashMap<std::path::PathBuf, (u64, std::time::SystemTime, Bytes)>>;
+static GZ_CACHE: std::sync::OnceLock<GzCache> = std::sync::OnceLock::new();
+const GZ_CACHE_MAX_BYTES: usize = 64 << 20;
+
+fn gzipped(path: &std::path::Path, meta: &std::fs::Metadata, bytes: &[u8]) -> Bytes {
+    let cache = GZ_CACHE.get_or_init(Default::default);
+    let modified = meta.modified().unwrap_or(std::time::UNIX_EPOCH);
+    if let Some((len, at, gz)) = cache.lock().expect("gzip cache").get(path)
+        && *len == meta.len()
+        && *at == modified
+    {
+        return gz.clone();
+    }
+    let gz = exomaps_api::cache::gzip(bytes);
+    let mut map = cache.lock().expect("gzip cache");
+    if map.values().map(|(_, _, g)| g.len()).sum::<usize>() + gz.len() > GZ_CACHE_MAX_BYTES {
+        map.clear();
+    }
+    map.insert(path.to_path_buf(), (meta.len(), modified, gz.clone()));
+    gz
+}
+
+/// A static file: gzip when the client accepts it and the file is worth compressing (with
+/// `Vary: Accept-Encoding` either way for such files), else its bytes.
+async fn file_response(path: &std::path::Path, cache: &'static str, req: &http::HeaderMap) -> Option<Response> {
     let meta = tokio::fs::metadata(path).await.ok()?;
     if !meta.is_file() {
         return None;
     }
     let bytes = tokio::fs::read(path).await.ok()?;
-    let res = exomaps_api::ApiResponse::new(Bytes::from(bytes));
+    let compress = compressible(path);
+    let gz = (compress && bytes.len() >= GZIP_MIN_BYTES && exomaps_api::cache::accepts_gzip(req))
+        .then(|| gzipped(path, &meta, &bytes));
+    let body = gz.clone().unwrap_or_else(|| Bytes::from(bytes));
+    let res = exomaps_api::ApiResponse::new(body);
     let (mut parts, body) = with_standard_headers(res).into_parts();
     let h = &mut parts.headers;
     h.insert(header::CONTENT_TYPE, http::HeaderValue::from_static(content_type(path)));
     h.insert(header::CACHE_CONTROL, http::HeaderValue::from_static(cache));
     h.insert(header::CONTENT_SECURITY_POLICY, http::HeaderValue::from_static(SPA_CSP));
+    if compress {
+        h.insert(header::VARY, http::HeaderValue::from_static("Accept-Encoding"));
+    }
+    if gz.is_some() {
+        h.insert(header::CONTENT_ENCODING, http::HeaderValue::from_static("gzip"));
+    }
     Some(Response::from_parts(parts, Body::from(body)))
 }
 
@@ -362,7 +410,7 @@ async fn static_or_not_found(State(gw): State<Gateway>, req: Request) -> Respons
         }
         // The pointer changes with every build; build-numbered assets never change.
         let cache = if rel.ends_with("latest.json") { "no-cache" } else { "public, max-age=3600" };
-        return match file_response(&dir.join(rel), cache).await {
+        return match file_response(&dir.join(rel), cache, req.headers()).await {
             Some(r) => r,
             None => to_axum(ApiError::not_found(format!("no object {path}")).into_response()),
         };
@@ -370,7 +418,7 @@ async fn static_or_not_found(State(gw): State<Gateway>, req: Request) -> Respons
     let Some(dir) = &gw.statics.spa_dir else { return not_found().await };
     if !rel.is_empty() && safe_relative(rel) {
         let cache = if rel.starts_with("assets/") { "public, max-age=31536000, immutable" } else { "no-cache" };
-        if let Some(r) = file_response(&dir.join(rel), cache).await {
+        if let Some(r) = file_response(&dir.join(rel), cache, req.headers()).await {
             return r;
         }
         // A missing file with an extension is a real 404, not a client-side route.
@@ -378,7 +426,7 @@ async fn static_or_not_found(State(gw): State<Gateway>, req: Request) -> Respons
             return not_found().await;
         }
     }
-    match file_response(&dir.join("index.html"), "no-cache").await {
+    match file_response(&dir.join("index.html"), "no-cache", req.headers()).await {
         Some(r) => r,
         None => to_axum(
             ApiError::not_found("the map is not built: run `npm ci && npm run build` in spa/ (./dev up does it)")
